@@ -1,0 +1,157 @@
+"""vaxalloc: allocation of scarce vaccination appointments (Python API).
+
+A campaign lives in an :class:`Engine` (memory) or a :class:`Store` (one
+SQLite file, every change one transaction); both have the same methods::
+
+    import datetime as dt
+    import vaxalloc
+
+    utc = dt.timezone.utc
+    with vaxalloc.Store.open("campaign.sqlite") as store:
+        district = store.add_district(code="06412", name="Frankfurt am Main")
+        vaccine = store.add_vaccine(code="comirnaty", name="Comirnaty")
+        center = store.add_center(code="FFM", name="Festhalle", districts=[district])
+        store.add_capacity(center=center, vaccine=vaccine, first_day=dt.date(2021, 6, 14),
+                           last_day=dt.date(2021, 7, 31), seats_first=2, seats_second=2)
+        store.add_supply(center=center, vaccine=vaccine, day=dt.date(2021, 6, 1), doses=5000)
+        store.register_batch(external_ref=["A-1", "A-2"], district=district,
+                             birth_day=[dt.date(1940, 1, 2), dt.date(1980, 5, 6)],
+                             registered_at=dt.datetime(2021, 6, 1, tzinfo=utc))
+        record = store.draw(seed=2021, at=dt.datetime(2021, 6, 7, tzinfo=utc),
+                            first_dose_from=dt.date(2021, 6, 14),
+                            first_dose_until=dt.date(2021, 6, 20))
+
+Instants are timezone-aware ``datetime.datetime`` values (naive ones raise
+InvalidArgumentError; results come back in UTC), civil days are
+``datetime.date`` values, ids are ints. Errors are :class:`Error` subclasses
+carrying the core's message and status code. See docs/python.md.
+"""
+
+# _errors first: the compiled module imports it when it loads.
+from ._errors import (
+    AlreadyExistsError,
+    BusyError,
+    CapacityExhaustedError,
+    CorruptStoreError,
+    Error,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfRangeError,
+    StatusCode,
+    VerificationFailedError,
+)
+from . import _core
+from ._types import (
+    Appointment,
+    CapacityBlock,
+    Center,
+    CenterReport,
+    CenterSpec,
+    Channel,
+    District,
+    DrawRecord,
+    DrawRequest,
+    DrawSeed,
+    Durability,
+    Invariant,
+    InvariantReport,
+    Policy,
+    PriorityGroup,
+    Registrant,
+    RegistrantSpec,
+    RegistrantStatus,
+    Report,
+    ReserveCategory,
+    ResidenceRule,
+    ScenarioDistrict,
+    ScenarioOptions,
+    SecondDoseShortfall,
+    Series,
+    SeriesStatus,
+    Slot,
+    SupplyDelivery,
+    TierCount,
+    TierRule,
+    Vaccine,
+    VaccineSpec,
+    Violation,
+    Weekday,
+)
+from ._campaign import Engine, Store
+from ._scenario import SCENARIO_TIMEZONE, Scenario, make_scenario
+from ._convert import to_seed as _to_seed
+
+#: The version of the C++ library inside the module (vaxalloc::Version()).
+__version__: str = _core.version()
+
+#: Limits of the core (types.h, invariants.h).
+TIER_MAX: int = _core.TIER_MAX
+CODE_LENGTH_MAX: int = _core.CODE_LENGTH_MAX
+NAME_LENGTH_MAX: int = _core.NAME_LENGTH_MAX
+EXTERNAL_REF_LENGTH_MAX: int = _core.EXTERNAL_REF_LENGTH_MAX
+VIOLATIONS_KEPT: int = _core.VIOLATIONS_KEPT
+
+
+def lottery_number(seed, external_ref: str) -> int:
+    """The lottery number of `external_ref` in a draw with `seed`:
+    SipHash-2-4 keyed by (k0, k1) over the reference's UTF-8 bytes; lower
+    draws earlier within a tier. seed: as for Engine.draw (int, (k0, k1),
+    DrawSeed or its text)."""
+    if not isinstance(external_ref, str):
+        raise TypeError(f"external_ref must be a str, not {type(external_ref).__name__}")
+    key = _to_seed(seed)
+    return _core.lottery_number(key.k0, key.k1, external_ref)
+
+
+def siphash24(key, message: bytes) -> int:
+    """SipHash-2-4 of `message` under the 128-bit key (k0, k1) (each the
+    little-endian reading of 8 key bytes, as in the reference code)."""
+    if not isinstance(message, (bytes, bytearray, memoryview)):
+        raise TypeError(f"message must be bytes, not {type(message).__name__}")
+    k = _to_seed(key)
+    return _core.siphash24(k0=k.k0, k1=k.k1, message=bytes(message))
+
+
+def format_seed(seed) -> str:
+    """The published form of a seed: 32 lowercase hex digits, k0 then k1."""
+    return str(_to_seed(seed))
+
+
+def parse_seed(text: str) -> DrawSeed:
+    """Parses 32 hex digits (k0 then k1) or up to 16 (k1 = 0)."""
+    return DrawSeed.parse(text)
+
+
+__all__ = [
+    "__version__",
+    # errors
+    "Error", "NotFoundError", "InvalidArgumentError", "AlreadyExistsError",
+    "FailedPreconditionError", "CapacityExhaustedError", "BusyError", "CorruptStoreError",
+    "VerificationFailedError", "OutOfRangeError", "StatusCode",
+    # campaigns
+    "Engine", "Store",
+    # enums
+    "PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
+    "Durability", "Invariant", "Weekday",
+    # values
+    "VaccineSpec", "CenterSpec", "CapacityBlock", "SupplyDelivery", "TierRule",
+    "ReserveCategory", "Policy", "RegistrantSpec", "DrawSeed", "DrawRequest", "District",
+    "Vaccine", "Center", "Registrant", "Appointment", "Series", "TierCount", "DrawRecord",
+    "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
+    # lottery
+    "lottery_number", "siphash24", "format_seed", "parse_seed",
+    # scenario
+    "Scenario", "ScenarioOptions", "ScenarioDistrict", "make_scenario", "SCENARIO_TIMEZONE",
+    # limits
+    "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
+    "VIOLATIONS_KEPT",
+]
+
+# The public classes present themselves as vaxalloc.X (in reprs, tracebacks
+# and pickles), not by the private module that defines them.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("vaxalloc."):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,482 @@
+"""Engine (a campaign in memory) and Store (a campaign in a SQLite file).
+
+Both have the same methods; a Store commits every mutation as one SQLite
+transaction before it changes memory. They are thin: every rule (validation,
+ids, the draw, the invariants) is the C++ core's, and its errors arrive as
+vaxalloc.Error subclasses with the core's message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any, Iterable, Mapping, Sequence
+
+from . import _convert as cv
+from . import _core
+from ._types import (
+    CapacityBlock,
+    Center,
+    CenterSpec,
+    Channel,
+    District,
+    DrawRecord,
+    DrawRequest,
+    DrawSeed,
+    Durability,
+    InvariantReport,
+    Policy,
+    PriorityGroup,
+    Registrant,
+    RegistrantSpec,
+    Report,
+    ReserveCategory,
+    ResidenceRule,
+    SecondDoseShortfall,
+    Series,
+    Slot,
+    SupplyDelivery,
+    TierRule,
+    Vaccine,
+    VaccineSpec,
+    Weekday,
+    _coerce_enum,
+)
+
+__all__ = ["Engine", "Store"]
+
+Seed = int | tuple[int, int] | str | DrawSeed
+
+
+class _Campaign:
+    """The methods Engine and Store share. Not instantiated directly."""
+
+    __slots__ = ("_impl",)
+    _impl: Any
+
+    # --- Setup -------------------------------------------------------------
+
+    def add_district(self, *, code: str, name: str) -> int:
+        """Adds a district (e.g. code "06412", name "Frankfurt am Main");
+        returns its id. AlreadyExistsError if the code is taken."""
+        return self._impl.add_district(code=cv.to_str(code, "district code"),
+                                       name=cv.to_str(name, "district name"))
+
+    def add_vaccine(
+        self,
+        *,
+        code: str,
+        name: str,
+        dose_count: int = 2,
+        interval_days_min: int = 21,
+        interval_days_target: int = 21,
+        interval_days_max: int = 42,
+        age_years_min: int = 0,
+        age_years_max: int = 0,
+    ) -> int:
+        """Adds a vaccine; returns its id. The second appointment is placed as
+        close to interval_days_target as capacity allows, within [min, max];
+        the intervals are ignored for dose_count=1. Age bounds apply on the
+        day of the first dose (0 = no bound; age_years_max is inclusive)."""
+        spec = VaccineSpec(code=code, name=name, dose_count=dose_count,
+                           interval_days_min=interval_days_min,
+                           interval_days_target=interval_days_target,
+                           interval_days_max=interval_days_max,
+                           age_years_min=age_years_min, age_years_max=age_years_max)
+        return self._impl.add_vaccine(**cv.vaccine_args(spec))
+
+    def add_center(self, *, code: str, name: str, districts: Sequence[int]) -> int:
+        """Adds a center serving the residents of `districts` (ids); returns its id."""
+        spec = CenterSpec(code=code, name=name, districts=tuple(districts))
+        return self._impl.add_center(**cv.center_args(spec))
+
+    def add_capacity(
+        self,
+        *,
+        center: int,
+        vaccine: int,
+        first_day: datetime.date,
+        last_day: datetime.date,
+        weekdays: int = Weekday.EVERY_DAY,
+        open_minute: int = 8 * 60,
+        close_minute: int = 20 * 60,
+        slot_minutes: int = 15,
+        seats_first: int = 0,
+        seats_second: int = 0,
+    ) -> None:
+        """Opens slots: on each of `weekdays` (Weekday flags) in [first_day,
+        last_day], one slot every slot_minutes from open_minute to close_minute
+        (minutes after local midnight), each with seats_first first-dose and
+        seats_second second-dose seats of `vaccine`. Overlapping blocks add
+        their seats."""
+        block = CapacityBlock(center=center, vaccine=vaccine, first_day=first_day,
+                              last_day=last_day, weekdays=weekdays, open_minute=open_minute,
+                              close_minute=close_minute, slot_minutes=slot_minutes,
+                              seats_first=seats_first, seats_second=seats_second)
+        self._impl.add_capacity(**cv.capacity_args(block))
+
+    def add_supply(self, *, center: int, vaccine: int, day: datetime.date, doses: int) -> None:
+        """Records `doses` of `vaccine` promised to `center`, usable from `day` on."""
+        delivery = SupplyDelivery(center=center, vaccine=vaccine, day=day, doses=doses)
+        self._impl.add_supply(**cv.supply_args(delivery))
+
+    def set_policy(
+        self,
+        policy: Policy | None = None,
+        *,
+        tier_rules: Iterable[TierRule] = (),
+        reserves: Iterable[ReserveCategory] = (),
+        residence: ResidenceRule = ResidenceRule.HOME_DISTRICT_ONLY,
+        neighbours: Iterable[tuple[int, int]] = (),
+    ) -> int:
+        """Replaces the policy for every draw from now on; returns its version
+        (the default policy is version 1). Pass a Policy, or its fields as
+        keywords -- not both."""
+        if policy is None:
+            policy = Policy(tier_rules=tuple(tier_rules), reserves=tuple(reserves),
+                            residence=residence, neighbours=tuple(neighbours))
+        elif not isinstance(policy, Policy):
+            raise TypeError(f"policy must be a Policy, not {type(policy).__name__}")
+        elif tier_rules or reserves or neighbours or residence != ResidenceRule.HOME_DISTRICT_ONLY:
+            raise TypeError("set_policy takes a Policy or keyword fields, not both")
+        return self._impl.set_policy(**cv.policy_args(policy))
+
+    # --- Registrants and allocation -------------------------------------------
+
+    def register(
+        self,
+        *,
+        external_ref: str,
+        district: int,
+        birth_day: datetime.date,
+        registered_at: datetime.datetime,
+        group: PriorityGroup = PriorityGroup.NONE,
+        channel: Channel = Channel.ONLINE,
+        vaccine_preference: int = 0,
+    ) -> int:
+        """Puts one person on the waiting list; returns the registrant id.
+        external_ref is the host's unique key for the person (it decides the
+        lottery number); vaccine_preference 0 means any vaccine. For many
+        people use register_batch."""
+        spec = RegistrantSpec(external_ref=external_ref, district=district, birth_day=birth_day,
+                              registered_at=registered_at, group=group, channel=channel,
+                              vaccine_preference=vaccine_preference)
+        columns = cv.register_batch_args(**cv.registrant_columns([spec]))
+        return self._impl.register(**{name: column[0] for name, column in columns.items()})
+
+    def register_batch(
+        self,
+        registrants: Iterable[RegistrantSpec | Mapping[str, Any]] | None = None,
+        *,
+        external_ref: Sequence[str] | None = None,
+        district: Sequence[int] | int | None = None,
+        birth_day: Sequence[datetime.date] | datetime.date | None = None,
+        registered_at: Sequence[datetime.datetime] | datetime.datetime | None = None,
+        group: Sequence[PriorityGroup] | PriorityGroup | None = None,
+        channel: Sequence[Channel] | Channel | None = None,
+        vaccine_preference: Sequence[int] | int | None = None,
+    ) -> list[int]:
+        """Registers many people in one call (and, for a Store, one
+        transaction); all or nothing: one bad entry, named in the error,
+        registers nobody. Returns the ids in input order.
+
+        Either pass `registrants`, a sequence of RegistrantSpec values or dicts
+        with its field names, or parallel columns as keywords: external_ref,
+        district, birth_day and registered_at are required; any column may be
+        a single value for everyone (group, channel and vaccine_preference
+        default to NONE, ONLINE and 0). The GIL is released while the core
+        registers."""
+        columns = {"external_ref": external_ref, "district": district, "birth_day": birth_day,
+                   "registered_at": registered_at, "group": group, "channel": channel,
+                   "vaccine_preference": vaccine_preference}
+        if registrants is not None:
+            if any(value is not None for value in columns.values()):
+                raise TypeError("register_batch takes registrants or columns, not both")
+            if isinstance(registrants, (RegistrantSpec, Mapping)):
+                raise TypeError("register_batch takes a sequence of registrants; "
+                                "use register() for one")
+            columns = cv.registrant_columns(registrants)
+        else:
+            missing = [name for name in ("external_ref", "district", "birth_day",
+                                         "registered_at") if columns[name] is None]
+            if missing:
+                raise TypeError(f"register_batch: missing column(s) {', '.join(missing)}")
+        return self._impl.register_batch(**cv.register_batch_args(**columns))
+
+    def draw(
+        self,
+        request: DrawRequest | None = None,
+        *,
+        seed: Seed | None = None,
+        at: datetime.datetime | None = None,
+        first_dose_from: datetime.date | None = None,
+        first_dose_until: datetime.date | None = None,
+        centers: Sequence[int] = (),
+        series_limit: int = 0,
+    ) -> DrawRecord:
+        """Runs a waitlist draw (docs/draw.md) and returns its record.
+
+        People waiting by `at` take part, better tiers first, in lottery order
+        inside a tier; first doses fall in [first_dose_from, first_dose_until].
+        seed: an int (k0 = low 64 bits, k1 = high 64 bits), a (k0, k1) tuple, a
+        DrawSeed or its 32-hex-digit text; a seed can be used once per
+        campaign (AlreadyExistsError). centers: ids, empty = every center;
+        series_limit 0 = as many as capacity allows. Pass a DrawRequest or
+        the fields as keywords. The GIL is released during the draw."""
+        if request is None:
+            if seed is None or at is None or first_dose_from is None or first_dose_until is None:
+                raise TypeError("draw needs seed, at, first_dose_from and first_dose_until")
+            request = DrawRequest(seed=seed, at=at, first_dose_from=first_dose_from,
+                                  first_dose_until=first_dose_until, centers=tuple(centers),
+                                  series_limit=series_limit)
+        elif not isinstance(request, DrawRequest):
+            raise TypeError(f"request must be a DrawRequest, not {type(request).__name__}")
+        elif (seed, at, first_dose_from, first_dose_until) != (None,) * 4 or centers or series_limit:
+            raise TypeError("draw takes a DrawRequest or keyword fields, not both")
+        return cv.draw_record_from(self._impl.draw(**cv.draw_args(request)))
+
+    def cancel_series(self, series: int, *, at: datetime.datetime) -> None:
+        """Cancels an active series at `at`: its seats and doses return and its
+        registrant waits again from `at`."""
+        self._impl.cancel_series(cv.to_int(series, "series id"), at=cv.to_micros(at, "at"))
+
+    def withdraw(self, registrant: int, *, at: datetime.datetime) -> None:
+        """The registrant leaves the campaign at `at`; an active series is cancelled."""
+        self._impl.withdraw(cv.to_int(registrant, "registrant id"), at=cv.to_micros(at, "at"))
+
+    # --- Queries ---------------------------------------------------------------
+
+    def _count(self, name: str) -> int:
+        return self._impl.counts()[name]
+
+    @property
+    def district_count(self) -> int:
+        return self._count("districts")
+
+    @property
+    def vaccine_count(self) -> int:
+        return self._count("vaccines")
+
+    @property
+    def center_count(self) -> int:
+        return self._count("centers")
+
+    @property
+    def registrant_count(self) -> int:
+        return self._count("registrants")
+
+    @property
+    def series_count(self) -> int:
+        return self._count("series")
+
+    @property
+    def draw_count(self) -> int:
+        return self._count("draws")
+
+    @property
+    def revision(self) -> int:
+        """Incremented by every change (and by every record loaded by a Store)."""
+        return self._count("revision")
+
+    @property
+    def policy_version(self) -> int:
+        """The version of the current policy (1: the default one)."""
+        return self._count("policy_version")
+
+    @property
+    def policy(self) -> Policy:
+        """The current policy."""
+        return cv.policy_from(self._impl.policy())
+
+    @property
+    def capacity_blocks(self) -> list[CapacityBlock]:
+        """The capacity blocks as added, in order."""
+        return [cv.capacity_from(d) for d in self._impl.capacity_blocks()]
+
+    @property
+    def deliveries(self) -> list[SupplyDelivery]:
+        """The supply deliveries as added, in order."""
+        return [cv.supply_from(d) for d in self._impl.deliveries()]
+
+    def get_district(self, id: int) -> District:
+        return cv.district_from(self._impl.get_district(cv.to_int(id, "district id")))
+
+    def get_vaccine(self, id: int) -> Vaccine:
+        return cv.vaccine_from(self._impl.get_vaccine(cv.to_int(id, "vaccine id")))
+
+    def get_center(self, id: int) -> Center:
+        return cv.center_from(self._impl.get_center(cv.to_int(id, "center id")))
+
+    def get_registrant(self, id: int) -> Registrant:
+        return self.get_registrant_batch([id])[0]
+
+    def get_registrant_batch(self, ids: Iterable[int]) -> list[Registrant]:
+        """Registrants by id, in the order given (one call for many)."""
+        return [cv.registrant_from(d)
+                for d in self._impl.get_registrants(cv.to_ints(ids, "registrant id"))]
+
+    def get_series(self, id: int) -> Series:
+        return self.get_series_batch([id])[0]
+
+    def get_series_batch(self, ids: Iterable[int]) -> list[Series]:
+        """Series by id, in the order given (one call for many, e.g. a draw's)."""
+        return [cv.series_from(d) for d in self._impl.get_series(cv.to_ints(ids, "series id"))]
+
+    def get_draw(self, id: int) -> DrawRecord:
+        return cv.draw_record_from(self._impl.get_draw(cv.to_int(id, "draw id")))
+
+    def find_district(self, code: str) -> int:
+        """The id of the district with this code (NotFoundError if none)."""
+        return self._impl.find_district(cv.to_str(code, "district code"))
+
+    def find_vaccine(self, code: str) -> int:
+        return self._impl.find_vaccine(cv.to_str(code, "vaccine code"))
+
+    def find_center(self, code: str) -> int:
+        return self._impl.find_center(cv.to_str(code, "center code"))
+
+    def find_registrant(self, external_ref: str) -> int:
+        """The id of the registrant with this external reference."""
+        return self.find_registrant_batch([external_ref])[0]
+
+    def find_registrant_batch(self, external_refs: Iterable[str]) -> list[int]:
+        refs = [cv.to_str(ref, "external_ref") for ref in external_refs]
+        return self._impl.find_registrants(refs)
+
+    def get_policy(self, version: int) -> Policy:
+        """The policy of a version (every version ever set is kept)."""
+        return cv.policy_from(self._impl.get_policy(cv.to_int(version, "policy version")))
+
+    def tier_of(self, registrant: int, *, policy_version: int = 0) -> int:
+        """The registrant's tier under a policy version (0: the current one)."""
+        return self._impl.tier_of(cv.to_int(registrant, "registrant id"),
+                                  policy_version=cv.to_int(policy_version, "policy_version"))
+
+    def slots(self, *, center: int, vaccine: int, day: datetime.date) -> list[Slot]:
+        """The slots of a center's vaccine on a day, by start minute."""
+        return [cv.slot_from(d) for d in self._impl.slots(
+            center=cv.to_int(center, "center"), vaccine=cv.to_int(vaccine, "vaccine"),
+            day=cv.to_ordinal(day, "day"))]
+
+    def doses_available_from(self, *, center: int, vaccine: int, day: datetime.date) -> int:
+        """Doses not yet reserved that appointments on `day` could still use."""
+        return self._impl.doses_available_from(
+            center=cv.to_int(center, "center"), vaccine=cv.to_int(vaccine, "vaccine"),
+            day=cv.to_ordinal(day, "day"))
+
+    def check_second_dose_capacity(self) -> list[SecondDoseShortfall]:
+        """First-dose days whose seats cannot all be paired with a second dose."""
+        return [cv.shortfall_from(d) for d in self._impl.check_second_dose_capacity()]
+
+    def summarize(self) -> Report:
+        """Counts of the whole campaign (the GIL is released while counting)."""
+        return cv.report_from(self._impl.summarize())
+
+    def check_invariants(self) -> InvariantReport:
+        """Recomputes every hard invariant of the campaign from scratch (the
+        GIL is released meanwhile); report.ok is True when none is violated."""
+        return cv.invariant_report_from(self._impl.check_invariants())
+
+
+class Engine(_Campaign):
+    """A campaign in memory: districts, vaccines, centers, capacity, supply,
+    policy, registrants, series and draws, with every rule of the library.
+
+    Nothing is persisted; use Store for a campaign kept in a file. Methods
+    take keyword arguments (ids may be positional), instants as aware
+    datetimes, civil days as dates. An Engine may be shared between threads:
+    calls are serialized, and long ones release the GIL.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self._impl = _core.Engine()
+
+    def __repr__(self) -> str:
+        counts = self._impl.counts()
+        return (f"<vaxalloc.Engine districts={counts['districts']} centers={counts['centers']} "
+                f"registrants={counts['registrants']} series={counts['series']} "
+                f"draws={counts['draws']}>")
+
+
+class Store(_Campaign):
+    """A campaign kept in one SQLite file, with Engine's methods.
+
+    Every mutation is one transaction: committed to the file first, then
+    applied in memory, so a failed call changes neither. Open with
+    ``Store.open(path)`` (or ``Store(path)``) and close with ``close()`` or a
+    ``with`` block::
+
+        with vaxalloc.Store.open("campaign.sqlite") as store:
+            store.add_district(code="06412", name="Frankfurt am Main")
+
+    Using a closed Store raises FailedPreconditionError. BusyError means
+    another connection held the write lock longer than busy_timeout.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability = Durability.NORMAL,
+        busy_timeout: datetime.timedelta | float = datetime.timedelta(seconds=5),
+        create_if_missing: bool = True,
+    ) -> None:
+        """Opens or creates the campaign file at `path` and loads it. A file
+        that is not a vaxalloc campaign, is corrupt or comes from a newer
+        library is refused and left unchanged. The GIL is released while
+        loading."""
+        path = os.fsdecode(os.fspath(path))
+        durability = _coerce_enum(Durability, durability, "durability")
+        self._path = path
+        self._impl = _core.Store.open(
+            path, durability=int(durability),
+            busy_timeout_micros=cv.to_micros_duration(busy_timeout, "busy_timeout"),
+            create_if_missing=bool(create_if_missing))
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability = Durability.NORMAL,
+        busy_timeout: datetime.timedelta | float = datetime.timedelta(seconds=5),
+        create_if_missing: bool = True,
+    ) -> "Store":
+        """Opens or creates the campaign file at `path` (see Store)."""
+        return cls(path, durability=durability, busy_timeout=busy_timeout,
+                   create_if_missing=create_if_missing)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def closed(self) -> bool:
+        return self._impl.closed
+
+    def close(self) -> None:
+        """Closes the file; calling it again is harmless."""
+        self._impl.close()
+
+    def reopen(self) -> None:
+        """Closes and opens the file again with the same options, e.g. to load
+        what another connection committed (a write after such a change raises
+        FailedPreconditionError until then)."""
+        self._impl.reopen()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"<vaxalloc.Store {self._path!r} closed>"
+        counts = self._impl.counts()
+        return (f"<vaxalloc.Store {self._path!r} registrants={counts['registrants']} "
+                f"series={counts['series']} draws={counts['draws']}>")

@@ -1,0 +1,142 @@
+"""The exceptions of vaxalloc, one per kind of failure the C++ core reports.
+
+The core returns an ``absl::Status``; ``vaxalloc._core`` turns every non-OK
+status into one of these (a single mapping function in ``_core.cc``), carrying
+the core's message and status code. Codes without a class of their own (e.g.
+``INTERNAL``, ``PERMISSION_DENIED``) raise the base class :class:`Error`.
+
+This module must not import ``vaxalloc._core``: the shim imports it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = [
+    "StatusCode",
+    "Error",
+    "NotFoundError",
+    "InvalidArgumentError",
+    "AlreadyExistsError",
+    "FailedPreconditionError",
+    "CapacityExhaustedError",
+    "BusyError",
+    "CorruptStoreError",
+    "VerificationFailedError",
+    "OutOfRangeError",
+]
+
+
+class StatusCode(enum.IntEnum):
+    """The canonical status codes (``absl::StatusCode``), with their numbers."""
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+    def __repr__(self) -> str:
+        return f"StatusCode.{self.name}"
+
+
+class Error(Exception):
+    """Base class of every error vaxalloc raises.
+
+    Attributes:
+        message: the core's message, naming what was wrong.
+        code: the :class:`StatusCode` the core returned.
+    """
+
+    #: The status code of the subclass (the base class takes any).
+    default_code: StatusCode = StatusCode.UNKNOWN
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        code_value = self.default_code if code is None else code
+        super().__init__(message, int(code_value))  # args survive a pickle
+        self.message = message
+        try:
+            self.code = StatusCode(code_value)
+        except ValueError:  # a code newer than this list; keep the number
+            self.code = code_value  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
+
+
+class NotFoundError(Error, LookupError):
+    """An id, code or reference names nothing (``NOT_FOUND``)."""
+
+    default_code = StatusCode.NOT_FOUND
+
+
+class InvalidArgumentError(Error, ValueError):
+    """An argument makes no sense, e.g. an empty code, a naive datetime
+    (``INVALID_ARGUMENT``)."""
+
+    default_code = StatusCode.INVALID_ARGUMENT
+
+
+class AlreadyExistsError(Error):
+    """A code, external reference or draw seed is already taken
+    (``ALREADY_EXISTS``)."""
+
+    default_code = StatusCode.ALREADY_EXISTS
+
+
+class FailedPreconditionError(Error):
+    """The state does not allow the call, e.g. cancelling a cancelled series,
+    using a closed Store, a file of another application
+    (``FAILED_PRECONDITION``)."""
+
+    default_code = StatusCode.FAILED_PRECONDITION
+
+
+class CapacityExhaustedError(Error):
+    """A limit of the library or the machine was reached, e.g. ids or disk
+    space (``RESOURCE_EXHAUSTED``)."""
+
+    default_code = StatusCode.RESOURCE_EXHAUSTED
+
+
+class BusyError(Error):
+    """The campaign file is locked by another connection beyond the busy
+    timeout, or cannot be reached (``UNAVAILABLE``). Retrying may succeed."""
+
+    default_code = StatusCode.UNAVAILABLE
+
+
+class CorruptStoreError(Error):
+    """The campaign file is not a readable vaxalloc database or contradicts
+    itself (``DATA_LOSS``). The file is left unchanged."""
+
+    default_code = StatusCode.DATA_LOSS
+
+
+class VerificationFailedError(Error):
+    """A confirmation code did not verify (``UNAUTHENTICATED``). Reserved for
+    the cancellation codes sent by SMS or phone; no call raises it yet."""
+
+    default_code = StatusCode.UNAUTHENTICATED
+
+
+class OutOfRangeError(Error, ValueError):
+    """A value lies outside what the library accepts, e.g. a day outside the
+    years 1900-2200 or an id that does not fit 32 bits (``OUT_OF_RANGE``)."""
+
+    default_code = StatusCode.OUT_OF_RANGE

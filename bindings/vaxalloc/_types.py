@@ -1,0 +1,557 @@
+"""Enums and value types of vaxalloc, mirroring include/vaxalloc/types.h.
+
+Every value type is a frozen, keyword-only dataclass: what a host defines
+(``VaccineSpec``, ``CapacityBlock``, ``Policy``, ``RegistrantSpec``,
+``DrawRequest``, ...) and what the engine reports (``Registrant``,
+``Series``, ``DrawRecord``, ``Report``, ...). Instants are timezone-aware
+``datetime.datetime`` values (results are in UTC), civil days are
+``datetime.date`` values, ids are ints (0 means "none").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+from typing import Tuple
+
+from . import _core
+from ._errors import InvalidArgumentError, OutOfRangeError
+
+__all__ = [
+    "PriorityGroup",
+    "Channel",
+    "RegistrantStatus",
+    "SeriesStatus",
+    "ResidenceRule",
+    "Durability",
+    "Invariant",
+    "Weekday",
+    "VaccineSpec",
+    "CenterSpec",
+    "CapacityBlock",
+    "SupplyDelivery",
+    "TierRule",
+    "ReserveCategory",
+    "Policy",
+    "RegistrantSpec",
+    "DrawSeed",
+    "DrawRequest",
+    "District",
+    "Vaccine",
+    "Center",
+    "Registrant",
+    "Appointment",
+    "Series",
+    "TierCount",
+    "DrawRecord",
+    "Slot",
+    "SecondDoseShortfall",
+    "CenterReport",
+    "Report",
+    "Violation",
+    "InvariantReport",
+    "ScenarioOptions",
+    "ScenarioDistrict",
+]
+
+_UINT64_MAX = 2**64 - 1
+
+
+class _Enum(enum.IntEnum):
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+class PriorityGroup(_Enum):
+    """Priority groups of the German vaccination ordinance (1 was 80+)."""
+
+    GROUP1 = 1
+    GROUP2 = 2
+    GROUP3 = 3
+    NONE = 4
+
+
+class Channel(_Enum):
+    """How a person registered; phone registrants are reached by letter."""
+
+    ONLINE = 0
+    PHONE = 1
+
+
+class RegistrantStatus(_Enum):
+    """Where a registrant stands."""
+
+    WAITING = 0  #: on the waiting list, no active series
+    SCHEDULED = 1  #: holds exactly one active series
+    WITHDRAWN = 2  #: left the campaign; keeps no series
+
+
+class SeriesStatus(_Enum):
+    """Whether an appointment series still holds its seats and doses."""
+
+    ACTIVE = 0  #: appointments and doses reserved
+    CANCELLED = 1  #: seats and doses returned
+
+
+class ResidenceRule(_Enum):
+    """Which centers a registrant may be placed in."""
+
+    HOME_DISTRICT_ONLY = 0  #: only a center serving the home district
+    HOME_OR_NEIGHBOUR_DISTRICT = 1  #: also centers serving a neighbouring district
+
+
+class Durability(_Enum):
+    """How a Store commits (see store.h)."""
+
+    NORMAL = 0  #: WAL, synchronous=NORMAL: a power loss may drop the last commits
+    FULL = 1  #: synchronous=FULL: every commit is on disk when the call returns
+
+
+class Invariant(_Enum):
+    """The hard invariants that check_invariants() verifies."""
+
+    SLOT_CAPACITY = 0
+    SECOND_DOSE_RESERVED = 1
+    DOSE_SUPPLY = 2
+    ONE_ACTIVE_SERIES = 3
+    RESIDENCE = 4
+    TIER_ORDER = 5
+    ELIGIBILITY = 6
+    BOOKKEEPING = 7
+
+    @property
+    def label(self) -> str:
+        """The core's name of the invariant (InvariantName)."""
+        return _core.invariant_name(int(self))
+
+
+class Weekday(enum.IntFlag):
+    """Weekday bits of CapacityBlock.weekdays (bit 0 is Monday)."""
+
+    MONDAY = 1 << 0
+    TUESDAY = 1 << 1
+    WEDNESDAY = 1 << 2
+    THURSDAY = 1 << 3
+    FRIDAY = 1 << 4
+    SATURDAY = 1 << 5
+    SUNDAY = 1 << 6
+    EVERY_DAY = 0x7F
+
+
+def _coerce_enum(cls, value, what: str):
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except (ValueError, TypeError):
+        choices = ", ".join(f"{m.name}={m.value}" for m in cls)
+        raise InvalidArgumentError(
+            f"{what} {value!r} is not a {cls.__name__} ({choices})"
+        ) from None
+
+
+def _set(obj, name: str, value) -> None:
+    object.__setattr__(obj, name, value)
+
+
+_record = dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+
+
+# ---------------------------------------------------------------------------
+# What a host defines
+
+
+@_record
+class VaccineSpec:
+    """A vaccine: dose count, interval between doses (days) and age bounds
+    (0 = no bound; age_years_max is inclusive)."""
+
+    code: str
+    name: str
+    dose_count: int = 2
+    interval_days_min: int = 21
+    interval_days_target: int = 21
+    interval_days_max: int = 42
+    age_years_min: int = 0
+    age_years_max: int = 0
+
+
+@_record
+class CenterSpec:
+    """A vaccination center and the district ids whose residents it serves."""
+
+    code: str
+    name: str
+    districts: Tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        _set(self, "districts", tuple(self.districts))
+
+
+@_record
+class CapacityBlock:
+    """Opening hours of one vaccination line: on each selected weekday in
+    [first_day, last_day], slots of slot_minutes from open_minute to
+    close_minute (minutes after local midnight), each seating seats_first
+    first-dose and seats_second second-dose appointments of one vaccine."""
+
+    center: int
+    vaccine: int
+    first_day: datetime.date
+    last_day: datetime.date
+    weekdays: int = Weekday.EVERY_DAY
+    open_minute: int = 8 * 60
+    close_minute: int = 20 * 60
+    slot_minutes: int = 15
+    seats_first: int = 0
+    seats_second: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.weekdays, int) and not isinstance(self.weekdays, Weekday):
+            if 0 <= self.weekdays <= Weekday.EVERY_DAY:
+                _set(self, "weekdays", Weekday(self.weekdays))
+
+
+@_record
+class SupplyDelivery:
+    """Doses of one vaccine promised to one center, usable from `day` on."""
+
+    center: int
+    vaccine: int
+    day: datetime.date
+    doses: int
+
+
+@_record
+class TierRule:
+    """Tier by priority group for registrations made before
+    `registered_before` (exclusive; None = no bound). tier_by_group[g - 1] is
+    the tier of group g (PriorityGroup.NONE is g = 4)."""
+
+    registered_before: datetime.datetime | None = None
+    tier_by_group: Tuple[int, int, int, int] = (1, 2, 3, 4)
+
+    def __post_init__(self) -> None:
+        _set(self, "tier_by_group", tuple(self.tier_by_group))
+
+
+@_record
+class ReserveCategory:
+    """A share of each pool's new first-dose seats in a draw, held for the
+    people it admits. group_mask: bit (g - 1) admits group g, 0 = every
+    group; vaccine 0 = every pool; age_years_min 0 = no bound."""
+
+    name: str
+    share_permille: int = 0
+    age_years_min: int = 0
+    group_mask: int = 0
+    vaccine: int = 0
+
+
+@_record
+class Policy:
+    """Tier rules, reserve categories and the residence rule for draws."""
+
+    tier_rules: Tuple[TierRule, ...] = ()
+    reserves: Tuple[ReserveCategory, ...] = ()
+    residence: ResidenceRule = ResidenceRule.HOME_DISTRICT_ONLY
+    neighbours: Tuple[Tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "tier_rules", tuple(self.tier_rules))
+        _set(self, "reserves", tuple(self.reserves))
+        _set(self, "residence", _coerce_enum(ResidenceRule, self.residence, "residence"))
+        _set(self, "neighbours", tuple(tuple(pair) for pair in self.neighbours))
+
+
+@_record
+class RegistrantSpec:
+    """A person joining the waiting list. external_ref is the host's unique,
+    stable key for the person; it also decides the lottery number."""
+
+    external_ref: str
+    district: int
+    birth_day: datetime.date
+    registered_at: datetime.datetime
+    group: PriorityGroup = PriorityGroup.NONE
+    channel: Channel = Channel.ONLINE
+    vaccine_preference: int = 0  #: 0: any vaccine
+
+    def __post_init__(self) -> None:
+        _set(self, "group", _coerce_enum(PriorityGroup, self.group, "group"))
+        _set(self, "channel", _coerce_enum(Channel, self.channel, "channel"))
+
+
+@_record
+class DrawSeed:
+    """The 128-bit SipHash key (k0, k1) that decides a draw's lottery numbers.
+
+    As an int: ``seed = k0 | k1 << 64`` (so a seed below 2**64 is k0 with
+    k1 = 0, the library's 64-bit seed). As text (``str(seed)``, the published
+    form): 32 lowercase hex digits, k0 then k1, each most significant digit
+    first -- note this is *not* ``hex(int(seed))`` when k1 != 0.
+    """
+
+    k0: int
+    k1: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("k0", "k1"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"seed {name} must be an int, not {type(value).__name__}")
+            if not 0 <= value <= _UINT64_MAX:
+                raise OutOfRangeError(f"seed {name} {value} is outside 0..2**64-1")
+
+    @classmethod
+    def from_int(cls, seed: int) -> "DrawSeed":
+        """k0 = the low 64 bits, k1 = the high 64 bits of a 0 <= seed < 2**128."""
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+        if not 0 <= seed < 2**128:
+            raise OutOfRangeError(f"seed {seed} is outside 0..2**128-1")
+        return cls(k0=seed & _UINT64_MAX, k1=seed >> 64)
+
+    @classmethod
+    def parse(cls, text: str) -> "DrawSeed":
+        """Parses the published form: 32 hex digits (k0 then k1), or up to 16
+        for a 64-bit seed (k1 = 0). Raises InvalidArgumentError."""
+        k0, k1 = _core.parse_seed(text)
+        return cls(k0=k0, k1=k1)
+
+    def __int__(self) -> int:
+        return self.k0 | (self.k1 << 64)
+
+    def __str__(self) -> str:
+        return _core.format_seed(self.k0, self.k1)
+
+    def __repr__(self) -> str:
+        return f"DrawSeed('{self}')"
+
+
+@_record
+class DrawRequest:
+    """A waitlist draw: people waiting by `at` take part; first doses in
+    [first_dose_from, first_dose_until]; centers empty = every center;
+    series_limit 0 = as many as capacity allows."""
+
+    seed: DrawSeed
+    at: datetime.datetime
+    first_dose_from: datetime.date
+    first_dose_until: datetime.date
+    centers: Tuple[int, ...] = ()
+    series_limit: int = 0
+
+    def __post_init__(self) -> None:
+        from ._convert import to_seed  # _convert imports this module
+
+        _set(self, "seed", to_seed(self.seed))
+        _set(self, "centers", tuple(self.centers))
+
+
+# ---------------------------------------------------------------------------
+# What the engine reports
+
+
+@_record
+class District:
+    id: int
+    code: str
+    name: str
+
+
+@_record
+class Vaccine:
+    id: int
+    code: str
+    name: str
+    dose_count: int
+    interval_days_min: int
+    interval_days_target: int
+    interval_days_max: int
+    age_years_min: int
+    age_years_max: int
+
+
+@_record
+class Center:
+    id: int
+    code: str
+    name: str
+    districts: Tuple[int, ...]
+
+
+@_record
+class Registrant:
+    """A registrant as the engine holds it. waiting_since: when the person
+    (re-)entered the waiting list; series: the active series (0 if none)."""
+
+    id: int
+    external_ref: str
+    district: int
+    birth_day: datetime.date
+    registered_at: datetime.datetime
+    group: PriorityGroup
+    channel: Channel
+    vaccine_preference: int
+    status: RegistrantStatus
+    waiting_since: datetime.datetime
+    series: int
+
+
+@_record
+class Appointment:
+    """A seat in the slot starting `minute` after local midnight of `day`."""
+
+    day: datetime.date
+    minute: int
+
+    @property
+    def time(self) -> datetime.time:
+        """The slot's local start time."""
+        return datetime.time(self.minute // 60, self.minute % 60)
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.time.strftime('%H:%M')}"
+
+
+@_record
+class Series:
+    """An appointment series: both appointments of a two-dose vaccine (one for
+    a single dose). draw: the draw that assigned it (0 if none); tier: the
+    registrant's tier in that draw; category: 0 = general pool, k = policy
+    reserve k - 1."""
+
+    id: int
+    registrant: int
+    center: int
+    vaccine: int
+    dose_count: int
+    appointments: Tuple[Appointment, ...]
+    status: SeriesStatus
+    booked_at: datetime.datetime
+    draw: int
+    tier: int
+    category: int
+
+
+@_record
+class TierCount:
+    eligible: int  #: waiting people of the tier who took part
+    assigned: int
+
+
+@_record
+class DrawRecord:
+    """What a draw leaves behind for an audit: its request (with the seed),
+    the policy version, per tier (index t - 1) who took part and who was
+    placed, and the ids of the series created, in assignment order."""
+
+    id: int
+    request: DrawRequest
+    policy_version: int
+    tiers: Tuple[TierCount, ...]
+    series: Tuple[int, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"DrawRecord(id={self.id}, request={self.request!r}, "
+            f"policy_version={self.policy_version}, "
+            f"eligible={sum(t.eligible for t in self.tiers)}, "
+            f"assigned={sum(t.assigned for t in self.tiers)}, "
+            f"series=<{len(self.series)} ids>)"
+        )
+
+
+@_record
+class Slot:
+    """One slot of a pool's calendar as it stands."""
+
+    day: datetime.date
+    minute: int
+    seats_first: int
+    seats_second: int
+    booked_first: int
+    booked_second: int
+
+
+@_record
+class SecondDoseShortfall:
+    """A first-dose day whose seats cannot all be paired with a second dose."""
+
+    center: int
+    vaccine: int
+    day: datetime.date
+    seats_first: int
+    seats_second_in_window: int
+
+
+@_record
+class CenterReport:
+    center: int
+    series_active: int
+    seats_first_free: int  #: in the whole calendar, past days included
+    doses_delivered: int
+    doses_reserved: int  #: by active series, both doses
+    residents_waiting: int  #: waiting people whose home district it serves
+
+
+@_record
+class Report:
+    """Counts of a campaign; waiting_per_tier[t - 1] by the current policy."""
+
+    registrants: int
+    waiting: int
+    scheduled: int
+    withdrawn: int
+    waiting_per_tier: Tuple[int, ...]
+    series_active: int
+    series_cancelled: int
+    draws: int
+    centers: Tuple[CenterReport, ...]
+
+
+@_record
+class Violation:
+    invariant: Invariant
+    message: str
+
+
+@_record
+class InvariantReport:
+    """The result of check_invariants(): at most VIOLATIONS_KEPT violations,
+    and the count of all of them. str() gives the core's text."""
+
+    violations: Tuple[Violation, ...]
+    violation_count: int
+    text: str = dataclasses.field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.violation_count == 0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@_record
+class ScenarioOptions:
+    """Options of the generated campaign (scenario.h)."""
+
+    seed: int = 1
+    registrants: int = 1_000_000
+    districts: int = 26
+    centers: int = 28
+    days: int = 100
+    first_day: datetime.date = datetime.date(2021, 6, 28)
+    registration_days: int = 28
+    seats_first_permille: int = 600
+    supply_series_permille: int = 500
+
+
+@_record
+class ScenarioDistrict:
+    code: str  #: the official district key, e.g. "06412"
+    name: str
+    population: int

@@ -1,0 +1,1023 @@
+/*
+ * vaxalloc.h: the stable C ABI of vaxalloc (libvaxalloc.so).
+ *
+ * vaxalloc allocates scarce vaccination appointments: districts, vaccines,
+ * centers with capacity and supply, a tiering policy, registrants on a
+ * waiting list, and reproducible lottery draws that book first and second
+ * doses together. This header is the whole C interface; anything not declared
+ * here is not public C API. It is valid C11 and C++ (C++11 or later).
+ *
+ * ---------------------------------------------------------------------------
+ * CONVENTIONS (they hold for every function unless its comment says otherwise)
+ * ---------------------------------------------------------------------------
+ *
+ * Names. Every name starts with vaxalloc_ (functions, types) or VAXALLOC_
+ *   (macros, constants, enumerators).
+ *
+ * Handle. A campaign is an opaque vaxalloc_campaign*, created by
+ *   vaxalloc_campaign_open() and destroyed by vaxalloc_campaign_close().
+ *   It wraps a persistent campaign (one SQLite file); every change is committed
+ *   to the file before the call returns. The path ":memory:" opens a
+ *   campaign that lives only as long as the handle.
+ *
+ * Results. Every function that can fail returns int: VAXALLOC_OK (0) on
+ *   success or a negative VAXALLOC_E* code (the list below; the numbers never
+ *   change). Each function documents the codes a caller should expect;
+ *   VAXALLOC_ENOMEM, VAXALLOC_EINTERNAL and VAXALLOC_ERROR may come from any
+ *   of them, and VAXALLOC_EBUSY, VAXALLOC_ECORRUPT, VAXALLOC_EPERM and
+ *   VAXALLOC_EEXHAUSTED from any function that changes a campaign (they
+ *   come from the file). The message of the last error is available from
+ *     - vaxalloc_last_error(): thread-local, set by every int-returning
+ *       function (also those with a handle) on the calling thread;
+ *     - vaxalloc_campaign_errmsg(handle): the last int-returning call on that
+ *       handle, from any thread.
+ *   Both are cleared (code VAXALLOC_OK, message "") by a successful call.
+ *   vaxalloc_errstr(code) names any code. No C++ exception ever crosses this
+ *   interface; an out-of-memory condition is VAXALLOC_ENOMEM.
+ *
+ * Failed calls change nothing. When a function fails, the campaign and every
+ *   output parameter are as they were before the call, with three stated
+ *   exceptions: the count of a VAXALLOC_EBUFFER result (see "Caller
+ *   buffers"), and the pointer outputs of vaxalloc_campaign_open() and
+ *   vaxalloc_check_invariants(), which are set to NULL.
+ *
+ * Argument order. The handle first, then inputs, then outputs.
+ *   A NULL handle, a NULL required pointer, an enum value outside its
+ *   enumerators or a struct whose version field is 0 or unknown is rejected
+ *   (VAXALLOC_EINVALID; VAXALLOC_EVERSION for the version) before anything
+ *   else happens. Optional pointers are marked "may be NULL".
+ *
+ * Ownership.
+ *   - Input pointers (strings, arrays, structs) are borrowed for the duration
+ *     of the call only: the library copies what it keeps and never holds on
+ *     to a caller's pointer after returning.
+ *   - Input strings are NUL-terminated UTF-8.
+ *   - Strings the library returns come in one of three forms, each named at
+ *     the function:
+ *       (a) a fixed char array inside an output struct (e.g.
+ *           char code[VAXALLOC_CODE_SIZE]), always NUL-terminated;
+ *       (b) a library-allocated string (char** out) that the caller must free
+ *           with vaxalloc_free() and nothing else;
+ *       (c) a borrowed const char* (vaxalloc_version(), vaxalloc_errstr(),
+ *           vaxalloc_last_error(), vaxalloc_campaign_errmsg(),
+ *           vaxalloc_campaign_path()) that the caller must not free; its
+ *           lifetime is stated at the function.
+ *
+ * Caller buffers. Variable-length results (the series of a draw, the slots
+ *   of a day, ...) are copied into an array the caller provides:
+ *       int f(..., T* out, size_t capacity, size_t* count_out);
+ *   On success *count_out is the number of elements written. If capacity is
+ *   smaller than the result, nothing is written, *count_out is set to the
+ *   number needed and the call returns VAXALLOC_EBUFFER; call again with a
+ *   large enough array. out may be NULL when capacity is 0 (to ask for the
+ *   size); count_out must not be NULL.
+ *
+ * Growing structs. Every struct passed singly by pointer (options, specs,
+ *   results) starts with `uint32_t version`, the layout the caller was
+ *   compiled with. Initialize it with the VAXALLOC_X_INIT macro, or with
+ *   vaxalloc_x_init(&x, VAXALLOC_X_VERSION) from languages without C macros;
+ *   both also set the documented defaults. Future versions only append fields
+ *   and bump VAXALLOC_X_VERSION; the library accepts every version up to its
+ *   own and rejects newer ones (and 0) with VAXALLOC_EVERSION. This applies to
+ *   output structs too: the library writes only the fields of the version
+ *   the caller declares.
+ *   Structs used as array elements (vaxalloc_tier_rule, vaxalloc_reserve,
+ *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
+ *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report)
+ *   carry no version and are frozen: their layout never changes. A new field
+ *   there means a new struct and a new function with a _v2 suffix; the old
+ *   ones keep working.
+ *
+ * Ids. Plain uint32_t, assigned densely from 1 in order of creation and never
+ *   reused; 0 (VAXALLOC_NO_ID) means "none". The same sequence of calls gives
+ *   the same ids on every platform.
+ *
+ * Time. An instant is int64_t seconds since 1970-01-01 00:00:00 UTC (Unix
+ *   time, no leap seconds); the library never reads the clock, callers pass
+ *   "now". VAXALLOC_TIME_INFINITE_FUTURE / _PAST (INT64_MAX / INT64_MIN) stand
+ *   for "no bound" where a field says so. The core keeps microseconds; an
+ *   instant stored through the C++ API with a fraction of a second reads back
+ *   here rounded down to the second.
+ *   A civil day (a date without time zone) is int32_t days since 1970-01-01
+ *   (1970-01-02 is 1, 1969-12-31 is -1): see vaxalloc_day_from_ymd() and
+ *   vaxalloc_day_to_ymd(). A time of day is int32_t minutes after local
+ *   midnight (0..1440).
+ *
+ * Booleans are uint8_t (0 false, anything else true).
+ *
+ * Threads. Every function is thread-safe. A handle may be used from several
+ *   threads at once: each call on a handle takes the handle's internal mutex,
+ *   so calls on one handle run one after another (a long draw blocks the
+ *   others on that handle); calls on different handles run in parallel.
+ *   vaxalloc_campaign_close() must not race with other calls on the same
+ *   handle. With several threads on one handle, read errors with
+ *   vaxalloc_last_error() (thread-local); vaxalloc_campaign_errmsg() shows
+ *   whichever call on the handle finished last (it waits for a call in
+ *   progress on the handle).
+ *
+ * Versions. VAXALLOC_VERSION_NUMBER is the version this header belongs to;
+ *   vaxalloc_version_number() is the library actually loaded. Functions are
+ *   only ever added within a major version (the shared library's SONAME is
+ *   libvaxalloc.so.MAJOR), so a program built against X.Y runs with any X.Z,
+ *   Z >= Y. Check it at start-up:
+ *       assert(vaxalloc_version_number() / 1000000 == VAXALLOC_VERSION_MAJOR);
+ *       assert(vaxalloc_version_number() >= VAXALLOC_VERSION_NUMBER);
+ */
+#ifndef VAXALLOC_C_H_
+#define VAXALLOC_C_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* VAXALLOC_API marks the exported functions. Defined to the default
+ * visibility while building libvaxalloc (compiled with -fvisibility=hidden),
+ * and to nothing for users of the library. */
+#if defined(VAXALLOC_BUILDING_LIBRARY) && defined(__GNUC__)
+#define VAXALLOC_API __attribute__((visibility("default")))
+#else
+#define VAXALLOC_API
+#endif
+
+/* C++ sees every function as noexcept: no exception ever leaves the library. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define VAXALLOC_NOEXCEPT noexcept
+#else
+#define VAXALLOC_NOEXCEPT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===========================================================================
+ * Versions
+ * ======================================================================== */
+
+/* The same values as include/vaxalloc/version.h (the library checks at
+ * compile time that both agree). */
+#define VAXALLOC_VERSION_MAJOR 0
+#define VAXALLOC_VERSION_MINOR 1
+#define VAXALLOC_VERSION_PATCH 0
+#define VAXALLOC_VERSION_STRING "0.1.0"
+/* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
+#define VAXALLOC_VERSION_NUMBER \
+  (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)
+
+/* The version of the library loaded, "MAJOR.MINOR.PATCH". Returns a static
+ * string: never NULL, never to be freed. Never fails. */
+VAXALLOC_API const char* vaxalloc_version(void) VAXALLOC_NOEXCEPT;
+
+/* The version of the library loaded as MAJOR * 1000000 + MINOR * 1000 +
+ * PATCH; compare with VAXALLOC_VERSION_NUMBER (see CONVENTIONS). Never fails. */
+VAXALLOC_API int32_t vaxalloc_version_number(void) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Result codes
+ * ======================================================================== */
+
+/* Stable numbers: a code keeps its number forever; new codes get new numbers. */
+typedef enum vaxalloc_result {
+  VAXALLOC_OK = 0,
+  VAXALLOC_ERROR = -1,         /* a failure that fits no other code */
+  VAXALLOC_EINVALID = -2,      /* an argument is invalid (NULL, empty, too long, bad enum) */
+  VAXALLOC_ENOTFOUND = -3,     /* no entity has that id, code or reference */
+  VAXALLOC_EEXISTS = -4,       /* the code, reference or seed is already taken */
+  VAXALLOC_EPRECONDITION = -5, /* the campaign is not in a state that allows it */
+  VAXALLOC_EEXHAUSTED = -6,    /* ids, disk space or another resource ran out */
+  VAXALLOC_EBUSY = -7,         /* the file is locked by another connection or
+                                  unavailable (I/O); retrying may succeed */
+  VAXALLOC_ECORRUPT = -8,      /* the file is corrupt or not a campaign */
+  VAXALLOC_ENOMEM = -9,        /* out of memory */
+  VAXALLOC_ERANGE = -10,       /* a value lies outside its allowed range */
+  VAXALLOC_EBUFFER = -11,      /* the caller's buffer is too small */
+  VAXALLOC_EVERSION = -12,     /* a struct version this library does not know */
+  VAXALLOC_EINTERNAL = -13,    /* a bug in vaxalloc; please report it */
+  VAXALLOC_EPERM = -14         /* the file may not be written (read-only, permissions) */
+} vaxalloc_result;
+
+/* A short English name of a result code, e.g. "not found" for
+ * VAXALLOC_ENOTFOUND; "unknown result code" for a number that is none.
+ * Returns a static string: never NULL, never to be freed. Never fails. */
+VAXALLOC_API const char* vaxalloc_errstr(int code) VAXALLOC_NOEXCEPT;
+
+/* The message of the last int-returning call made on this thread, handle or
+ * not: "" after a success. Never NULL. The string belongs to the library and
+ * stays valid until the next vaxalloc call on this thread; do not free it. */
+VAXALLOC_API const char* vaxalloc_last_error(void) VAXALLOC_NOEXCEPT;
+
+/* The result code of the last int-returning call made on this thread. */
+VAXALLOC_API int vaxalloc_last_error_code(void) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Memory
+ * ======================================================================== */
+
+/* Frees memory the library allocated and handed over (the char** outputs).
+ * vaxalloc_free(NULL) does nothing. Do not free such memory with free(), and
+ * do not pass memory that did not come from the library. Never fails. */
+VAXALLOC_API void vaxalloc_free(void* pointer) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Constants, enumerations and limits
+ * ======================================================================== */
+
+#define VAXALLOC_NO_ID 0u
+#define VAXALLOC_TIME_INFINITE_FUTURE INT64_MAX
+#define VAXALLOC_TIME_INFINITE_PAST INT64_MIN
+
+/* Lengths in bytes without the terminating NUL; the *_SIZE constants are the
+ * sizes of the char arrays in output structs. */
+#define VAXALLOC_CODE_LENGTH_MAX 64
+#define VAXALLOC_NAME_LENGTH_MAX 256
+#define VAXALLOC_EXTERNAL_REF_LENGTH_MAX 128
+#define VAXALLOC_CODE_SIZE (VAXALLOC_CODE_LENGTH_MAX + 1)
+#define VAXALLOC_NAME_SIZE (VAXALLOC_NAME_LENGTH_MAX + 1)
+#define VAXALLOC_EXTERNAL_REF_SIZE (VAXALLOC_EXTERNAL_REF_LENGTH_MAX + 1)
+/* A seed as text: 32 hex digits and the NUL. */
+#define VAXALLOC_SEED_TEXT_SIZE 33
+
+#define VAXALLOC_TIER_MAX 8 /* tiers are 1 (first) .. 8 */
+#define VAXALLOC_DOSE_COUNT_MAX 2
+#define VAXALLOC_PRIORITY_GROUP_COUNT 4
+
+/* Priority groups of the German vaccination ordinance. */
+typedef enum vaxalloc_priority_group {
+  VAXALLOC_GROUP_1 = 1, /* e.g. 80 and older */
+  VAXALLOC_GROUP_2 = 2,
+  VAXALLOC_GROUP_3 = 3,
+  VAXALLOC_GROUP_NONE = 4
+} vaxalloc_priority_group;
+
+/* How a person registered; phone registrants are reached by letter. */
+typedef enum vaxalloc_channel {
+  VAXALLOC_CHANNEL_ONLINE = 0,
+  VAXALLOC_CHANNEL_PHONE = 1
+} vaxalloc_channel;
+
+typedef enum vaxalloc_registrant_status {
+  VAXALLOC_REGISTRANT_WAITING = 0,   /* on the waiting list, no active series */
+  VAXALLOC_REGISTRANT_SCHEDULED = 1, /* holds exactly one active series */
+  VAXALLOC_REGISTRANT_WITHDRAWN = 2  /* left the campaign */
+} vaxalloc_registrant_status;
+
+typedef enum vaxalloc_series_status {
+  VAXALLOC_SERIES_ACTIVE = 0,   /* appointments and doses reserved */
+  VAXALLOC_SERIES_CANCELLED = 1 /* seats and doses returned */
+} vaxalloc_series_status;
+
+typedef enum vaxalloc_residence_rule {
+  VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY = 0,        /* a center serving the home district */
+  VAXALLOC_RESIDENCE_HOME_OR_NEIGHBOUR_DISTRICT = 1 /* also a neighbouring district's */
+} vaxalloc_residence_rule;
+
+typedef enum vaxalloc_durability {
+  VAXALLOC_DURABILITY_NORMAL = 0, /* WAL, synchronous=NORMAL: a power loss may drop the
+                                     last commits but never corrupts the file */
+  VAXALLOC_DURABILITY_FULL = 1    /* every commit is on disk when the call returns */
+} vaxalloc_durability;
+
+/* Bits of vaxalloc_capacity_block.weekdays. */
+#define VAXALLOC_MONDAY 0x01u
+#define VAXALLOC_TUESDAY 0x02u
+#define VAXALLOC_WEDNESDAY 0x04u
+#define VAXALLOC_THURSDAY 0x08u
+#define VAXALLOC_FRIDAY 0x10u
+#define VAXALLOC_SATURDAY 0x20u
+#define VAXALLOC_SUNDAY 0x40u
+#define VAXALLOC_EVERY_DAY 0x7fu
+
+/* ===========================================================================
+ * Civil days
+ * ======================================================================== */
+
+/* Converts a proleptic Gregorian date to days since 1970-01-01.
+ * Errors: VAXALLOC_EINVALID (out is NULL, or no such date: month 13,
+ * 30 February, ...), VAXALLOC_ERANGE (the day number does not fit int32_t).
+ * Thread-safe; sets vaxalloc_last_error(). */
+VAXALLOC_API int vaxalloc_day_from_ymd(int32_t year, int32_t month, int32_t day,
+                                       int32_t* out) VAXALLOC_NOEXCEPT;
+
+/* Converts days since 1970-01-01 to year, month (1-12) and day (1-31).
+ * Errors: VAXALLOC_EINVALID (an output pointer is NULL). Thread-safe. */
+VAXALLOC_API int vaxalloc_day_to_ymd(int32_t days, int32_t* year_out, int32_t* month_out,
+                                     int32_t* day_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Draw seeds and lottery numbers (no campaign needed)
+ * ======================================================================== */
+
+/* Writes the published form of a 128-bit draw seed: 32 lowercase hex digits,
+ * k0 then k1, and a NUL, into the caller's buffer out[out_size].
+ * Errors: VAXALLOC_EINVALID (out is NULL), VAXALLOC_EBUFFER (out_size <
+ * VAXALLOC_SEED_TEXT_SIZE; nothing written). Thread-safe. */
+VAXALLOC_API int vaxalloc_seed_format(uint64_t k0, uint64_t k1, char* out,
+                                      size_t out_size) VAXALLOC_NOEXCEPT;
+
+/* Parses a seed: 32 hex digits (either case; k0 then k1), or 1 to 16 hex
+ * digits for a 64-bit seed (k1 = 0).
+ * Errors: VAXALLOC_EINVALID (a NULL pointer, wrong length, a non-hex
+ * character). Thread-safe. */
+VAXALLOC_API int vaxalloc_seed_parse(const char* text, uint64_t* k0_out,
+                                     uint64_t* k1_out) VAXALLOC_NOEXCEPT;
+
+/* The lottery number a registrant with reference external_ref gets in a draw
+ * with seed (k0, k1): SipHash-2-4 over the reference's bytes (docs/draw.md);
+ * lower numbers are drawn earlier. For auditing a published draw.
+ * Errors: VAXALLOC_EINVALID (a NULL pointer). Thread-safe. */
+VAXALLOC_API int vaxalloc_lottery_number(uint64_t k0, uint64_t k1, const char* external_ref,
+                                         uint64_t* out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Opening and closing a campaign
+ * ======================================================================== */
+
+typedef struct vaxalloc_campaign vaxalloc_campaign;
+
+#define VAXALLOC_OPEN_OPTIONS_VERSION 1u
+typedef struct vaxalloc_open_options {
+  uint32_t version;          /* VAXALLOC_OPEN_OPTIONS_VERSION */
+  int32_t durability;        /* vaxalloc_durability; default NORMAL */
+  int64_t busy_timeout_ms;   /* how long a write waits for another connection's
+                                lock before failing with VAXALLOC_EBUSY; default 5000 */
+  uint8_t create_if_missing; /* default 1: create the file if it does not exist */
+} vaxalloc_open_options;
+#define VAXALLOC_OPEN_OPTIONS_INIT \
+  { VAXALLOC_OPEN_OPTIONS_VERSION, VAXALLOC_DURABILITY_NORMAL, 5000, 1 }
+
+/* Sets *options to VAXALLOC_OPEN_OPTIONS_INIT with the given version.
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_EVERSION (version unknown). */
+VAXALLOC_API int vaxalloc_open_options_init(vaxalloc_open_options* options,
+                                            uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Opens the campaign file at `path`, creating it if it does not exist (and
+ * options allow), and loads it into memory. ":memory:" opens a new campaign
+ * held in memory only. A file that is not a vaxalloc campaign, is corrupt or
+ * comes from a newer library is not modified.
+ * path: borrowed. options: may be NULL (defaults). *out: on success a new
+ * handle the caller owns and must pass to vaxalloc_campaign_close(); on
+ * failure set to NULL.
+ * Errors: VAXALLOC_EINVALID (path or out NULL, empty path, bad durability),
+ * VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (missing file, create_if_missing 0),
+ * VAXALLOC_EPRECONDITION (another application's database, a newer schema),
+ * VAXALLOC_ECORRUPT, VAXALLOC_EBUSY, VAXALLOC_EPERM. The message is in
+ * vaxalloc_last_error(). Thread-safe. */
+VAXALLOC_API int vaxalloc_campaign_open(const char* path, const vaxalloc_open_options* options,
+                                        vaxalloc_campaign** out) VAXALLOC_NOEXCEPT;
+
+/* Closes the campaign and frees the handle; everything was committed already.
+ * vaxalloc_campaign_close(NULL) does nothing. No other call may use the
+ * handle during or after this one. Never fails. */
+VAXALLOC_API void vaxalloc_campaign_close(vaxalloc_campaign* campaign) VAXALLOC_NOEXCEPT;
+
+/* The path the campaign was opened with. Borrowed: valid until the handle is
+ * closed; do not free. NULL if campaign is NULL. Thread-safe. */
+VAXALLOC_API const char* vaxalloc_campaign_path(const vaxalloc_campaign* campaign)
+    VAXALLOC_NOEXCEPT;
+
+/* The message of the last int-returning call on this handle ("" after a
+ * success), or a fixed message if campaign is NULL. Never NULL. Borrowed:
+ * valid until the next call on the handle; do not free. See "Threads". */
+VAXALLOC_API const char* vaxalloc_campaign_errmsg(const vaxalloc_campaign* campaign)
+    VAXALLOC_NOEXCEPT;
+
+/* The result code of the last int-returning call on this handle
+ * (VAXALLOC_EINVALID if campaign is NULL). */
+VAXALLOC_API int vaxalloc_campaign_errcode(const vaxalloc_campaign* campaign) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Setup: districts, vaccines, centers, capacity, supply
+ * ======================================================================== */
+
+/* Adds a district (Kreis or city); its id is written to *id_out.
+ * code: e.g. the official key "06412", 1..64 bytes, unique. name: 1..256
+ * bytes. Both borrowed. id_out: may be NULL.
+ * Errors: VAXALLOC_EINVALID (NULL, empty or too long), VAXALLOC_EEXISTS
+ * (code taken). */
+VAXALLOC_API int vaxalloc_district_add(vaxalloc_campaign* campaign, const char* code,
+                                       const char* name, uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_DISTRICT_VERSION 1u
+typedef struct vaxalloc_district {
+  uint32_t version; /* VAXALLOC_DISTRICT_VERSION */
+  uint32_t id;
+  char code[VAXALLOC_CODE_SIZE];
+  char name[VAXALLOC_NAME_SIZE];
+} vaxalloc_district;
+#define VAXALLOC_DISTRICT_INIT \
+  { VAXALLOC_DISTRICT_VERSION, 0, "", "" }
+/* Zeroes *district and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_district_init(vaxalloc_district* district,
+                                        uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies district `id` into *out (strings as fixed arrays).
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_EVERSION (out->version),
+ * VAXALLOC_ENOTFOUND (no such id). */
+VAXALLOC_API int vaxalloc_district_get(vaxalloc_campaign* campaign, uint32_t id,
+                                       vaxalloc_district* out) VAXALLOC_NOEXCEPT;
+
+/* Looks a district up by code (borrowed); writes its id to *id_out.
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_ENOTFOUND. */
+VAXALLOC_API int vaxalloc_district_find(vaxalloc_campaign* campaign, const char* code,
+                                        uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_VACCINE_SPEC_VERSION 1u
+typedef struct vaxalloc_vaccine_spec {
+  uint32_t version;   /* VAXALLOC_VACCINE_SPEC_VERSION */
+  const char* code;   /* e.g. "comirnaty": 1..64 bytes, unique; borrowed */
+  const char* name;   /* 1..256 bytes; borrowed */
+  int32_t dose_count; /* 1 or 2; default 2 */
+  /* Days between first and second dose (ignored for one dose); the second
+   * appointment is placed as close to the target as capacity allows.
+   * Defaults 21 / 21 / 42. */
+  int32_t interval_days_min;
+  int32_t interval_days_target;
+  int32_t interval_days_max;
+  /* Eligibility by age in full years on the day of the first dose; 0 = no
+   * bound; max is inclusive (59 means "under 60"). Defaults 0. */
+  int32_t age_years_min;
+  int32_t age_years_max;
+} vaxalloc_vaccine_spec;
+#define VAXALLOC_VACCINE_SPEC_INIT \
+  { VAXALLOC_VACCINE_SPEC_VERSION, NULL, NULL, 2, 21, 21, 42, 0, 0 }
+/* Sets *spec to VAXALLOC_VACCINE_SPEC_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_vaccine_spec_init(vaxalloc_vaccine_spec* spec,
+                                            uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Adds a vaccine; its id is written to *id_out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL strings, empty or too long, dose count,
+ * interval or age bounds out of order), VAXALLOC_EVERSION, VAXALLOC_EEXISTS
+ * (code taken), VAXALLOC_EEXHAUSTED (too many vaccines). */
+VAXALLOC_API int vaxalloc_vaccine_add(vaxalloc_campaign* campaign,
+                                      const vaxalloc_vaccine_spec* spec,
+                                      uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_VACCINE_VERSION 1u
+typedef struct vaxalloc_vaccine {
+  uint32_t version; /* VAXALLOC_VACCINE_VERSION */
+  uint32_t id;
+  char code[VAXALLOC_CODE_SIZE];
+  char name[VAXALLOC_NAME_SIZE];
+  int32_t dose_count;
+  int32_t interval_days_min; /* all three 0 for a one-dose vaccine */
+  int32_t interval_days_target;
+  int32_t interval_days_max;
+  int32_t age_years_min;
+  int32_t age_years_max;
+} vaxalloc_vaccine;
+#define VAXALLOC_VACCINE_INIT \
+  { VAXALLOC_VACCINE_VERSION, 0, "", "", 0, 0, 0, 0, 0, 0 }
+/* Zeroes *vaccine and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_vaccine_init(vaxalloc_vaccine* vaccine,
+                                       uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies vaccine `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_vaccine_get(vaxalloc_campaign* campaign, uint32_t id,
+                                      vaxalloc_vaccine* out) VAXALLOC_NOEXCEPT;
+
+/* Looks a vaccine up by code (borrowed). Errors: EINVALID, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_vaccine_find(vaxalloc_campaign* campaign, const char* code,
+                                       uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_CENTER_SPEC_VERSION 1u
+typedef struct vaxalloc_center_spec {
+  uint32_t version;          /* VAXALLOC_CENTER_SPEC_VERSION */
+  const char* code;          /* 1..64 bytes, unique; borrowed */
+  const char* name;          /* 1..256 bytes; borrowed */
+  const uint32_t* districts; /* the districts whose residents it serves; borrowed */
+  size_t district_count;     /* 1..1000 */
+} vaxalloc_center_spec;
+#define VAXALLOC_CENTER_SPEC_INIT \
+  { VAXALLOC_CENTER_SPEC_VERSION, NULL, NULL, NULL, 0 }
+/* Sets *spec to VAXALLOC_CENTER_SPEC_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_center_spec_init(vaxalloc_center_spec* spec,
+                                           uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Adds a vaccination center; its id is written to *id_out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL pointers, districts NULL with a count,
+ * empty or too long strings, no district, a district twice),
+ * VAXALLOC_EVERSION, VAXALLOC_EEXISTS (code taken), VAXALLOC_ENOTFOUND (an
+ * unknown district). */
+VAXALLOC_API int vaxalloc_center_add(vaxalloc_campaign* campaign, const vaxalloc_center_spec* spec,
+                                     uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_CENTER_VERSION 1u
+typedef struct vaxalloc_center {
+  uint32_t version; /* VAXALLOC_CENTER_VERSION */
+  uint32_t id;
+  char code[VAXALLOC_CODE_SIZE];
+  char name[VAXALLOC_NAME_SIZE];
+  uint32_t district_count; /* the districts: vaxalloc_center_districts() */
+} vaxalloc_center;
+#define VAXALLOC_CENTER_INIT \
+  { VAXALLOC_CENTER_VERSION, 0, "", "", 0 }
+/* Zeroes *center and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_center_init(vaxalloc_center* center, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies center `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_center_get(vaxalloc_campaign* campaign, uint32_t id,
+                                     vaxalloc_center* out) VAXALLOC_NOEXCEPT;
+
+/* The districts center `id` serves, in the order given, into the caller
+ * buffer out[capacity] (see "Caller buffers").
+ * Errors: EINVALID, ENOTFOUND, EBUFFER. */
+VAXALLOC_API int vaxalloc_center_districts(vaxalloc_campaign* campaign, uint32_t id, uint32_t* out,
+                                           size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Looks a center up by code (borrowed). Errors: EINVALID, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_center_find(vaxalloc_campaign* campaign, const char* code,
+                                      uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+/* Opening hours of one vaccination line: on each selected weekday in
+ * [first_day, last_day], slots of slot_minutes from open_minute to
+ * close_minute, each seating seats_first first-dose and seats_second
+ * second-dose appointments of one vaccine. A block covering an existing slot
+ * adds to its seats. */
+#define VAXALLOC_CAPACITY_BLOCK_VERSION 1u
+typedef struct vaxalloc_capacity_block {
+  uint32_t version; /* VAXALLOC_CAPACITY_BLOCK_VERSION */
+  uint32_t center;
+  uint32_t vaccine;
+  int32_t first_day; /* civil days, inclusive */
+  int32_t last_day;
+  uint8_t weekdays;     /* VAXALLOC_MONDAY | ...; default VAXALLOC_EVERY_DAY */
+  int32_t open_minute;  /* minutes after local midnight; default 480 (08:00) */
+  int32_t close_minute; /* default 1200 (20:00) */
+  int32_t slot_minutes; /* default 15 */
+  int32_t seats_first;  /* per slot; default 0 */
+  int32_t seats_second; /* per slot; default 0 */
+} vaxalloc_capacity_block;
+#define VAXALLOC_CAPACITY_BLOCK_INIT \
+  { VAXALLOC_CAPACITY_BLOCK_VERSION, 0, 0, 0, 0, VAXALLOC_EVERY_DAY, 480, 1200, 15, 0, 0 }
+/* Sets *block to VAXALLOC_CAPACITY_BLOCK_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_capacity_block_init(vaxalloc_capacity_block* block,
+                                              uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Adds a capacity block.
+ * Errors: VAXALLOC_EINVALID (NULL, days out of order, bad weekdays, hours,
+ * slot length or seats), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (unknown
+ * center or vaccine), VAXALLOC_ERANGE (a day outside 1900-2200, a calendar
+ * longer than 3660 days). */
+VAXALLOC_API int vaxalloc_capacity_add(vaxalloc_campaign* campaign,
+                                       const vaxalloc_capacity_block* block) VAXALLOC_NOEXCEPT;
+
+/* Copies the capacity block added as number `index` (0-based, in the order
+ * added; see vaxalloc_counts.capacity_blocks) into *out.
+ * Errors: EINVALID, EVERSION, VAXALLOC_ENOTFOUND (index too large). */
+VAXALLOC_API int vaxalloc_capacity_get(vaxalloc_campaign* campaign, uint64_t index,
+                                       vaxalloc_capacity_block* out) VAXALLOC_NOEXCEPT;
+
+/* Doses of one vaccine promised to one center, usable from `day` on. */
+#define VAXALLOC_SUPPLY_DELIVERY_VERSION 1u
+typedef struct vaxalloc_supply_delivery {
+  uint32_t version; /* VAXALLOC_SUPPLY_DELIVERY_VERSION */
+  uint32_t center;
+  uint32_t vaccine;
+  int32_t day;   /* civil day */
+  int64_t doses; /* 1..10000000 */
+} vaxalloc_supply_delivery;
+#define VAXALLOC_SUPPLY_DELIVERY_INIT \
+  { VAXALLOC_SUPPLY_DELIVERY_VERSION, 0, 0, 0, 0 }
+/* Sets *delivery to VAXALLOC_SUPPLY_DELIVERY_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_supply_delivery_init(vaxalloc_supply_delivery* delivery,
+                                               uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Adds a delivery.
+ * Errors: VAXALLOC_EINVALID (NULL, doses out of range), VAXALLOC_EVERSION,
+ * VAXALLOC_ENOTFOUND (unknown center or vaccine), VAXALLOC_ERANGE (day). */
+VAXALLOC_API int vaxalloc_supply_add(vaxalloc_campaign* campaign,
+                                     const vaxalloc_supply_delivery* delivery) VAXALLOC_NOEXCEPT;
+
+/* Copies delivery number `index` (0-based, in the order added; see
+ * vaxalloc_counts.deliveries) into *out.
+ * Errors: EINVALID, EVERSION, VAXALLOC_ENOTFOUND (index too large). */
+VAXALLOC_API int vaxalloc_supply_get(vaxalloc_campaign* campaign, uint64_t index,
+                                     vaxalloc_supply_delivery* out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Policy
+ * ======================================================================== */
+
+/* Frozen. Tier by priority group for registrations made before
+ * registered_before (exclusive): tier_by_group[g - 1] is the tier (1..8) of
+ * group g (VAXALLOC_GROUP_NONE is g = 4). */
+typedef struct vaxalloc_tier_rule {
+  int64_t registered_before; /* Unix seconds, or VAXALLOC_TIME_INFINITE_FUTURE */
+  uint8_t tier_by_group[VAXALLOC_PRIORITY_GROUP_COUNT];
+} vaxalloc_tier_rule;
+#define VAXALLOC_TIER_RULE_INIT                   \
+  {                                               \
+    VAXALLOC_TIME_INFINITE_FUTURE, { 1, 2, 3, 4 } \
+  }
+
+/* Frozen. A share of each pool's new first-dose seats in a draw, held for the
+ * people the category admits (docs/draw.md). Used for input and output. */
+typedef struct vaxalloc_reserve {
+  char name[VAXALLOC_NAME_SIZE]; /* 1..256 bytes, NUL-terminated inside the array */
+  int32_t share_permille;        /* of each pool's free first-dose seats; 0..1000 */
+  int32_t age_years_min;         /* on the first-dose day; 0 = no bound */
+  uint8_t group_mask;            /* bit (g - 1) admits group g; 0 = every group */
+  uint32_t vaccine;              /* only this vaccine's pools; VAXALLOC_NO_ID = all */
+} vaxalloc_reserve;
+#define VAXALLOC_RESERVE_INIT \
+  { "", 0, 0, 0, 0 }
+
+/* Frozen. Two neighbouring districts (the relation is symmetric). */
+typedef struct vaxalloc_neighbour_pair {
+  uint32_t district_a;
+  uint32_t district_b;
+} vaxalloc_neighbour_pair;
+
+#define VAXALLOC_POLICY_VERSION 1u
+typedef struct vaxalloc_policy {
+  uint32_t version; /* VAXALLOC_POLICY_VERSION */
+  /* The first rule (ascending registered_before, which must increase) whose
+   * bound lies after the registration time gives the tier; a registration
+   * after every bound gets its group number. None: tier = group number. */
+  const vaxalloc_tier_rule* tier_rules; /* borrowed */
+  size_t tier_rule_count;
+  const vaxalloc_reserve* reserves; /* borrowed; at most 8, in processing order */
+  size_t reserve_count;
+  int32_t residence; /* vaxalloc_residence_rule; default HOME_DISTRICT_ONLY */
+  const vaxalloc_neighbour_pair* neighbours; /* borrowed; used with HOME_OR_NEIGHBOUR */
+  size_t neighbour_count;
+} vaxalloc_policy;
+#define VAXALLOC_POLICY_INIT \
+  { VAXALLOC_POLICY_VERSION, NULL, 0, NULL, 0, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY, NULL, 0 }
+/* Sets *policy to VAXALLOC_POLICY_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Replaces the policy for every draw from now on; its version number (the
+ * default policy every campaign starts with is 1) is written to
+ * *policy_version_out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, an array NULL with a count, a reserve name
+ * not NUL-terminated within its array, rules out of order, tiers outside
+ * 1..8, shares, ages or masks out of range, a district neighbouring itself,
+ * bad residence), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (an unknown vaccine
+ * or district). */
+VAXALLOC_API int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* policy,
+                                     uint32_t* policy_version_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_POLICY_INFO_VERSION 1u
+typedef struct vaxalloc_policy_info {
+  uint32_t version;         /* VAXALLOC_POLICY_INFO_VERSION */
+  uint32_t policy_version;  /* 1, 2, ... */
+  int32_t residence;        /* vaxalloc_residence_rule */
+  uint32_t tier_rule_count; /* the arrays: vaxalloc_policy_tier_rules() etc. */
+  uint32_t reserve_count;
+  uint32_t neighbour_count;
+} vaxalloc_policy_info;
+#define VAXALLOC_POLICY_INFO_INIT \
+  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0 }
+/* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_policy_info_init(vaxalloc_policy_info* info,
+                                           uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies policy version `policy_version` (the current one is
+ * vaxalloc_counts.policy_version) into *out.
+ * Errors: EINVALID, EVERSION, VAXALLOC_ENOTFOUND (no such policy version). */
+VAXALLOC_API int vaxalloc_policy_get(vaxalloc_campaign* campaign, uint32_t policy_version,
+                                     vaxalloc_policy_info* out) VAXALLOC_NOEXCEPT;
+
+/* The arrays of policy version `policy_version`, in order, into caller
+ * buffers (see "Caller buffers"). Errors: EINVALID, ENOTFOUND, EBUFFER. */
+VAXALLOC_API int vaxalloc_policy_tier_rules(vaxalloc_campaign* campaign, uint32_t policy_version,
+                                            vaxalloc_tier_rule* out, size_t capacity,
+                                            size_t* count_out) VAXALLOC_NOEXCEPT;
+VAXALLOC_API int vaxalloc_policy_reserves(vaxalloc_campaign* campaign, uint32_t policy_version,
+                                          vaxalloc_reserve* out, size_t capacity,
+                                          size_t* count_out) VAXALLOC_NOEXCEPT;
+VAXALLOC_API int vaxalloc_policy_neighbours(vaxalloc_campaign* campaign, uint32_t policy_version,
+                                            vaxalloc_neighbour_pair* out, size_t capacity,
+                                            size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Registrants
+ * ======================================================================== */
+
+#define VAXALLOC_REGISTRANT_SPEC_VERSION 1u
+typedef struct vaxalloc_registrant_spec {
+  uint32_t version;            /* VAXALLOC_REGISTRANT_SPEC_VERSION */
+  const char* external_ref;    /* the host's unique, stable key: 1..128 bytes; borrowed */
+  uint32_t district;           /* home district */
+  int32_t birth_day;           /* civil day */
+  int32_t group;               /* vaxalloc_priority_group; default VAXALLOC_GROUP_NONE */
+  int32_t channel;             /* vaxalloc_channel; default VAXALLOC_CHANNEL_ONLINE */
+  int64_t registered_at;       /* Unix seconds */
+  uint32_t vaccine_preference; /* VAXALLOC_NO_ID: any vaccine */
+} vaxalloc_registrant_spec;
+#define VAXALLOC_REGISTRANT_SPEC_INIT                                                              \
+  {                                                                                                \
+    VAXALLOC_REGISTRANT_SPEC_VERSION, NULL, 0, 0, VAXALLOC_GROUP_NONE, VAXALLOC_CHANNEL_ONLINE, 0, \
+        0                                                                                          \
+  }
+/* Sets *spec to VAXALLOC_REGISTRANT_SPEC_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_registrant_spec_init(vaxalloc_registrant_spec* spec,
+                                               uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Puts a person on the waiting list; the id is written to *id_out (may be
+ * NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, external_ref empty or too long, bad group
+ * or channel, infinite registered_at), VAXALLOC_EVERSION, VAXALLOC_EEXISTS
+ * (external_ref taken), VAXALLOC_ENOTFOUND (unknown district or preferred
+ * vaccine), VAXALLOC_ERANGE (birth day outside 1900-2200),
+ * VAXALLOC_EEXHAUSTED (ids). */
+VAXALLOC_API int vaxalloc_register(vaxalloc_campaign* campaign,
+                                   const vaxalloc_registrant_spec* spec,
+                                   uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+/* Registers `count` people in one transaction, all or nothing: one bad entry
+ * (its position is in the message) registers nobody.
+ * specs: an array of `count` pointers to specs (pointers, so that each spec's
+ * version decides its own layout); borrowed. ids_out: may be NULL, else an
+ * array of `count` elements that receives the ids in order on success.
+ * Errors: as vaxalloc_register, and VAXALLOC_EEXISTS for a reference twice in
+ * the batch. */
+VAXALLOC_API int vaxalloc_register_batch(vaxalloc_campaign* campaign,
+                                         const vaxalloc_registrant_spec* const* specs, size_t count,
+                                         uint32_t* ids_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_REGISTRANT_VERSION 1u
+typedef struct vaxalloc_registrant {
+  uint32_t version; /* VAXALLOC_REGISTRANT_VERSION */
+  uint32_t id;
+  char external_ref[VAXALLOC_EXTERNAL_REF_SIZE];
+  uint32_t district;
+  int32_t birth_day;
+  int32_t group;   /* vaxalloc_priority_group */
+  int32_t channel; /* vaxalloc_channel */
+  int64_t registered_at;
+  uint32_t vaccine_preference;
+  int32_t status;        /* vaxalloc_registrant_status */
+  int64_t waiting_since; /* when the person (re-)entered the waiting list */
+  uint32_t series;       /* the active series when scheduled, else VAXALLOC_NO_ID */
+} vaxalloc_registrant;
+#define VAXALLOC_REGISTRANT_INIT \
+  { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+/* Zeroes *registrant and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_registrant_init(vaxalloc_registrant* registrant,
+                                          uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies registrant `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_registrant_get(vaxalloc_campaign* campaign, uint32_t id,
+                                         vaxalloc_registrant* out) VAXALLOC_NOEXCEPT;
+
+/* Looks a registrant up by external reference (borrowed).
+ * Errors: EINVALID, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_registrant_find(vaxalloc_campaign* campaign, const char* external_ref,
+                                          uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+/* The tier (1..8) registrant `id` has under policy version `policy_version`
+ * (0: the current policy), written to *tier_out.
+ * Errors: EINVALID, VAXALLOC_ENOTFOUND (registrant or policy version). */
+VAXALLOC_API int vaxalloc_tier_of(vaxalloc_campaign* campaign, uint32_t id, uint32_t policy_version,
+                                  int32_t* tier_out) VAXALLOC_NOEXCEPT;
+
+/* The registrant leaves the campaign at `at` (Unix seconds); an active series
+ * is cancelled and its seats and doses return.
+ * Errors: VAXALLOC_EINVALID (NULL, infinite time), VAXALLOC_ENOTFOUND,
+ * VAXALLOC_EPRECONDITION (already withdrawn). */
+VAXALLOC_API int vaxalloc_withdraw(vaxalloc_campaign* campaign, uint32_t registrant,
+                                   int64_t at) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Draws and series
+ * ======================================================================== */
+
+#define VAXALLOC_DRAW_REQUEST_VERSION 1u
+typedef struct vaxalloc_draw_request {
+  uint32_t version;        /* VAXALLOC_DRAW_REQUEST_VERSION */
+  uint64_t seed_k0;        /* the SipHash key; publish it after the draw. A seed may */
+  uint64_t seed_k1;        /* be used once per campaign. */
+  int64_t at;              /* "now" (Unix seconds): only people waiting by then take part */
+  int32_t first_dose_from; /* civil days: the first-dose window, inclusive */
+  int32_t first_dose_until;
+  const uint32_t* centers; /* borrowed; NULL with center_count 0: every center */
+  size_t center_count;
+  uint32_t series_limit; /* 0: as many as capacity allows */
+} vaxalloc_draw_request;
+#define VAXALLOC_DRAW_REQUEST_INIT \
+  { VAXALLOC_DRAW_REQUEST_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0 }
+/* Sets *request to VAXALLOC_DRAW_REQUEST_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_draw_request_init(vaxalloc_draw_request* request,
+                                            uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Frozen. Per tier: waiting people who took part, and how many got a series. */
+typedef struct vaxalloc_tier_count {
+  uint32_t eligible;
+  uint32_t assigned;
+} vaxalloc_tier_count;
+
+#define VAXALLOC_DRAW_INFO_VERSION 1u
+typedef struct vaxalloc_draw_info {
+  uint32_t version; /* VAXALLOC_DRAW_INFO_VERSION */
+  uint32_t id;
+  uint64_t seed_k0;
+  uint64_t seed_k1;
+  int64_t at;
+  int32_t first_dose_from;
+  int32_t first_dose_until;
+  uint32_t series_limit;
+  uint32_t policy_version;                      /* the policy the draw used */
+  uint32_t center_count;                        /* the request's centers: vaxalloc_draw_centers() */
+  uint32_t series_count;                        /* the winners' series: vaxalloc_draw_series() */
+  vaxalloc_tier_count tiers[VAXALLOC_TIER_MAX]; /* [t - 1] for tier t */
+} vaxalloc_draw_info;
+#define VAXALLOC_DRAW_INFO_INIT                                 \
+  {                                                             \
+    VAXALLOC_DRAW_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { \
+      { 0, 0 }                                                  \
+    }                                                           \
+  }
+/* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_draw_info_init(vaxalloc_draw_info* info,
+                                         uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Runs a waitlist lottery draw (docs/draw.md) and commits it: the winners
+ * get a series (first and, for two-dose vaccines, second appointment with
+ * doses reserved). The record is written to *out (may be NULL): its id,
+ * per-tier counts and the number of series; the series ids come from
+ * vaxalloc_draw_series(). Deterministic: the same state and seed give the
+ * same winners on every platform.
+ * Errors: VAXALLOC_EINVALID (NULL, centers NULL with a count, infinite `at`,
+ * an empty or too long window), VAXALLOC_EVERSION (request or out),
+ * VAXALLOC_ENOTFOUND (an unknown center), VAXALLOC_EEXISTS (the seed was used
+ * by an earlier draw), VAXALLOC_ERANGE (a window day outside 1900-2200). */
+VAXALLOC_API int vaxalloc_draw(vaxalloc_campaign* campaign, const vaxalloc_draw_request* request,
+                               vaxalloc_draw_info* out) VAXALLOC_NOEXCEPT;
+
+/* Copies the record of draw `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_draw_get(vaxalloc_campaign* campaign, uint32_t id,
+                                   vaxalloc_draw_info* out) VAXALLOC_NOEXCEPT;
+
+/* The ids of the series draw `id` created, in assignment order, into a caller
+ * buffer (see "Caller buffers"). Errors: EINVALID, ENOTFOUND, EBUFFER. */
+VAXALLOC_API int vaxalloc_draw_series(vaxalloc_campaign* campaign, uint32_t id, uint32_t* out,
+                                      size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* The centers draw `id` was limited to (none: every center), into a caller
+ * buffer. Errors: EINVALID, ENOTFOUND, EBUFFER. */
+VAXALLOC_API int vaxalloc_draw_centers(vaxalloc_campaign* campaign, uint32_t id, uint32_t* out,
+                                       size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. One appointment: a seat in the slot starting `minute` after local
+ * midnight of civil day `day`. */
+typedef struct vaxalloc_appointment {
+  int32_t day;
+  int32_t minute;
+} vaxalloc_appointment;
+
+#define VAXALLOC_SERIES_VERSION 1u
+typedef struct vaxalloc_series {
+  uint32_t version; /* VAXALLOC_SERIES_VERSION */
+  uint32_t id;
+  uint32_t registrant;
+  uint32_t center;
+  uint32_t vaccine;
+  int32_t dose_count; /* appointments[0 .. dose_count - 1] are used */
+  vaxalloc_appointment appointments[VAXALLOC_DOSE_COUNT_MAX];
+  int32_t status;    /* vaxalloc_series_status */
+  int64_t booked_at; /* Unix seconds */
+  uint32_t draw;     /* the draw that assigned it, if any */
+  int32_t tier;      /* the registrant's tier in that draw */
+  int32_t category;  /* 0: general pool; k: the policy's reserve k - 1 */
+} vaxalloc_series;
+#define VAXALLOC_SERIES_INIT \
+  { VAXALLOC_SERIES_VERSION, 0, 0, 0, 0, 0, {{0, 0}, {0, 0}}, 0, 0, 0, 0, 0 }
+/* Zeroes *series and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_series_init(vaxalloc_series* series, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies series `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_series_get(vaxalloc_campaign* campaign, uint32_t id,
+                                     vaxalloc_series* out) VAXALLOC_NOEXCEPT;
+
+/* Cancels an active series at `at` (Unix seconds): its seats and doses return
+ * and its registrant waits again from `at`.
+ * Errors: VAXALLOC_EINVALID (NULL, infinite time), VAXALLOC_ENOTFOUND,
+ * VAXALLOC_EPRECONDITION (already cancelled). */
+VAXALLOC_API int vaxalloc_series_cancel(vaxalloc_campaign* campaign, uint32_t series,
+                                        int64_t at) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Queries and reports
+ * ======================================================================== */
+
+#define VAXALLOC_COUNTS_VERSION 1u
+typedef struct vaxalloc_counts {
+  uint32_t version; /* VAXALLOC_COUNTS_VERSION */
+  uint32_t districts;
+  uint32_t vaccines;
+  uint32_t centers;
+  uint32_t registrants;
+  uint32_t series;
+  uint32_t draws;
+  uint32_t policy_version;  /* the current policy */
+  uint64_t capacity_blocks; /* added so far */
+  uint64_t deliveries;
+  uint64_t revision; /* grows with every change; equal revisions, equal state */
+} vaxalloc_counts;
+#define VAXALLOC_COUNTS_INIT \
+  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+/* Zeroes *counts and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* How many of everything the campaign holds. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_counts_get(vaxalloc_campaign* campaign,
+                                     vaxalloc_counts* out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. One slot of a pool's calendar as it stands. */
+typedef struct vaxalloc_slot {
+  int32_t day;
+  int32_t minute; /* start, minutes after local midnight */
+  int32_t seats_first;
+  int32_t seats_second;
+  int32_t booked_first;
+  int32_t booked_second;
+} vaxalloc_slot;
+
+/* The slots of one center's vaccine on civil day `day`, by start minute,
+ * into a caller buffer. A center, vaccine or day with no capacity has no
+ * slots (count 0, not an error). Errors: EINVALID, EBUFFER. */
+VAXALLOC_API int vaxalloc_slots(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,
+                                int32_t day, vaxalloc_slot* out, size_t capacity,
+                                size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Doses of a center's vaccine not yet reserved that appointments on `day`
+ * could still use (the smallest slack from that day on), into *doses_out; 0
+ * for a center and vaccine with no calendar. Errors: EINVALID. */
+VAXALLOC_API int vaxalloc_doses_available(vaxalloc_campaign* campaign, uint32_t center,
+                                          uint32_t vaccine, int32_t day,
+                                          int64_t* doses_out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. A first-dose day whose seats cannot all be paired with a second
+ * dose inside the vaccine's interval. */
+typedef struct vaxalloc_second_dose_shortfall {
+  uint32_t center;
+  uint32_t vaccine;
+  int32_t day;
+  int64_t seats_first;
+  int64_t seats_second_in_window;
+} vaxalloc_second_dose_shortfall;
+
+/* Every first-dose day whose seats lack second-dose seats, into a caller
+ * buffer (a planning check on capacity; draws never book unpaired first
+ * doses). Errors: EINVALID, EBUFFER. */
+VAXALLOC_API int vaxalloc_second_dose_shortfalls(vaxalloc_campaign* campaign,
+                                                 vaxalloc_second_dose_shortfall* out,
+                                                 size_t capacity,
+                                                 size_t* count_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_REPORT_VERSION 1u
+typedef struct vaxalloc_report {
+  uint32_t version; /* VAXALLOC_REPORT_VERSION */
+  uint64_t registrants;
+  uint64_t waiting;
+  uint64_t scheduled;
+  uint64_t withdrawn;
+  uint64_t waiting_per_tier[VAXALLOC_TIER_MAX]; /* [t - 1], by the current policy */
+  uint64_t series_active;
+  uint64_t series_cancelled;
+  uint64_t draws;
+  uint64_t center_count; /* per center: vaxalloc_report_centers() */
+} vaxalloc_report;
+#define VAXALLOC_REPORT_INIT \
+  { VAXALLOC_REPORT_VERSION, 0, 0, 0, 0, {0}, 0, 0, 0, 0 }
+/* Zeroes *report and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_report_init(vaxalloc_report* report, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* A summary of the campaign as it stands. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_report_get(vaxalloc_campaign* campaign,
+                                     vaxalloc_report* out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. One center's line of the report. */
+typedef struct vaxalloc_center_report {
+  uint32_t center;
+  uint64_t series_active;
+  uint64_t seats_first_free; /* in the whole calendar, past days included */
+  int64_t doses_delivered;
+  int64_t doses_reserved;     /* by active series, both doses */
+  uint64_t residents_waiting; /* waiting people whose home district it serves */
+} vaxalloc_center_report;
+
+/* The report's per-center lines, by center id, into a caller buffer.
+ * Errors: EINVALID, EBUFFER. */
+VAXALLOC_API int vaxalloc_report_centers(vaxalloc_campaign* campaign, vaxalloc_center_report* out,
+                                         size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Runs the invariant checker over the whole campaign: no slot over capacity,
+ * no first dose without its second, no more appointments than doses, one
+ * active series per person, residence, tier order, eligibility, bookkeeping.
+ * *violation_count_out (may be NULL) receives the number of violations (0:
+ * all hold). *text_out (may be NULL) receives a library-allocated,
+ * NUL-terminated description (the first 100 violations), which the caller
+ * frees with vaxalloc_free(); it is set to NULL on failure.
+ * Violations are a result, not an error: the call returns VAXALLOC_OK.
+ * Errors: EINVALID. May take long on large campaigns (the handle stays locked). */
+VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
+                                           uint64_t* violation_count_out,
+                                           char** text_out) VAXALLOC_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VAXALLOC_C_H_ */

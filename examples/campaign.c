@@ -1,0 +1,273 @@
+/* A small vaccination campaign driven through the C ABI only (vaxalloc.h).
+ *
+ *   vaxalloc_campaign_c [CAMPAIGN_FILE]
+ *
+ * Two districts in Hessen with one center each, an mRNA vaccine (two doses,
+ * 21 days apart) and a one-dose vaccine, opening hours, deliveries, Hessen's
+ * 7 June 2021 tier cut-off, a waiting list of twelve people, a weekly lottery
+ * draw, a withdrawal and a second draw that hands the freed doses on.
+ * Without CAMPAIGN_FILE the campaign lives in memory; with one it is written
+ * to that file, which must not exist yet. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vaxalloc.h"
+
+/* Stops the program with the library's message when a call fails. */
+static void check(int rc, const char* what) {
+  if (rc != VAXALLOC_OK) {
+    fprintf(stderr, "%s failed: %s: %s\n", what, vaxalloc_errstr(rc), vaxalloc_last_error());
+    exit(1);
+  }
+}
+
+static int32_t day_of(int32_t year, int32_t month, int32_t day) {
+  int32_t number = 0;
+  check(vaxalloc_day_from_ymd(year, month, day, &number), "vaxalloc_day_from_ymd");
+  return number;
+}
+
+/* Unix seconds of a day and time in UTC (the example keeps to UTC). */
+static int64_t instant(int32_t day, int32_t hour, int32_t minute) {
+  return (int64_t)day * 86400 + hour * 3600 + minute * 60;
+}
+
+static void format_day(int32_t day, char out[11]) {
+  int32_t year = 0, month = 0, day_of_month = 0;
+  check(vaxalloc_day_to_ymd(day, &year, &month, &day_of_month), "vaxalloc_day_to_ymd");
+  snprintf(out, 11, "%04d-%02d-%02d", (int)year, (int)month, (int)day_of_month);
+}
+
+static void print_draw(vaxalloc_campaign* campaign, const vaxalloc_draw_info* draw) {
+  uint32_t series_ids[64];
+  size_t count = 0;
+  size_t i;
+  int tier;
+  char seed[VAXALLOC_SEED_TEXT_SIZE];
+  check(vaxalloc_seed_format(draw->seed_k0, draw->seed_k1, seed, sizeof seed),
+        "vaxalloc_seed_format");
+  printf("draw %u (seed %s, policy %u):\n", draw->id, seed, draw->policy_version);
+  for (tier = 1; tier <= VAXALLOC_TIER_MAX; ++tier) {
+    const vaxalloc_tier_count* counts = &draw->tiers[tier - 1];
+    if (counts->eligible > 0) {
+      printf("  tier %d: %u of %u waiting got appointments\n", tier, counts->assigned,
+             counts->eligible);
+    }
+  }
+  check(vaxalloc_draw_series(campaign, draw->id, series_ids, 64, &count), "vaxalloc_draw_series");
+  for (i = 0; i < count; ++i) {
+    vaxalloc_series series = VAXALLOC_SERIES_INIT;
+    vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+    vaxalloc_center center = VAXALLOC_CENTER_INIT;
+    vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
+    char first[11], second[11];
+    check(vaxalloc_series_get(campaign, series_ids[i], &series), "vaxalloc_series_get");
+    check(vaxalloc_registrant_get(campaign, series.registrant, &person), "vaxalloc_registrant_get");
+    check(vaxalloc_center_get(campaign, series.center, &center), "vaxalloc_center_get");
+    check(vaxalloc_vaccine_get(campaign, series.vaccine, &vaccine), "vaxalloc_vaccine_get");
+    format_day(series.appointments[0].day, first);
+    printf("  %-6s tier %d  %-22s %-9s %s %02d:%02d", person.external_ref, (int)series.tier,
+           center.name, vaccine.code, first, (int)(series.appointments[0].minute / 60),
+           (int)(series.appointments[0].minute % 60));
+    if (series.dose_count == 2) {
+      format_day(series.appointments[1].day, second);
+      printf("  + %s %02d:%02d", second, (int)(series.appointments[1].minute / 60),
+             (int)(series.appointments[1].minute % 60));
+    }
+    printf("\n");
+  }
+}
+
+static void print_report(vaxalloc_campaign* campaign) {
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_center_report centers[8];
+  size_t count = 0, i;
+  uint64_t violations = 0;
+  char* text = NULL;
+  check(vaxalloc_report_get(campaign, &report), "vaxalloc_report_get");
+  printf("report: %" PRIu64 " registered, %" PRIu64 " waiting, %" PRIu64 " scheduled, %" PRIu64
+         " withdrawn; %" PRIu64 " active and %" PRIu64 " cancelled series in %" PRIu64 " draws\n",
+         report.registrants, report.waiting, report.scheduled, report.withdrawn,
+         report.series_active, report.series_cancelled, report.draws);
+  check(vaxalloc_report_centers(campaign, centers, 8, &count), "vaxalloc_report_centers");
+  for (i = 0; i < count; ++i) {
+    printf("  center %u: %" PRIu64 " active series, %" PRId64 " of %" PRId64
+           " doses reserved, %" PRIu64 " free first-dose seats, %" PRIu64 " residents waiting\n",
+           centers[i].center, centers[i].series_active, centers[i].doses_reserved,
+           centers[i].doses_delivered, centers[i].seats_first_free, centers[i].residents_waiting);
+  }
+  check(vaxalloc_check_invariants(campaign, &violations, &text), "vaxalloc_check_invariants");
+  printf("invariants: %" PRIu64 " violations%s%s\n", violations, violations ? "\n" : "",
+         violations ? text : "");
+  vaxalloc_free(text);
+}
+
+int main(int argc, char** argv) {
+  const char* path = argc > 1 ? argv[1] : ":memory:";
+  vaxalloc_campaign* campaign = NULL;
+  vaxalloc_open_options options = VAXALLOC_OPEN_OPTIONS_INIT;
+  uint32_t frankfurt = 0, darmstadt = 0, comirnaty = 0, janssen = 0, center_f = 0, center_d = 0;
+  const int32_t june_14 = day_of(2021, 6, 14);
+  const int32_t june_7 = day_of(2021, 6, 7);
+  int i;
+
+  /* The header and the library loaded must agree (vaxalloc.h, "Versions"). */
+  if (vaxalloc_version_number() / 1000000 != VAXALLOC_VERSION_MAJOR ||
+      vaxalloc_version_number() < VAXALLOC_VERSION_NUMBER) {
+    fprintf(stderr, "vaxalloc %s is older than this program's header %s\n", vaxalloc_version(),
+            VAXALLOC_VERSION_STRING);
+    return 1;
+  }
+  options.create_if_missing = 1;
+  check(vaxalloc_campaign_open(path, &options, &campaign), "vaxalloc_campaign_open");
+  printf("vaxalloc %s, campaign %s\n", vaxalloc_version(), vaxalloc_campaign_path(campaign));
+
+  /* Setup: districts, vaccines, centers. */
+  check(vaxalloc_district_add(campaign, "06412", "Frankfurt am Main", &frankfurt), "district");
+  check(vaxalloc_district_add(campaign, "06411", "Darmstadt", &darmstadt), "district");
+  {
+    vaxalloc_vaccine_spec spec = VAXALLOC_VACCINE_SPEC_INIT; /* two doses, 21 days */
+    spec.code = "comirnaty";
+    spec.name = "Comirnaty (BioNTech/Pfizer)";
+    check(vaxalloc_vaccine_add(campaign, &spec, &comirnaty), "vaccine");
+    spec.code = "janssen";
+    spec.name = "COVID-19 Vaccine Janssen";
+    spec.dose_count = 1;
+    spec.age_years_min = 60;
+    check(vaxalloc_vaccine_add(campaign, &spec, &janssen), "vaccine");
+  }
+  {
+    vaxalloc_center_spec spec = VAXALLOC_CENTER_SPEC_INIT;
+    spec.code = "IZ-F";
+    spec.name = "Impfzentrum Frankfurt";
+    spec.districts = &frankfurt;
+    spec.district_count = 1;
+    check(vaxalloc_center_add(campaign, &spec, &center_f), "center");
+    spec.code = "IZ-DA";
+    spec.name = "Impfzentrum Darmstadt";
+    spec.districts = &darmstadt;
+    check(vaxalloc_center_add(campaign, &spec, &center_d), "center");
+  }
+
+  /* Opening hours for six weeks: one 30-minute line a day per vaccine, and
+   * deliveries that cover only part of them: supply is the binding limit. */
+  {
+    vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+    vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+    const uint32_t centers[2] = {center_f, center_d};
+    for (i = 0; i < 2; ++i) {
+      block.center = centers[i];
+      block.first_day = june_14;
+      block.last_day = june_14 + 41;
+      block.weekdays = VAXALLOC_EVERY_DAY & ~VAXALLOC_SUNDAY;
+      block.open_minute = 9 * 60;
+      block.close_minute = 10 * 60;
+      block.slot_minutes = 30;
+      block.vaccine = comirnaty;
+      block.seats_first = 1;
+      block.seats_second = 1;
+      check(vaxalloc_capacity_add(campaign, &block), "capacity");
+      block.vaccine = janssen;
+      block.seats_second = 0;
+      check(vaxalloc_capacity_add(campaign, &block), "capacity");
+      delivery.center = centers[i];
+      delivery.day = june_14;
+      delivery.vaccine = comirnaty;
+      delivery.doses = 4; /* two complete series */
+      check(vaxalloc_supply_add(campaign, &delivery), "supply");
+      delivery.vaccine = janssen;
+      delivery.doses = 1;
+      check(vaxalloc_supply_add(campaign, &delivery), "supply");
+    }
+  }
+
+  /* Hessen, 7 June 2021: groups 1-3 registered before keep their tiers;
+   * everyone registering later is one tier, after them. */
+  {
+    vaxalloc_tier_rule rules[2] = {VAXALLOC_TIER_RULE_INIT, VAXALLOC_TIER_RULE_INIT};
+    vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+    uint32_t version = 0;
+    rules[0].registered_before = instant(june_7, 0, 0);
+    rules[1].tier_by_group[0] = rules[1].tier_by_group[1] = rules[1].tier_by_group[2] = 4;
+    policy.tier_rules = rules;
+    policy.tier_rule_count = 2;
+    check(vaxalloc_policy_set(campaign, &policy, &version), "policy");
+    printf("policy %u: tier cut-off at 2021-06-07 00:00 UTC\n", version);
+  }
+
+  /* Twelve people on the waiting list, registered in one batch. */
+  {
+    static const struct {
+      const char* ref;
+      int group;
+      int born_year;
+      int registered_day; /* days after 2021-06-01 */
+    } people[12] = {
+        {"HE-01", VAXALLOC_GROUP_NONE, 1990, 0}, {"HE-02", VAXALLOC_GROUP_2, 1950, 1},
+        {"HE-03", VAXALLOC_GROUP_1, 1938, 2},    {"HE-04", VAXALLOC_GROUP_3, 1961, 3},
+        {"HE-05", VAXALLOC_GROUP_NONE, 1985, 4}, {"HE-06", VAXALLOC_GROUP_3, 1970, 5},
+        {"HE-07", VAXALLOC_GROUP_2, 1955, 6},    {"HE-08", VAXALLOC_GROUP_1, 1940, 7},
+        {"HE-09", VAXALLOC_GROUP_NONE, 1999, 8}, {"HE-10", VAXALLOC_GROUP_2, 1948, 9},
+        {"HE-11", VAXALLOC_GROUP_3, 1975, 10},   {"HE-12", VAXALLOC_GROUP_1, 1936, 11},
+    };
+    vaxalloc_registrant_spec specs[12];
+    const vaxalloc_registrant_spec* pointers[12];
+    uint32_t ids[12];
+    const int32_t june_1 = day_of(2021, 6, 1);
+    for (i = 0; i < 12; ++i) {
+      vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+      spec.external_ref = people[i].ref;
+      spec.district = i % 3 == 2 ? darmstadt : frankfurt;
+      spec.birth_day = day_of(people[i].born_year, 3, 15);
+      spec.group = people[i].group;
+      spec.channel = i % 4 == 3 ? VAXALLOC_CHANNEL_PHONE : VAXALLOC_CHANNEL_ONLINE;
+      spec.registered_at = instant(june_1 + people[i].registered_day, 10, 0);
+      specs[i] = spec;
+      pointers[i] = &specs[i];
+    }
+    check(vaxalloc_register_batch(campaign, pointers, 12, ids), "register_batch");
+    printf("registered %u..%u\n", ids[0], ids[11]);
+  }
+
+  /* Sunday 13 June, 18:00: the weekly draw for first doses 14-20 June. */
+  {
+    vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+    vaxalloc_draw_info draw = VAXALLOC_DRAW_INFO_INIT;
+    uint32_t series_ids[64];
+    size_t count = 0;
+    check(
+        vaxalloc_seed_parse("5eed0000000000000000000000000001", &request.seed_k0, &request.seed_k1),
+        "seed");
+    request.at = instant(june_14 - 1, 18, 0);
+    request.first_dose_from = june_14;
+    request.first_dose_until = june_14 + 6;
+    check(vaxalloc_draw(campaign, &request, &draw), "draw");
+    print_draw(campaign, &draw);
+
+    /* The first winner was vaccinated by their GP and cancels: the seats and
+     * doses go back, and the next draw hands them on. */
+    check(vaxalloc_draw_series(campaign, draw.id, series_ids, 64, &count), "draw_series");
+    if (count > 0) {
+      vaxalloc_series series = VAXALLOC_SERIES_INIT;
+      vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+      check(vaxalloc_series_get(campaign, series_ids[0], &series), "series");
+      check(vaxalloc_registrant_get(campaign, series.registrant, &person), "registrant");
+      check(vaxalloc_withdraw(campaign, person.id, instant(june_14, 8, 0)), "withdraw");
+      printf("%s withdrew (vaccinated elsewhere); series %u cancelled\n", person.external_ref,
+             series_ids[0]);
+    }
+    /* Tuesday 15 June, 06:00: the freed doses go to the next in line. */
+    check(
+        vaxalloc_seed_parse("5eed0000000000000000000000000002", &request.seed_k0, &request.seed_k1),
+        "seed");
+    request.at = instant(june_14 + 1, 6, 0);
+    request.first_dose_from = june_14 + 1;
+    check(vaxalloc_draw(campaign, &request, &draw), "draw");
+    print_draw(campaign, &draw);
+  }
+
+  print_report(campaign);
+  vaxalloc_campaign_close(campaign);
+  return 0;
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""A state's vaccination campaign end to end, through the Python API.
+
+Hessen, summer 2021 (the generated scenario of scenario.h): 26 districts, 28
+centers, four vaccines, weekly deliveries, the 7 June tier cut-off and a
+waiting list. The campaign lives in a SQLite file. Every Monday a lottery
+draw hands out the next week's first-dose appointments (second doses booked
+with them); some people cancel (vaccinated by their GP) or withdraw, and
+their seats go back to the next draw (the exchange). At the end: a report,
+the invariant check, and an audit of one draw from its published seed.
+
+    PYTHONPATH=build/bindings /usr/bin/python3 examples/campaign.py --registrants 200000
+
+Options: --db PATH (default: a temporary file), --registrants N, --seed S,
+--draws K (default: the whole schedule), --cancel-permille P.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+
+import vaxalloc
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="campaign file (default: a temporary file)")
+    parser.add_argument("--registrants", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=2021, help="scenario seed")
+    parser.add_argument("--draws", type=int, default=0, help="draws to run (0: all)")
+    parser.add_argument("--cancel-permille", type=int, default=50,
+                        help="winners who cancel before the next draw, per 1000")
+    return parser.parse_args(argv)
+
+
+def progress(stage, done, total):
+    print(f"\r  {stage:<12} {done:>10,} / {total:,}", end="\n" if done == total else "",
+          flush=True)
+
+
+def local(instant):
+    return instant.astimezone(vaxalloc.SCENARIO_TIMEZONE).strftime("%a %d %b %H:%M")
+
+
+def print_draw(store, record):
+    eligible = sum(t.eligible for t in record.tiers)
+    assigned = sum(t.assigned for t in record.tiers)
+    per_tier = "  ".join(f"T{i + 1} {t.assigned:,}/{t.eligible:,}"
+                         for i, t in enumerate(record.tiers) if t.eligible)
+    print(f"  draw {record.id:2} {local(record.request.at)}  first doses "
+          f"{record.request.first_dose_from:%d %b}-{record.request.first_dose_until:%d %b}  "
+          f"{assigned:>7,} of {eligible:>9,} waiting   {per_tier}")
+
+
+def exchange(store, record, rng, cancel_permille, when):
+    """Some winners cancel (vaccinated elsewhere) and a few withdraw; their
+    seats and doses return, and they (if not withdrawn) wait again."""
+    cancelled = withdrawn = 0
+    series = store.get_series_batch(record.series)
+    for s in series:
+        roll = rng.randrange(1000)
+        if roll < cancel_permille // 5:
+            store.withdraw(s.registrant, at=when)
+            withdrawn += 1
+        elif roll < cancel_permille:
+            store.cancel_series(s.id, at=when)
+            cancelled += 1
+    return cancelled, withdrawn
+
+
+def audit(store, record):
+    """Recomputes a draw's first winners from its published seed: within a
+    tier, the order is the lottery number of the external reference."""
+    seed = str(record.request.seed)
+    series = store.get_series_batch(record.series)
+    people = store.get_registrant_batch([s.registrant for s in series])
+    by_tier = collections.defaultdict(list)
+    for s, person in zip(series, people):
+        by_tier[s.tier].append((s.category, person.external_ref))
+    tier = min(by_tier)
+    general = [ref for category, ref in by_tier[tier] if category == 0]
+    numbers = [vaxalloc.lottery_number(seed, ref) for ref in general]
+    print(f"  audit of draw {record.id}: seed {seed} (published after the draw)")
+    for ref, number in list(zip(general, numbers))[:3]:
+        print(f"    {ref}  lottery number {number:#018x}")
+    in_order = all(a <= b for a, b in zip(numbers, numbers[1:]))
+    # Winners of one tier and category are placed in ascending lottery order
+    # (a later one may go to a pool an earlier one could not use, never before it).
+    print(f"    tier {tier} general-pool winners in ascending lottery order: {in_order}")
+    return in_order
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="vaxalloc-")
+        args.db = os.path.join(tmp.name, "hessen.sqlite")
+    print(f"vaxalloc {vaxalloc.__version__}: Hessen campaign, {args.registrants:,} registrants, "
+          f"file {args.db}")
+
+    started = time.monotonic()
+    scenario = vaxalloc.make_scenario(seed=args.seed, registrants=args.registrants)
+    print(f"  scenario: {len(scenario.districts)} districts, {len(scenario.centers)} centers, "
+          f"calendar {scenario.options.first_day} - {scenario.last_day}, "
+          f"tier cut-off {local(scenario.tier_cut_off)}")
+    with vaxalloc.Store.open(args.db) as store:
+        scenario.populate(store, progress=progress)
+        shortfalls = store.check_second_dose_capacity()
+        print(f"  first-dose days without enough second-dose seats: {len(shortfalls)}")
+
+        schedule = scenario.draw_schedule()
+        if args.draws:
+            schedule = schedule[:args.draws]
+        rng = random.Random(args.seed)
+        totals = collections.Counter()
+        records = []
+        print(f"\n{len(schedule)} weekly draws (assigned of waiting, per tier):")
+        for request in schedule:
+            if store.summarize().waiting == 0:
+                break
+            record = store.draw(request)
+            records.append(record)
+            print_draw(store, record)
+            cancelled, withdrawn = exchange(store, record, rng, args.cancel_permille,
+                                            request.at + dt.timedelta(days=2))
+            totals.update(assigned=len(record.series), cancelled=cancelled,
+                          withdrawn=withdrawn)
+
+        report = store.summarize()
+        check = store.check_invariants()
+        print(f"\nAfter {report.draws} draws ({time.monotonic() - started:.1f} s):")
+        print(f"  registrants {report.registrants:,}: scheduled {report.scheduled:,}, "
+              f"waiting {report.waiting:,}, withdrawn {report.withdrawn:,}")
+        print(f"  series active {report.series_active:,}, cancelled {report.series_cancelled:,} "
+              f"(exchange: {totals['cancelled']:,} cancelled, {totals['withdrawn']:,} withdrew)")
+        waiting = ", ".join(f"T{i + 1} {n:,}" for i, n in enumerate(report.waiting_per_tier) if n)
+        print(f"  still waiting by tier: {waiting or 'nobody'}")
+        print("\n  center                               active  free 1st  doses in / reserved"
+              "  waiting")
+        for center in sorted(report.centers, key=lambda c: -c.series_active)[:10]:
+            name = store.get_center(center.center).name
+            print(f"  {name[:34]:<34} {center.series_active:>8,} {center.seats_first_free:>9,} "
+                  f"{center.doses_delivered:>9,} / {center.doses_reserved:<9,}"
+                  f"{center.residents_waiting:>8,}")
+        print(f"  ... {len(report.centers)} centers in all")
+        print(f"\n  invariants: {check}")
+        ok = check.ok and (not records or audit(store, records[0]))
+
+    # Nothing is lost: the file holds the same campaign.
+    with vaxalloc.Store.open(args.db, create_if_missing=False) as again:
+        same = again.summarize() == report
+        print(f"  reopened {args.db}: same campaign: {same}")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0 if ok and same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

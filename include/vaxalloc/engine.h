@@ -1,0 +1,202 @@
+// The allocation engine: the in-memory state of a campaign and every rule of
+// DOMAIN.md. It never reads the clock: callers pass the current time.
+//
+// Every mutation comes in two halves. Prepare* validates and computes the
+// change without touching the state (an error changes nothing); Apply makes
+// it and cannot fail. The one-call forms (AddVaccine, Draw, ...) do both.
+// Store (store.h) commits the prepared change to SQLite between the halves,
+// so the in-memory state never runs ahead of what is durable.
+#ifndef VAXALLOC_ENGINE_H_
+#define VAXALLOC_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "vaxalloc/types.h"
+
+namespace vaxalloc {
+
+// A change computed against one revision of an engine; applying it to any
+// other revision is a programmer error and aborts.
+template <class Change>
+struct Prepared {
+  uint64_t revision = 0;
+  Change change;
+};
+
+struct PolicyVersion {
+  uint32_t version = 0;  // 1 is the default policy every engine starts with
+  Policy policy;
+};
+
+struct DrawOutcome {
+  DrawRecord record;
+  std::vector<Series> series;  // new series, ids record.series
+  std::vector<RegistrantId> registrants;  // now scheduled, same order
+};
+
+struct Cancellation {
+  SeriesId series = kNoId;
+  RegistrantId registrant = kNoId;
+  absl::Time at;
+  bool withdraw = false;  // the registrant leaves the campaign too
+};
+
+// One slot of a pool's calendar as it stands.
+struct SlotView {
+  absl::CivilDay day;
+  int minute = 0;
+  int seats_first = 0;
+  int seats_second = 0;
+  int booked_first = 0;
+  int booked_second = 0;
+};
+
+// A first-dose day whose seats cannot all be paired with a second dose:
+// fewer second-dose seats lie in [day + interval min, day + interval max]
+// than there are first-dose seats on the day.
+struct SecondDoseShortfall {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  absl::CivilDay day;
+  int64_t seats_first = 0;
+  int64_t seats_second_in_window = 0;
+};
+
+struct CenterReport {
+  CenterId center = kNoId;
+  uint64_t series_active = 0;
+  uint64_t seats_first_free = 0;  // in the whole calendar, past days included
+  int64_t doses_delivered = 0;
+  int64_t doses_reserved = 0;  // by active series, both doses
+  uint64_t residents_waiting = 0;  // waiting people whose home district it serves
+};
+
+struct Report {
+  uint64_t registrants = 0;
+  uint64_t waiting = 0;
+  uint64_t scheduled = 0;
+  uint64_t withdrawn = 0;
+  std::array<uint64_t, kTierMax> waiting_per_tier{};  // by the current policy
+  uint64_t series_active = 0;
+  uint64_t series_cancelled = 0;
+  uint64_t draws = 0;
+  std::vector<CenterReport> centers;  // by center id
+};
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- Setup -------------------------------------------------------------
+  absl::StatusOr<DistrictId> AddDistrict(std::string_view code, std::string_view name);
+  absl::StatusOr<VaccineId> AddVaccine(const VaccineSpec& spec);
+  absl::StatusOr<CenterId> AddCenter(const CenterSpec& spec);
+  absl::Status AddCapacity(const CapacityBlock& block);
+  absl::Status AddSupply(const SupplyDelivery& delivery);
+  // Replaces the policy for every draw from now on; returns its version.
+  absl::StatusOr<uint32_t> SetPolicy(const Policy& policy);
+
+  // --- Registrants and allocation ------------------------------------------
+  absl::StatusOr<RegistrantId> Register(const RegistrantSpec& spec);
+  // All or nothing: one bad entry (named in the error) registers nobody.
+  absl::StatusOr<std::vector<RegistrantId>> RegisterBatch(absl::Span<const RegistrantSpec> specs);
+  absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
+  // Cancels an active series; its registrant waits again from `at`.
+  absl::Status CancelSeries(SeriesId series, absl::Time at);
+  // The registrant leaves the campaign; an active series is cancelled.
+  absl::Status Withdraw(RegistrantId registrant, absl::Time at);
+
+  // --- Two-phase forms (see the top of this file) -------------------------
+  absl::StatusOr<Prepared<District>> PrepareAddDistrict(std::string_view code,
+                                                        std::string_view name) const;
+  absl::StatusOr<Prepared<Vaccine>> PrepareAddVaccine(const VaccineSpec& spec) const;
+  absl::StatusOr<Prepared<Center>> PrepareAddCenter(const CenterSpec& spec) const;
+  absl::StatusOr<Prepared<CapacityBlock>> PrepareAddCapacity(const CapacityBlock& block) const;
+  absl::StatusOr<Prepared<SupplyDelivery>> PrepareAddSupply(const SupplyDelivery& delivery) const;
+  absl::StatusOr<Prepared<PolicyVersion>> PrepareSetPolicy(const Policy& policy) const;
+  absl::StatusOr<Prepared<std::vector<Registrant>>> PrepareRegister(
+      absl::Span<const RegistrantSpec> specs) const;
+  absl::StatusOr<Prepared<DrawOutcome>> PrepareDraw(const DrawRequest& request) const;
+  absl::StatusOr<Prepared<Cancellation>> PrepareCancelSeries(SeriesId series, absl::Time at) const;
+  absl::StatusOr<Prepared<Cancellation>> PrepareWithdraw(RegistrantId registrant,
+                                                         absl::Time at) const;
+
+  void Apply(const Prepared<District>& prepared);
+  void Apply(const Prepared<Vaccine>& prepared);
+  void Apply(const Prepared<Center>& prepared);
+  void Apply(const Prepared<CapacityBlock>& prepared);
+  void Apply(const Prepared<SupplyDelivery>& prepared);
+  void Apply(const Prepared<PolicyVersion>& prepared);
+  void Apply(const Prepared<std::vector<Registrant>>& prepared);
+  void Apply(const Prepared<DrawOutcome>& prepared);
+  void Apply(const Prepared<Cancellation>& prepared);
+
+  // --- Restoring a stored state (Store's loader) ---------------------------
+  // Entities come back with their ids and current state; ids must be the next
+  // in sequence. Setup entities and policies are restored through Prepare and
+  // Apply. A record that contradicts the state gives DataLoss.
+  absl::Status RestoreRegistrant(const Registrant& registrant);
+  absl::Status RestoreSeries(const Series& series);
+  absl::Status RestoreDraw(const DrawRecord& record);
+
+  // --- Queries ---------------------------------------------------------------
+  uint32_t district_count() const;
+  uint32_t vaccine_count() const;
+  uint32_t center_count() const;
+  uint32_t registrant_count() const;
+  uint32_t series_count() const;
+  uint32_t draw_count() const;
+  // Incremented by every Apply and Restore.
+  uint64_t revision() const;
+
+  absl::StatusOr<District> GetDistrict(DistrictId id) const;
+  absl::StatusOr<Vaccine> GetVaccine(VaccineId id) const;
+  absl::StatusOr<Center> GetCenter(CenterId id) const;
+  absl::StatusOr<Registrant> GetRegistrant(RegistrantId id) const;
+  absl::StatusOr<Series> GetSeries(SeriesId id) const;
+  absl::StatusOr<DrawRecord> GetDraw(DrawId id) const;
+  absl::StatusOr<DistrictId> FindDistrict(std::string_view code) const;
+  absl::StatusOr<VaccineId> FindVaccine(std::string_view code) const;
+  absl::StatusOr<CenterId> FindCenter(std::string_view code) const;
+  absl::StatusOr<RegistrantId> FindRegistrant(std::string_view external_ref) const;
+
+  const Policy& policy() const;
+  uint32_t policy_version() const;
+  absl::StatusOr<PolicyVersion> GetPolicy(uint32_t version) const;
+  // The tier a registrant has under a policy version (the current one by default).
+  absl::StatusOr<int> TierOf(RegistrantId id, uint32_t policy_version = 0) const;
+
+  // Capacity blocks and deliveries as added, in order.
+  const std::vector<CapacityBlock>& capacity_blocks() const;
+  const std::vector<SupplyDelivery>& deliveries() const;
+  // The slots of one center's vaccine on one day, by start minute.
+  std::vector<SlotView> Slots(CenterId center, VaccineId vaccine, absl::CivilDay day) const;
+  // Doses of a center's vaccine not yet reserved that appointments on `day`
+  // could still use (the smallest slack from that day on).
+  int64_t DosesAvailableFrom(CenterId center, VaccineId vaccine, absl::CivilDay day) const;
+  std::vector<SecondDoseShortfall> CheckSecondDoseCapacity() const;
+  Report Summarize() const;
+
+  // Internal state, for the invariant checker and the store.
+  struct State;
+  const State& state() const { return *state_; }
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vaxalloc
+
+#endif  // VAXALLOC_ENGINE_H_

@@ -1,0 +1,246 @@
+// The domain's value types: what a host defines (vaccines, districts, centers,
+// capacity, supply, policy, registrants) and what the engine produces (series,
+// draws). Plain structs with no behaviour; the rules live in Engine.
+#ifndef VAXALLOC_TYPES_H_
+#define VAXALLOC_TYPES_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace vaxalloc {
+
+// Ids are assigned by the engine, densely from 1 in order of creation, and
+// never reused; 0 means "none". The same sequence of operations gives the same
+// ids on every platform.
+using DistrictId = uint32_t;
+using VaccineId = uint32_t;
+using CenterId = uint32_t;
+using RegistrantId = uint32_t;
+using SeriesId = uint32_t;
+using DrawId = uint32_t;
+
+inline constexpr uint32_t kNoId = 0;
+
+// Limits on everything a host can pass in; exceeding one is InvalidArgument.
+inline constexpr int kCodeLengthMax = 64;            // vaccine/district/center codes
+inline constexpr int kNameLengthMax = 256;           // display names
+inline constexpr int kExternalRefLengthMax = 128;    // a registrant's host reference
+inline constexpr int kDoseCountMax = 2;              // a booster is a new series
+inline constexpr int kIntervalDaysMax = 365;
+inline constexpr int kAgeYearsMax = 150;
+inline constexpr int kTierMax = 8;                   // tiers are 1 (first) .. kTierMax
+inline constexpr int kSlotMinutesMin = 1;
+inline constexpr int kSlotMinutesMax = 240;
+inline constexpr int kSeatsPerSlotMax = 10000;
+inline constexpr int kCapacityBlockDaysMax = 400;
+inline constexpr int kCalendarDaysMax = 3660;        // a pool's day range
+inline constexpr int64_t kDosesPerDeliveryMax = 10'000'000;
+inline constexpr int kReserveCategoriesMax = 8;
+inline constexpr int kDistrictsPerCenterMax = 1000;
+// Every civil day (birth days included) lies in these years; another gives
+// OutOfRange rather than InvalidArgument.
+inline constexpr int kYearMin = 1900;
+inline constexpr int kYearMax = 2200;
+
+// Priority groups as in the German vaccination ordinance: 1 (e.g. 80+),
+// 2, 3, or none.
+enum class PriorityGroup : uint8_t { kGroup1 = 1, kGroup2 = 2, kGroup3 = 3, kNone = 4 };
+inline constexpr int kPriorityGroupCount = 4;
+
+// How the person registered. Phone registrants are reached by letter.
+enum class Channel : uint8_t { kOnline = 0, kPhone = 1 };
+
+enum class RegistrantStatus : uint8_t {
+  kWaiting = 0,    // on the waiting list, no active series
+  kScheduled = 1,  // holds exactly one active series
+  kWithdrawn = 2,  // left the campaign; keeps no series
+};
+
+enum class SeriesStatus : uint8_t {
+  kActive = 0,     // appointments and doses reserved
+  kCancelled = 1,  // seats and doses returned
+};
+
+struct District {
+  DistrictId id = kNoId;
+  std::string code;  // e.g. the official district key "06412"
+  std::string name;
+};
+
+struct VaccineSpec {
+  std::string code;  // e.g. "comirnaty"
+  std::string name;
+  int dose_count = 2;  // 1 or 2
+  // Days between first and second dose; ignored when dose_count == 1.
+  // The second appointment is placed as close to the target as capacity allows.
+  int interval_days_min = 21;
+  int interval_days_target = 21;
+  int interval_days_max = 42;
+  // Eligibility by age on the day of the first dose; 0 = no bound.
+  int age_years_min = 0;
+  int age_years_max = 0;  // inclusive: 59 means "under 60"
+};
+
+struct Vaccine {
+  VaccineId id = kNoId;
+  VaccineSpec spec;
+};
+
+struct CenterSpec {
+  std::string code;
+  std::string name;
+  std::vector<DistrictId> districts;  // the districts whose residents it serves
+};
+
+struct Center {
+  CenterId id = kNoId;
+  CenterSpec spec;
+};
+
+// Weekday bits for CapacityBlock::weekdays.
+enum WeekdayBit : uint8_t {
+  kMonday = 1 << 0, kTuesday = 1 << 1, kWednesday = 1 << 2, kThursday = 1 << 3,
+  kFriday = 1 << 4, kSaturday = 1 << 5, kSunday = 1 << 6,
+  kEveryDay = 0x7f,
+};
+
+// Opening hours of one vaccination line: on each selected weekday in
+// [first_day, last_day], slots of slot_minutes from open_minute to
+// close_minute (minutes after local midnight), each seating seats_first
+// first-dose and seats_second second-dose appointments of one vaccine.
+// Adding a block that covers an existing slot adds to its seats.
+struct CapacityBlock {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  absl::CivilDay first_day;
+  absl::CivilDay last_day;
+  uint8_t weekdays = kEveryDay;
+  int open_minute = 8 * 60;
+  int close_minute = 20 * 60;
+  int slot_minutes = 15;
+  int seats_first = 0;
+  int seats_second = 0;
+};
+
+// Doses of one vaccine promised to one center, usable from `day` on.
+struct SupplyDelivery {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  absl::CivilDay day;
+  int64_t doses = 0;
+};
+
+// Tier by priority group for registrations made before `registered_before`
+// (exclusive). tier_by_group[g - 1] is the tier of group g (kNone is g = 4).
+struct TierRule {
+  absl::Time registered_before = absl::InfiniteFuture();
+  std::array<uint8_t, kPriorityGroupCount> tier_by_group = {1, 2, 3, 4};
+};
+
+// A share of each pool's new first-dose seats in a draw, held for the people
+// this category admits (the rationing literature's reserve categories).
+struct ReserveCategory {
+  std::string name;
+  int share_permille = 0;           // of each pool's free first-dose seats in the window
+  int age_years_min = 0;            // on the first-dose day; 0 = no bound
+  uint8_t group_mask = 0;           // bit (g - 1) admits group g; 0 = every group
+  VaccineId vaccine = kNoId;        // only this vaccine's pools; kNoId = every pool
+};
+
+enum class ResidenceRule : uint8_t {
+  kHomeDistrictOnly = 0,        // only a center serving the home district
+  kHomeOrNeighbourDistrict = 1,  // also centers serving a neighbouring district
+};
+
+struct Policy {
+  // The first rule (ordered by registered_before, ascending) whose bound lies
+  // after the registration time gives the tier; a registration after every
+  // bound gets its group's number as tier. Hessen's cut-off, "groups 1-3
+  // registered up to and including 6 June keep preference, everyone later is
+  // one tier": {{7 June 00:00, {1,2,3,4}}, {InfiniteFuture, {4,4,4,4}}}.
+  std::vector<TierRule> tier_rules;
+  // Processed in this order before the general pool; what a category leaves
+  // unused goes to the general pool. See docs/draw.md.
+  std::vector<ReserveCategory> reserves;
+  ResidenceRule residence = ResidenceRule::kHomeDistrictOnly;
+  // Symmetric pairs of neighbouring districts, used with kHomeOrNeighbourDistrict.
+  std::vector<std::pair<DistrictId, DistrictId>> neighbours;
+};
+
+struct RegistrantSpec {
+  std::string external_ref;  // the host's unique, stable key for the person
+  DistrictId district = kNoId;
+  absl::CivilDay birth_day;
+  PriorityGroup group = PriorityGroup::kNone;
+  Channel channel = Channel::kOnline;
+  absl::Time registered_at;
+  VaccineId vaccine_preference = kNoId;  // kNoId: any vaccine
+};
+
+struct Registrant {
+  RegistrantId id = kNoId;
+  RegistrantSpec spec;
+  RegistrantStatus status = RegistrantStatus::kWaiting;
+  absl::Time waiting_since;  // when the person (re-)entered the waiting list
+  SeriesId series = kNoId;   // the active series, when kScheduled
+};
+
+// One appointment: a seat in the slot starting `minute` after local midnight.
+struct Appointment {
+  absl::CivilDay day;
+  int minute = 0;
+};
+
+struct Series {
+  SeriesId id = kNoId;
+  RegistrantId registrant = kNoId;
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  int dose_count = 0;
+  std::array<Appointment, kDoseCountMax> appointments;  // [0, dose_count) used
+  SeriesStatus status = SeriesStatus::kActive;
+  absl::Time booked_at;
+  DrawId draw = kNoId;   // the draw that assigned it, if any
+  uint8_t tier = 0;      // the registrant's tier in that draw
+  uint8_t category = 0;  // 0: general pool; k: policy reserve k - 1
+};
+
+// The SipHash-2-4 key that decides a draw's lottery numbers. Publish it
+// after the draw so that anyone can recompute the winners.
+struct DrawSeed {
+  uint64_t k0 = 0;
+  uint64_t k1 = 0;
+  friend bool operator==(const DrawSeed&, const DrawSeed&) = default;
+};
+
+struct DrawRequest {
+  DrawSeed seed;
+  absl::Time at;                    // "now": only people waiting by then take part
+  absl::CivilDay first_dose_from;   // window for first doses, inclusive
+  absl::CivilDay first_dose_until;
+  std::vector<CenterId> centers;    // empty: every center
+  uint32_t series_limit = 0;        // 0: as many as capacity allows
+};
+
+struct TierCount {
+  uint32_t eligible = 0;  // waiting people of the tier who took part
+  uint32_t assigned = 0;
+};
+
+// What every draw leaves behind for an audit: its inputs and winners.
+struct DrawRecord {
+  DrawId id = kNoId;
+  DrawRequest request;
+  uint32_t policy_version = 0;
+  std::array<TierCount, kTierMax> tiers{};  // [t - 1] for tier t
+  std::vector<SeriesId> series;             // in assignment order
+};
+
+}  // namespace vaxalloc
+
+#endif  // VAXALLOC_TYPES_H_

@@ -1,0 +1,523 @@
+// The waitlist draw, exactly as docs/draw.md specifies it.
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "fmt/format.h"
+#include "src/engine_state.h"
+#include "vaxalloc/engine.h"
+#include "vaxalloc/lottery.h"
+
+namespace vaxalloc {
+namespace {
+
+using internal::BirthdayOfAge;
+using internal::DayNumber;
+using internal::Pool;
+using internal::PoolDay;
+using internal::PoolSlot;
+using internal::RegistrantRow;
+using internal::ToCivilDay;
+using internal::ToDayNumber;
+
+// What placement needs of a registrant, copied so that walking candidates in
+// lottery order does not jump around the registrant table.
+struct Candidate {
+  uint64_t lottery = 0;
+  RegistrantId id = kNoId;
+  DistrictId district = kNoId;
+  DayNumber birth_day = 0;
+  uint16_t vaccine_preference = 0;
+  PriorityGroup group = PriorityGroup::kNone;
+};
+
+// A reserve category's or the general pool's rules for one phase.
+struct Phase {
+  uint8_t category = 0;  // 0: general pool; k: reserve k - 1
+  const ReserveCategory* reserve = nullptr;
+  std::vector<int64_t> quota;  // per pool; empty: no quota
+  int64_t quota_left = 0;      // sum of quota
+  // Born later, a candidate cannot reach the category's age in the window.
+  DayNumber birth_day_max = std::numeric_limits<DayNumber>::max();
+};
+
+class DrawRun {
+ public:
+  DrawRun(const Engine::State& state, const DrawRequest& request, const PolicyVersion& policy)
+      : state_(state),
+        request_(request),
+        policy_(policy.policy),
+        window_first_(ToDayNumber(request.first_dose_from)),
+        window_last_(ToDayNumber(request.first_dose_until)),
+        placed_(state.registrants.size() + 1, 0) {
+    outcome_.record.id = static_cast<DrawId>(state.draws.size() + 1);
+    outcome_.record.request = request;
+    outcome_.record.policy_version = policy.version;
+    next_series_id_ = static_cast<SeriesId>(state.series.size() + 1);
+  }
+
+  DrawOutcome Run() {
+    SelectPools();
+    BuildPreferences();
+    GatherCandidates();
+    for (size_t k = 0; k < policy_.reserves.size(); ++k) {
+      Phase phase = ReservePhase(k);
+      RunPhase(phase);
+    }
+    Phase general;
+    RunPhase(general);
+    return std::move(outcome_);
+  }
+
+ private:
+  // --- Pools taking part, copied so that the draw can book into them --------
+  void SelectPools() {
+    std::vector<bool> center_in_draw(state_.centers.size() + 1, request_.centers.empty());
+    for (CenterId center : request_.centers) center_in_draw[center] = true;
+    work_.resize(state_.pools.size());
+    in_draw_.assign(state_.pools.size(), false);
+    next_live_.resize(state_.pools.size());
+    for (size_t p = 0; p < state_.pools.size(); ++p) {
+      const Pool& pool = state_.pools[p];
+      if (!center_in_draw[pool.center] || pool.days.empty()) continue;
+      in_draw_[p] = true;
+      work_[p] = pool;
+      std::vector<int32_t>& next = next_live_[p];
+      next.resize(static_cast<size_t>(window_last_ - window_first_) + 2);
+      for (size_t i = 0; i < next.size(); ++i) next[i] = static_cast<int32_t>(i);
+      ++open_pools_;
+      if (PoolFull(p)) CloseIfFull(p);
+    }
+  }
+
+  // Pools in preference order for each district (docs/draw.md section 4).
+  void BuildPreferences() {
+    const size_t district_count = state_.districts.size();
+    std::vector<std::vector<DistrictId>> neighbours(district_count + 1);
+    if (policy_.residence == ResidenceRule::kHomeOrNeighbourDistrict) {
+      for (const auto& [a, b] : policy_.neighbours) {
+        neighbours[a].push_back(b);
+        neighbours[b].push_back(a);
+      }
+    }
+    preferences_.resize(district_count + 1);
+    for (DistrictId district = 1; district <= district_count; ++district) {
+      std::vector<CenterId> centers = state_.centers_by_district[district - 1];
+      std::vector<CenterId> neighbour_centers;
+      for (DistrictId other : neighbours[district]) {
+        for (CenterId center : state_.centers_by_district[other - 1]) {
+          if (std::find(centers.begin(), centers.end(), center) == centers.end()) {
+            neighbour_centers.push_back(center);
+          }
+        }
+      }
+      std::sort(neighbour_centers.begin(), neighbour_centers.end());
+      neighbour_centers.erase(std::unique(neighbour_centers.begin(), neighbour_centers.end()),
+                              neighbour_centers.end());
+      centers.insert(centers.end(), neighbour_centers.begin(), neighbour_centers.end());
+      for (CenterId center : centers) {
+        for (uint32_t p : state_.pools_by_center[center - 1]) {
+          if (in_draw_[p]) preferences_[district].push_back(p);
+        }
+      }
+    }
+  }
+
+  // --- Who takes part (sections 1-3) -----------------------------------------
+  void GatherCandidates() {
+    const int64_t at_us = internal::ToMicros(request_.at);
+    const DrawSeed seed = request_.seed;
+    // Two passes, so that each tier's list is allocated once at its size.
+    std::vector<uint8_t> tier_of(state_.registrants.size() + 1, 0);
+    for (RegistrantId id = 1; id <= state_.registrants.size(); ++id) {
+      const RegistrantRow& row = state_.registrants[id - 1];
+      if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
+          row.waiting_since_us > at_us) {
+        continue;
+      }
+      const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
+      ++outcome_.record.tiers[tier - 1].eligible;
+      if (!preferences_[row.district].empty()) tier_of[id] = static_cast<uint8_t>(tier);
+    }
+    for (int tier = 1; tier <= kTierMax; ++tier) {
+      by_tier_[tier - 1].reserve(outcome_.record.tiers[tier - 1].eligible);
+    }
+    for (RegistrantId id = 1; id <= state_.registrants.size(); ++id) {
+      const int tier = tier_of[id];
+      if (tier == 0) continue;
+      const RegistrantRow& row = state_.registrants[id - 1];
+      by_tier_[tier - 1].push_back(
+          Candidate{LotteryNumber(seed, state_.Ref(id)), id, row.district, row.birth_day,
+                    static_cast<uint16_t>(row.vaccine_preference), row.group});
+    }
+  }
+
+  Phase ReservePhase(size_t k) {
+    Phase phase;
+    phase.category = static_cast<uint8_t>(k + 1);
+    phase.reserve = &policy_.reserves[k];
+    phase.quota.assign(work_.size(), 0);
+    for (size_t p = 0; p < work_.size(); ++p) {
+      if (!in_draw_[p]) continue;
+      if (phase.reserve->vaccine != kNoId && phase.reserve->vaccine != work_[p].vaccine) continue;
+      phase.quota[p] =
+          phase.reserve->share_permille * FreeFirstSeatsInWindow(state_.pools[p]) / 1000;
+      phase.quota_left += phase.quota[p];
+    }
+    const int age = phase.reserve->age_years_min;
+    if (age > 0) {
+      // The latest birth day that reaches `age` by the window's last day.
+      const absl::CivilDay last = ToCivilDay(window_last_);
+      DayNumber birth = ToDayNumber(absl::CivilDay(last.year() - age, last.month(), last.day()));
+      while (BirthdayOfAge(birth + 1, age) <= window_last_) ++birth;
+      while (BirthdayOfAge(birth, age) > window_last_) --birth;
+      phase.birth_day_max = birth;
+    }
+    return phase;
+  }
+
+  // Whether a reserve phase can still place anyone.
+  bool QuotaOpen(const Phase& phase) const {
+    if (phase.quota_left <= 0) return false;
+    for (size_t p = 0; p < work_.size(); ++p) {
+      if (in_draw_[p] && phase.quota[p] > 0) return true;
+    }
+    return false;
+  }
+
+  int64_t FreeFirstSeatsInWindow(const Pool& pool) const {
+    int64_t seats = 0;
+    for (DayNumber day = window_first_; day <= window_last_; ++day) {
+      if (pool.Contains(day)) seats += pool.days[day - pool.first_day].free_first();
+    }
+    return seats;
+  }
+
+  // --- Phases (section 6) -----------------------------------------------------
+  void RunPhase(Phase& phase) {
+    for (int tier = 1; tier <= kTierMax; ++tier) {
+      // The general pool is the last phase: it may consume the tier lists.
+      std::vector<Candidate> filtered;
+      std::vector<Candidate>& candidates = phase.reserve == nullptr ? by_tier_[tier - 1] : filtered;
+      if (phase.reserve == nullptr) {
+        std::erase_if(candidates, [this](const Candidate& c) { return placed_[c.id] != 0; });
+      } else {
+        if (!QuotaOpen(phase)) return;
+        for (const Candidate& candidate : by_tier_[tier - 1]) {
+          if (!placed_[candidate.id] && Admits(phase, candidate)) filtered.push_back(candidate);
+        }
+      }
+      size_t visited = 0;
+      const bool go_on = VisitInLotteryOrder(candidates, [&](const Candidate& candidate) {
+        if (Done()) return false;
+        // A reserve phase ends once its quota is used or its pools are full.
+        if (phase.reserve != nullptr && ++visited % 1024 == 0 && !QuotaOpen(phase)) return false;
+        PlaceCandidate(phase, tier, candidate);
+        return true;
+      });
+      if (!go_on) return;
+    }
+  }
+
+  bool Done() const {
+    return open_pools_ == 0 ||
+           (request_.series_limit != 0 && outcome_.series.size() >= request_.series_limit);
+  }
+
+  static bool Admits(const Phase& phase, const Candidate& candidate) {
+    if (phase.reserve == nullptr) return true;
+    if (candidate.birth_day > phase.birth_day_max) return false;
+    if (phase.reserve->group_mask == 0) return true;
+    return (phase.reserve->group_mask & (1u << (static_cast<int>(candidate.group) - 1))) != 0;
+  }
+
+  // Calls visit(candidate) in (lottery, external_ref) order until it returns
+  // false. Sorting is by buckets of the lottery's top bits, each sorted only
+  // when reached, so a draw that fills its capacity early sorts little.
+  template <class Visit>
+  bool VisitInLotteryOrder(std::vector<Candidate>& candidates, Visit&& visit) {
+    auto less = [this](const Candidate& a, const Candidate& b) {
+      if (a.lottery != b.lottery) return a.lottery < b.lottery;
+      return state_.Ref(a.id) < state_.Ref(b.id);
+    };
+    if (candidates.size() < (size_t{1} << 12)) {
+      std::sort(candidates.begin(), candidates.end(), less);
+      for (const Candidate& candidate : candidates) {
+        if (!visit(candidate)) return false;
+      }
+      return true;
+    }
+    // About four candidates a bucket: sorting a bucket is then nearly free.
+    int bucket_bits = 8;
+    while (bucket_bits < 24 && (candidates.size() >> (bucket_bits + 2)) != 0) ++bucket_bits;
+    const int shift = 64 - bucket_bits;
+    std::vector<uint32_t> bucket_start((size_t{1} << bucket_bits) + 1, 0);
+    for (const Candidate& c : candidates) ++bucket_start[(c.lottery >> shift) + 1];
+    for (size_t b = 1; b < bucket_start.size(); ++b) bucket_start[b] += bucket_start[b - 1];
+    std::vector<Candidate> bucketed(candidates.size());
+    std::vector<uint32_t> fill(bucket_start.begin(), bucket_start.end() - 1);
+    for (const Candidate& c : candidates) bucketed[fill[c.lottery >> shift]++] = c;
+    for (size_t b = 0; b + 1 < bucket_start.size(); ++b) {
+      auto first = bucketed.begin() + bucket_start[b];
+      auto last = bucketed.begin() + bucket_start[b + 1];
+      std::sort(first, last, less);
+      for (auto it = first; it != last; ++it) {
+        if (!visit(*it)) return false;
+      }
+    }
+    return true;
+  }
+
+  void PlaceCandidate(Phase& phase, int tier, const Candidate& candidate) {
+    const RegistrantId id = candidate.id;
+    for (uint32_t p : preferences_[candidate.district]) {
+      if (!pool_open(p)) continue;
+      const Pool& pool = work_[p];
+      if (candidate.vaccine_preference != kNoId && candidate.vaccine_preference != pool.vaccine) {
+        continue;
+      }
+      if (!phase.quota.empty() && phase.quota[p] <= 0) continue;
+      const int age_years_min = phase.reserve != nullptr ? phase.reserve->age_years_min : 0;
+      std::optional<std::pair<Appointment, Appointment>> placed =
+          TryPlace(p, candidate.birth_day, age_years_min);
+      if (!placed) continue;
+      if (!phase.quota.empty()) {
+        --phase.quota[p];
+        --phase.quota_left;
+      }
+      Series series;
+      series.id = next_series_id_++;
+      series.registrant = id;
+      series.center = pool.center;
+      series.vaccine = pool.vaccine;
+      series.dose_count = state_.vaccines[pool.vaccine - 1].spec.dose_count;
+      series.appointments = {placed->first, placed->second};
+      series.status = SeriesStatus::kActive;
+      series.booked_at = request_.at;
+      series.draw = outcome_.record.id;
+      series.tier = static_cast<uint8_t>(tier);
+      series.category = phase.category;
+      outcome_.record.series.push_back(series.id);
+      outcome_.series.push_back(series);
+      outcome_.registrants.push_back(id);
+      ++outcome_.record.tiers[tier - 1].assigned;
+      placed_[id] = 1;
+      return;
+    }
+  }
+
+  // --- Placing one registrant in one pool (section 5) -------------------------
+  std::optional<std::pair<Appointment, Appointment>> TryPlace(uint32_t p, DayNumber birth_day,
+                                                              int category_age_years_min) {
+    Pool& pool = work_[p];
+    const VaccineSpec& vaccine = state_.vaccines[pool.vaccine - 1].spec;
+    DayNumber lo = std::max(window_first_, pool.first_day);
+    DayNumber hi = std::min(window_last_, pool_last_day(pool));
+    const int age_years_min = std::max(vaccine.age_years_min, category_age_years_min);
+    if (age_years_min > 0) lo = std::max(lo, BirthdayOfAge(birth_day, age_years_min));
+    if (vaccine.age_years_max > 0) {
+      hi = std::min(hi, BirthdayOfAge(birth_day, vaccine.age_years_max + 1) - 1);
+    }
+    for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
+      std::optional<DayNumber> d2 = SecondDoseDay(pool, vaccine, d1);
+      if (!d2) {
+        MarkDead(p, d1);  // nobody can start a series on d1 any more
+        continue;
+      }
+      Appointment first{ToCivilDay(d1), BookEarliest(pool, d1, false)};
+      Appointment second{};
+      if (vaccine.dose_count == 2)
+        second = Appointment{ToCivilDay(*d2), BookEarliest(pool, *d2, true)};
+      return std::make_pair(first, second);
+    }
+    CloseIfFull(p);
+    return std::nullopt;
+  }
+
+  // The second-dose day for a series starting on d1 (d1 itself for a one-dose
+  // vaccine), or none when no day fits seats and supply.
+  std::optional<DayNumber> SecondDoseDay(const Pool& pool, const VaccineSpec& vaccine,
+                                         DayNumber d1) const {
+    const size_t i1 = static_cast<size_t>(d1 - pool.first_day);
+    if (pool.days[i1].free_first() <= 0) return std::nullopt;
+    if (vaccine.dose_count == 1) {
+      if (pool.slack_suffix_min[i1] >= 1) return d1;
+      return std::nullopt;
+    }
+    const DayNumber target = d1 + vaccine.interval_days_target;
+    const DayNumber earliest = d1 + vaccine.interval_days_min;
+    const DayNumber latest = std::min(d1 + vaccine.interval_days_max, pool_last_day(pool));
+    const bool supply_ample = pool.slack_suffix_min[i1] >= 2;
+    // target, target - 1, target + 1, target - 2, ... within [earliest, latest]
+    for (int distance = 0; distance <= vaccine.interval_days_max; ++distance) {
+      const DayNumber days[2] = {target - distance, target + distance};
+      for (int side = 0; side < (distance == 0 ? 1 : 2); ++side) {
+        const DayNumber d2 = days[side];
+        if (d2 < earliest || d2 > latest) continue;
+        const size_t i2 = static_cast<size_t>(d2 - pool.first_day);
+        if (pool.days[i2].free_second() <= 0) continue;
+        if (supply_ample || SupplyFits(pool, i1, i2)) return d2;
+      }
+      if (target - distance < earliest && target + distance > latest) break;
+    }
+    return std::nullopt;
+  }
+
+  static bool SupplyFits(const Pool& pool, size_t i1, size_t i2) {
+    if (pool.slack_suffix_min[i2] < 2) return false;
+    for (size_t i = i1; i < i2; ++i) {
+      if (pool.slack[i] < 1) return false;
+    }
+    return true;
+  }
+
+  static int BookEarliest(Pool& pool, DayNumber day, bool second_dose) {
+    const PoolDay& pool_day = pool.days[day - pool.first_day];
+    for (const PoolSlot& slot : pool_day.slots) {
+      const bool free = second_dose ? slot.booked_second < slot.seats_second
+                                    : slot.booked_first < slot.seats_first;
+      if (free) {
+        const int minute = slot.minute;
+        pool.Book(day, minute, second_dose);
+        return minute;
+      }
+    }
+    VAXALLOC_ASSERT(false && "a day with free seats has a free slot");
+    return 0;
+  }
+
+  // --- Days that can no longer start a series, skipped in O(1) amortized -------
+  DayNumber NextLive(uint32_t p, DayNumber day) {
+    if (day > window_last_) return day;
+    std::vector<int32_t>& next = next_live_[p];
+    int32_t i = std::max(0, day - window_first_);
+    int32_t root = i;
+    while (next[root] != root) root = next[root];
+    while (next[i] != root) {
+      const int32_t up = next[i];
+      next[i] = root;
+      i = up;
+    }
+    return window_first_ + root;
+  }
+
+  void MarkDead(uint32_t p, DayNumber day) {
+    next_live_[p][day - window_first_] = day - window_first_ + 1;
+  }
+
+  bool PoolFull(uint32_t p) {
+    const Pool& pool = work_[p];
+    const DayNumber lo = std::max(window_first_, pool.first_day);
+    const DayNumber hi = std::min(window_last_, pool_last_day(pool));
+    const VaccineSpec& vaccine = state_.vaccines[pool.vaccine - 1].spec;
+    for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
+      if (SecondDoseDay(pool, vaccine, d1)) return false;
+      MarkDead(p, d1);
+    }
+    return true;
+  }
+
+  void CloseIfFull(uint32_t p) {
+    const Pool& pool = work_[p];
+    const DayNumber lo = std::max(window_first_, pool.first_day);
+    const DayNumber hi = std::min(window_last_, pool_last_day(pool));
+    if (in_draw_[p] && NextLive(p, lo) > hi) {
+      in_draw_[p] = false;
+      --open_pools_;
+    }
+  }
+
+  bool pool_open(uint32_t p) const { return in_draw_[p]; }
+  static DayNumber pool_last_day(const Pool& pool) {
+    return pool.first_day + static_cast<DayNumber>(pool.days.size()) - 1;
+  }
+
+  const Engine::State& state_;
+  const DrawRequest& request_;
+  const Policy& policy_;
+  const DayNumber window_first_;
+  const DayNumber window_last_;
+
+  std::vector<Pool> work_;                       // copies of the pools in the draw
+  std::vector<bool> in_draw_;                    // in the draw and not yet full
+  std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
+  size_t open_pools_ = 0;
+  std::vector<std::vector<uint32_t>> preferences_;  // [district]
+  std::array<std::vector<Candidate>, kTierMax> by_tier_;
+  std::vector<uint8_t> placed_;  // [registrant id]
+  SeriesId next_series_id_ = kNoId;
+  DrawOutcome outcome_;
+};
+
+}  // namespace
+
+absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& request) const {
+  if (request.at == absl::InfiniteFuture() || request.at == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("draw: `at` must be a finite time");
+  }
+  for (absl::CivilDay day : {request.first_dose_from, request.first_dose_until}) {
+    absl::Status status = internal::CheckDay("draw: window day", day);
+    if (!status.ok()) return status;
+  }
+  if (request.first_dose_until < request.first_dose_from) {
+    return absl::InvalidArgumentError(fmt::format("draw: window ends {} before it starts {}",
+                                                  absl::FormatCivilTime(request.first_dose_until),
+                                                  absl::FormatCivilTime(request.first_dose_from)));
+  }
+  if (request.first_dose_until - request.first_dose_from + 1 > kCalendarDaysMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("draw: the window spans more than {} days", kCalendarDaysMax));
+  }
+  for (CenterId center : request.centers) {
+    if (center == kNoId || center > state_->centers.size()) {
+      return absl::NotFoundError(fmt::format("draw: unknown center id {}", center));
+    }
+  }
+  if (!state_->draws.empty() &&
+      internal::ToMicros(request.at) < internal::ToMicros(state_->draws.back().request.at)) {
+    return absl::FailedPreconditionError(
+        fmt::format("draw: `at` {} is before the latest draw's instant {}",
+                    absl::FormatTime(request.at, absl::UTCTimeZone()),
+                    absl::FormatTime(state_->draws.back().request.at, absl::UTCTimeZone())));
+  }
+  if (state_->seeds_used.contains(std::make_pair(request.seed.k0, request.seed.k1))) {
+    return absl::AlreadyExistsError(fmt::format(
+        "{}{}{}", "draw: seed ", FormatSeed(request.seed),
+        " was used by an earlier draw; a reused seed would make the same people lose again"));
+  }
+  DrawRequest normalized = request;
+  normalized.at = internal::FromMicros(internal::ToMicros(request.at));
+  DrawRun run(*state_, normalized, state_->current_policy());
+  return Prepared<DrawOutcome>{state_->revision, run.Run()};
+}
+
+void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
+  VAXALLOC_ASSERT(prepared.revision == state_->revision);
+  const DrawOutcome& outcome = prepared.change;
+  VAXALLOC_ASSERT(outcome.record.id == state_->draws.size() + 1);
+  VAXALLOC_ASSERT(outcome.series.size() == outcome.registrants.size());
+  state_->series.reserve(state_->series.size() + outcome.series.size());
+  absl::flat_hash_set<uint64_t> touched_pools;
+  for (size_t i = 0; i < outcome.series.size(); ++i) {
+    const Series& series = outcome.series[i];
+    VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
+    internal::RegistrantRow& row = state_->registrants[outcome.registrants[i] - 1];
+    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
+    Pool& pool = state_->PoolFor(series.center, series.vaccine);
+    for (int dose = 0; dose < series.dose_count; ++dose) {
+      pool.Book(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
+                dose > 0, /*update_slack=*/false);
+    }
+    touched_pools.insert(State::PoolKey(series.center, series.vaccine));
+    row.status = RegistrantStatus::kScheduled;
+    row.series = series.id;
+    state_->series.push_back(series);
+  }
+  for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
+  state_->seeds_used.insert({outcome.record.request.seed.k0, outcome.record.request.seed.k1});
+  state_->draws.push_back(outcome.record);
+  ++state_->revision;
+}
+
+}  // namespace vaxalloc

@@ -1,0 +1,1125 @@
+// Engine: setup, registrants, cancellation, bookkeeping and queries.
+// The draw itself is in draw.cc.
+#include "vaxalloc/engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <tuple>
+#include <utility>
+
+#include "fmt/format.h"
+#include "src/engine_state.h"
+
+namespace vaxalloc {
+namespace internal {
+
+void AssertionFailed(const char* condition, const char* file, int line) {
+  std::fprintf(stderr, "vaxalloc: assertion failed: %s (%s:%d)\n", condition, file, line);
+  std::abort();
+}
+
+DayNumber ToDayNumber(absl::CivilDay day) {
+  return static_cast<DayNumber>(day - absl::CivilDay(1970, 1, 1));
+}
+
+absl::CivilDay ToCivilDay(DayNumber day) { return absl::CivilDay(1970, 1, 1) + day; }
+
+DayNumber BirthdayOfAge(DayNumber birth, int years) {
+  absl::CivilDay day = ToCivilDay(birth);
+  return ToDayNumber(absl::CivilDay(day.year() + years, day.month(), day.day()));
+}
+
+int64_t ToMicros(absl::Time time) {
+  if (time == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  if (time == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  return absl::ToUnixMicros(time);
+}
+
+absl::Time FromMicros(int64_t micros) {
+  if (micros == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
+  if (micros == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
+  return absl::FromUnixMicros(micros);
+}
+
+int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us) {
+  const int group_index = static_cast<int>(group) - 1;
+  for (const TierRule& rule : policy.tier_rules) {
+    if (registered_at_us < ToMicros(rule.registered_before)) return rule.tier_by_group[group_index];
+  }
+  return static_cast<int>(group);
+}
+
+void Pool::Cover(DayNumber day) {
+  if (days.empty()) {
+    first_day = day;
+    days.resize(1);
+  } else if (day < first_day) {
+    days.insert(days.begin(), static_cast<size_t>(first_day - day), PoolDay{});
+    first_day = day;
+  } else if (!Contains(day)) {
+    days.resize(static_cast<size_t>(day - first_day) + 1);
+  }
+}
+
+void Pool::RecomputeSlack() {
+  slack.resize(days.size());
+  slack_suffix_min.resize(days.size());
+  int64_t running = 0;
+  for (size_t i = 0; i < days.size(); ++i) {
+    running += days[i].delivered - days[i].booked();
+    slack[i] = running;
+  }
+  int64_t suffix = std::numeric_limits<int64_t>::max();
+  for (size_t i = days.size(); i-- > 0;) {
+    suffix = std::min(suffix, slack[i]);
+    slack_suffix_min[i] = suffix;
+  }
+}
+
+const PoolSlot* Pool::FindSlot(DayNumber day, int minute) const {
+  if (!Contains(day)) return nullptr;
+  const std::vector<PoolSlot>& slots = days[day - first_day].slots;
+  auto it = std::lower_bound(slots.begin(), slots.end(), minute,
+                             [](const PoolSlot& slot, int m) { return slot.minute < m; });
+  if (it == slots.end() || it->minute != minute) return nullptr;
+  return &*it;
+}
+
+void Pool::Book(DayNumber day, int minute, bool second_dose, bool update_slack) {
+  PoolSlot* slot = FindSlot(day, minute);
+  VAXALLOC_ASSERT(slot != nullptr);
+  PoolDay& pool_day = days[day - first_day];
+  if (second_dose) {
+    ++slot->booked_second;
+    ++pool_day.booked_second;
+  } else {
+    ++slot->booked_first;
+    ++pool_day.booked_first;
+  }
+  if (!update_slack) return;
+  // Every slack from `day` on drops by one, and so does every suffix minimum
+  // there; before `day` a suffix minimum changes only until one comes from
+  // an unchanged day.
+  const size_t from = static_cast<size_t>(day - first_day);
+  for (size_t i = from; i < days.size(); ++i) {
+    --slack[i];
+    --slack_suffix_min[i];
+  }
+  for (size_t i = from; i-- > 0;) {
+    const int64_t suffix = std::min(slack[i], slack_suffix_min[i + 1]);
+    if (slack_suffix_min[i] == suffix) break;
+    slack_suffix_min[i] = suffix;
+  }
+}
+
+void Pool::Unbook(DayNumber day, int minute, bool second_dose) {
+  PoolSlot* slot = FindSlot(day, minute);
+  VAXALLOC_ASSERT(slot != nullptr);
+  PoolDay& pool_day = days[day - first_day];
+  if (second_dose) {
+    VAXALLOC_ASSERT(slot->booked_second > 0);
+    --slot->booked_second;
+    --pool_day.booked_second;
+  } else {
+    VAXALLOC_ASSERT(slot->booked_first > 0);
+    --slot->booked_first;
+    --pool_day.booked_first;
+  }
+  RecomputeSlack();
+}
+
+absl::Status CheckDay(std::string_view what, absl::CivilDay day) {
+  if (day.year() < kYearMin || day.year() > kYearMax) {
+    return absl::OutOfRangeError(fmt::format("{} {} is outside the years {}-{}", what,
+                                             absl::FormatCivilTime(day), kYearMin, kYearMax));
+  }
+  return absl::OkStatus();
+}
+}  // namespace internal
+
+using internal::CheckDay;
+using internal::DayNumber;
+using internal::Pool;
+using internal::PoolDay;
+using internal::PoolSlot;
+using internal::RegistrantRow;
+using internal::ToCivilDay;
+using internal::ToDayNumber;
+
+Engine::State::State() : registrant_by_ref(0, RefHash{this}, RefEq{this}) {
+  policies.push_back(PolicyVersion{1, Policy{}});
+}
+
+const Pool* Engine::State::FindPool(CenterId center, VaccineId vaccine) const {
+  auto it = pool_by_key.find(PoolKey(center, vaccine));
+  return it == pool_by_key.end() ? nullptr : &pools[it->second];
+}
+
+Pool& Engine::State::PoolFor(CenterId center, VaccineId vaccine) {
+  auto [it, inserted] = pool_by_key.try_emplace(PoolKey(center, vaccine), pools.size());
+  if (inserted) {
+    pools.emplace_back();
+    pools.back().center = center;
+    pools.back().vaccine = vaccine;
+    std::vector<uint32_t>& of_center = pools_by_center[center - 1];
+    of_center.push_back(it->second);
+    std::sort(of_center.begin(), of_center.end(),
+              [this](uint32_t a, uint32_t b) { return pools[a].vaccine < pools[b].vaccine; });
+  }
+  return pools[it->second];
+}
+
+Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
+  const RegistrantRow& row = registrants[id - 1];
+  Registrant registrant;
+  registrant.id = id;
+  registrant.spec.external_ref = std::string(Ref(id));
+  registrant.spec.district = row.district;
+  registrant.spec.birth_day = ToCivilDay(row.birth_day);
+  registrant.spec.group = row.group;
+  registrant.spec.channel = row.channel;
+  registrant.spec.registered_at = internal::FromMicros(row.registered_at_us);
+  registrant.spec.vaccine_preference = row.vaccine_preference;
+  registrant.status = row.status;
+  registrant.waiting_since = internal::FromMicros(row.waiting_since_us);
+  registrant.series = row.series;
+  return registrant;
+}
+
+namespace {
+
+absl::Status CheckText(std::string_view what, std::string_view text, size_t length_max) {
+  if (text.empty()) return absl::InvalidArgumentError(fmt::format("{}{}", what, " is empty"));
+  if (text.size() > length_max) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} is {} bytes long; at most {} allowed", what, text.size(), length_max));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFinite(std::string_view what, absl::Time time) {
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(fmt::format("{}{}", what, " must be a finite time"));
+  }
+  return absl::OkStatus();
+}
+
+// A change stamped at or before the latest draw's instant would rewrite
+// who took part in that draw: the record would no longer replay, and the
+// tier-order audit would accuse the draw. Time only moves forward past a draw.
+absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
+                                  absl::Time time) {
+  if (state.draws.empty()) return absl::OkStatus();
+  const absl::Time latest = state.draws.back().request.at;
+  if (internal::ToMicros(time) > internal::ToMicros(latest)) return absl::OkStatus();
+  return absl::FailedPreconditionError(fmt::format(
+      "{} {} is not after the latest draw's instant {}", what,
+      absl::FormatTime(time, absl::UTCTimeZone()), absl::FormatTime(latest, absl::UTCTimeZone())));
+}
+
+#define VAXALLOC_RETURN_IF_ERROR(expr) \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Construction
+
+Engine::Engine() : state_(std::make_unique<State>()) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+// ---------------------------------------------------------------------------
+// Setup: Prepare
+
+absl::StatusOr<Prepared<District>> Engine::PrepareAddDistrict(std::string_view code,
+                                                              std::string_view name) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckText("district code", code, kCodeLengthMax));
+  VAXALLOC_RETURN_IF_ERROR(CheckText("district name", name, kNameLengthMax));
+  if (state_->district_by_code.contains(absl::string_view(code.data(), code.size()))) {
+    return absl::AlreadyExistsError(
+        fmt::format("{}{}{}", "district code '", code, "' already exists"));
+  }
+  District district;
+  district.id = static_cast<DistrictId>(state_->districts.size() + 1);
+  district.code = std::string(code);
+  district.name = std::string(name);
+  return Prepared<District>{state_->revision, std::move(district)};
+}
+
+absl::StatusOr<Prepared<Vaccine>> Engine::PrepareAddVaccine(const VaccineSpec& spec) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckText("vaccine code", spec.code, kCodeLengthMax));
+  VAXALLOC_RETURN_IF_ERROR(CheckText("vaccine name", spec.name, kNameLengthMax));
+  if (state_->vaccine_by_code.contains(spec.code)) {
+    return absl::AlreadyExistsError(
+        fmt::format("{}{}{}", "vaccine code '", spec.code, "' already exists"));
+  }
+  if (spec.dose_count < 1 || spec.dose_count > kDoseCountMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("vaccine '{}': dose_count {} is not 1 or 2 (a booster is a new series)",
+                    spec.code, spec.dose_count));
+  }
+  if (spec.dose_count == 2) {
+    const bool ordered = 1 <= spec.interval_days_min &&
+                         spec.interval_days_min <= spec.interval_days_target &&
+                         spec.interval_days_target <= spec.interval_days_max &&
+                         spec.interval_days_max <= kIntervalDaysMax;
+    if (!ordered) {
+      return absl::InvalidArgumentError(
+          fmt::format("vaccine '{}': interval days min/target/max {}/{}/{} must satisfy "
+                      "1 <= min <= target <= max <= {}",
+                      spec.code, spec.interval_days_min, spec.interval_days_target,
+                      spec.interval_days_max, kIntervalDaysMax));
+    }
+  }
+  if (spec.age_years_min < 0 || spec.age_years_min > kAgeYearsMax || spec.age_years_max < 0 ||
+      spec.age_years_max > kAgeYearsMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("vaccine '{}': age bounds {}..{} must lie in 0..{}", spec.code,
+                    spec.age_years_min, spec.age_years_max, kAgeYearsMax));
+  }
+  if (spec.age_years_max != 0 && spec.age_years_min > spec.age_years_max) {
+    return absl::InvalidArgumentError(
+        fmt::format("vaccine '{}': age_years_min {} exceeds age_years_max {}", spec.code,
+                    spec.age_years_min, spec.age_years_max));
+  }
+  if (state_->vaccines.size() >= std::numeric_limits<uint16_t>::max()) {
+    return absl::ResourceExhaustedError("too many vaccines");
+  }
+  Vaccine vaccine;
+  vaccine.id = static_cast<VaccineId>(state_->vaccines.size() + 1);
+  vaccine.spec = spec;
+  if (spec.dose_count == 1) {
+    vaccine.spec.interval_days_min = vaccine.spec.interval_days_target =
+        vaccine.spec.interval_days_max = 0;
+  }
+  return Prepared<Vaccine>{state_->revision, std::move(vaccine)};
+}
+
+absl::StatusOr<Prepared<Center>> Engine::PrepareAddCenter(const CenterSpec& spec) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckText("center code", spec.code, kCodeLengthMax));
+  VAXALLOC_RETURN_IF_ERROR(CheckText("center name", spec.name, kNameLengthMax));
+  if (state_->center_by_code.contains(spec.code)) {
+    return absl::AlreadyExistsError(
+        fmt::format("{}{}{}", "center code '", spec.code, "' already exists"));
+  }
+  if (spec.districts.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}{}{}", "center '", spec.code, "' serves no district"));
+  }
+  if (spec.districts.size() > static_cast<size_t>(kDistrictsPerCenterMax)) {
+    return absl::InvalidArgumentError(fmt::format("center '{}' lists {} districts; at most {}",
+                                                  spec.code, spec.districts.size(),
+                                                  kDistrictsPerCenterMax));
+  }
+  absl::flat_hash_set<DistrictId> seen;
+  for (DistrictId district : spec.districts) {
+    if (district == kNoId || district > state_->districts.size()) {
+      return absl::NotFoundError(
+          fmt::format("center '{}': unknown district id {}", spec.code, district));
+    }
+    if (!seen.insert(district).second) {
+      return absl::InvalidArgumentError(
+          fmt::format("center '{}' lists district {} twice", spec.code, district));
+    }
+  }
+  Center center;
+  center.id = static_cast<CenterId>(state_->centers.size() + 1);
+  center.spec = spec;
+  return Prepared<Center>{state_->revision, std::move(center)};
+}
+
+namespace {
+
+// Calls fn(day_number, minute) for every slot a block covers.
+template <class Fn>
+void ForEachSlot(const CapacityBlock& block, Fn&& fn) {
+  for (absl::CivilDay day = block.first_day; day <= block.last_day; ++day) {
+    // absl::GetWeekday: Monday is kMonday; our bit 0 is Monday.
+    const int weekday_index =
+        (static_cast<int>(absl::GetWeekday(day)) - static_cast<int>(absl::Weekday::monday) + 7) % 7;
+    if ((block.weekdays & (1u << weekday_index)) == 0) continue;
+    for (int minute = block.open_minute; minute + block.slot_minutes <= block.close_minute;
+         minute += block.slot_minutes) {
+      fn(ToDayNumber(day), minute);
+    }
+  }
+}
+
+absl::Status CheckPoolRange(const Pool* pool, DayNumber from, DayNumber to) {
+  DayNumber first = from, last = to;
+  if (pool != nullptr && !pool->days.empty()) {
+    first = std::min(first, pool->first_day);
+    last = std::max(last, pool->first_day + static_cast<DayNumber>(pool->days.size()) - 1);
+  }
+  if (last - first + 1 > kCalendarDaysMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("a center's calendar for one vaccine would span {} days; at most {}",
+                    last - first + 1, kCalendarDaysMax));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Prepared<CapacityBlock>> Engine::PrepareAddCapacity(
+    const CapacityBlock& block) const {
+  if (block.center == kNoId || block.center > state_->centers.size()) {
+    return absl::NotFoundError(fmt::format("capacity: unknown center id {}", block.center));
+  }
+  if (block.vaccine == kNoId || block.vaccine > state_->vaccines.size()) {
+    return absl::NotFoundError(fmt::format("capacity: unknown vaccine id {}", block.vaccine));
+  }
+  VAXALLOC_RETURN_IF_ERROR(CheckDay("capacity first_day", block.first_day));
+  VAXALLOC_RETURN_IF_ERROR(CheckDay("capacity last_day", block.last_day));
+  if (block.last_day < block.first_day) {
+    return absl::InvalidArgumentError(fmt::format("capacity: last_day {} is before first_day {}",
+                                                  absl::FormatCivilTime(block.last_day),
+                                                  absl::FormatCivilTime(block.first_day)));
+  }
+  if (block.last_day - block.first_day + 1 > kCapacityBlockDaysMax) {
+    return absl::InvalidArgumentError(fmt::format("capacity: a block spans {} days; at most {}",
+                                                  block.last_day - block.first_day + 1,
+                                                  kCapacityBlockDaysMax));
+  }
+  if (block.weekdays == 0 || block.weekdays > kEveryDay) {
+    return absl::InvalidArgumentError(
+        fmt::format("capacity: weekday mask 0x{:x} selects no valid weekday", block.weekdays));
+  }
+  if (block.slot_minutes < kSlotMinutesMin || block.slot_minutes > kSlotMinutesMax) {
+    return absl::InvalidArgumentError(fmt::format("capacity: slot_minutes {} outside {}..{}",
+                                                  block.slot_minutes, kSlotMinutesMin,
+                                                  kSlotMinutesMax));
+  }
+  if (block.open_minute < 0 || block.close_minute > 24 * 60 ||
+      block.open_minute + block.slot_minutes > block.close_minute) {
+    return absl::InvalidArgumentError(fmt::format(
+        "capacity: opening hours {}..{} (minutes after midnight) hold no {}-minute slot within "
+        "0..1440",
+        block.open_minute, block.close_minute, block.slot_minutes));
+  }
+  if (block.seats_first < 0 || block.seats_first > kSeatsPerSlotMax || block.seats_second < 0 ||
+      block.seats_second > kSeatsPerSlotMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("capacity: seats per slot {} (first) and {} (second) must lie in 0..{}",
+                    block.seats_first, block.seats_second, kSeatsPerSlotMax));
+  }
+  if (block.seats_first == 0 && block.seats_second == 0) {
+    return absl::InvalidArgumentError("capacity: a block with no seats adds nothing");
+  }
+  const VaccineSpec& vaccine = state_->vaccines[block.vaccine - 1].spec;
+  if (vaccine.dose_count == 1 && block.seats_second > 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "capacity: vaccine '{}' has one dose; it takes no second-dose seats", vaccine.code));
+  }
+  const Pool* pool = state_->FindPool(block.center, block.vaccine);
+  VAXALLOC_RETURN_IF_ERROR(
+      CheckPoolRange(pool, ToDayNumber(block.first_day), ToDayNumber(block.last_day)));
+  // Seats accumulate over blocks; a slot's total must stay within the limit.
+  int slots = 0;
+  absl::Status overflow = absl::OkStatus();
+  ForEachSlot(block, [&](DayNumber day, int minute) {
+    ++slots;
+    if (pool == nullptr || !overflow.ok()) return;
+    const PoolSlot* slot = pool->FindSlot(day, minute);
+    if (slot != nullptr && (slot->seats_first + block.seats_first > kSeatsPerSlotMax ||
+                            slot->seats_second + block.seats_second > kSeatsPerSlotMax)) {
+      overflow = absl::InvalidArgumentError(fmt::format(
+          "capacity: slot {} {:02d}:{:02d} would exceed {} seats",
+          absl::FormatCivilTime(ToCivilDay(day)), minute / 60, minute % 60, kSeatsPerSlotMax));
+    }
+  });
+  VAXALLOC_RETURN_IF_ERROR(overflow);
+  if (slots == 0) {
+    return absl::InvalidArgumentError("capacity: the block's weekdays fall on none of its days");
+  }
+  return Prepared<CapacityBlock>{state_->revision, block};
+}
+
+absl::StatusOr<Prepared<SupplyDelivery>> Engine::PrepareAddSupply(
+    const SupplyDelivery& delivery) const {
+  if (delivery.center == kNoId || delivery.center > state_->centers.size()) {
+    return absl::NotFoundError(fmt::format("supply: unknown center id {}", delivery.center));
+  }
+  if (delivery.vaccine == kNoId || delivery.vaccine > state_->vaccines.size()) {
+    return absl::NotFoundError(fmt::format("supply: unknown vaccine id {}", delivery.vaccine));
+  }
+  VAXALLOC_RETURN_IF_ERROR(CheckDay("supply day", delivery.day));
+  if (delivery.doses <= 0 || delivery.doses > kDosesPerDeliveryMax) {
+    return absl::InvalidArgumentError(
+        fmt::format("supply: doses {} outside 1..{}", delivery.doses, kDosesPerDeliveryMax));
+  }
+  const DayNumber day = ToDayNumber(delivery.day);
+  VAXALLOC_RETURN_IF_ERROR(
+      CheckPoolRange(state_->FindPool(delivery.center, delivery.vaccine), day, day));
+  return Prepared<SupplyDelivery>{state_->revision, delivery};
+}
+
+absl::StatusOr<Prepared<PolicyVersion>> Engine::PrepareSetPolicy(const Policy& requested) const {
+  // Microsecond precision is what the engine and the store keep.
+  Policy policy = requested;
+  for (TierRule& rule : policy.tier_rules) {
+    rule.registered_before = internal::FromMicros(internal::ToMicros(rule.registered_before));
+  }
+  for (size_t i = 0; i < policy.tier_rules.size(); ++i) {
+    const TierRule& rule = policy.tier_rules[i];
+    if (i > 0 && !(policy.tier_rules[i - 1].registered_before < rule.registered_before)) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: tier rule {}'s registered_before is not after rule {}'s", i, i - 1));
+    }
+    if (rule.registered_before == absl::InfinitePast()) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: tier rule {} applies to no registration", i));
+    }
+    for (int g = 0; g < kPriorityGroupCount; ++g) {
+      if (rule.tier_by_group[g] < 1 || rule.tier_by_group[g] > kTierMax) {
+        return absl::InvalidArgumentError(
+            fmt::format("policy: tier rule {} gives group {} tier {}; tiers are 1..{}", i, g + 1,
+                        rule.tier_by_group[g], kTierMax));
+      }
+    }
+  }
+  if (policy.reserves.size() > static_cast<size_t>(kReserveCategoriesMax)) {
+    return absl::InvalidArgumentError(fmt::format("policy: {} reserve categories; at most {}",
+                                                  policy.reserves.size(), kReserveCategoriesMax));
+  }
+  int share_total = 0;
+  for (size_t i = 0; i < policy.reserves.size(); ++i) {
+    const ReserveCategory& reserve = policy.reserves[i];
+    VAXALLOC_RETURN_IF_ERROR(
+        CheckText(fmt::format("policy: reserve {} name", i), reserve.name, kNameLengthMax));
+    if (reserve.share_permille < 0 || reserve.share_permille > 1000) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: reserve '{}' share {} permille outside 0..1000", reserve.name,
+                      reserve.share_permille));
+    }
+    share_total += reserve.share_permille;
+    if (reserve.age_years_min < 0 || reserve.age_years_min > kAgeYearsMax) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: reserve '{}' age_years_min {} outside 0..{}", reserve.name,
+                      reserve.age_years_min, kAgeYearsMax));
+    }
+    if (reserve.group_mask > 0x0f) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: reserve '{}' group_mask 0x{:x} names no priority group",
+                      reserve.name, reserve.group_mask));
+    }
+    if (reserve.vaccine != kNoId && reserve.vaccine > state_->vaccines.size()) {
+      return absl::NotFoundError(fmt::format("policy: reserve '{}' names unknown vaccine id {}",
+                                             reserve.name, reserve.vaccine));
+    }
+  }
+  if (share_total > 1000) {
+    return absl::InvalidArgumentError(
+        fmt::format("policy: reserve shares add up to {} permille; at most 1000", share_total));
+  }
+  if (policy.residence != ResidenceRule::kHomeDistrictOnly &&
+      policy.residence != ResidenceRule::kHomeOrNeighbourDistrict) {
+    return absl::InvalidArgumentError(
+        fmt::format("policy: unknown residence rule {}", static_cast<int>(policy.residence)));
+  }
+  for (const auto& [a, b] : policy.neighbours) {
+    for (DistrictId district : {a, b}) {
+      if (district == kNoId || district > state_->districts.size()) {
+        return absl::NotFoundError(
+            fmt::format("policy: neighbour pair names unknown district id {}", district));
+      }
+    }
+    if (a == b) {
+      return absl::InvalidArgumentError(
+          fmt::format("policy: district {} cannot neighbour itself", a));
+    }
+  }
+  PolicyVersion version{static_cast<uint32_t>(state_->policies.size() + 1), policy};
+  return Prepared<PolicyVersion>{state_->revision, std::move(version)};
+}
+
+// ---------------------------------------------------------------------------
+// Setup: Apply
+
+namespace {
+template <class T>
+void CheckRevision(const Prepared<T>& prepared, uint64_t revision) {
+  // A change prepared against another state would corrupt this one.
+  VAXALLOC_ASSERT(prepared.revision == revision);
+}
+}  // namespace
+
+void Engine::Apply(const Prepared<District>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const District& district = prepared.change;
+  VAXALLOC_ASSERT(district.id == state_->districts.size() + 1);
+  state_->district_by_code.emplace(district.code, district.id);
+  state_->districts.push_back(district);
+  state_->centers_by_district.emplace_back();
+  ++state_->revision;
+}
+
+void Engine::Apply(const Prepared<Vaccine>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const Vaccine& vaccine = prepared.change;
+  VAXALLOC_ASSERT(vaccine.id == state_->vaccines.size() + 1);
+  state_->vaccine_by_code.emplace(vaccine.spec.code, vaccine.id);
+  state_->vaccines.push_back(vaccine);
+  ++state_->revision;
+}
+
+void Engine::Apply(const Prepared<Center>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const Center& center = prepared.change;
+  VAXALLOC_ASSERT(center.id == state_->centers.size() + 1);
+  state_->center_by_code.emplace(center.spec.code, center.id);
+  state_->centers.push_back(center);
+  state_->pools_by_center.emplace_back();
+  for (DistrictId district : center.spec.districts) {
+    std::vector<CenterId>& serving = state_->centers_by_district[district - 1];
+    serving.insert(std::upper_bound(serving.begin(), serving.end(), center.id), center.id);
+  }
+  ++state_->revision;
+}
+
+void Engine::Apply(const Prepared<CapacityBlock>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const CapacityBlock& block = prepared.change;
+  Pool& pool = state_->PoolFor(block.center, block.vaccine);
+  pool.Cover(ToDayNumber(block.first_day));
+  pool.Cover(ToDayNumber(block.last_day));
+  ForEachSlot(block, [&](DayNumber day, int minute) {
+    PoolDay& pool_day = pool.days[day - pool.first_day];
+    PoolSlot* slot = pool.FindSlot(day, minute);
+    if (slot == nullptr) {
+      auto at = std::lower_bound(pool_day.slots.begin(), pool_day.slots.end(), minute,
+                                 [](const PoolSlot& s, int m) { return s.minute < m; });
+      slot = &*pool_day.slots.insert(at, PoolSlot{static_cast<uint16_t>(minute), 0, 0, 0, 0});
+    }
+    slot->seats_first = static_cast<uint16_t>(slot->seats_first + block.seats_first);
+    slot->seats_second = static_cast<uint16_t>(slot->seats_second + block.seats_second);
+    pool_day.seats_first += block.seats_first;
+    pool_day.seats_second += block.seats_second;
+  });
+  pool.RecomputeSlack();
+  state_->capacity_blocks.push_back(block);
+  ++state_->revision;
+}
+
+void Engine::Apply(const Prepared<SupplyDelivery>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const SupplyDelivery& delivery = prepared.change;
+  Pool& pool = state_->PoolFor(delivery.center, delivery.vaccine);
+  const DayNumber day = ToDayNumber(delivery.day);
+  pool.Cover(day);
+  pool.days[day - pool.first_day].delivered += delivery.doses;
+  pool.RecomputeSlack();
+  state_->deliveries.push_back(delivery);
+  ++state_->revision;
+}
+
+void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  VAXALLOC_ASSERT(prepared.change.version == state_->policies.size() + 1);
+  state_->policies.push_back(prepared.change);
+  ++state_->revision;
+}
+
+// ---------------------------------------------------------------------------
+// Registrants
+
+absl::StatusOr<Prepared<std::vector<Registrant>>> Engine::PrepareRegister(
+    absl::Span<const RegistrantSpec> specs) const {
+  if (state_->registrants.size() + specs.size() >= std::numeric_limits<RegistrantId>::max()) {
+    return absl::ResourceExhaustedError("registrant ids exhausted");
+  }
+  absl::flat_hash_set<std::string_view> batch_refs;
+  if (specs.size() > 1) batch_refs.reserve(specs.size());
+  Prepared<std::vector<Registrant>> prepared;
+  prepared.revision = state_->revision;
+  prepared.change.reserve(specs.size());
+  RegistrantId next_id = static_cast<RegistrantId>(state_->registrants.size() + 1);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const RegistrantSpec& spec = specs[i];
+    // In a batch, every error names the entry's position.
+    const std::string where = specs.size() > 1 ? fmt::format("registrant #{}: ", i) : "";
+    absl::Status status = CheckText("external_ref", spec.external_ref, kExternalRefLengthMax);
+    if (!status.ok()) return absl::Status(status.code(), where + std::string(status.message()));
+    if (state_->registrant_by_ref.contains(std::string_view(spec.external_ref)) ||
+        (specs.size() > 1 && !batch_refs.insert(spec.external_ref).second)) {
+      return absl::AlreadyExistsError(fmt::format("{}{}{}{}", where, "external_ref '",
+                                                  spec.external_ref, "' is already registered"));
+    }
+    if (spec.district == kNoId || spec.district > state_->districts.size()) {
+      return absl::NotFoundError(fmt::format("{}unknown district id {} for '{}'", where,
+                                             spec.district, spec.external_ref));
+    }
+    if (spec.vaccine_preference != kNoId && spec.vaccine_preference > state_->vaccines.size()) {
+      return absl::NotFoundError(fmt::format("{}unknown preferred vaccine id {} for '{}'", where,
+                                             spec.vaccine_preference, spec.external_ref));
+    }
+    const int group = static_cast<int>(spec.group);
+    if (group < 1 || group > kPriorityGroupCount) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}priority group {} of '{}' is not 1..4", where, group, spec.external_ref));
+    }
+    if (spec.channel != Channel::kOnline && spec.channel != Channel::kPhone) {
+      return absl::InvalidArgumentError(fmt::format("{}channel {} of '{}' is unknown", where,
+                                                    static_cast<int>(spec.channel),
+                                                    spec.external_ref));
+    }
+    status = CheckFinite("registered_at", spec.registered_at);
+    if (status.ok()) status = CheckDay("birth_day", spec.birth_day);
+    if (status.ok()) status = CheckAfterLatestDraw(*state_, "registered_at", spec.registered_at);
+    if (!status.ok()) {
+      return absl::Status(
+          status.code(),
+          fmt::format("{}{} for '{}'", where, std::string(status.message()), spec.external_ref));
+    }
+    Registrant registrant;
+    registrant.id = next_id++;
+    registrant.spec = spec;
+    // Microsecond precision is what the engine and the store keep.
+    registrant.spec.registered_at = internal::FromMicros(internal::ToMicros(spec.registered_at));
+    registrant.status = RegistrantStatus::kWaiting;
+    registrant.waiting_since = registrant.spec.registered_at;
+    prepared.change.push_back(std::move(registrant));
+  }
+  return prepared;
+}
+
+namespace {
+// Appends a registrant row; the caller has validated it.
+void AppendRegistrant(Engine::State& state, const Registrant& registrant) {
+  RegistrantRow row;
+  row.registered_at_us = internal::ToMicros(registrant.spec.registered_at);
+  row.waiting_since_us = internal::ToMicros(registrant.waiting_since);
+  row.ref_offset = static_cast<uint32_t>(state.refs.size());
+  row.ref_length = static_cast<uint8_t>(registrant.spec.external_ref.size());
+  row.series = registrant.series;
+  row.district = registrant.spec.district;
+  row.birth_day = ToDayNumber(registrant.spec.birth_day);
+  row.vaccine_preference = registrant.spec.vaccine_preference;
+  row.group = registrant.spec.group;
+  row.channel = registrant.spec.channel;
+  row.status = registrant.status;
+  state.refs += registrant.spec.external_ref;
+  state.registrants.push_back(row);
+  state.registrant_by_ref.insert(registrant.id);
+}
+}  // namespace
+
+void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  state_->registrants.reserve(state_->registrants.size() + prepared.change.size());
+  for (const Registrant& registrant : prepared.change) {
+    VAXALLOC_ASSERT(registrant.id == state_->registrants.size() + 1);
+    AppendRegistrant(*state_, registrant);
+  }
+  ++state_->revision;
+}
+
+// ---------------------------------------------------------------------------
+// Cancellation and withdrawal
+
+absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId series_id,
+                                                                   absl::Time at) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckFinite("cancellation time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "cancellation time", at));
+  if (series_id == kNoId || series_id > state_->series.size()) {
+    return absl::NotFoundError(fmt::format("unknown series id {}", series_id));
+  }
+  const Series& series = state_->series[series_id - 1];
+  if (series.status != SeriesStatus::kActive) {
+    return absl::FailedPreconditionError(fmt::format("series {} is already cancelled", series_id));
+  }
+  Cancellation cancellation{series_id, series.registrant,
+                            internal::FromMicros(internal::ToMicros(at)), false};
+  return Prepared<Cancellation>{state_->revision, cancellation};
+}
+
+absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId registrant_id,
+                                                               absl::Time at) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckFinite("withdrawal time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "withdrawal time", at));
+  if (registrant_id == kNoId || registrant_id > state_->registrants.size()) {
+    return absl::NotFoundError(fmt::format("unknown registrant id {}", registrant_id));
+  }
+  const RegistrantRow& row = state_->registrants[registrant_id - 1];
+  if (row.status == RegistrantStatus::kWithdrawn) {
+    return absl::FailedPreconditionError(
+        fmt::format("registrant {} has already withdrawn", registrant_id));
+  }
+  Cancellation cancellation{row.series, registrant_id, internal::FromMicros(internal::ToMicros(at)),
+                            true};
+  return Prepared<Cancellation>{state_->revision, cancellation};
+}
+
+void Engine::Apply(const Prepared<Cancellation>& prepared) {
+  CheckRevision(prepared, state_->revision);
+  const Cancellation& cancellation = prepared.change;
+  RegistrantRow& row = state_->registrants[cancellation.registrant - 1];
+  if (cancellation.series != kNoId) {
+    Series& series = state_->series[cancellation.series - 1];
+    VAXALLOC_ASSERT(series.status == SeriesStatus::kActive);
+    VAXALLOC_ASSERT(series.registrant == cancellation.registrant);
+    Pool& pool = state_->PoolFor(series.center, series.vaccine);
+    for (int dose = 0; dose < series.dose_count; ++dose) {
+      pool.Unbook(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
+                  dose > 0);
+    }
+    series.status = SeriesStatus::kCancelled;
+    row.series = kNoId;
+  }
+  if (cancellation.withdraw) {
+    row.status = RegistrantStatus::kWithdrawn;
+  } else {
+    row.status = RegistrantStatus::kWaiting;
+    row.waiting_since_us = internal::ToMicros(cancellation.at);
+  }
+  ++state_->revision;
+}
+
+// ---------------------------------------------------------------------------
+// Restore
+
+absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
+  if (registrant.id != state_->registrants.size() + 1) {
+    return absl::DataLossError(fmt::format("registrant id {} out of sequence (expected {})",
+                                           registrant.id, state_->registrants.size() + 1));
+  }
+  absl::StatusOr<Prepared<std::vector<Registrant>>> prepared =
+      PrepareRegister(absl::MakeConstSpan(&registrant.spec, 1));
+  if (!prepared.ok()) {
+    return absl::DataLossError(fmt::format("stored registrant {}: {}", registrant.id,
+                                           std::string(prepared.status().message())));
+  }
+  const int status = static_cast<int>(registrant.status);
+  if (status < 0 || status > static_cast<int>(RegistrantStatus::kWithdrawn)) {
+    return absl::DataLossError(
+        fmt::format("stored registrant {} has unknown status {}", registrant.id, status));
+  }
+  AppendRegistrant(*state_, registrant);
+  ++state_->revision;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RestoreSeries(const Series& series) {
+  const std::string what = fmt::format("stored series {}", series.id);
+  if (series.id != state_->series.size() + 1) {
+    return absl::DataLossError(fmt::format("{}{}", what, " out of sequence"));
+  }
+  if (series.registrant == kNoId || series.registrant > state_->registrants.size()) {
+    return absl::DataLossError(fmt::format("{}{}", what, " names an unknown registrant"));
+  }
+  if (series.vaccine == kNoId || series.vaccine > state_->vaccines.size() ||
+      series.dose_count != state_->vaccines[series.vaccine - 1].spec.dose_count) {
+    return absl::DataLossError(
+        fmt::format("{}{}", what, " names an unknown vaccine or dose count"));
+  }
+  if (series.status != SeriesStatus::kActive && series.status != SeriesStatus::kCancelled) {
+    return absl::DataLossError(fmt::format("{}{}", what, " has an unknown status"));
+  }
+  const Pool* pool = state_->FindPool(series.center, series.vaccine);
+  for (int dose = 0; dose < series.dose_count; ++dose) {
+    const Appointment& appointment = series.appointments[dose];
+    if (pool == nullptr ||
+        pool->FindSlot(ToDayNumber(appointment.day), appointment.minute) == nullptr) {
+      return absl::DataLossError(fmt::format("{}{}", what, " sits in a slot the calendar lacks"));
+    }
+  }
+  // Capacity and supply are not checked here: CheckInvariants reports them.
+  if (series.status == SeriesStatus::kActive) {
+    Pool& writable = state_->PoolFor(series.center, series.vaccine);
+    for (int dose = 0; dose < series.dose_count; ++dose) {
+      writable.Book(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
+                    dose > 0);
+    }
+  }
+  state_->series.push_back(series);
+  ++state_->revision;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RestoreDraw(const DrawRecord& record) {
+  if (record.id != state_->draws.size() + 1) {
+    return absl::DataLossError(fmt::format("stored draw {} out of sequence", record.id));
+  }
+  if (record.policy_version == 0 || record.policy_version > state_->policies.size()) {
+    return absl::DataLossError(fmt::format("stored draw {} names unknown policy version {}",
+                                           record.id, record.policy_version));
+  }
+  for (SeriesId id : record.series) {
+    if (id == kNoId || id > state_->series.size() || state_->series[id - 1].draw != record.id) {
+      return absl::DataLossError(
+          fmt::format("stored draw {} lists series {} that it did not create", record.id, id));
+    }
+  }
+  state_->seeds_used.insert({record.request.seed.k0, record.request.seed.k1});
+  state_->draws.push_back(record);
+  ++state_->revision;
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// One-call forms
+
+namespace {
+template <class T, class Fn>
+auto PrepareAndApply(Engine& engine, absl::StatusOr<Prepared<T>> prepared, Fn&& result)
+    -> absl::StatusOr<decltype(result(prepared->change))> {
+  if (!prepared.ok()) return prepared.status();
+  auto value = result(prepared->change);
+  engine.Apply(*prepared);
+  return value;
+}
+}  // namespace
+
+absl::StatusOr<DistrictId> Engine::AddDistrict(std::string_view code, std::string_view name) {
+  return PrepareAndApply(*this, PrepareAddDistrict(code, name),
+                         [](const District& d) { return d.id; });
+}
+
+absl::StatusOr<VaccineId> Engine::AddVaccine(const VaccineSpec& spec) {
+  return PrepareAndApply(*this, PrepareAddVaccine(spec), [](const Vaccine& v) { return v.id; });
+}
+
+absl::StatusOr<CenterId> Engine::AddCenter(const CenterSpec& spec) {
+  return PrepareAndApply(*this, PrepareAddCenter(spec), [](const Center& c) { return c.id; });
+}
+
+absl::Status Engine::AddCapacity(const CapacityBlock& block) {
+  return PrepareAndApply(*this, PrepareAddCapacity(block), [](const CapacityBlock&) { return 0; })
+      .status();
+}
+
+absl::Status Engine::AddSupply(const SupplyDelivery& delivery) {
+  return PrepareAndApply(*this, PrepareAddSupply(delivery), [](const SupplyDelivery&) { return 0; })
+      .status();
+}
+
+absl::StatusOr<uint32_t> Engine::SetPolicy(const Policy& policy) {
+  return PrepareAndApply(*this, PrepareSetPolicy(policy),
+                         [](const PolicyVersion& p) { return p.version; });
+}
+
+absl::StatusOr<RegistrantId> Engine::Register(const RegistrantSpec& spec) {
+  return PrepareAndApply(*this, PrepareRegister(absl::MakeConstSpan(&spec, 1)),
+                         [](const std::vector<Registrant>& r) { return r.front().id; });
+}
+
+absl::StatusOr<std::vector<RegistrantId>> Engine::RegisterBatch(
+    absl::Span<const RegistrantSpec> specs) {
+  return PrepareAndApply(*this, PrepareRegister(specs), [](const std::vector<Registrant>& r) {
+    std::vector<RegistrantId> ids;
+    ids.reserve(r.size());
+    for (const Registrant& registrant : r) ids.push_back(registrant.id);
+    return ids;
+  });
+}
+
+absl::StatusOr<DrawRecord> Engine::Draw(const DrawRequest& request) {
+  return PrepareAndApply(*this, PrepareDraw(request),
+                         [](const DrawOutcome& outcome) { return outcome.record; });
+}
+
+absl::Status Engine::CancelSeries(SeriesId series, absl::Time at) {
+  return PrepareAndApply(*this, PrepareCancelSeries(series, at),
+                         [](const Cancellation&) { return 0; })
+      .status();
+}
+
+absl::Status Engine::Withdraw(RegistrantId registrant, absl::Time at) {
+  return PrepareAndApply(*this, PrepareWithdraw(registrant, at),
+                         [](const Cancellation&) { return 0; })
+      .status();
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+uint32_t Engine::district_count() const { return static_cast<uint32_t>(state_->districts.size()); }
+uint32_t Engine::vaccine_count() const { return static_cast<uint32_t>(state_->vaccines.size()); }
+uint32_t Engine::center_count() const { return static_cast<uint32_t>(state_->centers.size()); }
+uint32_t Engine::registrant_count() const {
+  return static_cast<uint32_t>(state_->registrants.size());
+}
+uint32_t Engine::series_count() const { return static_cast<uint32_t>(state_->series.size()); }
+uint32_t Engine::draw_count() const { return static_cast<uint32_t>(state_->draws.size()); }
+uint64_t Engine::revision() const { return state_->revision; }
+
+namespace {
+template <class T>
+absl::StatusOr<T> ById(const std::vector<T>& items, uint32_t id, std::string_view what) {
+  if (id == kNoId || id > items.size()) {
+    return absl::NotFoundError(fmt::format("unknown {} id {}", what, id));
+  }
+  return items[id - 1];
+}
+
+absl::StatusOr<uint32_t> ByCode(const absl::flat_hash_map<std::string, uint32_t>& index,
+                                std::string_view code, std::string_view what) {
+  auto it = index.find(absl::string_view(code.data(), code.size()));
+  if (it == index.end())
+    return absl::NotFoundError(fmt::format("{}{}{}{}{}", "unknown ", what, " '", code, "'"));
+  return it->second;
+}
+}  // namespace
+
+absl::StatusOr<District> Engine::GetDistrict(DistrictId id) const {
+  return ById(state_->districts, id, "district");
+}
+absl::StatusOr<Vaccine> Engine::GetVaccine(VaccineId id) const {
+  return ById(state_->vaccines, id, "vaccine");
+}
+absl::StatusOr<Center> Engine::GetCenter(CenterId id) const {
+  return ById(state_->centers, id, "center");
+}
+absl::StatusOr<Series> Engine::GetSeries(SeriesId id) const {
+  return ById(state_->series, id, "series");
+}
+absl::StatusOr<DrawRecord> Engine::GetDraw(DrawId id) const {
+  return ById(state_->draws, id, "draw");
+}
+absl::StatusOr<Registrant> Engine::GetRegistrant(RegistrantId id) const {
+  if (id == kNoId || id > state_->registrants.size()) {
+    return absl::NotFoundError(fmt::format("unknown registrant id {}", id));
+  }
+  return state_->MakeRegistrant(id);
+}
+
+absl::StatusOr<DistrictId> Engine::FindDistrict(std::string_view code) const {
+  return ByCode(state_->district_by_code, code, "district code");
+}
+absl::StatusOr<VaccineId> Engine::FindVaccine(std::string_view code) const {
+  return ByCode(state_->vaccine_by_code, code, "vaccine code");
+}
+absl::StatusOr<CenterId> Engine::FindCenter(std::string_view code) const {
+  return ByCode(state_->center_by_code, code, "center code");
+}
+absl::StatusOr<RegistrantId> Engine::FindRegistrant(std::string_view external_ref) const {
+  auto it = state_->registrant_by_ref.find(external_ref);
+  if (it == state_->registrant_by_ref.end()) {
+    return absl::NotFoundError(
+        fmt::format("{}{}{}", "no registrant with external_ref '", external_ref, "'"));
+  }
+  return *it;
+}
+
+const Policy& Engine::policy() const { return state_->current_policy().policy; }
+uint32_t Engine::policy_version() const { return state_->current_policy().version; }
+
+absl::StatusOr<PolicyVersion> Engine::GetPolicy(uint32_t version) const {
+  return ById(state_->policies, version, "policy version");
+}
+
+absl::StatusOr<int> Engine::TierOf(RegistrantId id, uint32_t version) const {
+  if (id == kNoId || id > state_->registrants.size()) {
+    return absl::NotFoundError(fmt::format("unknown registrant id {}", id));
+  }
+  if (version == 0) version = policy_version();
+  if (version > state_->policies.size()) {
+    return absl::NotFoundError(fmt::format("unknown policy version {}", version));
+  }
+  const RegistrantRow& row = state_->registrants[id - 1];
+  return internal::TierOf(state_->policies[version - 1].policy, row.group, row.registered_at_us);
+}
+
+const std::vector<CapacityBlock>& Engine::capacity_blocks() const {
+  return state_->capacity_blocks;
+}
+const std::vector<SupplyDelivery>& Engine::deliveries() const { return state_->deliveries; }
+
+std::vector<SlotView> Engine::Slots(CenterId center, VaccineId vaccine, absl::CivilDay day) const {
+  std::vector<SlotView> views;
+  const Pool* pool = state_->FindPool(center, vaccine);
+  const DayNumber number = ToDayNumber(day);
+  if (pool == nullptr || !pool->Contains(number)) return views;
+  for (const PoolSlot& slot : pool->days[number - pool->first_day].slots) {
+    views.push_back(SlotView{day, slot.minute, slot.seats_first, slot.seats_second,
+                             slot.booked_first, slot.booked_second});
+  }
+  return views;
+}
+
+int64_t Engine::DosesAvailableFrom(CenterId center, VaccineId vaccine, absl::CivilDay day) const {
+  const Pool* pool = state_->FindPool(center, vaccine);
+  if (pool == nullptr || pool->days.empty()) return 0;
+  DayNumber number = ToDayNumber(day);
+  const DayNumber last = pool->first_day + static_cast<DayNumber>(pool->days.size()) - 1;
+  number = std::clamp(number, pool->first_day, last);
+  return pool->slack_suffix_min[number - pool->first_day];
+}
+
+std::vector<SecondDoseShortfall> Engine::CheckSecondDoseCapacity() const {
+  std::vector<SecondDoseShortfall> shortfalls;
+  for (const Pool& pool : state_->pools) {
+    const VaccineSpec& vaccine = state_->vaccines[pool.vaccine - 1].spec;
+    if (vaccine.dose_count < 2) continue;
+    for (size_t i = 0; i < pool.days.size(); ++i) {
+      if (pool.days[i].seats_first == 0) continue;
+      int64_t seconds = 0;
+      for (size_t j = i + vaccine.interval_days_min;
+           j <= i + vaccine.interval_days_max && j < pool.days.size(); ++j) {
+        seconds += pool.days[j].seats_second;
+      }
+      if (seconds < pool.days[i].seats_first) {
+        shortfalls.push_back(SecondDoseShortfall{
+            pool.center, pool.vaccine, ToCivilDay(pool.first_day + static_cast<DayNumber>(i)),
+            pool.days[i].seats_first, seconds});
+      }
+    }
+  }
+  std::sort(shortfalls.begin(), shortfalls.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.center, a.vaccine, a.day) < std::tie(b.center, b.vaccine, b.day);
+  });
+  return shortfalls;
+}
+
+Report Engine::Summarize() const {
+  Report report;
+  report.registrants = state_->registrants.size();
+  report.draws = state_->draws.size();
+  report.centers.resize(state_->centers.size());
+  for (size_t i = 0; i < report.centers.size(); ++i) report.centers[i].center = i + 1;
+  const Policy& policy = this->policy();
+  for (const RegistrantRow& row : state_->registrants) {
+    switch (row.status) {
+      case RegistrantStatus::kWaiting: {
+        ++report.waiting;
+        ++report.waiting_per_tier[internal::TierOf(policy, row.group, row.registered_at_us) - 1];
+        for (CenterId center : state_->centers_by_district[row.district - 1]) {
+          ++report.centers[center - 1].residents_waiting;
+        }
+        break;
+      }
+      case RegistrantStatus::kScheduled:
+        ++report.scheduled;
+        break;
+      case RegistrantStatus::kWithdrawn:
+        ++report.withdrawn;
+        break;
+    }
+  }
+  for (const Series& series : state_->series) {
+    if (series.status == SeriesStatus::kActive) {
+      ++report.series_active;
+      ++report.centers[series.center - 1].series_active;
+    } else {
+      ++report.series_cancelled;
+    }
+  }
+  for (const Pool& pool : state_->pools) {
+    CenterReport& center = report.centers[pool.center - 1];
+    for (const PoolDay& day : pool.days) {
+      // A restored, overbooked pool must not wrap around.
+      center.seats_first_free += static_cast<uint64_t>(std::max(0, day.free_first()));
+      center.doses_delivered += day.delivered;
+      center.doses_reserved += day.booked();
+    }
+  }
+  return report;
+}
+
+}  // namespace vaxalloc

@@ -1,0 +1,182 @@
+// Engine::State: the compact in-memory representation behind the Engine API.
+// Shared by engine.cc (setup, registrants, bookkeeping) and draw.cc.
+#ifndef VAXALLOC_SRC_ENGINE_STATE_H_
+#define VAXALLOC_SRC_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "vaxalloc/engine.h"
+
+// Programmer errors (a broken invariant of our own code) abort: continuing
+// would risk writing a corrupt campaign. Operating errors are Status values.
+#define VAXALLOC_ASSERT(condition)                                                           \
+  do {                                                                                       \
+    if (!(condition)) ::vaxalloc::internal::AssertionFailed(#condition, __FILE__, __LINE__); \
+  } while (0)
+
+namespace vaxalloc::internal {
+
+[[noreturn]] void AssertionFailed(const char* condition, const char* file, int line);
+
+// Days since 1970-01-01: the engine's compact day.
+using DayNumber = int32_t;
+DayNumber ToDayNumber(absl::CivilDay day);
+absl::CivilDay ToCivilDay(DayNumber day);
+
+// The first day on which someone born on `birth` is `years` old (29 February
+// birthdays advance to 1 March in common years, absl's normalisation).
+DayNumber BirthdayOfAge(DayNumber birth, int years);
+
+struct PoolSlot {
+  uint16_t minute = 0;
+  uint16_t seats_first = 0;
+  uint16_t seats_second = 0;
+  uint16_t booked_first = 0;
+  uint16_t booked_second = 0;
+};
+
+struct PoolDay {
+  std::vector<PoolSlot> slots;  // by minute
+  int32_t seats_first = 0;
+  int32_t seats_second = 0;
+  int32_t booked_first = 0;
+  int32_t booked_second = 0;
+  int64_t delivered = 0;  // doses arriving this day
+  int32_t free_first() const { return seats_first - booked_first; }
+  int32_t free_second() const { return seats_second - booked_second; }
+  int32_t booked() const { return booked_first + booked_second; }
+};
+
+// One center's capacity and supply for one vaccine, day by day.
+struct Pool {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  DayNumber first_day = 0;  // day of days[0]
+  std::vector<PoolDay> days;
+  // slack[i]: doses delivered on days <= i minus appointments on days <= i.
+  // slack_suffix_min[i]: min of slack[i..]. Both recomputed on change.
+  std::vector<int64_t> slack;
+  std::vector<int64_t> slack_suffix_min;
+
+  bool Contains(DayNumber day) const {
+    return day >= first_day && day < first_day + static_cast<DayNumber>(days.size());
+  }
+  // Grows the day range to include `day`.
+  void Cover(DayNumber day);
+  void RecomputeSlack();
+  const PoolSlot* FindSlot(DayNumber day, int minute) const;
+  PoolSlot* FindSlot(DayNumber day, int minute) {
+    return const_cast<PoolSlot*>(static_cast<const Pool*>(this)->FindSlot(day, minute));
+  }
+  // Books one appointment of the given kind; the slot must exist. Without
+  // update_slack the caller must RecomputeSlack before the next query.
+  void Book(DayNumber day, int minute, bool second_dose, bool update_slack = true);
+  void Unbook(DayNumber day, int minute, bool second_dose);
+};
+
+struct RegistrantRow {
+  int64_t registered_at_us = 0;
+  int64_t waiting_since_us = 0;
+  uint32_t ref_offset = 0;
+  SeriesId series = kNoId;
+  DistrictId district = kNoId;
+  DayNumber birth_day = 0;
+  VaccineId vaccine_preference = kNoId;
+  uint8_t ref_length = 0;
+  PriorityGroup group = PriorityGroup::kNone;
+  Channel channel = Channel::kOnline;
+  RegistrantStatus status = RegistrantStatus::kWaiting;
+};
+
+// OutOfRange unless the day lies in kYearMin..kYearMax.
+absl::Status CheckDay(std::string_view what, absl::CivilDay day);
+
+// Times are kept as Unix microseconds; finer parts are dropped on entry.
+int64_t ToMicros(absl::Time time);
+absl::Time FromMicros(int64_t micros);
+
+}  // namespace vaxalloc::internal
+
+namespace vaxalloc {
+
+struct Engine::State {
+  State();
+
+  uint64_t revision = 0;
+
+  std::vector<District> districts;  // [id - 1]
+  absl::flat_hash_map<std::string, DistrictId> district_by_code;
+  std::vector<Vaccine> vaccines;
+  absl::flat_hash_map<std::string, VaccineId> vaccine_by_code;
+  std::vector<Center> centers;
+  absl::flat_hash_map<std::string, CenterId> center_by_code;
+  std::vector<std::vector<CenterId>> centers_by_district;  // [district - 1], ascending
+
+  std::vector<CapacityBlock> capacity_blocks;
+  std::vector<SupplyDelivery> deliveries;
+  std::vector<internal::Pool> pools;
+  absl::flat_hash_map<uint64_t, uint32_t> pool_by_key;  // PoolKey -> index
+  std::vector<std::vector<uint32_t>> pools_by_center;   // [center - 1], by vaccine id
+
+  std::vector<PolicyVersion> policies;  // [version - 1]
+
+  // Registrants: rows plus their external references in one buffer, indexed
+  // by a set of ids that hashes the reference (no second copy of the string).
+  struct RefHash {
+    using is_transparent = void;
+    const State* state;
+    size_t operator()(RegistrantId id) const { return (*this)(state->Ref(id)); }
+    size_t operator()(std::string_view ref) const {
+      // Debian's absl::string_view is not std::string_view; absl's hash is faster.
+      return absl::HashOf(absl::string_view(ref.data(), ref.size()));
+    }
+  };
+  struct RefEq {
+    using is_transparent = void;
+    const State* state;
+    std::string_view View(RegistrantId id) const { return state->Ref(id); }
+    std::string_view View(std::string_view ref) const { return ref; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
+  };
+  std::vector<internal::RegistrantRow> registrants;  // [id - 1]
+  std::string refs;
+  absl::flat_hash_set<RegistrantId, RefHash, RefEq> registrant_by_ref;
+
+  std::vector<Series> series;  // [id - 1]
+  std::vector<DrawRecord> draws;
+  absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;
+
+  std::string_view Ref(RegistrantId id) const {
+    const internal::RegistrantRow& row = registrants[id - 1];
+    return std::string_view(refs).substr(row.ref_offset, row.ref_length);
+  }
+  static uint64_t PoolKey(CenterId center, VaccineId vaccine) {
+    return (uint64_t{center} << 32) | vaccine;
+  }
+  const internal::Pool* FindPool(CenterId center, VaccineId vaccine) const;
+  internal::Pool& PoolFor(CenterId center, VaccineId vaccine);  // creates it
+  const PolicyVersion& current_policy() const { return policies.back(); }
+  Registrant MakeRegistrant(RegistrantId id) const;
+};
+
+namespace internal {
+// The tier of a registration under a policy (docs/draw.md section 2).
+int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us);
+}  // namespace internal
+
+}  // namespace vaxalloc
+
+#endif  // VAXALLOC_SRC_ENGINE_STATE_H_

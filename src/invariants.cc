@@ -1,0 +1,1280 @@
+// The invariant checker. Everything is recomputed from the engine's public
+// queries (series, registrants, draws, policies, capacity blocks, deliveries)
+// and compared with what the engine reports (Slots, DosesAvailableFrom,
+// Summarize). It never reads Engine::State: a checker that trusted the
+// engine's counters would agree with the engine's bugs.
+#include "vaxalloc/invariants.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace vaxalloc {
+
+const char* InvariantName(Invariant invariant) {
+  switch (invariant) {
+    case Invariant::kSlotCapacity:
+      return "slot_capacity";
+    case Invariant::kSecondDoseReserved:
+      return "second_dose_reserved";
+    case Invariant::kDoseSupply:
+      return "dose_supply";
+    case Invariant::kOneActiveSeries:
+      return "one_active_series";
+    case Invariant::kResidence:
+      return "residence";
+    case Invariant::kTierOrder:
+      return "tier_order";
+    case Invariant::kEligibility:
+      return "eligibility";
+    case Invariant::kBookkeeping:
+      return "bookkeeping";
+  }
+  return "unknown";
+}
+
+std::string InvariantReport::ToString() const {
+  if (ok()) return "all invariants hold";
+  std::string text = absl::StrCat(violation_count, " invariant violation(s)");
+  if (violations.size() < violation_count) {
+    absl::StrAppend(&text, " (first ", violations.size(), " shown)");
+  }
+  text += ":\n";
+  for (const Violation& violation : violations) {
+    absl::StrAppend(&text, "  [", InvariantName(violation.invariant), "] ", violation.message,
+                    "\n");
+  }
+  return text;
+}
+
+namespace {
+
+const absl::CivilDay kEpochDay(1970, 1, 1);
+
+int64_t DayNumber(absl::CivilDay day) { return day - kEpochDay; }
+absl::CivilDay DayFromNumber(int64_t number) { return kEpochDay + number; }
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+std::string DayText(int64_t number) { return DayText(DayFromNumber(number)); }
+std::string TimeText(absl::Time time) {
+  return absl::FormatTime(absl::RFC3339_sec, time, absl::UTCTimeZone());
+}
+
+// Full years since `birth` on `day`; someone born on 29 February has a
+// birthday on 1 March in non-leap years (docs/draw.md section 5).
+int64_t AgeOn(absl::CivilDay birth, absl::CivilDay day) {
+  int64_t years = day.year() - birth.year();
+  if (day.month() < birth.month() || (day.month() == birth.month() && day.day() < birth.day())) {
+    --years;
+  }
+  return years;
+}
+
+// The first day on which someone born on `birth` is `years` old. CivilDay
+// normalizes 29 February of a non-leap year to 1 March, which is the rule.
+int64_t DayReachingAge(absl::CivilDay birth, int years) {
+  return DayNumber(absl::CivilDay(birth.year() + years, birth.month(), birth.day()));
+}
+
+bool AgeWithin(absl::CivilDay birth, absl::CivilDay day, int age_years_min, int age_years_max) {
+  const int64_t age = AgeOn(birth, day);
+  if (age_years_min > 0 && age < age_years_min) return false;
+  if (age_years_max > 0 && age > age_years_max) return false;
+  return true;
+}
+
+int GroupNumber(PriorityGroup group) {
+  const int number = static_cast<int>(group);
+  return (number >= 1 && number <= kPriorityGroupCount) ? number : kPriorityGroupCount;
+}
+
+bool GroupInMask(PriorityGroup group, uint8_t group_mask) {
+  return group_mask == 0 || (group_mask & (1u << (GroupNumber(group) - 1))) != 0;
+}
+
+// Keeps the first kViolationsKept messages and counts all. Messages are only
+// formatted while they are kept, so that a state with millions of violations
+// is still checked quickly.
+class Collector {
+ public:
+  // `message` is called only while messages are kept.
+  template <typename Message>
+  void Add(Invariant invariant, Message&& message) {
+    ++report_.violation_count;
+    if (report_.violations.size() < kViolationsKept) {
+      report_.violations.push_back({invariant, message()});
+    }
+  }
+  InvariantReport Take() { return std::move(report_); }
+
+ private:
+  InvariantReport report_;
+};
+
+struct VaccineInfo {
+  bool present = false;
+  VaccineSpec spec;
+};
+
+struct CenterInfo {
+  bool present = false;
+  std::vector<DistrictId> districts;  // sorted
+  bool Serves(DistrictId district) const {
+    return std::binary_search(districts.begin(), districts.end(), district);
+  }
+};
+
+struct PolicyInfo {
+  bool present = false;
+  uint32_t version = 0;
+  Policy policy;
+  std::vector<TierRule> rules;  // stably sorted by registered_before
+  absl::flat_hash_map<DistrictId, std::vector<DistrictId>> neighbours;
+
+  bool neighbour_rule() const {
+    return policy.residence == ResidenceRule::kHomeOrNeighbourDistrict;
+  }
+  // docs/draw.md section 2.
+  int Tier(PriorityGroup group, absl::Time registered_at) const {
+    const int number = GroupNumber(group);
+    for (const TierRule& rule : rules) {
+      if (registered_at < rule.registered_before) return rule.tier_by_group[number - 1];
+    }
+    return number;
+  }
+};
+
+struct RegistrantInfo {
+  bool present = false;
+  RegistrantStatus status = RegistrantStatus::kWaiting;
+  PriorityGroup group = PriorityGroup::kNone;
+  DistrictId district = kNoId;
+  VaccineId vaccine_preference = kNoId;
+  SeriesId series = kNoId;
+  absl::CivilDay birth_day;
+  absl::Time registered_at;
+  absl::Time waiting_since;
+};
+
+struct SeriesInfo {
+  bool present = false;
+  SeriesStatus status = SeriesStatus::kActive;
+  uint8_t tier = 0;
+  uint8_t category = 0;
+  int dose_count = 0;
+  RegistrantId registrant = kNoId;
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  DrawId draw = kNoId;
+  std::array<Appointment, kDoseCountMax> appointments;
+  // Appointments to count: dose_count clamped to what the array holds.
+  int used() const { return std::clamp(dose_count, 0, kDoseCountMax); }
+};
+
+struct SlotKey {
+  uint32_t pool = 0;
+  int32_t minute = 0;
+  int64_t day = 0;
+  friend bool operator==(const SlotKey&, const SlotKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H hash, const SlotKey& key) {
+    return H::combine(std::move(hash), key.pool, key.minute, key.day);
+  }
+};
+
+// One slot as recounted from the active series and recomputed from the
+// capacity blocks.
+struct SlotTally {
+  int64_t booked_first = 0;
+  int64_t booked_second = 0;
+  int64_t seats_first = 0;
+  int64_t seats_second = 0;
+  bool on_slot = false;  // the capacity blocks define this slot
+};
+
+struct Pool {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  std::vector<size_t> blocks;                          // indices into capacity_blocks()
+  std::vector<std::pair<int64_t, int64_t>> delivered;  // (day, doses)
+  absl::flat_hash_map<int64_t, int64_t> appointments_per_day;
+  std::vector<int64_t> calendar_days;  // days some block covers, ascending
+};
+
+// Winners of one draw in one pool, category and tier: the days of their
+// first doses, each with one series as an example for the message.
+struct WinnerGroup {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;
+  uint8_t category = 0;
+  int tier = 0;
+  int age_years_min = 0;  // the vaccine's and, for a reserve, the reserve's
+  int age_years_max = 0;
+  const ReserveCategory* reserve = nullptr;
+  std::vector<std::pair<int64_t, SeriesId>> first_days;  // ascending, one per day
+};
+
+uint64_t WinnerKey(RegistrantId registrant, DrawId draw) {
+  return (uint64_t{registrant} << 32) | draw;
+}
+
+struct DrawIndex {
+  DrawId id = kNoId;
+  absl::Time at;
+  const PolicyInfo* policy = nullptr;
+  size_t policy_slot = 0;  // index into Checker::tier_policies_
+  int tier_max = 0;        // the worst tier among its winners
+  std::vector<WinnerGroup> groups;
+  std::vector<std::vector<uint32_t>> groups_by_district;  // by district id, worst tier first
+};
+
+class Checker {
+ public:
+  explicit Checker(const Engine& engine) : engine_(engine) {}
+
+  InvariantReport Run() {
+    LoadSetup();
+    LoadRegistrants();
+    LoadSeries();
+    LoadDraws();
+    BuildPools();
+    CheckSeriesShape();
+    CheckSlots();
+    CheckAppointmentsOnSlots();
+    CheckSupply();
+    CheckOneActiveSeries();
+    CheckResidenceAndEligibility();
+    CheckDrawRecords();
+    CheckTierOrder();
+    CheckSummary();
+    return out_.Take();
+  }
+
+ private:
+  // --- Loading ---------------------------------------------------------------
+
+  void LoadSetup() {
+    vaccines_.resize(engine_.vaccine_count() + size_t{1});
+    for (VaccineId id = 1; id < vaccines_.size(); ++id) {
+      absl::StatusOr<Vaccine> vaccine = engine_.GetVaccine(id);
+      if (!vaccine.ok()) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("vaccine_count() is %d but GetVaccine(%d) fails: %s",
+                                 engine_.vaccine_count(), id, vaccine.status().ToString());
+        });
+        continue;
+      }
+      vaccines_[id] = {true, vaccine->spec};
+    }
+    centers_.resize(engine_.center_count() + size_t{1});
+    for (CenterId id = 1; id < centers_.size(); ++id) {
+      absl::StatusOr<Center> center = engine_.GetCenter(id);
+      if (!center.ok()) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("center_count() is %d but GetCenter(%d) fails: %s",
+                                 engine_.center_count(), id, center.status().ToString());
+        });
+        continue;
+      }
+      centers_[id].present = true;
+      centers_[id].districts = center->spec.districts;
+      std::vector<DistrictId>& districts = centers_[id].districts;
+      std::sort(districts.begin(), districts.end());
+      districts.erase(std::unique(districts.begin(), districts.end()), districts.end());
+    }
+    current_policy_ = GetPolicyInfo(engine_.policy_version(), "the current policy");
+  }
+
+  // Policies by version, loaded once; nullptr (reported) when unknown.
+  const PolicyInfo* GetPolicyInfo(uint32_t version, const std::string& user) {
+    auto [it, inserted] = policies_.try_emplace(version);
+    PolicyInfo& info = it->second;
+    if (!inserted) return info.present ? &info : nullptr;
+    absl::StatusOr<PolicyVersion> policy = engine_.GetPolicy(version);
+    if (!policy.ok()) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("%s refers to policy version %d, but GetPolicy fails: %s", user,
+                               version, policy.status().ToString());
+      });
+      return nullptr;
+    }
+    info.present = true;
+    info.version = version;
+    info.policy = std::move(policy->policy);
+    info.rules = info.policy.tier_rules;
+    std::stable_sort(info.rules.begin(), info.rules.end(),
+                     [](const TierRule& a, const TierRule& b) {
+                       return a.registered_before < b.registered_before;
+                     });
+    for (const auto& [a, b] : info.policy.neighbours) {
+      info.neighbours[a].push_back(b);
+      info.neighbours[b].push_back(a);
+    }
+    return &info;
+  }
+
+  void LoadRegistrants() {
+    registrants_.resize(engine_.registrant_count() + size_t{1});
+    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
+      absl::StatusOr<Registrant> registrant = engine_.GetRegistrant(id);
+      if (!registrant.ok() || registrant->id != id) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("registrant_count() is %d but GetRegistrant(%d) gives %s",
+                                 engine_.registrant_count(), id,
+                                 registrant.ok() ? absl::StrCat("id ", registrant->id)
+                                                 : registrant.status().ToString());
+        });
+        continue;
+      }
+      RegistrantInfo& info = registrants_[id];
+      info.present = true;
+      info.status = registrant->status;
+      info.group = registrant->spec.group;
+      info.district = registrant->spec.district;
+      info.vaccine_preference = registrant->spec.vaccine_preference;
+      info.series = registrant->series;
+      info.birth_day = registrant->spec.birth_day;
+      info.registered_at = registrant->spec.registered_at;
+      info.waiting_since = registrant->waiting_since;
+    }
+  }
+
+  void LoadSeries() {
+    series_.resize(engine_.series_count() + size_t{1});
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      absl::StatusOr<Series> series = engine_.GetSeries(id);
+      if (!series.ok() || series->id != id) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat(
+              "series_count() is %d but GetSeries(%d) gives %s", engine_.series_count(), id,
+              series.ok() ? absl::StrCat("id ", series->id) : series.status().ToString());
+        });
+        continue;
+      }
+      SeriesInfo& info = series_[id];
+      info.present = true;
+      info.status = series->status;
+      info.tier = series->tier;
+      info.category = series->category;
+      info.dose_count = series->dose_count;
+      info.registrant = series->registrant;
+      info.center = series->center;
+      info.vaccine = series->vaccine;
+      info.draw = series->draw;
+      info.appointments = series->appointments;
+    }
+  }
+
+  void LoadDraws() {
+    draws_.resize(engine_.draw_count() + size_t{1});
+    draw_present_.assign(draws_.size(), false);
+    for (DrawId id = 1; id < draws_.size(); ++id) {
+      absl::StatusOr<DrawRecord> record = engine_.GetDraw(id);
+      if (!record.ok() || record->id != id) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat(
+              "draw_count() is %d but GetDraw(%d) gives %s", engine_.draw_count(), id,
+              record.ok() ? absl::StrCat("id ", record->id) : record.status().ToString());
+        });
+        continue;
+      }
+      draws_[id] = *std::move(record);
+      draw_present_[id] = true;
+    }
+  }
+
+  // The policy a series was placed under: its draw's, else the current one.
+  const PolicyInfo* PolicyOfSeries(const SeriesInfo& series) {
+    if (series.draw == kNoId) return current_policy_;
+    if (series.draw >= draws_.size() || !draw_present_[series.draw]) return nullptr;
+    return GetPolicyInfo(draws_[series.draw].policy_version, absl::StrCat("draw ", series.draw));
+  }
+
+  uint32_t PoolIndex(CenterId center, VaccineId vaccine) const {
+    auto it = pool_index_.find(std::make_pair(center, vaccine));
+    return it == pool_index_.end() ? std::numeric_limits<uint32_t>::max() : it->second;
+  }
+
+  // Pools in (center, vaccine) order, so that messages come out in a stable
+  // order.
+  void BuildPools() {
+    std::vector<std::pair<CenterId, VaccineId>> keys;
+    const std::vector<CapacityBlock>& blocks = engine_.capacity_blocks();
+    const std::vector<SupplyDelivery>& deliveries = engine_.deliveries();
+    for (const CapacityBlock& block : blocks) keys.emplace_back(block.center, block.vaccine);
+    for (const SupplyDelivery& delivery : deliveries) {
+      keys.emplace_back(delivery.center, delivery.vaccine);
+    }
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      if (series_[id].present) keys.emplace_back(series_[id].center, series_[id].vaccine);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    pools_.resize(keys.size());
+    for (uint32_t index = 0; index < keys.size(); ++index) {
+      pools_[index].center = keys[index].first;
+      pools_[index].vaccine = keys[index].second;
+      pool_index_[keys[index]] = index;
+    }
+    for (size_t index = 0; index < blocks.size(); ++index) {
+      pools_[PoolIndex(blocks[index].center, blocks[index].vaccine)].blocks.push_back(index);
+    }
+    for (const SupplyDelivery& delivery : deliveries) {
+      pools_[PoolIndex(delivery.center, delivery.vaccine)].delivered.emplace_back(
+          DayNumber(delivery.day), delivery.doses);
+    }
+  }
+
+  // --- kSecondDoseReserved (shape) and the recount of bookings ----------------
+
+  void CheckSeriesShape() {
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present || series.status != SeriesStatus::kActive) continue;
+      if (series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present) {
+        out_.Add(Invariant::kSecondDoseReserved, [&] {
+          return absl::StrFormat("active series %d has unknown vaccine %d", id, series.vaccine);
+        });
+        continue;
+      }
+      if (series.center >= centers_.size() || !centers_[series.center].present) {
+        out_.Add(Invariant::kSecondDoseReserved, [&] {
+          return absl::StrFormat("active series %d has unknown center %d", id, series.center);
+        });
+        continue;
+      }
+      const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
+      if (series.dose_count != vaccine.dose_count) {
+        out_.Add(Invariant::kSecondDoseReserved, [&] {
+          return absl::StrFormat(
+              "active series %d has %d appointment(s) but vaccine %d needs %d doses", id,
+              series.dose_count, series.vaccine, vaccine.dose_count);
+        });
+      } else if (series.dose_count == 2) {
+        const int64_t interval_days = series.appointments[1].day - series.appointments[0].day;
+        if (interval_days < vaccine.interval_days_min ||
+            interval_days > vaccine.interval_days_max) {
+          out_.Add(Invariant::kSecondDoseReserved, [&] {
+            return absl::StrFormat(
+                "active series %d: second dose %s is %d days after the first (%s); vaccine %d "
+                "allows %d..%d",
+                id, DayText(series.appointments[1].day), interval_days,
+                DayText(series.appointments[0].day), series.vaccine, vaccine.interval_days_min,
+                vaccine.interval_days_max);
+          });
+        }
+      }
+      const uint32_t pool = PoolIndex(series.center, series.vaccine);
+      for (int dose = 0; dose < series.used(); ++dose) {
+        const Appointment& appointment = series.appointments[dose];
+        SlotTally& tally = tallies_[SlotKey{pool, appointment.minute, DayNumber(appointment.day)}];
+        (dose == 0 ? tally.booked_first : tally.booked_second) += 1;
+        pools_[pool].appointments_per_day[DayNumber(appointment.day)] += 1;
+      }
+    }
+  }
+
+  // --- kSlotCapacity ---------------------------------------------------------
+
+  struct ExpectedSlot {
+    int minute = 0;
+    int64_t seats_first = 0;
+    int64_t seats_second = 0;
+  };
+
+  void CheckSlots() {
+    const std::vector<CapacityBlock>& blocks = engine_.capacity_blocks();
+    for (uint32_t pool_index = 0; pool_index < pools_.size(); ++pool_index) {
+      Pool& pool = pools_[pool_index];
+      // (day, block) for every day a block covers.
+      std::vector<std::pair<int64_t, size_t>> covered;
+      for (size_t block_index : pool.blocks) {
+        const CapacityBlock& block = blocks[block_index];
+        for (absl::CivilDay day = block.first_day; day <= block.last_day; ++day) {
+          const int weekday = static_cast<int>(absl::GetWeekday(day));  // Monday = 0
+          if ((block.weekdays & (1u << weekday)) != 0) {
+            covered.emplace_back(DayNumber(day), block_index);
+          }
+        }
+      }
+      std::sort(covered.begin(), covered.end());
+      // Days inside the blocks' ranges that no block covers must have no slots.
+      int64_t unchecked_day = std::numeric_limits<int64_t>::max();
+      int64_t range_last = std::numeric_limits<int64_t>::min();
+      for (size_t block_index : pool.blocks) {
+        unchecked_day = std::min(unchecked_day, DayNumber(blocks[block_index].first_day));
+        range_last = std::max(range_last, DayNumber(blocks[block_index].last_day));
+      }
+      std::vector<ExpectedSlot> expected;
+      for (size_t begin = 0; begin < covered.size();) {
+        size_t end = begin;
+        expected.clear();
+        while (end < covered.size() && covered[end].first == covered[begin].first) {
+          const CapacityBlock& block = blocks[covered[end].second];
+          if (block.slot_minutes > 0) {
+            for (int start = block.open_minute; start + block.slot_minutes <= block.close_minute;
+                 start += block.slot_minutes) {
+              expected.push_back({start, block.seats_first, block.seats_second});
+            }
+          }
+          ++end;
+        }
+        const int64_t day = covered[begin].first;
+        for (; unchecked_day < day; ++unchecked_day) CheckDaySlots(pool_index, unchecked_day, {});
+        unchecked_day = day + 1;
+        pool.calendar_days.push_back(day);
+        CheckDaySlots(pool_index, day, MergeSlots(expected));
+        begin = end;
+      }
+      for (; unchecked_day <= range_last; ++unchecked_day) {
+        CheckDaySlots(pool_index, unchecked_day, {});
+      }
+    }
+  }
+
+  static std::vector<ExpectedSlot> MergeSlots(std::vector<ExpectedSlot> slots) {
+    std::sort(slots.begin(), slots.end(),
+              [](const ExpectedSlot& a, const ExpectedSlot& b) { return a.minute < b.minute; });
+    std::vector<ExpectedSlot> merged;
+    for (const ExpectedSlot& slot : slots) {
+      if (!merged.empty() && merged.back().minute == slot.minute) {
+        merged.back().seats_first += slot.seats_first;
+        merged.back().seats_second += slot.seats_second;
+      } else {
+        merged.push_back(slot);
+      }
+    }
+    return merged;
+  }
+
+  void CheckDaySlots(uint32_t pool_index, int64_t day, const std::vector<ExpectedSlot>& expected) {
+    const Pool& pool = pools_[pool_index];
+    const std::vector<SlotView> views =
+        engine_.Slots(pool.center, pool.vaccine, DayFromNumber(day));
+    size_t view_index = 0;
+    for (const ExpectedSlot& slot : expected) {
+      while (view_index < views.size() && views[view_index].minute < slot.minute) {
+        ReportUnexpectedSlot(pool, views[view_index]);
+        ++view_index;
+      }
+      const SlotView* view = nullptr;
+      if (view_index < views.size() && views[view_index].minute == slot.minute) {
+        view = &views[view_index++];
+      }
+      SlotTally tally;
+      auto it = tallies_.find(SlotKey{pool_index, slot.minute, day});
+      if (it != tallies_.end()) {
+        it->second.on_slot = true;
+        it->second.seats_first = slot.seats_first;
+        it->second.seats_second = slot.seats_second;
+        tally = it->second;
+      }
+      CheckSlot(pool, day, slot, tally, view);
+    }
+    for (; view_index < views.size(); ++view_index) ReportUnexpectedSlot(pool, views[view_index]);
+  }
+
+  void CheckSlot(const Pool& pool, int64_t day, const ExpectedSlot& slot, const SlotTally& tally,
+                 const SlotView* view) {
+    if (tally.booked_first > slot.seats_first) {
+      out_.Add(Invariant::kSlotCapacity, [&] {
+        return absl::StrFormat(
+            "center %d vaccine %d, %s minute %d: %d first-dose appointments for %d seats",
+            pool.center, pool.vaccine, DayText(day), slot.minute, tally.booked_first,
+            slot.seats_first);
+      });
+    }
+    if (tally.booked_second > slot.seats_second) {
+      out_.Add(Invariant::kSlotCapacity, [&] {
+        return absl::StrFormat(
+            "center %d vaccine %d, %s minute %d: %d second-dose appointments for %d seats",
+            pool.center, pool.vaccine, DayText(day), slot.minute, tally.booked_second,
+            slot.seats_second);
+      });
+    }
+    if (view == nullptr) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "center %d vaccine %d, %s: Slots() lacks the slot at minute %d that the capacity "
+            "blocks define (%d/%d seats)",
+            pool.center, pool.vaccine, DayText(day), slot.minute, slot.seats_first,
+            slot.seats_second);
+      });
+      return;
+    }
+    if (view->day != DayFromNumber(day) || view->seats_first != slot.seats_first ||
+        view->seats_second != slot.seats_second || view->booked_first != tally.booked_first ||
+        view->booked_second != tally.booked_second) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "center %d vaccine %d, %s minute %d: Slots() says day %s, seats %d/%d, booked "
+            "%d/%d; recount gives seats %d/%d, booked %d/%d",
+            pool.center, pool.vaccine, DayText(day), slot.minute, DayText(view->day),
+            view->seats_first, view->seats_second, view->booked_first, view->booked_second,
+            slot.seats_first, slot.seats_second, tally.booked_first, tally.booked_second);
+      });
+    }
+  }
+
+  void ReportUnexpectedSlot(const Pool& pool, const SlotView& view) {
+    out_.Add(Invariant::kBookkeeping, [&] {
+      return absl::StrFormat(
+          "center %d vaccine %d, %s: Slots() has a slot at minute %d (seats %d/%d) that no "
+          "capacity block defines",
+          pool.center, pool.vaccine, DayText(view.day), view.minute, view.seats_first,
+          view.seats_second);
+    });
+  }
+
+  // --- kSecondDoseReserved (appointments on slots) ----------------------------
+
+  void CheckAppointmentsOnSlots() {
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present || series.status != SeriesStatus::kActive) continue;
+      const uint32_t pool = PoolIndex(series.center, series.vaccine);
+      if (series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present ||
+          series.center >= centers_.size() || !centers_[series.center].present) {
+        continue;  // reported by CheckSeriesShape
+      }
+      for (int dose = 0; dose < series.used(); ++dose) {
+        const Appointment& appointment = series.appointments[dose];
+        auto it = tallies_.find(SlotKey{pool, appointment.minute, DayNumber(appointment.day)});
+        if (it == tallies_.end()) continue;  // cannot happen: CheckSeriesShape counted it
+        const SlotTally& tally = it->second;
+        const int64_t seats = dose == 0 ? tally.seats_first : tally.seats_second;
+        if (!tally.on_slot) {
+          out_.Add(Invariant::kSecondDoseReserved, [&] {
+            return absl::StrFormat(
+                "active series %d: appointment %d (%s minute %d) is on no slot of center %d "
+                "vaccine %d",
+                id, dose + 1, DayText(appointment.day), appointment.minute, series.center,
+                series.vaccine);
+          });
+        } else if (seats <= 0) {
+          out_.Add(Invariant::kSecondDoseReserved, [&] {
+            return absl::StrFormat(
+                "active series %d: appointment %d (%s minute %d) is on a slot of center %d "
+                "vaccine %d without %s-dose seats",
+                id, dose + 1, DayText(appointment.day), appointment.minute, series.center,
+                series.vaccine, dose == 0 ? "first" : "second");
+          });
+        }
+      }
+    }
+  }
+
+  // --- kDoseSupply -----------------------------------------------------------
+
+  void CheckSupply() {
+    for (Pool& pool : pools_) {
+      // Events: (day, doses delivered that day, appointments that day).
+      std::vector<std::array<int64_t, 3>> events;
+      for (const auto& [day, doses] : pool.delivered) events.push_back({day, doses, 0});
+      for (const auto& [day, count] : pool.appointments_per_day) events.push_back({day, 0, count});
+      std::sort(events.begin(), events.end());
+      std::vector<int64_t> days;
+      std::vector<int64_t> slack;  // at the end of days[i]
+      int64_t delivered = 0;
+      int64_t booked = 0;
+      int64_t first_short_day = 0;
+      int64_t short_days = 0;
+      int64_t short_delivered = 0;
+      int64_t short_booked = 0;
+      for (size_t i = 0; i < events.size();) {
+        const int64_t day = events[i][0];
+        for (; i < events.size() && events[i][0] == day; ++i) {
+          delivered += events[i][1];
+          booked += events[i][2];
+        }
+        days.push_back(day);
+        slack.push_back(delivered - booked);
+        if (delivered < booked) {
+          if (short_days++ == 0) {
+            first_short_day = day;
+            short_delivered = delivered;
+            short_booked = booked;
+          }
+        }
+      }
+      if (short_days > 0) {
+        out_.Add(Invariant::kDoseSupply, [&] {
+          return absl::StrFormat(
+              "center %d vaccine %d: by %s, %d appointments of active series but %d doses "
+              "delivered (short on %d event day(s))",
+              pool.center, pool.vaccine, DayText(first_short_day), short_booked, short_delivered,
+              short_days);
+        });
+        continue;  // the engine's slack is meaningless for an over-committed pool
+      }
+      CheckDosesAvailable(pool, days, slack);
+    }
+  }
+
+  void CheckDosesAvailable(const Pool& pool, const std::vector<int64_t>& days,
+                           const std::vector<int64_t>& slack) {
+    std::vector<int64_t> suffix_min(slack.size());
+    for (size_t i = slack.size(); i-- > 0;) {
+      suffix_min[i] = i + 1 < slack.size() ? std::min(slack[i], suffix_min[i + 1]) : slack[i];
+    }
+    std::vector<int64_t> queries = pool.calendar_days;
+    for (const auto& [day, doses] : pool.delivered) queries.push_back(day);
+    std::sort(queries.begin(), queries.end());
+    queries.erase(std::unique(queries.begin(), queries.end()), queries.end());
+    for (int64_t day : queries) {
+      // Slack on `day` itself is that of the last event on or before it.
+      const size_t next = std::lower_bound(days.begin(), days.end(), day) - days.begin();
+      int64_t expected;
+      if (next < days.size() && days[next] == day) {
+        expected = suffix_min[next];
+      } else {
+        const int64_t slack_today = next == 0 ? 0 : slack[next - 1];
+        expected = next < days.size() ? std::min(slack_today, suffix_min[next]) : slack_today;
+      }
+      const int64_t reported =
+          engine_.DosesAvailableFrom(pool.center, pool.vaccine, DayFromNumber(day));
+      if (reported != expected) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat(
+              "center %d vaccine %d: DosesAvailableFrom(%s) is %d, recount gives %d", pool.center,
+              pool.vaccine, DayText(day), reported, expected);
+        });
+      }
+    }
+  }
+
+  // --- kOneActiveSeries --------------------------------------------------------
+
+  void CheckOneActiveSeries() {
+    std::vector<uint32_t> active_count(registrants_.size(), 0);
+    std::vector<std::array<SeriesId, 2>> active_ids(registrants_.size(), {kNoId, kNoId});
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present) continue;
+      if (series.registrant >= registrants_.size() || !registrants_[series.registrant].present) {
+        out_.Add(Invariant::kOneActiveSeries, [&] {
+          return absl::StrFormat("series %d belongs to unknown registrant %d", id,
+                                 series.registrant);
+        });
+        continue;
+      }
+      if (series.status != SeriesStatus::kActive) continue;
+      uint32_t& count = active_count[series.registrant];
+      if (count < 2) active_ids[series.registrant][count] = id;
+      ++count;
+    }
+    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
+      const RegistrantInfo& registrant = registrants_[id];
+      if (!registrant.present) continue;
+      const uint32_t count = active_count[id];
+      if (count > 1) {
+        out_.Add(Invariant::kOneActiveSeries, [&] {
+          return absl::StrFormat("registrant %d holds %d active series (e.g. %d and %d)", id, count,
+                                 active_ids[id][0], active_ids[id][1]);
+        });
+      } else if (registrant.status == RegistrantStatus::kScheduled &&
+                 (count != 1 || registrant.series != active_ids[id][0])) {
+        out_.Add(Invariant::kOneActiveSeries, [&] {
+          return absl::StrFormat(
+              "registrant %d is scheduled with series %d but holds %d active series%s", id,
+              registrant.series, count,
+              count == 1 ? absl::StrCat(" (", active_ids[id][0], ")") : std::string());
+        });
+      } else if (registrant.status != RegistrantStatus::kScheduled && count != 0) {
+        out_.Add(Invariant::kOneActiveSeries, [&] {
+          return absl::StrFormat(
+              "%s registrant %d holds active series %d",
+              registrant.status == RegistrantStatus::kWaiting ? "waiting" : "withdrawn", id,
+              active_ids[id][0]);
+        });
+      } else if (registrant.status != RegistrantStatus::kScheduled &&
+                 registrant.series != kNoId) {
+        out_.Add(Invariant::kOneActiveSeries, [&] {
+          return absl::StrFormat(
+              "%s registrant %d names series %d",
+              registrant.status == RegistrantStatus::kWaiting ? "waiting" : "withdrawn", id,
+              registrant.series);
+        });
+      }
+    }
+  }
+
+  // --- kResidence and kEligibility ---------------------------------------------
+
+  bool MayUseCenter(const PolicyInfo& policy, const CenterInfo& center, DistrictId district) const {
+    if (center.Serves(district)) return true;
+    if (!policy.neighbour_rule()) return false;
+    auto it = policy.neighbours.find(district);
+    if (it == policy.neighbours.end()) return false;
+    for (DistrictId neighbour : it->second) {
+      if (center.Serves(neighbour)) return true;
+    }
+    return false;
+  }
+
+  // Every active series, and every series a draw placed (its policy and the
+  // registrant's data never change, so the check stays exact afterwards).
+  void CheckResidenceAndEligibility() {
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present) continue;
+      if (series.status != SeriesStatus::kActive && series.draw == kNoId) continue;
+      if (series.registrant >= registrants_.size() || !registrants_[series.registrant].present ||
+          series.center >= centers_.size() || !centers_[series.center].present ||
+          series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present) {
+        continue;  // reported elsewhere
+      }
+      const PolicyInfo* policy = PolicyOfSeries(series);
+      if (policy == nullptr) continue;  // reported by CheckDrawRecords
+      const RegistrantInfo& registrant = registrants_[series.registrant];
+      if (!MayUseCenter(*policy, centers_[series.center], registrant.district)) {
+        out_.Add(Invariant::kResidence, [&] {
+          return absl::StrFormat(
+              "series %d: registrant %d lives in district %d, which center %d does not serve%s "
+              "(policy version %d)",
+              id, series.registrant, registrant.district, series.center,
+              policy->neighbour_rule() ? ", nor a neighbour of it" : "", policy->version);
+        });
+      }
+      CheckEligibility(id, series, registrant, *policy);
+    }
+  }
+
+  void CheckEligibility(SeriesId id, const SeriesInfo& series, const RegistrantInfo& registrant,
+                        const PolicyInfo& policy) {
+    const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
+    const absl::CivilDay first_day = series.appointments[0].day;
+    if (!AgeWithin(registrant.birth_day, first_day, vaccine.age_years_min, vaccine.age_years_max)) {
+      out_.Add(Invariant::kEligibility, [&] {
+        return absl::StrFormat(
+            "series %d: registrant %d (born %s) is %d on %s; vaccine %d admits ages %d..%d "
+            "(0 = no bound)",
+            id, series.registrant, DayText(registrant.birth_day),
+            AgeOn(registrant.birth_day, first_day), DayText(first_day), series.vaccine,
+            vaccine.age_years_min, vaccine.age_years_max);
+      });
+    }
+    if (registrant.vaccine_preference != kNoId && registrant.vaccine_preference != series.vaccine) {
+      out_.Add(Invariant::kEligibility, [&] {
+        return absl::StrFormat("series %d: registrant %d prefers vaccine %d but got vaccine %d", id,
+                               series.registrant, registrant.vaccine_preference, series.vaccine);
+      });
+    }
+    if (series.category == 0) return;
+    if (series.category > policy.policy.reserves.size()) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "series %d has category %d but policy version %d has %d reserve categories", id,
+            series.category, policy.version, policy.policy.reserves.size());
+      });
+      return;
+    }
+    const ReserveCategory& reserve = policy.policy.reserves[series.category - 1];
+    const bool admitted = GroupInMask(registrant.group, reserve.group_mask) &&
+                          AgeWithin(registrant.birth_day, first_day, reserve.age_years_min, 0) &&
+                          (reserve.vaccine == kNoId || reserve.vaccine == series.vaccine);
+    if (!admitted) {
+      out_.Add(Invariant::kEligibility, [&] {
+        return absl::StrFormat(
+            "series %d: registrant %d (group %d, %d on %s) is not admitted by reserve "
+            "category %d \"%s\" of policy version %d (group mask %d, age min %d, vaccine %d) "
+            "but got vaccine %d in it",
+            id, series.registrant, GroupNumber(registrant.group),
+            AgeOn(registrant.birth_day, first_day), DayText(first_day), series.category,
+            reserve.name, policy.version, reserve.group_mask, reserve.age_years_min,
+            reserve.vaccine, series.vaccine);
+      });
+    }
+  }
+
+  // --- Draw records (kBookkeeping) and the winner index for kTierOrder --------
+
+  void CheckDrawRecords() {
+    std::vector<std::vector<SeriesId>> series_of_draw(draws_.size());
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present || series.draw == kNoId) continue;
+      if (series.draw >= draws_.size() || !draw_present_[series.draw]) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("series %d refers to unknown draw %d", id, series.draw);
+        });
+        continue;
+      }
+      series_of_draw[series.draw].push_back(id);
+    }
+    for (DrawId id = 1; id < draws_.size(); ++id) {
+      if (!draw_present_[id]) continue;
+      const DrawRecord& record = draws_[id];
+      const PolicyInfo* policy = GetPolicyInfo(record.policy_version, absl::StrCat("draw ", id));
+      std::vector<SeriesId> listed = record.series;
+      std::sort(listed.begin(), listed.end());
+      if (listed != series_of_draw[id]) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("draw %d lists series {%s} but the series with draw %d are {%s}",
+                                 id, absl::StrJoin(listed, ","), id,
+                                 absl::StrJoin(series_of_draw[id], ","));
+        });
+      }
+      std::array<uint32_t, kTierMax> assigned{};
+      for (SeriesId series_id : series_of_draw[id]) {
+        const SeriesInfo& series = series_[series_id];
+        if (series.tier >= 1 && series.tier <= kTierMax) ++assigned[series.tier - 1];
+        CheckWinner(record, policy, series_id, series);
+      }
+      for (int tier = 1; tier <= kTierMax; ++tier) {
+        const TierCount& count = record.tiers[tier - 1];
+        if (count.assigned != assigned[tier - 1] || count.eligible < count.assigned) {
+          out_.Add(Invariant::kBookkeeping, [&] {
+            return absl::StrFormat(
+                "draw %d records tier %d as %d eligible, %d assigned; its series give %d "
+                "assigned",
+                id, tier, count.eligible, count.assigned, assigned[tier - 1]);
+          });
+        }
+      }
+      if (policy != nullptr) IndexWinners(record, *policy, series_of_draw[id]);
+    }
+  }
+
+  void CheckWinner(const DrawRecord& record, const PolicyInfo* policy, SeriesId id,
+                   const SeriesInfo& series) {
+    const DrawRequest& request = record.request;
+    const absl::CivilDay first_day = series.appointments[0].day;
+    if (first_day < request.first_dose_from || first_day > request.first_dose_until) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "series %d of draw %d has its first dose on %s, outside the window %s..%s", id,
+            record.id, DayText(first_day), DayText(request.first_dose_from),
+            DayText(request.first_dose_until));
+      });
+    }
+    if (!request.centers.empty() && std::find(request.centers.begin(), request.centers.end(),
+                                              series.center) == request.centers.end()) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("series %d of draw %d is at center %d, not one the draw named", id,
+                               record.id, series.center);
+      });
+    }
+    if (policy == nullptr || series.registrant >= registrants_.size() ||
+        !registrants_[series.registrant].present) {
+      return;
+    }
+    const RegistrantInfo& registrant = registrants_[series.registrant];
+    const int tier = policy->Tier(registrant.group, registrant.registered_at);
+    if (series.tier != tier) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "series %d of draw %d records tier %d, but registrant %d has tier %d under policy "
+            "version %d",
+            id, record.id, series.tier, series.registrant, tier, policy->version);
+      });
+    }
+  }
+
+  // Groups the draw's winners by (pool, category, tier), with the true tier
+  // of each winner (a recorded tier that differs is reported above).
+  void IndexWinners(const DrawRecord& record, const PolicyInfo& policy,
+                    const std::vector<SeriesId>& winners) {
+    DrawIndex index;
+    index.id = record.id;
+    index.at = record.request.at;
+    index.policy = &policy;
+    index.policy_slot = PolicySlot(policy);
+    std::map<std::tuple<CenterId, VaccineId, uint8_t, int>, uint32_t> group_of;
+    for (SeriesId id : winners) {
+      const SeriesInfo& series = series_[id];
+      if (series.registrant >= registrants_.size() || !registrants_[series.registrant].present ||
+          series.center >= centers_.size() || !centers_[series.center].present ||
+          series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present) {
+        continue;
+      }
+      const std::vector<CenterId>& centers = record.request.centers;
+      if (!centers.empty() &&
+          std::find(centers.begin(), centers.end(), series.center) == centers.end()) {
+        continue;  // nobody could use that pool in this draw
+      }
+      if (series.category > policy.policy.reserves.size()) continue;
+      const RegistrantInfo& registrant = registrants_[series.registrant];
+      const int tier = policy.Tier(registrant.group, registrant.registered_at);
+      auto [it, inserted] = group_of.try_emplace(
+          std::make_tuple(series.center, series.vaccine, series.category, tier),
+          static_cast<uint32_t>(index.groups.size()));
+      if (inserted) {
+        WinnerGroup group;
+        group.center = series.center;
+        group.vaccine = series.vaccine;
+        group.category = series.category;
+        group.tier = tier;
+        const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
+        group.age_years_min = vaccine.age_years_min;
+        group.age_years_max = vaccine.age_years_max;
+        if (series.category > 0) {
+          group.reserve = &policy.policy.reserves[series.category - 1];
+          group.age_years_min = std::max(group.age_years_min, group.reserve->age_years_min);
+        }
+        index.groups.push_back(std::move(group));
+      }
+      index.groups[it->second].first_days.emplace_back(DayNumber(series.appointments[0].day), id);
+      winners_.insert(WinnerKey(series.registrant, record.id));
+      index.tier_max = std::max(index.tier_max, tier);
+    }
+    for (WinnerGroup& group : index.groups) {
+      std::sort(group.first_days.begin(), group.first_days.end());
+      group.first_days.erase(
+          std::unique(group.first_days.begin(), group.first_days.end(),
+                      [](const auto& a, const auto& b) { return a.first == b.first; }),
+          group.first_days.end());
+    }
+    IndexByDistrict(index);
+    draw_indices_.push_back(std::move(index));
+  }
+
+  size_t PolicySlot(const PolicyInfo& policy) {
+    for (size_t slot = 0; slot < tier_policies_.size(); ++slot) {
+      if (tier_policies_[slot] == &policy) return slot;
+    }
+    tier_policies_.push_back(&policy);
+    return tier_policies_.size() - 1;
+  }
+
+  // For each district, the groups whose center its residents may use under
+  // the draw's policy, worst tier first.
+  void IndexByDistrict(DrawIndex& index) const {
+    const size_t district_slots = engine_.district_count() + size_t{1};
+    index.groups_by_district.assign(district_slots, {});
+    for (uint32_t group_index = 0; group_index < index.groups.size(); ++group_index) {
+      const WinnerGroup& group = index.groups[group_index];
+      std::vector<DistrictId> districts = centers_[group.center].districts;
+      if (index.policy->neighbour_rule()) {
+        for (DistrictId served : centers_[group.center].districts) {
+          auto it = index.policy->neighbours.find(served);
+          if (it == index.policy->neighbours.end()) continue;
+          districts.insert(districts.end(), it->second.begin(), it->second.end());
+        }
+      }
+      std::sort(districts.begin(), districts.end());
+      districts.erase(std::unique(districts.begin(), districts.end()), districts.end());
+      for (DistrictId district : districts) {
+        if (district < district_slots) index.groups_by_district[district].push_back(group_index);
+      }
+    }
+    for (std::vector<uint32_t>& groups : index.groups_by_district) {
+      std::stable_sort(groups.begin(), groups.end(), [&](uint32_t a, uint32_t b) {
+        return index.groups[a].tier > index.groups[b].tier;
+      });
+    }
+  }
+
+  // --- kTierOrder ------------------------------------------------------------
+
+  // One pass over the waiting registrants; each is tested against the draws
+  // it took part in, and only against winners of a worse tier in pools it
+  // could have used. One violation per (registrant, draw).
+  void CheckTierOrder() {
+    if (draw_indices_.empty()) return;
+    std::vector<int> tiers(tier_policies_.size());
+    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
+      const RegistrantInfo& registrant = registrants_[id];
+      if (!registrant.present || registrant.status != RegistrantStatus::kWaiting) continue;
+      std::fill(tiers.begin(), tiers.end(), 0);
+      for (const DrawIndex& draw : draw_indices_) {
+        if (registrant.registered_at > draw.at || registrant.waiting_since > draw.at) continue;
+        if (registrant.district >= draw.groups_by_district.size()) continue;
+        int& tier = tiers[draw.policy_slot];
+        if (tier == 0) tier = RegistrantTier(id, registrant, *draw.policy);
+        if (tier >= draw.tier_max) continue;
+        CheckWaitingAgainstDraw(id, registrant, tier, draw);
+      }
+    }
+  }
+
+  // The tier by our own rule, cross-checked once against Engine::TierOf.
+  int RegistrantTier(RegistrantId id, const RegistrantInfo& registrant, const PolicyInfo& policy) {
+    const int tier = policy.Tier(registrant.group, registrant.registered_at);
+    absl::StatusOr<int> reported = engine_.TierOf(id, policy.version);
+    if (!reported.ok() || *reported != tier) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat(
+            "TierOf(%d, %d) gives %s; the policy's tier rules give %d", id, policy.version,
+            reported.ok() ? absl::StrCat(*reported) : reported.status().ToString(), tier);
+      });
+    }
+    return tier;
+  }
+
+  void CheckWaitingAgainstDraw(RegistrantId id, const RegistrantInfo& registrant, int tier,
+                               const DrawIndex& draw) {
+    for (uint32_t group_index : draw.groups_by_district[registrant.district]) {
+      const WinnerGroup& group = draw.groups[group_index];
+      if (group.tier <= tier) break;
+      if (registrant.vaccine_preference != kNoId &&
+          registrant.vaccine_preference != group.vaccine) {
+        continue;
+      }
+      if (group.reserve != nullptr &&
+          (!GroupInMask(registrant.group, group.reserve->group_mask) ||
+           (group.reserve->vaccine != kNoId && group.reserve->vaccine != group.vaccine))) {
+        continue;
+      }
+      // Age-eligible days form the interval [lowest, highest].
+      int64_t lowest = std::numeric_limits<int64_t>::min();
+      int64_t highest = std::numeric_limits<int64_t>::max();
+      if (group.age_years_min > 0)
+        lowest = DayReachingAge(registrant.birth_day, group.age_years_min);
+      if (group.age_years_max > 0) {
+        highest = DayReachingAge(registrant.birth_day, group.age_years_max + 1) - 1;
+      }
+      auto it = std::lower_bound(group.first_days.begin(), group.first_days.end(),
+                                 std::make_pair(lowest, SeriesId{0}));
+      if (it == group.first_days.end() || it->first > highest) continue;
+      // Placed by this very draw and cancelled since at the draw's instant:
+      // not someone the draw passed over.
+      if (winners_.contains(WinnerKey(id, draw.id))) return;
+      out_.Add(Invariant::kTierOrder, [&] {
+        return absl::StrFormat(
+            "draw %d gave series %d (tier %d, category %d) at center %d vaccine %d on %s while "
+            "registrant %d (tier %d, waiting since %s, registered %s) who could use it still "
+            "waits",
+            draw.id, it->second, group.tier, group.category, group.center, group.vaccine,
+            DayText(it->first), id, tier, TimeText(registrant.waiting_since),
+            TimeText(registrant.registered_at));
+      });
+      return;
+    }
+  }
+
+  // --- Summarize() against a recount (kBookkeeping) -----------------------------
+
+  void CheckSummary() {
+    const Report report = engine_.Summarize();
+    Report expected;
+    expected.registrants = engine_.registrant_count();
+    expected.draws = engine_.draw_count();
+    absl::flat_hash_map<CenterId, CenterReport> centers;
+    absl::flat_hash_map<DistrictId, std::vector<CenterId>> centers_serving;
+    for (CenterId id = 1; id < centers_.size(); ++id) {
+      centers[id].center = id;
+      for (DistrictId district : centers_[id].districts) centers_serving[district].push_back(id);
+    }
+    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
+      const RegistrantInfo& registrant = registrants_[id];
+      if (!registrant.present) continue;
+      switch (registrant.status) {
+        case RegistrantStatus::kWaiting: {
+          ++expected.waiting;
+          if (current_policy_ != nullptr) {
+            const int tier = current_policy_->Tier(registrant.group, registrant.registered_at);
+            if (tier >= 1 && tier <= kTierMax) ++expected.waiting_per_tier[tier - 1];
+          }
+          auto serving = centers_serving.find(registrant.district);
+          if (serving == centers_serving.end()) break;
+          for (CenterId center : serving->second) ++centers[center].residents_waiting;
+          break;
+        }
+        case RegistrantStatus::kScheduled:
+          ++expected.scheduled;
+          break;
+        case RegistrantStatus::kWithdrawn:
+          ++expected.withdrawn;
+          break;
+      }
+    }
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present) continue;
+      if (series.status != SeriesStatus::kActive) {
+        ++expected.series_cancelled;
+        continue;
+      }
+      ++expected.series_active;
+      auto it = centers.find(series.center);
+      if (it == centers.end()) continue;
+      ++it->second.series_active;
+      it->second.doses_reserved += series.dose_count;
+    }
+    for (const SupplyDelivery& delivery : engine_.deliveries()) {
+      auto it = centers.find(delivery.center);
+      if (it != centers.end()) it->second.doses_delivered += delivery.doses;
+    }
+    CompareCount("registrants", report.registrants, expected.registrants);
+    CompareCount("waiting", report.waiting, expected.waiting);
+    CompareCount("scheduled", report.scheduled, expected.scheduled);
+    CompareCount("withdrawn", report.withdrawn, expected.withdrawn);
+    CompareCount("series_active", report.series_active, expected.series_active);
+    CompareCount("series_cancelled", report.series_cancelled, expected.series_cancelled);
+    CompareCount("draws", report.draws, expected.draws);
+    for (int tier = 1; tier <= kTierMax; ++tier) {
+      CompareCount(absl::StrCat("waiting_per_tier[", tier - 1, "]"),
+                   report.waiting_per_tier[tier - 1], expected.waiting_per_tier[tier - 1]);
+    }
+    if (report.centers.size() != centers_.size() - 1) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("Summarize() reports %d centers, center_count() is %d",
+                               report.centers.size(), centers_.size() - 1);
+      });
+    }
+    for (const CenterReport& reported : report.centers) {
+      auto it = centers.find(reported.center);
+      if (it == centers.end()) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("Summarize() reports unknown center %d", reported.center);
+        });
+        continue;
+      }
+      const CenterReport& recount = it->second;
+      const std::string name = absl::StrCat("center ", reported.center, " ");
+      CompareCount(name + "series_active", reported.series_active, recount.series_active);
+      CompareCount(name + "doses_delivered", reported.doses_delivered, recount.doses_delivered);
+      CompareCount(name + "doses_reserved", reported.doses_reserved, recount.doses_reserved);
+      CompareCount(name + "residents_waiting", reported.residents_waiting,
+                   recount.residents_waiting);
+    }
+  }
+
+  template <typename T>
+  void CompareCount(const std::string& name, T reported, T recount) {
+    if (reported != recount) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("Summarize() gives %s = %d, recount gives %d", name, reported,
+                               recount);
+      });
+    }
+  }
+
+  const Engine& engine_;
+  Collector out_;
+  std::vector<VaccineInfo> vaccines_;  // by id; [0] unused
+  std::vector<CenterInfo> centers_;    // by id; [0] unused
+  std::vector<RegistrantInfo> registrants_;
+  std::vector<SeriesInfo> series_;
+  std::vector<DrawRecord> draws_;
+  std::vector<bool> draw_present_;
+  std::map<uint32_t, PolicyInfo> policies_;  // by version; std::map keeps pointers stable
+  const PolicyInfo* current_policy_ = nullptr;
+  std::vector<Pool> pools_;
+  absl::flat_hash_map<std::pair<CenterId, VaccineId>, uint32_t> pool_index_;
+  absl::flat_hash_map<SlotKey, SlotTally> tallies_;
+  std::vector<DrawIndex> draw_indices_;
+  std::vector<const PolicyInfo*> tier_policies_;  // distinct policies of draws
+  absl::flat_hash_set<uint64_t> winners_;         // WinnerKey(registrant, draw)
+};
+
+}  // namespace
+
+InvariantReport CheckInvariants(const Engine& engine) { return Checker(engine).Run(); }
+
+}  // namespace vaxalloc

@@ -1,0 +1,1531 @@
+// Store: a campaign in one SQLite file (store.h).
+//
+// The file holds one table per entity, written by the same Prepared changes
+// that the engine applies, so that what is on disk is exactly what the engine
+// holds in memory. Loading replays the setup through the engine's Prepare and
+// Apply halves and restores registrants, series and draws as stored.
+//
+// Representation:
+// - ids are INTEGER PRIMARY KEYs; kNoId is stored as NULL in columns that may
+//   hold "none" (so that they can be foreign keys).
+// - absl::CivilDay is an INTEGER of days since 1970-01-01.
+// - absl::Time is an INTEGER of Unix microseconds (columns end in `_us`); the
+//   engine keeps microsecond precision, so these round-trip exactly. The
+//   infinite future and past are INT64 max and min.
+// - A draw seed's halves are uint64 bit-cast to SQLite's signed 64 bits.
+// - Append-only logs (capacity blocks, deliveries) are ordered by `seq` from 1.
+// - The outbox (`events`) is written by the same transaction as the change
+//   that causes it. An acknowledged event is deleted, so the table holds only
+//   what is pending; AUTOINCREMENT (its high-water mark in sqlite_sequence)
+//   keeps a deleted id from ever being handed out again, even once the table
+//   is empty. Ids are dense: 1 .. sqlite_sequence's seq were all committed,
+//   since a rolled-back transaction rolls back its sequence update too.
+#include "vaxalloc/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+#define VAXALLOC_STORE_RETURN_IF_ERROR(expr) \
+  do {                                       \
+    absl::Status status_ = (expr);           \
+    if (!status_.ok()) return status_;       \
+  } while (0)
+
+namespace vaxalloc {
+namespace {
+
+// 'VXA1': PRAGMA application_id marks a file as a vaxalloc campaign.
+constexpr int32_t kApplicationId = 0x56584131;
+
+// Schema versions (PRAGMA user_version). Each migration takes a file from the
+// previous version to `version` in one transaction; a new file runs them all.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE districts (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE vaccines (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  dose_count INTEGER NOT NULL,
+  interval_days_min INTEGER NOT NULL,
+  interval_days_target INTEGER NOT NULL,
+  interval_days_max INTEGER NOT NULL,
+  age_years_min INTEGER NOT NULL,
+  age_years_max INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE centers (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+) STRICT;
+
+-- The districts a center serves, in the order given.
+CREATE TABLE center_districts (
+  center INTEGER NOT NULL REFERENCES centers(id),
+  position INTEGER NOT NULL,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  PRIMARY KEY (center, position)
+) STRICT, WITHOUT ROWID;
+
+-- Append-only, in the order added.
+CREATE TABLE capacity_blocks (
+  seq INTEGER PRIMARY KEY,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  first_day INTEGER NOT NULL,
+  last_day INTEGER NOT NULL,
+  weekdays INTEGER NOT NULL,
+  open_minute INTEGER NOT NULL,
+  close_minute INTEGER NOT NULL,
+  slot_minutes INTEGER NOT NULL,
+  seats_first INTEGER NOT NULL,
+  seats_second INTEGER NOT NULL
+) STRICT;
+
+-- Append-only, in the order added.
+CREATE TABLE deliveries (
+  seq INTEGER PRIMARY KEY,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  day INTEGER NOT NULL,
+  doses INTEGER NOT NULL
+) STRICT;
+
+-- Version 1 is the engine's default policy, written when the file is created.
+CREATE TABLE policies (
+  version INTEGER PRIMARY KEY,
+  residence INTEGER NOT NULL CHECK (residence IN (0, 1))
+) STRICT;
+
+CREATE TABLE policy_tier_rules (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  registered_before_us INTEGER NOT NULL,
+  tier_group_1 INTEGER NOT NULL,
+  tier_group_2 INTEGER NOT NULL,
+  tier_group_3 INTEGER NOT NULL,
+  tier_group_none INTEGER NOT NULL,
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE policy_reserves (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  share_permille INTEGER NOT NULL,
+  age_years_min INTEGER NOT NULL,
+  group_mask INTEGER NOT NULL,
+  vaccine INTEGER REFERENCES vaccines(id),
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE policy_neighbours (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  district_a INTEGER NOT NULL REFERENCES districts(id),
+  district_b INTEGER NOT NULL REFERENCES districts(id),
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE registrants (
+  id INTEGER PRIMARY KEY,
+  external_ref TEXT NOT NULL UNIQUE,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  birth_day INTEGER NOT NULL,
+  priority_group INTEGER NOT NULL CHECK (priority_group BETWEEN 1 AND 4),
+  channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+  registered_at_us INTEGER NOT NULL,
+  vaccine_preference INTEGER REFERENCES vaccines(id),
+  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),
+  waiting_since_us INTEGER NOT NULL,
+  series INTEGER REFERENCES series(id)
+) STRICT;
+
+-- Appointment 2 is NULL for a one-dose vaccine.
+CREATE TABLE series (
+  id INTEGER PRIMARY KEY,
+  registrant INTEGER NOT NULL REFERENCES registrants(id),
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  dose_count INTEGER NOT NULL CHECK (dose_count IN (1, 2)),
+  dose_1_day INTEGER NOT NULL,
+  dose_1_minute INTEGER NOT NULL,
+  dose_2_day INTEGER,
+  dose_2_minute INTEGER,
+  status INTEGER NOT NULL CHECK (status IN (0, 1)),
+  booked_at_us INTEGER NOT NULL,
+  draw INTEGER REFERENCES draws(id),
+  tier INTEGER NOT NULL,
+  category INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE draws (
+  id INTEGER PRIMARY KEY,
+  seed_k0 INTEGER NOT NULL,
+  seed_k1 INTEGER NOT NULL,
+  at_us INTEGER NOT NULL,
+  first_dose_from INTEGER NOT NULL,
+  first_dose_until INTEGER NOT NULL,
+  series_limit INTEGER NOT NULL,
+  policy_version INTEGER NOT NULL REFERENCES policies(version),
+  UNIQUE (seed_k0, seed_k1)
+) STRICT;
+
+-- The centers a draw was limited to (none: every center).
+CREATE TABLE draw_centers (
+  draw INTEGER NOT NULL REFERENCES draws(id),
+  position INTEGER NOT NULL,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  PRIMARY KEY (draw, position)
+) STRICT, WITHOUT ROWID;
+
+-- Only tiers with a candidate; a missing tier counted zero.
+CREATE TABLE draw_tiers (
+  draw INTEGER NOT NULL REFERENCES draws(id),
+  tier INTEGER NOT NULL,
+  eligible INTEGER NOT NULL,
+  assigned INTEGER NOT NULL,
+  PRIMARY KEY (draw, tier)
+) STRICT, WITHOUT ROWID;
+
+-- The series a draw created, in assignment order.
+CREATE TABLE draw_series (
+  draw INTEGER NOT NULL REFERENCES draws(id),
+  position INTEGER NOT NULL,
+  series INTEGER NOT NULL UNIQUE REFERENCES series(id),
+  PRIMARY KEY (draw, position)
+) STRICT, WITHOUT ROWID;
+
+-- The transactional outbox (store.h): pending events only; acknowledging
+-- deletes them. kind: 1 series assigned (series and draw set), 2 series
+-- cancelled (series set), 3 registrant withdrawn (series: the one it held).
+-- No foreign keys: each row copies ids from a series or registrant row that
+-- the same transaction has just written or updated (and checked); checking
+-- them again would cost more than half of what a draw spends on its events.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
+  at_us INTEGER NOT NULL,
+  registrant INTEGER NOT NULL,
+  series INTEGER,
+  draw INTEGER,
+  CHECK ((kind = 1) = (draw IS NOT NULL)),
+  CHECK (kind = 3 OR series IS NOT NULL)
+) STRICT;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kSchemaVersion1},
+};
+constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
+
+// The series table has one column pair per appointment.
+static_assert(kDoseCountMax == 2);
+
+// --- Values as stored --------------------------------------------------------
+
+const absl::CivilDay kEpochDay(1970, 1, 1);
+
+int64_t DayToStored(absl::CivilDay day) { return day - kEpochDay; }
+absl::CivilDay DayFromStored(int64_t days) { return kEpochDay + days; }
+
+int64_t TimeToStored(absl::Time time) {
+  if (time == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  if (time == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  return absl::ToUnixMicros(time);
+}
+
+absl::Time TimeFromStored(int64_t micros) {
+  if (micros == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
+  if (micros == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
+  return absl::FromUnixMicros(micros);
+}
+
+// An id column that may hold kNoId, stored as NULL.
+struct NullableId {
+  uint32_t id;
+};
+
+// Debian's Abseil has its own string_view type, distinct from std's.
+absl::string_view AbslView(std::string_view text) { return {text.data(), text.size()}; }
+
+// --- SQLite handles and errors -------------------------------------------------
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+struct ConnectionDeleter {
+  // Every statement is finalized before (Database declares them after the
+  // connection), so close cannot be refused for open statements.
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using Connection = std::unique_ptr<sqlite3, ConnectionDeleter>;
+
+// The one translation of SQLite result codes into absl::Status. `context`
+// says what was being done; the message adds SQLite's own text and code.
+absl::Status SqliteError(sqlite3* db, int code, absl::string_view context) {
+  const char* text = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  const std::string detail = absl::StrFormat("%s [sqlite error %d]", text, code);
+  const std::string message = absl::StrCat(context, ": ", detail);
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(
+          absl::StrCat(context,
+                       ": database busy: another connection holds the lock and did not release it "
+                       "within the busy timeout: ",
+                       detail));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return absl::PermissionDeniedError(message);
+    case SQLITE_IOERR:
+      return absl::UnavailableError(message);
+    case SQLITE_CANTOPEN:  // a missing directory, permissions, no file handles
+      return absl::FailedPreconditionError(message);
+    case SQLITE_CONSTRAINT:  // the engine validated the change: file and memory disagree
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// A short name of a statement for error messages: its SQL up to the first
+// parenthesis or line break.
+std::string StatementLabel(sqlite3_stmt* statement) {
+  std::string_view sql = sqlite3_sql(statement);
+  sql = sql.substr(0, std::min(sql.find_first_of("(\n"), size_t{64}));
+  while (!sql.empty() && sql.back() == ' ') sql.remove_suffix(1);
+  return std::string(sql);
+}
+
+// The table a SELECT reads, for error messages: the word after FROM.
+std::string QueriedTable(sqlite3_stmt* statement) {
+  std::string_view sql = sqlite3_sql(statement);
+  const size_t from = sql.find(" FROM ");
+  if (from == std::string_view::npos) return "value";
+  sql.remove_prefix(from + 6);
+  return std::string(sql.substr(0, sql.find(' ')));
+}
+
+template <class>
+constexpr bool kUnsupportedBindType = false;
+
+template <class T>
+constexpr bool kIsOptional = false;
+template <class T>
+constexpr bool kIsOptional<std::optional<T>> = true;
+
+template <class T>
+int BindValue(sqlite3_stmt* statement, int index, const T& value) {
+  if constexpr (std::is_same_v<T, NullableId>) {
+    return value.id == kNoId ? sqlite3_bind_null(statement, index)
+                             : sqlite3_bind_int64(statement, index, value.id);
+  } else if constexpr (std::is_same_v<T, std::nullopt_t>) {
+    return sqlite3_bind_null(statement, index);
+  } else if constexpr (std::is_integral_v<T>) {
+    // uint64 (draw seeds) wraps to its two's complement bit pattern.
+    return sqlite3_bind_int64(statement, index, static_cast<int64_t>(value));
+  } else if constexpr (std::is_enum_v<T>) {
+    return sqlite3_bind_int64(statement, index, static_cast<int64_t>(value));
+  } else if constexpr (std::is_same_v<T, absl::CivilDay>) {
+    return sqlite3_bind_int64(statement, index, DayToStored(value));
+  } else if constexpr (std::is_same_v<T, absl::Time>) {
+    return sqlite3_bind_int64(statement, index, TimeToStored(value));
+  } else if constexpr (kIsOptional<T>) {
+    return value.has_value() ? BindValue(statement, index, *value)
+                             : sqlite3_bind_null(statement, index);
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    const std::string_view text = value;
+    // A null data pointer would bind NULL; an empty text stays text. The
+    // text outlives the step, so SQLite need not copy it.
+    return sqlite3_bind_text(statement, index, text.data() != nullptr ? text.data() : "",
+                             static_cast<int>(text.size()), SQLITE_STATIC);
+  } else {
+    static_assert(kUnsupportedBindType<T>, "no SQLite binding for this type");
+  }
+}
+
+// Reads the columns of the current row of a SELECT, checking that each value
+// fits its field; the first value that does not becomes status() (DataLoss).
+class Row {
+ public:
+  explicit Row(sqlite3_stmt* statement) : statement_(statement) {}
+
+  int64_t Int64(int column) { return sqlite3_column_int64(statement_, column); }
+
+  template <class T>
+  T Int(int column, int64_t min, int64_t max) {
+    const int64_t value = Int64(column);
+    if (value < min || value > max) {
+      Fail(column, absl::StrFormat("%d is outside %d..%d", value, min, max));
+      return T{};
+    }
+    return static_cast<T>(value);
+  }
+
+  template <class Enum>
+  Enum EnumValue(int column, int64_t min, int64_t max) {
+    return static_cast<Enum>(Int<std::underlying_type_t<Enum>>(column, min, max));
+  }
+
+  // A nullable id column: NULL is kNoId.
+  uint32_t Id(int column) {
+    if (IsNull(column)) return kNoId;
+    return Int<uint32_t>(column, 1, std::numeric_limits<uint32_t>::max());
+  }
+
+  bool IsNull(int column) { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+
+  std::string_view Text(int column) {
+    const unsigned char* text = sqlite3_column_text(statement_, column);
+    if (text == nullptr) return {};
+    return std::string_view(reinterpret_cast<const char*>(text),
+                            static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+
+  absl::CivilDay Day(int column) {
+    // Far beyond the engine's 1900-2200, small enough for civil arithmetic.
+    constexpr int64_t kDaysMax = 100'000'000;
+    return DayFromStored(Int<int64_t>(column, -kDaysMax, kDaysMax));
+  }
+
+  absl::Time Time(int column) { return TimeFromStored(Int64(column)); }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  void Fail(int column, absl::string_view what) {
+    if (!status_.ok()) return;
+    status_ = absl::DataLossError(absl::StrCat("stored ", QueriedTable(statement_), ".",
+                                               sqlite3_column_name(statement_, column), " ", what));
+  }
+
+  sqlite3_stmt* statement_;
+  absl::Status status_;
+};
+
+// What the file says about itself before anything is read or written.
+struct FileHeader {
+  int64_t application_id = 0;
+  int64_t user_version = 0;
+  int64_t schema_objects = 0;
+  bool empty() const { return application_id == 0 && user_version == 0 && schema_objects == 0; }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Store::Database: the connection, its statements and every SQL the store runs.
+
+struct Store::Database {
+  Connection connection;
+  std::string path;
+  StoreOptions options;
+  // PRAGMA data_version as of the load: a different value inside a write
+  // transaction means another connection committed, and the engine in memory
+  // no longer describes the file.
+  int64_t data_version = 0;
+
+  // Statements, prepared once after the schema is known to be ours. Declared
+  // after `connection` so that they are finalized before it closes.
+  Statement begin, commit, rollback, read_data_version;
+  Statement insert_district, insert_vaccine, insert_center, insert_center_district;
+  Statement insert_capacity_block, insert_delivery;
+  Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
+  Statement insert_registrant, update_registrant, insert_series, update_series_status;
+  Statement insert_draw, insert_draw_center, insert_draw_tier, insert_draw_series;
+  Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
+
+  sqlite3* db() const { return connection.get(); }
+
+  absl::Status Error(int code, absl::string_view what) const {
+    return SqliteError(db(), code, absl::StrCat(what, " (campaign file '", path, "')"));
+  }
+
+  // --- Running statements ------------------------------------------------
+
+  absl::Status Exec(const char* sql, absl::string_view what) {
+    const int code = sqlite3_exec(db(), sql, nullptr, nullptr, nullptr);
+    return code == SQLITE_OK ? absl::OkStatus() : Error(code, what);
+  }
+
+  absl::StatusOr<Statement> Prepare(const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    const int code = sqlite3_prepare_v3(db(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    Statement statement(raw);
+    if (code != SQLITE_OK) return Error(code, absl::StrCat("preparing '", sql, "'"));
+    return statement;
+  }
+
+  // Binds `values` to the parameters from 1 on; the first failure's code.
+  template <class... Values>
+  static int BindAll([[maybe_unused]] sqlite3_stmt* statement, const Values&... values) {
+    int index = 0;
+    int code = SQLITE_OK;
+    ((code = code == SQLITE_OK ? BindValue(statement, ++index, values) : code), ...);
+    return code;
+  }
+
+  // Binds `values` to the parameters in order, runs the statement to
+  // completion and resets it.
+  template <class... Values>
+  absl::Status Run(sqlite3_stmt* statement, const Values&... values) {
+    sqlite3_reset(statement);
+    int code = BindAll(statement, values...);
+    if (code == SQLITE_OK) code = sqlite3_step(statement);
+    absl::Status status = absl::OkStatus();
+    if (code != SQLITE_DONE && code != SQLITE_ROW) status = Error(code, StatementLabel(statement));
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return status;
+  }
+
+  // Run() for an UPDATE that must change exactly one row.
+  template <class... Values>
+  absl::Status RunUpdateOne(sqlite3_stmt* statement, absl::string_view what,
+                            const Values&... values) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(statement, values...));
+    if (sqlite3_changes(db()) != 1) {
+      return absl::DataLossError(absl::StrCat(what, " is missing from campaign file '", path,
+                                              "'; the file no longer matches memory"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Steps a SELECT, calling `on_row(Row&)` for each row; stops at the first
+  // error, of SQLite, of a value, or of the callback.
+  template <class OnRow>
+  absl::Status ForEachRow(sqlite3_stmt* statement, OnRow&& on_row) {
+    absl::Status status = absl::OkStatus();
+    for (;;) {
+      const int code = sqlite3_step(statement);
+      if (code == SQLITE_DONE) break;
+      if (code != SQLITE_ROW) {
+        status = Error(code, StatementLabel(statement));
+        break;
+      }
+      Row row(statement);
+      status = on_row(row);
+      if (status.ok()) status = row.status();
+      if (!status.ok()) break;
+    }
+    sqlite3_reset(statement);
+    return status;
+  }
+
+  // A SELECT prepared for one load, with `values` bound.
+  template <class... Values>
+  absl::StatusOr<Statement> Query(const char* sql, const Values&... values) {
+    absl::StatusOr<Statement> statement = Prepare(sql);
+    if (!statement.ok()) return statement.status();
+    const int code = BindAll(statement->get(), values...);
+    if (code != SQLITE_OK) return Error(code, sql);
+    return statement;
+  }
+
+  absl::StatusOr<int64_t> QueryInt(const char* sql) {
+    absl::StatusOr<Statement> statement = Prepare(sql);
+    if (!statement.ok()) return statement.status();
+    const int code = sqlite3_step(statement->get());
+    if (code != SQLITE_ROW) return Error(code == SQLITE_DONE ? SQLITE_ERROR : code, sql);
+    return sqlite3_column_int64(statement->get(), 0);
+  }
+
+  // Runs `write` inside BEGIN IMMEDIATE ... COMMIT; on any error rolls back
+  // and returns it, leaving the file as it was.
+  template <class Write>
+  absl::Status Transaction(Write&& write) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(begin.get()));
+    absl::Status status = CheckUnchangedElsewhere();
+    if (status.ok()) status = write();
+    if (status.ok()) status = Run(commit.get());
+    if (!status.ok() && !sqlite3_get_autocommit(db())) {
+      // Some errors roll back by themselves; only roll back what is open.
+      // A failed ROLLBACK leaves nothing better to do than report the cause.
+      (void)Run(rollback.get());
+    }
+    return status;
+  }
+
+  absl::Status CheckUnchangedElsewhere() {
+    int64_t version = 0;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(read_data_version.get(), [&](Row& row) {
+      version = row.Int64(0);
+      return absl::OkStatus();
+    }));
+    if (version != data_version) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("campaign file '", path,
+                       "' was changed by another connection since this Store "
+                       "loaded it; reopen the Store to see the changes"));
+    }
+    return absl::OkStatus();
+  }
+
+  // --- Opening -------------------------------------------------------------
+
+  absl::Status Connect() {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+    sqlite3* raw = nullptr;
+    const int code = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    connection.reset(raw);
+    if (code != SQLITE_OK) return Error(code, "opening");
+    sqlite3_extended_result_codes(db(), 1);
+    const int64_t busy_ms = absl::ToInt64Milliseconds(options.busy_timeout);
+    sqlite3_busy_timeout(db(), static_cast<int>(std::clamp<int64_t>(busy_ms, 0, INT32_MAX)));
+    return absl::OkStatus();
+  }
+
+  // Connection settings only: none of them writes to the file.
+  absl::Status Configure() {
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"));
+    // A draw updates registrant rows all over the table; with SQLite's
+    // default 2 MiB page cache its dirty pages spill to the log before the
+    // commit. 64 MiB (a ceiling, taken as used) cut a 100k-series draw's
+    // writing by about a quarter.
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA cache_size = -65536", "setting the cache size"));
+    return Exec(options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
+                                                        : "PRAGMA synchronous = NORMAL",
+                "setting synchronous");
+  }
+
+  // Reads only: a file that is not a database fails here, unchanged.
+  absl::StatusOr<FileHeader> ReadHeader() {
+    FileHeader header;
+    absl::StatusOr<int64_t> value = QueryInt("PRAGMA application_id");
+    if (!value.ok()) return NotOurs(value.status());
+    header.application_id = *value;
+    value = QueryInt("PRAGMA user_version");
+    if (!value.ok()) return NotOurs(value.status());
+    header.user_version = *value;
+    value = QueryInt("SELECT count(*) FROM sqlite_schema");
+    if (!value.ok()) return NotOurs(value.status());
+    header.schema_objects = *value;
+    return header;
+  }
+
+  absl::Status NotOurs(const absl::Status& status) const {
+    if (status.code() != absl::StatusCode::kDataLoss) return status;
+    return absl::DataLossError(absl::StrCat("campaign file '", path,
+                                            "' is not a readable SQLite database (corrupt, "
+                                            "truncated or another kind of file): ",
+                                            status.message()));
+  }
+
+  absl::Status Validate(const FileHeader& header) const {
+    if (header.application_id != kApplicationId) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "campaign file '%s' is a SQLite database of another application (application_id "
+          "0x%08x, a vaxalloc campaign has 0x%08x); it was not changed",
+          path, static_cast<uint32_t>(header.application_id),
+          static_cast<uint32_t>(kApplicationId)));
+    }
+    if (header.user_version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "campaign file '%s' has schema version %d, newer than version %d that this vaxalloc "
+          "library knows; open it with a newer library (the file was not changed)",
+          path, header.user_version, kSchemaVersion));
+    }
+    if (header.user_version < 1) {
+      return absl::DataLossError(absl::StrFormat(
+          "campaign file '%s' has the vaxalloc application_id but schema version %d", path,
+          header.user_version));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status SwitchToWal() {
+    absl::StatusOr<Statement> statement = Prepare("PRAGMA journal_mode = WAL");
+    if (!statement.ok()) return statement.status();
+    const int code = sqlite3_step(statement->get());
+    if (code != SQLITE_ROW) return Error(code, "switching to WAL mode");
+    const std::string_view mode = Row(statement->get()).Text(0);
+    if (mode != "wal" && path != ":memory:") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("campaign file '", path, "' could not switch to WAL mode (journal mode is '",
+                       AbslView(mode), "')"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Makes an empty file a campaign of the current schema, in one transaction.
+  absl::Status Initialize(const Policy& default_policy) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(SwitchToWal());
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "creating the campaign"));
+    absl::Status status = InitializeLocked(default_policy);
+    if (status.ok()) status = Exec("COMMIT", "creating the campaign");
+    if (!status.ok() && !sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", "rolling back");
+    return status;
+  }
+
+  absl::Status InitializeLocked(const Policy& default_policy) {
+    // Another process may have created the campaign while we waited.
+    absl::StatusOr<FileHeader> header = ReadHeader();
+    if (!header.ok()) return header.status();
+    if (!header->empty()) return absl::OkStatus();
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId).c_str(),
+             "setting the application id"));
+    for (const Migration& migration : kMigrations) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Exec(migration.sql, absl::StrCat("creating schema version ", migration.version)));
+    }
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str(),
+             "setting the schema version"));
+    VAXALLOC_STORE_RETURN_IF_ERROR(PrepareStatements());
+    return InsertPolicy(PolicyVersion{1, default_policy});
+  }
+
+  // Brings a file of an older schema version to the current one.
+  absl::Status Migrate(int64_t from_version) {
+    for (const Migration& migration : kMigrations) {
+      if (migration.version <= from_version) continue;
+      const std::string what = absl::StrCat("migrating to schema version ", migration.version);
+      VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", what));
+      absl::Status status = Exec(migration.sql, what);
+      if (status.ok()) {
+        status = Exec(absl::StrCat("PRAGMA user_version = ", migration.version).c_str(), what);
+      }
+      if (status.ok()) status = Exec("COMMIT", what);
+      if (!status.ok()) {
+        if (!sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", what);
+        return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PrepareStatements() {
+    const std::pair<Statement Database::*, const char*> statements[] = {
+        {&Database::begin, "BEGIN IMMEDIATE"},
+        {&Database::commit, "COMMIT"},
+        {&Database::rollback, "ROLLBACK"},
+        {&Database::read_data_version, "PRAGMA data_version"},
+        {&Database::insert_district, "INSERT INTO districts (id, code, name) VALUES (?, ?, ?)"},
+        {&Database::insert_vaccine,
+         "INSERT INTO vaccines (id, code, name, dose_count, interval_days_min, "
+         "interval_days_target, interval_days_max, age_years_min, age_years_max) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_center, "INSERT INTO centers (id, code, name) VALUES (?, ?, ?)"},
+        {&Database::insert_center_district,
+         "INSERT INTO center_districts (center, position, district) VALUES (?, ?, ?)"},
+        {&Database::insert_capacity_block,
+         "INSERT INTO capacity_blocks (seq, center, vaccine, first_day, last_day, weekdays, "
+         "open_minute, close_minute, slot_minutes, seats_first, seats_second) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_delivery,
+         "INSERT INTO deliveries (seq, center, vaccine, day, doses) VALUES (?, ?, ?, ?, ?)"},
+        {&Database::insert_policy, "INSERT INTO policies (version, residence) VALUES (?, ?)"},
+        {&Database::insert_tier_rule,
+         "INSERT INTO policy_tier_rules (version, position, registered_before_us, tier_group_1, "
+         "tier_group_2, tier_group_3, tier_group_none) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_reserve,
+         "INSERT INTO policy_reserves (version, position, name, share_permille, age_years_min, "
+         "group_mask, vaccine) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_neighbour,
+         "INSERT INTO policy_neighbours (version, position, district_a, district_b) "
+         "VALUES (?, ?, ?, ?)"},
+        {&Database::insert_registrant,
+         "INSERT INTO registrants (id, external_ref, district, birth_day, priority_group, "
+         "channel, registered_at_us, vaccine_preference, status, waiting_since_us, series) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        // A NULL waiting_since leaves it as it is.
+        {&Database::update_registrant,
+         "UPDATE registrants SET status = ?2, series = ?3, "
+         "waiting_since_us = coalesce(?4, waiting_since_us) WHERE id = ?1"},
+        {&Database::insert_series,
+         "INSERT INTO series (id, registrant, center, vaccine, dose_count, dose_1_day, "
+         "dose_1_minute, dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::update_series_status, "UPDATE series SET status = ?2 WHERE id = ?1"},
+        {&Database::insert_draw,
+         "INSERT INTO draws (id, seed_k0, seed_k1, at_us, first_dose_from, first_dose_until, "
+         "series_limit, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_draw_center,
+         "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
+        {&Database::insert_draw_tier,
+         "INSERT INTO draw_tiers (draw, tier, eligible, assigned) VALUES (?, ?, ?, ?)"},
+        {&Database::insert_draw_series,
+         "INSERT INTO draw_series (draw, position, series) VALUES (?, ?, ?)"},
+        // The id comes from AUTOINCREMENT: above every id ever used.
+        {&Database::insert_event,
+         "INSERT INTO events (kind, at_us, registrant, series, draw) VALUES (?, ?, ?, ?, ?)"},
+        // A draw's events in one statement, from the series rows it just
+        // wrote (ids first..last, in assignment order): AUTOINCREMENT reads
+        // and writes sqlite_sequence once per statement, not once per row.
+        {&Database::insert_draw_events,
+         "INSERT INTO events (kind, at_us, registrant, series, draw) "
+         "SELECT ?1, booked_at_us, registrant, id, draw FROM series "
+         "WHERE id BETWEEN ?2 AND ?3 ORDER BY id"},
+        {&Database::select_events,
+         "SELECT id, kind, at_us, registrant, series, draw FROM events WHERE id > ? "
+         "ORDER BY id LIMIT ?"},
+        {&Database::delete_events, "DELETE FROM events WHERE id <= ?"},
+        // No row until the first event is written.
+        {&Database::select_last_event_id,
+         "SELECT seq FROM sqlite_sequence WHERE name = 'events'"},
+    };
+    for (const auto& [member, sql] : statements) {
+      absl::StatusOr<Statement> statement = Prepare(sql);
+      if (!statement.ok()) {
+        // Our application id and version, but not our tables.
+        return absl::DataLossError(
+            absl::StrCat("campaign file '", path,
+                         "' does not have the expected schema: ", statement.status().message()));
+      }
+      this->*member = std::move(*statement);
+    }
+    return absl::OkStatus();
+  }
+
+  // --- Writing: one function per change ----------------------------------
+
+  absl::Status InsertDistrict(const District& district) {
+    return Run(insert_district.get(), district.id, district.code, district.name);
+  }
+
+  absl::Status InsertVaccine(const Vaccine& vaccine) {
+    const VaccineSpec& spec = vaccine.spec;
+    return Run(insert_vaccine.get(), vaccine.id, spec.code, spec.name, spec.dose_count,
+               spec.interval_days_min, spec.interval_days_target, spec.interval_days_max,
+               spec.age_years_min, spec.age_years_max);
+  }
+
+  absl::Status InsertCenter(const Center& center) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Run(insert_center.get(), center.id, center.spec.code, center.spec.name));
+    for (size_t i = 0; i < center.spec.districts.size(); ++i) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert_center_district.get(), center.id, i, center.spec.districts[i]));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertCapacityBlock(size_t seq, const CapacityBlock& block) {
+    return Run(insert_capacity_block.get(), seq, block.center, block.vaccine, block.first_day,
+               block.last_day, block.weekdays, block.open_minute, block.close_minute,
+               block.slot_minutes, block.seats_first, block.seats_second);
+  }
+
+  absl::Status InsertDelivery(size_t seq, const SupplyDelivery& delivery) {
+    return Run(insert_delivery.get(), seq, delivery.center, delivery.vaccine, delivery.day,
+               delivery.doses);
+  }
+
+  absl::Status InsertPolicy(const PolicyVersion& policy_version) {
+    const uint32_t version = policy_version.version;
+    const Policy& policy = policy_version.policy;
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_policy.get(), version, policy.residence));
+    for (size_t i = 0; i < policy.tier_rules.size(); ++i) {
+      const TierRule& rule = policy.tier_rules[i];
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_tier_rule.get(), version, i, rule.registered_before,
+                                         rule.tier_by_group[0], rule.tier_by_group[1],
+                                         rule.tier_by_group[2], rule.tier_by_group[3]));
+    }
+    for (size_t i = 0; i < policy.reserves.size(); ++i) {
+      const ReserveCategory& reserve = policy.reserves[i];
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_reserve.get(), version, i, reserve.name,
+                                         reserve.share_permille, reserve.age_years_min,
+                                         reserve.group_mask, NullableId{reserve.vaccine}));
+    }
+    for (size_t i = 0; i < policy.neighbours.size(); ++i) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_neighbour.get(), version, i,
+                                         policy.neighbours[i].first, policy.neighbours[i].second));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertRegistrants(const std::vector<Registrant>& registrants) {
+    for (const Registrant& registrant : registrants) {
+      const RegistrantSpec& spec = registrant.spec;
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(
+          insert_registrant.get(), registrant.id, spec.external_ref, spec.district, spec.birth_day,
+          spec.group, spec.channel, spec.registered_at, NullableId{spec.vaccine_preference},
+          registrant.status, registrant.waiting_since, NullableId{registrant.series}));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertSeries(const Series& series) {
+    const Appointment& first = series.appointments[0];
+    const Appointment& second = series.appointments[1];
+    const bool two_doses = series.dose_count == 2;
+    return Run(insert_series.get(), series.id, series.registrant, series.center, series.vaccine,
+               series.dose_count, first.day, first.minute,
+               two_doses ? std::optional<int64_t>(DayToStored(second.day)) : std::nullopt,
+               two_doses ? std::optional<int64_t>(second.minute) : std::nullopt, series.status,
+               series.booked_at, NullableId{series.draw}, series.tier, series.category);
+  }
+
+  absl::Status InsertDraw(const DrawOutcome& outcome) {
+    const DrawRecord& record = outcome.record;
+    const DrawRequest& request = record.request;
+    if (outcome.series.size() != outcome.registrants.size() ||
+        outcome.series.size() != record.series.size()) {
+      return absl::InternalError("draw outcome lists different numbers of series and winners");
+    }
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_draw.get(), record.id, request.seed.k0,
+                                       request.seed.k1, request.at, request.first_dose_from,
+                                       request.first_dose_until, request.series_limit,
+                                       record.policy_version));
+    for (size_t i = 0; i < request.centers.size(); ++i) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert_draw_center.get(), record.id, i, request.centers[i]));
+    }
+    for (int tier = 1; tier <= kTierMax; ++tier) {
+      const TierCount& count = record.tiers[tier - 1];
+      if (count.eligible == 0 && count.assigned == 0) continue;
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert_draw_tier.get(), record.id, tier, count.eligible, count.assigned));
+    }
+    for (size_t i = 0; i < outcome.series.size(); ++i) {
+      const Series& series = outcome.series[i];
+      // Dense ids in assignment order: the events below rely on it.
+      if (series.id != record.series[i] || series.registrant != outcome.registrants[i] ||
+          series.id != outcome.series.front().id + i || series.draw != record.id) {
+        return absl::InternalError(absl::StrFormat(
+            "draw outcome's series %d does not match its record or winner", series.id));
+      }
+      VAXALLOC_STORE_RETURN_IF_ERROR(InsertSeries(series));
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_draw_series.get(), record.id, i, series.id));
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          RunUpdateOne(update_registrant.get(), absl::StrCat("registrant ", series.registrant),
+                       series.registrant, RegistrantStatus::kScheduled, series.id, std::nullopt));
+    }
+    if (outcome.series.empty()) return absl::OkStatus();
+    // One kSeriesAssigned per new series, at its booked_at, ids in
+    // assignment order.
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_draw_events.get(), EventKind::kSeriesAssigned,
+                                       outcome.series.front().id, outcome.series.back().id));
+    const int64_t written = sqlite3_changes64(db());
+    if (written != static_cast<int64_t>(outcome.series.size())) {
+      return absl::InternalError(absl::StrFormat(
+          "draw %d wrote %d events for its %d series", record.id, written, outcome.series.size()));
+    }
+    return absl::OkStatus();
+  }
+
+  // The engine's Apply(Cancellation): the series (if any) is cancelled; the
+  // registrant waits again from `at`, or withdraws keeping its waiting_since.
+  // Its events: the series' cancellation, then the withdrawal (which names
+  // the series the registrant held, if any).
+  absl::Status WriteCancellation(const Cancellation& cancellation) {
+    if (cancellation.series != kNoId) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(RunUpdateOne(update_series_status.get(),
+                                                  absl::StrCat("series ", cancellation.series),
+                                                  cancellation.series, SeriesStatus::kCancelled));
+      VAXALLOC_STORE_RETURN_IF_ERROR(InsertEvent(EventKind::kSeriesCancelled, cancellation.at,
+                                                 cancellation.registrant, cancellation.series,
+                                                 kNoId));
+    }
+    const std::string what = absl::StrCat("registrant ", cancellation.registrant);
+    if (cancellation.withdraw) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(RunUpdateOne(update_registrant.get(), what,
+                                                  cancellation.registrant,
+                                                  RegistrantStatus::kWithdrawn, NullableId{kNoId},
+                                                  std::nullopt));
+      return InsertEvent(EventKind::kRegistrantWithdrawn, cancellation.at, cancellation.registrant,
+                         cancellation.series, kNoId);
+    }
+    return RunUpdateOne(update_registrant.get(), what, cancellation.registrant,
+                        RegistrantStatus::kWaiting, NullableId{kNoId},
+                        std::optional<absl::Time>(cancellation.at));
+  }
+
+  // --- The outbox ------------------------------------------------------------
+
+  absl::Status InsertEvent(EventKind kind, absl::Time at, RegistrantId registrant,
+                           SeriesId series, DrawId draw) {
+    return Run(insert_event.get(), kind, at, registrant, NullableId{series}, NullableId{draw});
+  }
+
+  // The highest event id ever written (0: none), acknowledged or not.
+  absl::StatusOr<uint64_t> LastEventId() {
+    uint64_t last = 0;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(select_last_event_id.get(), [&](Row& row) {
+      last = row.Int<uint64_t>(0, 0, std::numeric_limits<int64_t>::max());
+      return absl::OkStatus();
+    }));
+    return last;
+  }
+
+  // One SELECT, so one snapshot: a page never mixes two commits' states.
+  absl::StatusOr<std::vector<Event>> ReadEvents(uint64_t after_id, size_t limit) {
+    std::vector<Event> events;
+    // Ids are SQLite rowids, at most INT64_MAX: nothing lies above.
+    if (after_id >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return events;
+    sqlite3_stmt* statement = select_events.get();
+    sqlite3_reset(statement);
+    const int code = BindAll(statement, after_id, limit);
+    if (code != SQLITE_OK) return Error(code, "reading pending events");
+    events.reserve(std::min<size_t>(limit, 4096));
+    const absl::Status status = ForEachRow(statement, [&](Row& row) {
+      Event& event = events.emplace_back();
+      event.id = row.Int<uint64_t>(0, 1, std::numeric_limits<int64_t>::max());
+      event.kind = row.EnumValue<EventKind>(1, 1, 3);
+      event.at = row.Time(2);
+      event.registrant = row.Int<RegistrantId>(3, 1, UINT32_MAX);
+      event.series = row.Id(4);
+      event.draw = row.Id(5);
+      return absl::OkStatus();
+    });
+    sqlite3_clear_bindings(statement);
+    if (!status.ok()) {
+      if (absl::StrContains(status.message(), path)) return status;
+      return absl::Status(status.code(), absl::StrCat("reading pending events of campaign file '",
+                                                      path, "': ", status.message()));
+    }
+    return events;
+  }
+
+  // Inside a transaction. An id above every id written cannot have been
+  // read, so acknowledging it is a host bug, not something to ignore.
+  absl::Status DeleteEvents(uint64_t through_id) {
+    absl::StatusOr<uint64_t> last = LastEventId();
+    if (!last.ok()) return last.status();
+    if (through_id > *last) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot acknowledge events through id ", through_id, ": campaign file '", path,
+          "' has written events up to id ", *last, " only"));
+    }
+    return Run(delete_events.get(), through_id);
+  }
+
+  // --- Loading: one function per table, in dependency order -----------------
+
+  absl::Status Load(Engine& engine) {
+    // One read transaction: every table from the same snapshot, and the data
+    // version of exactly that snapshot.
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN", "loading"));
+    absl::Status status = LoadAll(engine);
+    (void)Exec("COMMIT", "ending the load");
+    if (status.ok() || absl::StrContains(status.message(), path)) return status;
+    return absl::Status(status.code(),
+                        absl::StrCat("loading campaign file '", path, "': ", status.message()));
+  }
+
+  absl::Status LoadAll(Engine& engine) {
+    absl::StatusOr<int64_t> version = QueryInt("PRAGMA data_version");
+    if (!version.ok()) return version.status();
+    data_version = *version;
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadDistricts(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadVaccines(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadCenters(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadCapacityBlocks(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadDeliveries(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicies(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadRegistrants(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
+    return LoadDraws(engine);
+  }
+
+  // Applies a stored setup entity through the engine's own validation; the
+  // id it gets must be the stored one.
+  template <class T>
+  static absl::Status Replay(Engine& engine, absl::StatusOr<Prepared<T>> prepared,
+                             absl::string_view what, int64_t stored_id, int64_t engine_id) {
+    if (!prepared.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "stored ", what, " is rejected by the engine: ", prepared.status().message()));
+    }
+    if (engine_id != stored_id) {
+      return absl::DataLossError(
+          absl::StrCat("stored ", what, " is out of sequence: expected ", engine_id));
+    }
+    engine.Apply(*prepared);
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadDistricts(Engine& engine) {
+    absl::StatusOr<Statement> query = Query("SELECT id, code, name FROM districts ORDER BY id");
+    if (!query.ok()) return query.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t id = row.Int64(0);
+      auto prepared = engine.PrepareAddDistrict(row.Text(1), row.Text(2));
+      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
+      return Replay(engine, std::move(prepared), absl::StrCat("district ", id), id, expected);
+    });
+  }
+
+  absl::Status LoadVaccines(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, code, name, dose_count, interval_days_min, interval_days_target, "
+        "interval_days_max, age_years_min, age_years_max FROM vaccines ORDER BY id");
+    if (!query.ok()) return query.status();
+    VaccineSpec spec;
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t id = row.Int64(0);
+      spec.code = row.Text(1);
+      spec.name = row.Text(2);
+      spec.dose_count = row.Int<int>(3, 0, kDoseCountMax);
+      spec.interval_days_min = row.Int<int>(4, 0, kIntervalDaysMax);
+      spec.interval_days_target = row.Int<int>(5, 0, kIntervalDaysMax);
+      spec.interval_days_max = row.Int<int>(6, 0, kIntervalDaysMax);
+      spec.age_years_min = row.Int<int>(7, 0, kAgeYearsMax);
+      spec.age_years_max = row.Int<int>(8, 0, kAgeYearsMax);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      auto prepared = engine.PrepareAddVaccine(spec);
+      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
+      return Replay(engine, std::move(prepared), absl::StrCat("vaccine ", id), id, expected);
+    });
+  }
+
+  absl::Status LoadCenters(Engine& engine) {
+    absl::StatusOr<Statement> query = Query("SELECT id, code, name FROM centers ORDER BY id");
+    if (!query.ok()) return query.status();
+    absl::StatusOr<Statement> districts =
+        Query("SELECT district FROM center_districts WHERE center = ? ORDER BY position");
+    if (!districts.ok()) return districts.status();
+    CenterSpec spec;
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t id = row.Int64(0);
+      spec.code = row.Text(1);
+      spec.name = row.Text(2);
+      spec.districts.clear();
+      sqlite3_bind_int64(districts->get(), 1, id);
+      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(districts->get(), [&](Row& district) {
+        spec.districts.push_back(district.Int<DistrictId>(0, 1, UINT32_MAX));
+        return absl::OkStatus();
+      }));
+      auto prepared = engine.PrepareAddCenter(spec);
+      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
+      return Replay(engine, std::move(prepared), absl::StrCat("center ", id), id, expected);
+    });
+  }
+
+  absl::Status LoadCapacityBlocks(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT seq, center, vaccine, first_day, last_day, weekdays, open_minute, close_minute, "
+        "slot_minutes, seats_first, seats_second FROM capacity_blocks ORDER BY seq");
+    if (!query.ok()) return query.status();
+    CapacityBlock block;
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t seq = row.Int64(0);
+      block.center = row.Int<CenterId>(1, 1, UINT32_MAX);
+      block.vaccine = row.Int<VaccineId>(2, 1, UINT32_MAX);
+      block.first_day = row.Day(3);
+      block.last_day = row.Day(4);
+      block.weekdays = row.Int<uint8_t>(5, 0, UINT8_MAX);
+      block.open_minute = row.Int<int>(6, 0, 24 * 60);
+      block.close_minute = row.Int<int>(7, 0, 24 * 60);
+      block.slot_minutes = row.Int<int>(8, 0, 24 * 60);
+      block.seats_first = row.Int<int>(9, 0, kSeatsPerSlotMax);
+      block.seats_second = row.Int<int>(10, 0, kSeatsPerSlotMax);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return Replay(engine, engine.PrepareAddCapacity(block), absl::StrCat("capacity block ", seq),
+                    seq, static_cast<int64_t>(engine.capacity_blocks().size()) + 1);
+    });
+  }
+
+  absl::Status LoadDeliveries(Engine& engine) {
+    absl::StatusOr<Statement> query =
+        Query("SELECT seq, center, vaccine, day, doses FROM deliveries ORDER BY seq");
+    if (!query.ok()) return query.status();
+    SupplyDelivery delivery;
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t seq = row.Int64(0);
+      delivery.center = row.Int<CenterId>(1, 1, UINT32_MAX);
+      delivery.vaccine = row.Int<VaccineId>(2, 1, UINT32_MAX);
+      delivery.day = row.Day(3);
+      delivery.doses = row.Int64(4);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return Replay(engine, engine.PrepareAddSupply(delivery), absl::StrCat("delivery ", seq), seq,
+                    static_cast<int64_t>(engine.deliveries().size()) + 1);
+    });
+  }
+
+  absl::Status LoadPolicies(Engine& engine) {
+    absl::StatusOr<Statement> query =
+        Query("SELECT version, residence FROM policies ORDER BY version");
+    if (!query.ok()) return query.status();
+    bool default_seen = false;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(query->get(), [&](Row& row) {
+      const int64_t version = row.Int64(0);
+      Policy policy;
+      policy.residence = row.EnumValue<ResidenceRule>(1, 0, 1);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicyChildren(version, policy));
+      if (version == 1) {
+        // Every engine starts with version 1; the file must agree with it.
+        default_seen = true;
+        if (!SamePolicy(policy, engine.policy())) {
+          return absl::DataLossError(
+              "stored policy version 1 differs from this library's default policy");
+        }
+        return absl::OkStatus();
+      }
+      auto prepared = engine.PrepareSetPolicy(policy);
+      const int64_t expected = prepared.ok() ? prepared->change.version : 0;
+      return Replay(engine, std::move(prepared), absl::StrCat("policy version ", version), version,
+                    expected);
+    }));
+    if (!default_seen) return absl::DataLossError("stored policy version 1 is missing");
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadPolicyChildren(int64_t version, Policy& policy) {
+    absl::StatusOr<Statement> rules = Query(
+        "SELECT registered_before_us, tier_group_1, tier_group_2, tier_group_3, tier_group_none "
+        "FROM policy_tier_rules WHERE version = ? ORDER BY position",
+        version);
+    if (!rules.ok()) return rules.status();
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(rules->get(), [&](Row& row) {
+      TierRule& rule = policy.tier_rules.emplace_back();
+      rule.registered_before = row.Time(0);
+      for (int g = 0; g < kPriorityGroupCount; ++g) {
+        rule.tier_by_group[g] = row.Int<uint8_t>(1 + g, 0, UINT8_MAX);
+      }
+      return absl::OkStatus();
+    }));
+    absl::StatusOr<Statement> reserves = Query(
+        "SELECT name, share_permille, age_years_min, group_mask, vaccine FROM policy_reserves "
+        "WHERE version = ? ORDER BY position",
+        version);
+    if (!reserves.ok()) return reserves.status();
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(reserves->get(), [&](Row& row) {
+      ReserveCategory& reserve = policy.reserves.emplace_back();
+      reserve.name = row.Text(0);
+      reserve.share_permille = row.Int<int>(1, INT32_MIN, INT32_MAX);
+      reserve.age_years_min = row.Int<int>(2, INT32_MIN, INT32_MAX);
+      reserve.group_mask = row.Int<uint8_t>(3, 0, UINT8_MAX);
+      reserve.vaccine = row.Id(4);
+      return absl::OkStatus();
+    }));
+    absl::StatusOr<Statement> neighbours = Query(
+        "SELECT district_a, district_b FROM policy_neighbours WHERE version = ? "
+        "ORDER BY position",
+        version);
+    if (!neighbours.ok()) return neighbours.status();
+    return ForEachRow(neighbours->get(), [&](Row& row) {
+      policy.neighbours.emplace_back(row.Int<DistrictId>(0, 1, UINT32_MAX),
+                                     row.Int<DistrictId>(1, 1, UINT32_MAX));
+      return absl::OkStatus();
+    });
+  }
+
+  static bool SamePolicy(const Policy& a, const Policy& b) {
+    auto same_rule = [](const TierRule& x, const TierRule& y) {
+      return x.registered_before == y.registered_before && x.tier_by_group == y.tier_by_group;
+    };
+    auto same_reserve = [](const ReserveCategory& x, const ReserveCategory& y) {
+      return x.name == y.name && x.share_permille == y.share_permille &&
+             x.age_years_min == y.age_years_min && x.group_mask == y.group_mask &&
+             x.vaccine == y.vaccine;
+    };
+    return a.residence == b.residence && a.neighbours == b.neighbours &&
+           std::equal(a.tier_rules.begin(), a.tier_rules.end(), b.tier_rules.begin(),
+                      b.tier_rules.end(), same_rule) &&
+           std::equal(a.reserves.begin(), a.reserves.end(), b.reserves.begin(), b.reserves.end(),
+                      same_reserve);
+  }
+
+  // The big table: one pass, one reused Registrant.
+  absl::Status LoadRegistrants(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, external_ref, district, birth_day, priority_group, channel, "
+        "registered_at_us, vaccine_preference, status, waiting_since_us, series "
+        "FROM registrants ORDER BY id");
+    if (!query.ok()) return query.status();
+    Registrant registrant;
+    return ForEachRow(query->get(), [&](Row& row) {
+      registrant.id = row.Int<RegistrantId>(0, 1, UINT32_MAX);
+      registrant.spec.external_ref = row.Text(1);
+      registrant.spec.district = row.Int<DistrictId>(2, 1, UINT32_MAX);
+      registrant.spec.birth_day = row.Day(3);
+      registrant.spec.group = row.EnumValue<PriorityGroup>(4, 1, kPriorityGroupCount);
+      registrant.spec.channel = row.EnumValue<Channel>(5, 0, 1);
+      registrant.spec.registered_at = row.Time(6);
+      registrant.spec.vaccine_preference = row.Id(7);
+      registrant.status = row.EnumValue<RegistrantStatus>(8, 0, 2);
+      registrant.waiting_since = row.Time(9);
+      registrant.series = row.Id(10);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return engine.RestoreRegistrant(registrant);
+    });
+  }
+
+  absl::Status LoadSeries(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, registrant, center, vaccine, dose_count, dose_1_day, dose_1_minute, "
+        "dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category "
+        "FROM series ORDER BY id");
+    if (!query.ok()) return query.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      Series series;
+      series.id = row.Int<SeriesId>(0, 1, UINT32_MAX);
+      series.registrant = row.Int<RegistrantId>(1, 1, UINT32_MAX);
+      series.center = row.Int<CenterId>(2, 1, UINT32_MAX);
+      series.vaccine = row.Int<VaccineId>(3, 1, UINT32_MAX);
+      series.dose_count = row.Int<int>(4, 1, kDoseCountMax);
+      series.appointments[0] = Appointment{row.Day(5), row.Int<int>(6, 0, 24 * 60)};
+      if (series.dose_count == 2) {
+        if (row.IsNull(7) || row.IsNull(8)) {
+          return absl::DataLossError(
+              absl::StrCat("stored series ", series.id, " lacks its second appointment"));
+        }
+        series.appointments[1] = Appointment{row.Day(7), row.Int<int>(8, 0, 24 * 60)};
+      }
+      series.status = row.EnumValue<SeriesStatus>(9, 0, 1);
+      series.booked_at = row.Time(10);
+      series.draw = row.Id(11);
+      series.tier = row.Int<uint8_t>(12, 0, kTierMax);
+      series.category = row.Int<uint8_t>(13, 0, kReserveCategoriesMax);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return engine.RestoreSeries(series);
+    });
+  }
+
+  absl::Status LoadDraws(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, seed_k0, seed_k1, at_us, first_dose_from, first_dose_until, series_limit, "
+        "policy_version FROM draws ORDER BY id");
+    if (!query.ok()) return query.status();
+    absl::StatusOr<Statement> centers =
+        Query("SELECT center FROM draw_centers WHERE draw = ? ORDER BY position");
+    if (!centers.ok()) return centers.status();
+    absl::StatusOr<Statement> tiers =
+        Query("SELECT tier, eligible, assigned FROM draw_tiers WHERE draw = ? ORDER BY tier");
+    if (!tiers.ok()) return tiers.status();
+    absl::StatusOr<Statement> series =
+        Query("SELECT series FROM draw_series WHERE draw = ? ORDER BY position");
+    if (!series.ok()) return series.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      DrawRecord record;
+      record.id = row.Int<DrawId>(0, 1, UINT32_MAX);
+      record.request.seed.k0 = static_cast<uint64_t>(row.Int64(1));
+      record.request.seed.k1 = static_cast<uint64_t>(row.Int64(2));
+      record.request.at = row.Time(3);
+      record.request.first_dose_from = row.Day(4);
+      record.request.first_dose_until = row.Day(5);
+      record.request.series_limit = row.Int<uint32_t>(6, 0, UINT32_MAX);
+      record.policy_version = row.Int<uint32_t>(7, 1, UINT32_MAX);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      for (sqlite3_stmt* child : {centers->get(), tiers->get(), series->get()}) {
+        sqlite3_bind_int64(child, 1, record.id);
+      }
+      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(centers->get(), [&](Row& center) {
+        record.request.centers.push_back(center.Int<CenterId>(0, 1, UINT32_MAX));
+        return absl::OkStatus();
+      }));
+      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(tiers->get(), [&](Row& tier) {
+        TierCount& count = record.tiers[tier.Int<int>(0, 1, kTierMax) - 1];
+        count.eligible = tier.Int<uint32_t>(1, 0, UINT32_MAX);
+        count.assigned = tier.Int<uint32_t>(2, 0, UINT32_MAX);
+        return absl::OkStatus();
+      }));
+      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(series->get(), [&](Row& id) {
+        record.series.push_back(id.Int<SeriesId>(0, 1, UINT32_MAX));
+        return absl::OkStatus();
+      }));
+      return engine.RestoreDraw(record);
+    });
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Store
+
+Store::Store(std::string path, std::unique_ptr<Database> database)
+    : path_(std::move(path)), database_(std::move(database)) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  if (path.empty()) return absl::InvalidArgumentError("campaign file path is empty");
+  std::error_code error;
+  const bool exists = std::filesystem::exists(path, error);
+  if (!exists && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("campaign file '", path, "' does not exist (and create_if_missing is off)"));
+  }
+  auto database = std::make_unique<Database>();
+  database->path = path;
+  database->options = options;
+  VAXALLOC_STORE_RETURN_IF_ERROR(database->Connect());
+
+  // Nothing is written before the file is known to be ours (or empty).
+  absl::StatusOr<FileHeader> header = database->ReadHeader();
+  if (!header.ok()) return header.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database->Configure());
+  if (header->empty()) {
+    if (!options.create_if_missing) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "campaign file '", path, "' is an empty database (and create_if_missing is off)"));
+    }
+    const Engine fresh_engine;
+    VAXALLOC_STORE_RETURN_IF_ERROR(database->Initialize(fresh_engine.policy()));
+    header = database->ReadHeader();
+    if (!header.ok()) return header.status();
+  }
+  VAXALLOC_STORE_RETURN_IF_ERROR(database->Validate(*header));
+  if (header->user_version < kSchemaVersion) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(database->Migrate(header->user_version));
+  }
+  if (database->begin == nullptr) VAXALLOC_STORE_RETURN_IF_ERROR(database->PrepareStatements());
+
+  std::unique_ptr<Store> store(new Store(path, std::move(database)));
+  VAXALLOC_STORE_RETURN_IF_ERROR(store->database_->Load(store->engine_));
+  // WAL is set when the file is created (a no-op then); a copy made without
+  // it gets it back, once the file has loaded.
+  VAXALLOC_STORE_RETURN_IF_ERROR(store->database_->SwitchToWal());
+  return store;
+}
+
+absl::StatusOr<DistrictId> Store::AddDistrict(std::string_view code, std::string_view name) {
+  auto prepared = engine_.PrepareAddDistrict(code, name);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertDistrict(prepared->change); }));
+  engine_.Apply(*prepared);
+  return prepared->change.id;
+}
+
+absl::StatusOr<VaccineId> Store::AddVaccine(const VaccineSpec& spec) {
+  auto prepared = engine_.PrepareAddVaccine(spec);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertVaccine(prepared->change); }));
+  engine_.Apply(*prepared);
+  return prepared->change.id;
+}
+
+absl::StatusOr<CenterId> Store::AddCenter(const CenterSpec& spec) {
+  auto prepared = engine_.PrepareAddCenter(spec);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertCenter(prepared->change); }));
+  engine_.Apply(*prepared);
+  return prepared->change.id;
+}
+
+absl::Status Store::AddCapacity(const CapacityBlock& block) {
+  auto prepared = engine_.PrepareAddCapacity(block);
+  if (!prepared.ok()) return prepared.status();
+  const size_t seq = engine_.capacity_blocks().size() + 1;
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->Transaction(
+      [&] { return database_->InsertCapacityBlock(seq, prepared->change); }));
+  engine_.Apply(*prepared);
+  return absl::OkStatus();
+}
+
+absl::Status Store::AddSupply(const SupplyDelivery& delivery) {
+  auto prepared = engine_.PrepareAddSupply(delivery);
+  if (!prepared.ok()) return prepared.status();
+  const size_t seq = engine_.deliveries().size() + 1;
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertDelivery(seq, prepared->change); }));
+  engine_.Apply(*prepared);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> Store::SetPolicy(const Policy& policy) {
+  auto prepared = engine_.PrepareSetPolicy(policy);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertPolicy(prepared->change); }));
+  engine_.Apply(*prepared);
+  return prepared->change.version;
+}
+
+absl::StatusOr<RegistrantId> Store::Register(const RegistrantSpec& spec) {
+  auto ids = RegisterBatch(absl::MakeConstSpan(&spec, 1));
+  if (!ids.ok()) return ids.status();
+  return ids->front();
+}
+
+absl::StatusOr<std::vector<RegistrantId>> Store::RegisterBatch(
+    absl::Span<const RegistrantSpec> specs) {
+  auto prepared = engine_.PrepareRegister(specs);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertRegistrants(prepared->change); }));
+  engine_.Apply(*prepared);
+  std::vector<RegistrantId> ids;
+  ids.reserve(prepared->change.size());
+  for (const Registrant& registrant : prepared->change) ids.push_back(registrant.id);
+  return ids;
+}
+
+absl::StatusOr<DrawRecord> Store::Draw(const DrawRequest& request) {
+  auto prepared = engine_.PrepareDraw(request);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertDraw(prepared->change); }));
+  engine_.Apply(*prepared);
+  return std::move(prepared->change.record);
+}
+
+absl::Status Store::CancelSeries(SeriesId series, absl::Time at) {
+  auto prepared = engine_.PrepareCancelSeries(series, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
+  engine_.Apply(*prepared);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
+  auto prepared = engine_.PrepareWithdraw(registrant, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
+  engine_.Apply(*prepared);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Event>> Store::PendingEvents(uint64_t after_id, size_t limit) const {
+  if (limit < 1 || limit > kEventsPerReadMax) {
+    return absl::InvalidArgumentError(absl::StrCat("PendingEvents: limit ", limit,
+                                                   " is outside 1..", kEventsPerReadMax));
+  }
+  return database_->ReadEvents(after_id, limit);
+}
+
+absl::Status Store::AcknowledgeEvents(uint64_t through_id) {
+  // Nothing has id 0: acknowledging it touches nothing, not even the lock.
+  if (through_id == 0) return absl::OkStatus();
+  return database_->Transaction([&] { return database_->DeleteEvents(through_id); });
+}
+
+}  // namespace vaxalloc

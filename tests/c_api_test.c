@@ -1,0 +1,1583 @@
+/* The C ABI tested in C11 (as LevelDB's db/c_test.c): every function of
+ * vaxalloc.h, its results on a small campaign whose outcome is known exactly,
+ * and its error paths: NULL handle and pointers, unknown ids, invalid enum
+ * values, overlong strings, buffers too small, struct versions unknown.
+ * After every failed call that could change the campaign, the test checks
+ * that nothing changed (counts, revision, report and per-center report).
+ *
+ *   c_api_test SCRATCH_DIR    (campaign files are created there)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vaxalloc.h"
+
+/* --- A minimal test harness ------------------------------------------------ */
+
+static int failures = 0;
+static int checks = 0;
+
+#define EXPECT(condition)                                                            \
+  do {                                                                               \
+    ++checks;                                                                        \
+    if (!(condition)) {                                                              \
+      fprintf(stderr, "%s:%d: EXPECT(%s) failed\n", __FILE__, __LINE__, #condition); \
+      ++failures;                                                                    \
+    }                                                                                \
+  } while (0)
+
+#define EXPECT_EQ(actual, expected)                                                                \
+  do {                                                                                             \
+    const int64_t actual_ = (int64_t)(actual), expected_ = (int64_t)(expected);                    \
+    ++checks;                                                                                      \
+    if (actual_ != expected_) {                                                                    \
+      fprintf(stderr, "%s:%d: %s is %" PRId64 ", expected %s = %" PRId64 "\n", __FILE__, __LINE__, \
+              #actual, actual_, #expected, expected_);                                             \
+      ++failures;                                                                                  \
+    }                                                                                              \
+  } while (0)
+
+#define EXPECT_U64(actual, expected)                                                          \
+  do {                                                                                        \
+    const uint64_t actual_ = (uint64_t)(actual), expected_ = (uint64_t)(expected);            \
+    ++checks;                                                                                 \
+    if (actual_ != expected_) {                                                               \
+      fprintf(stderr, "%s:%d: %s is 0x%016" PRIx64 ", expected 0x%016" PRIx64 "\n", __FILE__, \
+              __LINE__, #actual, actual_, expected_);                                         \
+      ++failures;                                                                             \
+    }                                                                                         \
+  } while (0)
+
+#define EXPECT_STR(actual, expected)                                                         \
+  do {                                                                                       \
+    const char* actual_ = (actual);                                                          \
+    const char* expected_ = (expected);                                                      \
+    ++checks;                                                                                \
+    if (actual_ == NULL || strcmp(actual_, expected_) != 0) {                                \
+      fprintf(stderr, "%s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #actual, \
+              actual_ ? actual_ : "(null)", expected_);                                      \
+      ++failures;                                                                            \
+    }                                                                                        \
+  } while (0)
+
+/* A call's result code; on a mismatch the message of the last error. */
+#define EXPECT_RC(call, expected)                                                                 \
+  do {                                                                                            \
+    const int rc_ = (call);                                                                       \
+    const int expected_rc_ = (expected);                                                          \
+    ++checks;                                                                                     \
+    if (rc_ != expected_rc_) {                                                                    \
+      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s); last error: %s\n", __FILE__, \
+              __LINE__, #call, rc_, vaxalloc_errstr(rc_), expected_rc_,                           \
+              vaxalloc_errstr(expected_rc_), vaxalloc_last_error());                              \
+      ++failures;                                                                                 \
+    } else if (rc_ != VAXALLOC_OK && vaxalloc_last_error()[0] == '\0') {                          \
+      fprintf(stderr, "%s:%d: %s failed without a message\n", __FILE__, __LINE__, #call);         \
+      ++failures;                                                                                 \
+    }                                                                                             \
+  } while (0)
+
+#define EXPECT_OK(call) EXPECT_RC(call, VAXALLOC_OK)
+
+/* Everything a failed call must leave as it was. */
+typedef struct snapshot {
+  vaxalloc_counts counts;
+  vaxalloc_report report;
+  vaxalloc_center_report centers[16];
+  size_t center_count;
+} snapshot;
+
+static snapshot take_snapshot(vaxalloc_campaign* campaign) {
+  snapshot s;
+  memset(&s, 0, sizeof s);
+  vaxalloc_counts_init(&s.counts, VAXALLOC_COUNTS_VERSION);
+  vaxalloc_report_init(&s.report, VAXALLOC_REPORT_VERSION);
+  EXPECT_OK(vaxalloc_counts_get(campaign, &s.counts));
+  EXPECT_OK(vaxalloc_report_get(campaign, &s.report));
+  EXPECT_OK(vaxalloc_report_centers(campaign, s.centers, 16, &s.center_count));
+  return s;
+}
+
+static int same_snapshot(const snapshot* a, const snapshot* b) {
+  size_t i;
+  int t;
+  if (a->counts.districts != b->counts.districts || a->counts.vaccines != b->counts.vaccines ||
+      a->counts.centers != b->counts.centers || a->counts.registrants != b->counts.registrants ||
+      a->counts.series != b->counts.series || a->counts.draws != b->counts.draws ||
+      a->counts.policy_version != b->counts.policy_version ||
+      a->counts.capacity_blocks != b->counts.capacity_blocks ||
+      a->counts.deliveries != b->counts.deliveries || a->counts.revision != b->counts.revision) {
+    return 0;
+  }
+  if (a->report.registrants != b->report.registrants || a->report.waiting != b->report.waiting ||
+      a->report.scheduled != b->report.scheduled || a->report.withdrawn != b->report.withdrawn ||
+      a->report.series_active != b->report.series_active ||
+      a->report.series_cancelled != b->report.series_cancelled ||
+      a->report.draws != b->report.draws || a->report.center_count != b->report.center_count) {
+    return 0;
+  }
+  for (t = 0; t < VAXALLOC_TIER_MAX; ++t) {
+    if (a->report.waiting_per_tier[t] != b->report.waiting_per_tier[t]) return 0;
+  }
+  if (a->center_count != b->center_count) return 0;
+  for (i = 0; i < a->center_count; ++i) {
+    const vaxalloc_center_report* x = &a->centers[i];
+    const vaxalloc_center_report* y = &b->centers[i];
+    if (x->center != y->center || x->series_active != y->series_active ||
+        x->seats_first_free != y->seats_first_free || x->doses_delivered != y->doses_delivered ||
+        x->doses_reserved != y->doses_reserved || x->residents_waiting != y->residents_waiting) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The message of the last EXPECT_FAILS (the snapshot after it clears the
+ * library's last error). */
+static char failure_message[1024];
+
+/* A failing call on `campaign`: the expected code, the handle's error equal
+ * to the thread's, and the campaign exactly as before. */
+#define EXPECT_FAILS(campaign, call, expected)                                                   \
+  do {                                                                                           \
+    const snapshot before_ = take_snapshot(campaign);                                            \
+    snapshot after_;                                                                             \
+    EXPECT_RC(call, expected);                                                                   \
+    EXPECT_EQ(vaxalloc_campaign_errcode(campaign), expected);                                    \
+    EXPECT_STR(vaxalloc_campaign_errmsg(campaign), vaxalloc_last_error());                       \
+    snprintf(failure_message, sizeof failure_message, "%s", vaxalloc_last_error());              \
+    after_ = take_snapshot(campaign);                                                            \
+    ++checks;                                                                                    \
+    if (!same_snapshot(&before_, &after_)) {                                                     \
+      fprintf(stderr, "%s:%d: %s changed the campaign although it failed\n", __FILE__, __LINE__, \
+              #call);                                                                            \
+      ++failures;                                                                                \
+    }                                                                                            \
+  } while (0)
+
+/* --- Helpers ------------------------------------------------------------------ */
+
+static int32_t ymd(int32_t year, int32_t month, int32_t day) {
+  int32_t number = 0;
+  EXPECT_OK(vaxalloc_day_from_ymd(year, month, day, &number));
+  return number;
+}
+
+static int64_t at(int32_t day, int32_t hour, int32_t minute) {
+  return (int64_t)day * 86400 + hour * 3600 + minute * 60;
+}
+
+/* `length` copies of `c` in buffer (of at least length + 1 bytes). */
+static const char* repeat(char c, size_t length, char* buffer) {
+  memset(buffer, c, length);
+  buffer[length] = '\0';
+  return buffer;
+}
+
+/* The campaign's days: 14 June 2021 (a Monday) is J. */
+static int32_t J;
+
+/* --- Versions, errors, days, seeds ------------------------------------------------ */
+
+static void test_versions_and_errors(void) {
+  static const int codes[] = {VAXALLOC_OK,         VAXALLOC_ERROR,     VAXALLOC_EINVALID,
+                              VAXALLOC_ENOTFOUND,  VAXALLOC_EEXISTS,   VAXALLOC_EPRECONDITION,
+                              VAXALLOC_EEXHAUSTED, VAXALLOC_EBUSY,     VAXALLOC_ECORRUPT,
+                              VAXALLOC_ENOMEM,     VAXALLOC_ERANGE,    VAXALLOC_EBUFFER,
+                              VAXALLOC_EVERSION,   VAXALLOC_EINTERNAL, VAXALLOC_EPERM};
+  const size_t count = sizeof codes / sizeof codes[0];
+  size_t i, j;
+  char expected_version[32];
+
+  EXPECT_STR(vaxalloc_version(), VAXALLOC_VERSION_STRING);
+  EXPECT_EQ(vaxalloc_version_number(), VAXALLOC_VERSION_NUMBER);
+  snprintf(expected_version, sizeof expected_version, "%d.%d.%d", VAXALLOC_VERSION_MAJOR,
+           VAXALLOC_VERSION_MINOR, VAXALLOC_VERSION_PATCH);
+  EXPECT_STR(vaxalloc_version(), expected_version);
+
+  /* The numbers are part of the ABI. */
+  EXPECT_EQ(VAXALLOC_ERROR, -1);
+  EXPECT_EQ(VAXALLOC_EINVALID, -2);
+  EXPECT_EQ(VAXALLOC_ENOTFOUND, -3);
+  EXPECT_EQ(VAXALLOC_EEXISTS, -4);
+  EXPECT_EQ(VAXALLOC_EPRECONDITION, -5);
+  EXPECT_EQ(VAXALLOC_EEXHAUSTED, -6);
+  EXPECT_EQ(VAXALLOC_EBUSY, -7);
+  EXPECT_EQ(VAXALLOC_ECORRUPT, -8);
+  EXPECT_EQ(VAXALLOC_ENOMEM, -9);
+  EXPECT_EQ(VAXALLOC_ERANGE, -10);
+  EXPECT_EQ(VAXALLOC_EBUFFER, -11);
+  EXPECT_EQ(VAXALLOC_EVERSION, -12);
+  EXPECT_EQ(VAXALLOC_EINTERNAL, -13);
+  EXPECT_EQ(VAXALLOC_EPERM, -14);
+
+  /* Every code has its own name; other numbers have the fallback. */
+  for (i = 0; i < count; ++i) {
+    EXPECT(vaxalloc_errstr(codes[i]) != NULL && vaxalloc_errstr(codes[i])[0] != '\0');
+    EXPECT(strcmp(vaxalloc_errstr(codes[i]), "unknown result code") != 0);
+    for (j = 0; j < i; ++j)
+      EXPECT(strcmp(vaxalloc_errstr(codes[i]), vaxalloc_errstr(codes[j])) != 0);
+  }
+  EXPECT_STR(vaxalloc_errstr(VAXALLOC_OK), "ok");
+  EXPECT_STR(vaxalloc_errstr(VAXALLOC_ENOTFOUND), "not found");
+  EXPECT_STR(vaxalloc_errstr(VAXALLOC_EBUFFER), "buffer too small");
+  EXPECT_STR(vaxalloc_errstr(-15), "unknown result code");
+  EXPECT_STR(vaxalloc_errstr(1), "unknown result code");
+
+  /* vaxalloc_free(NULL) is harmless. */
+  vaxalloc_free(NULL);
+}
+
+static void test_days(void) {
+  int32_t day = 12345, year = 0, month = 0, day_of_month = 0;
+  EXPECT_OK(vaxalloc_day_from_ymd(1970, 1, 1, &day));
+  EXPECT_EQ(day, 0);
+  EXPECT_OK(vaxalloc_day_from_ymd(2021, 1, 1, &day));
+  EXPECT_EQ(day, 18628);
+  EXPECT_OK(vaxalloc_day_from_ymd(2021, 6, 7, &day));
+  EXPECT_EQ(day, 18785);
+  EXPECT_OK(vaxalloc_day_from_ymd(1969, 12, 31, &day));
+  EXPECT_EQ(day, -1);
+  EXPECT_OK(vaxalloc_day_from_ymd(2020, 2, 29, &day));
+  EXPECT_EQ(day, 18321);
+  /* Not a date: nothing written. */
+  day = 777;
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 2, 29, &day), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 13, 1, &day), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 0, 1, &day), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 6, 31, &day), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 6, 0, &day), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_from_ymd(10000000, 1, 1, &day), VAXALLOC_ERANGE);
+  EXPECT_RC(vaxalloc_day_from_ymd(-10000000, 1, 1, &day), VAXALLOC_ERANGE);
+  EXPECT_EQ(day, 777);
+  EXPECT_RC(vaxalloc_day_from_ymd(2021, 6, 7, NULL), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_day_to_ymd(18785, &year, &month, &day_of_month));
+  EXPECT_EQ(year, 2021);
+  EXPECT_EQ(month, 6);
+  EXPECT_EQ(day_of_month, 7);
+  EXPECT_OK(vaxalloc_day_to_ymd(-1, &year, &month, &day_of_month));
+  EXPECT_EQ(year, 1969);
+  EXPECT_EQ(month, 12);
+  EXPECT_EQ(day_of_month, 31);
+  EXPECT_OK(vaxalloc_day_to_ymd(INT32_MAX, &year, &month, &day_of_month));
+  EXPECT_EQ(year, 5881580);
+  EXPECT_RC(vaxalloc_day_to_ymd(0, NULL, &month, &day_of_month), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_to_ymd(0, &year, NULL, &day_of_month), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_day_to_ymd(0, &year, &month, NULL), VAXALLOC_EINVALID);
+  /* Round trip over four centuries of leap years. */
+  for (day = -80000; day <= 80000; day += 97) {
+    int32_t back = 0;
+    EXPECT_OK(vaxalloc_day_to_ymd(day, &year, &month, &day_of_month));
+    EXPECT_OK(vaxalloc_day_from_ymd(year, month, day_of_month, &back));
+    EXPECT_EQ(back, day);
+  }
+}
+
+static void test_seeds(void) {
+  char text[VAXALLOC_SEED_TEXT_SIZE];
+  char small[32];
+  uint64_t k0 = 1, k1 = 1, number = 0;
+
+  EXPECT_OK(vaxalloc_seed_format(0x0123456789abcdefULL, 0xfedcba9876543210ULL, text, sizeof text));
+  EXPECT_STR(text, "0123456789abcdeffedcba9876543210");
+  memset(small, 'x', sizeof small);
+  EXPECT_RC(vaxalloc_seed_format(1, 2, small, sizeof small), VAXALLOC_EBUFFER);
+  EXPECT(small[0] == 'x' && small[31] == 'x');
+  EXPECT_RC(vaxalloc_seed_format(1, 2, NULL, 33), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_seed_parse("0123456789ABCDEFfedcba9876543210", &k0, &k1));
+  EXPECT_U64(k0, 0x0123456789abcdefULL);
+  EXPECT_U64(k1, 0xfedcba9876543210ULL);
+  EXPECT_OK(vaxalloc_seed_parse("1f", &k0, &k1));
+  EXPECT_U64(k0, 0x1f);
+  EXPECT_U64(k1, 0);
+  k0 = k1 = 9;
+  EXPECT_RC(vaxalloc_seed_parse("xyz", &k0, &k1), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_seed_parse("", &k0, &k1), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_seed_parse("0123456789abcdef0", &k0, &k1), VAXALLOC_EINVALID);
+  EXPECT(strstr(vaxalloc_last_error(), "17 characters") != NULL);
+  EXPECT_U64(k0, 9);
+  EXPECT_U64(k1, 9);
+  EXPECT_RC(vaxalloc_seed_parse(NULL, &k0, &k1), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_seed_parse("1", NULL, &k1), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_seed_parse("1", &k0, NULL), VAXALLOC_EINVALID);
+
+  /* SipHash-2-4 reference vectors (key 00 01 .. 0f): the empty message and
+   * the message 00 01 .. 06 is not a C string, so the empty one suffices. */
+  EXPECT_OK(vaxalloc_lottery_number(0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL, "", &number));
+  EXPECT_U64(number, 0x726fdb47dd0e0e31ULL);
+  EXPECT_OK(vaxalloc_lottery_number(0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL, "\x01", &number));
+  EXPECT(number != 0x726fdb47dd0e0e31ULL);
+  EXPECT_RC(vaxalloc_lottery_number(1, 2, NULL, &number), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_lottery_number(1, 2, "x", NULL), VAXALLOC_EINVALID);
+}
+
+/* --- Struct initialization --------------------------------------------------------- */
+
+/* The errors every vaxalloc_x_init has. */
+#define EXPECT_INIT_ERRORS(init, type, current)                 \
+  do {                                                          \
+    type value_;                                                \
+    memset(&value_, 0x5a, sizeof value_);                       \
+    EXPECT_RC(init(NULL, current), VAXALLOC_EINVALID);          \
+    EXPECT_RC(init(&value_, 0), VAXALLOC_EVERSION);             \
+    EXPECT_RC(init(&value_, (current) + 1), VAXALLOC_EVERSION); \
+    EXPECT_EQ(value_.version, 0x5a5a5a5a);                      \
+    EXPECT_OK(init(&value_, current));                          \
+    EXPECT_EQ(value_.version, current);                         \
+  } while (0)
+
+static void test_init(void) {
+  EXPECT_INIT_ERRORS(vaxalloc_open_options_init, vaxalloc_open_options,
+                     VAXALLOC_OPEN_OPTIONS_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_district_init, vaxalloc_district, VAXALLOC_DISTRICT_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_vaccine_spec_init, vaxalloc_vaccine_spec,
+                     VAXALLOC_VACCINE_SPEC_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_vaccine_init, vaxalloc_vaccine, VAXALLOC_VACCINE_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_center_spec_init, vaxalloc_center_spec, VAXALLOC_CENTER_SPEC_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_center_init, vaxalloc_center, VAXALLOC_CENTER_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_capacity_block_init, vaxalloc_capacity_block,
+                     VAXALLOC_CAPACITY_BLOCK_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_supply_delivery_init, vaxalloc_supply_delivery,
+                     VAXALLOC_SUPPLY_DELIVERY_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_policy_init, vaxalloc_policy, VAXALLOC_POLICY_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_policy_info_init, vaxalloc_policy_info, VAXALLOC_POLICY_INFO_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_registrant_spec_init, vaxalloc_registrant_spec,
+                     VAXALLOC_REGISTRANT_SPEC_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_registrant_init, vaxalloc_registrant, VAXALLOC_REGISTRANT_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_draw_request_init, vaxalloc_draw_request,
+                     VAXALLOC_DRAW_REQUEST_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_draw_info_init, vaxalloc_draw_info, VAXALLOC_DRAW_INFO_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_series_init, vaxalloc_series, VAXALLOC_SERIES_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_counts_init, vaxalloc_counts, VAXALLOC_COUNTS_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_report_init, vaxalloc_report, VAXALLOC_REPORT_VERSION);
+
+  /* The macros and the functions give the same defaults; the functions take
+   * theirs from the core, so this also checks the header against the core. */
+  {
+    const vaxalloc_open_options macro = VAXALLOC_OPEN_OPTIONS_INIT;
+    vaxalloc_open_options function;
+    EXPECT_OK(vaxalloc_open_options_init(&function, VAXALLOC_OPEN_OPTIONS_VERSION));
+    EXPECT_EQ(function.durability, macro.durability);
+    EXPECT_EQ(function.busy_timeout_ms, macro.busy_timeout_ms);
+    EXPECT_EQ(function.create_if_missing, macro.create_if_missing);
+    EXPECT_EQ(macro.busy_timeout_ms, 5000);
+  }
+  {
+    const vaxalloc_vaccine_spec macro = VAXALLOC_VACCINE_SPEC_INIT;
+    vaxalloc_vaccine_spec function;
+    EXPECT_OK(vaxalloc_vaccine_spec_init(&function, VAXALLOC_VACCINE_SPEC_VERSION));
+    EXPECT(function.code == NULL && function.name == NULL);
+    EXPECT_EQ(function.dose_count, macro.dose_count);
+    EXPECT_EQ(function.interval_days_min, macro.interval_days_min);
+    EXPECT_EQ(function.interval_days_target, macro.interval_days_target);
+    EXPECT_EQ(function.interval_days_max, macro.interval_days_max);
+    EXPECT_EQ(function.age_years_min, macro.age_years_min);
+    EXPECT_EQ(function.age_years_max, macro.age_years_max);
+    EXPECT_EQ(macro.interval_days_max, 42);
+  }
+  {
+    const vaxalloc_center_spec macro = VAXALLOC_CENTER_SPEC_INIT;
+    vaxalloc_center_spec function;
+    EXPECT_OK(vaxalloc_center_spec_init(&function, VAXALLOC_CENTER_SPEC_VERSION));
+    EXPECT(function.code == NULL && function.name == NULL && function.districts == NULL);
+    EXPECT_EQ(function.district_count, macro.district_count);
+  }
+  {
+    const vaxalloc_capacity_block macro = VAXALLOC_CAPACITY_BLOCK_INIT;
+    vaxalloc_capacity_block function;
+    EXPECT_OK(vaxalloc_capacity_block_init(&function, VAXALLOC_CAPACITY_BLOCK_VERSION));
+    EXPECT_EQ(function.center, macro.center);
+    EXPECT_EQ(function.vaccine, macro.vaccine);
+    EXPECT_EQ(function.first_day, macro.first_day);
+    EXPECT_EQ(function.last_day, macro.last_day);
+    EXPECT_EQ(function.weekdays, macro.weekdays);
+    EXPECT_EQ(function.open_minute, macro.open_minute);
+    EXPECT_EQ(function.close_minute, macro.close_minute);
+    EXPECT_EQ(function.slot_minutes, macro.slot_minutes);
+    EXPECT_EQ(function.seats_first, macro.seats_first);
+    EXPECT_EQ(function.seats_second, macro.seats_second);
+    EXPECT_EQ(macro.weekdays, VAXALLOC_EVERY_DAY);
+  }
+  {
+    const vaxalloc_supply_delivery macro = VAXALLOC_SUPPLY_DELIVERY_INIT;
+    vaxalloc_supply_delivery function;
+    EXPECT_OK(vaxalloc_supply_delivery_init(&function, VAXALLOC_SUPPLY_DELIVERY_VERSION));
+    EXPECT_EQ(function.center, macro.center);
+    EXPECT_EQ(function.day, macro.day);
+    EXPECT_EQ(function.doses, macro.doses);
+  }
+  {
+    const vaxalloc_policy macro = VAXALLOC_POLICY_INIT;
+    vaxalloc_policy function;
+    EXPECT_OK(vaxalloc_policy_init(&function, VAXALLOC_POLICY_VERSION));
+    EXPECT(function.tier_rules == NULL && function.reserves == NULL && function.neighbours == NULL);
+    EXPECT_EQ(function.residence, macro.residence);
+    EXPECT_EQ(function.tier_rule_count + function.reserve_count + function.neighbour_count, 0);
+  }
+  {
+    const vaxalloc_registrant_spec macro = VAXALLOC_REGISTRANT_SPEC_INIT;
+    vaxalloc_registrant_spec function;
+    EXPECT_OK(vaxalloc_registrant_spec_init(&function, VAXALLOC_REGISTRANT_SPEC_VERSION));
+    EXPECT(function.external_ref == NULL);
+    EXPECT_EQ(function.district, macro.district);
+    EXPECT_EQ(function.birth_day, macro.birth_day);
+    EXPECT_EQ(function.group, macro.group);
+    EXPECT_EQ(function.channel, macro.channel);
+    EXPECT_EQ(function.registered_at, macro.registered_at);
+    EXPECT_EQ(function.vaccine_preference, macro.vaccine_preference);
+    EXPECT_EQ(macro.group, VAXALLOC_GROUP_NONE);
+  }
+  {
+    const vaxalloc_draw_request macro = VAXALLOC_DRAW_REQUEST_INIT;
+    vaxalloc_draw_request function;
+    EXPECT_OK(vaxalloc_draw_request_init(&function, VAXALLOC_DRAW_REQUEST_VERSION));
+    EXPECT_U64(function.seed_k0, macro.seed_k0);
+    EXPECT_U64(function.seed_k1, macro.seed_k1);
+    EXPECT_EQ(function.at, macro.at);
+    EXPECT_EQ(function.first_dose_from, macro.first_dose_from);
+    EXPECT_EQ(function.first_dose_until, macro.first_dose_until);
+    EXPECT(function.centers == NULL);
+    EXPECT_EQ(function.center_count, macro.center_count);
+    EXPECT_EQ(function.series_limit, macro.series_limit);
+  }
+  {
+    const vaxalloc_tier_rule rule = VAXALLOC_TIER_RULE_INIT;
+    EXPECT_EQ(rule.registered_before, VAXALLOC_TIME_INFINITE_FUTURE);
+    EXPECT(rule.tier_by_group[0] == 1 && rule.tier_by_group[1] == 2 && rule.tier_by_group[2] == 3 &&
+           rule.tier_by_group[3] == 4);
+  }
+  {
+    vaxalloc_series series;
+    vaxalloc_draw_info info;
+    EXPECT_OK(vaxalloc_series_init(&series, VAXALLOC_SERIES_VERSION));
+    EXPECT_EQ(series.id + series.registrant + series.appointments[1].day + series.booked_at, 0);
+    EXPECT_OK(vaxalloc_draw_info_init(&info, VAXALLOC_DRAW_INFO_VERSION));
+    EXPECT_EQ(info.id + info.tiers[7].assigned + info.series_count, 0);
+  }
+}
+
+/* --- A NULL handle ---------------------------------------------------------------------- */
+
+static void test_null_handle(void) {
+  vaxalloc_district district = VAXALLOC_DISTRICT_INIT;
+  vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
+  vaxalloc_vaccine_spec vaccine_spec = VAXALLOC_VACCINE_SPEC_INIT;
+  vaxalloc_center center = VAXALLOC_CENTER_INIT;
+  vaxalloc_center_spec center_spec = VAXALLOC_CENTER_SPEC_INIT;
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_policy_info policy_info = VAXALLOC_POLICY_INFO_INIT;
+  vaxalloc_registrant_spec registrant_spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  const vaxalloc_registrant_spec* specs[1] = {&registrant_spec};
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+  vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_tier_rule rules[1];
+  vaxalloc_reserve reserves[1];
+  vaxalloc_neighbour_pair neighbours[1];
+  vaxalloc_slot slots[1];
+  vaxalloc_second_dose_shortfall shortfalls[1];
+  vaxalloc_center_report centers[1];
+  uint32_t id = 0, ids[1];
+  size_t count = 0;
+  int32_t tier = 0;
+  int64_t doses = 0;
+  uint64_t violations = 0;
+  char* text = (char*)1;
+
+  vaccine_spec.code = vaccine_spec.name = "x";
+  center_spec.code = center_spec.name = "x";
+  registrant_spec.external_ref = "x";
+
+  vaxalloc_campaign_close(NULL); /* harmless */
+  EXPECT(vaxalloc_campaign_path(NULL) == NULL);
+  EXPECT(vaxalloc_campaign_errmsg(NULL) != NULL && vaxalloc_campaign_errmsg(NULL)[0] != '\0');
+  EXPECT_EQ(vaxalloc_campaign_errcode(NULL), VAXALLOC_EINVALID);
+
+#define EXPECT_NULL_HANDLE(call)                           \
+  do {                                                     \
+    EXPECT_RC(call, VAXALLOC_EINVALID);                    \
+    EXPECT(strstr(vaxalloc_last_error(), "NULL") != NULL); \
+  } while (0)
+  EXPECT_NULL_HANDLE(vaxalloc_district_add(NULL, "x", "x", &id));
+  EXPECT_NULL_HANDLE(vaxalloc_district_get(NULL, 1, &district));
+  EXPECT_NULL_HANDLE(vaxalloc_district_find(NULL, "x", &id));
+  EXPECT_NULL_HANDLE(vaxalloc_vaccine_add(NULL, &vaccine_spec, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_vaccine_get(NULL, 1, &vaccine));
+  EXPECT_NULL_HANDLE(vaxalloc_vaccine_find(NULL, "x", &id));
+  EXPECT_NULL_HANDLE(vaxalloc_center_add(NULL, &center_spec, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_center_get(NULL, 1, &center));
+  EXPECT_NULL_HANDLE(vaxalloc_center_districts(NULL, 1, ids, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_center_find(NULL, "x", &id));
+  EXPECT_NULL_HANDLE(vaxalloc_capacity_add(NULL, &block));
+  EXPECT_NULL_HANDLE(vaxalloc_capacity_get(NULL, 0, &block));
+  EXPECT_NULL_HANDLE(vaxalloc_supply_add(NULL, &delivery));
+  EXPECT_NULL_HANDLE(vaxalloc_supply_get(NULL, 0, &delivery));
+  EXPECT_NULL_HANDLE(vaxalloc_policy_set(NULL, &policy, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_policy_get(NULL, 1, &policy_info));
+  EXPECT_NULL_HANDLE(vaxalloc_policy_tier_rules(NULL, 1, rules, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_policy_reserves(NULL, 1, reserves, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_policy_neighbours(NULL, 1, neighbours, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_register(NULL, &registrant_spec, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_register_batch(NULL, specs, 1, ids));
+  EXPECT_NULL_HANDLE(vaxalloc_registrant_get(NULL, 1, &registrant));
+  EXPECT_NULL_HANDLE(vaxalloc_registrant_find(NULL, "x", &id));
+  EXPECT_NULL_HANDLE(vaxalloc_tier_of(NULL, 1, 0, &tier));
+  EXPECT_NULL_HANDLE(vaxalloc_withdraw(NULL, 1, 0));
+  EXPECT_NULL_HANDLE(vaxalloc_draw(NULL, &request, &info));
+  EXPECT_NULL_HANDLE(vaxalloc_draw_get(NULL, 1, &info));
+  EXPECT_NULL_HANDLE(vaxalloc_draw_series(NULL, 1, ids, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_draw_centers(NULL, 1, ids, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_series_get(NULL, 1, &series));
+  EXPECT_NULL_HANDLE(vaxalloc_series_cancel(NULL, 1, 0));
+  EXPECT_NULL_HANDLE(vaxalloc_counts_get(NULL, &counts));
+  EXPECT_NULL_HANDLE(vaxalloc_slots(NULL, 1, 1, 0, slots, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_doses_available(NULL, 1, 1, 0, &doses));
+  EXPECT_NULL_HANDLE(vaxalloc_second_dose_shortfalls(NULL, shortfalls, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_report_get(NULL, &report));
+  EXPECT_NULL_HANDLE(vaxalloc_report_centers(NULL, centers, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_check_invariants(NULL, &violations, &text));
+  EXPECT(text == NULL); /* char** outputs are NULL after a failure */
+#undef EXPECT_NULL_HANDLE
+}
+
+/* --- Setup ----------------------------------------------------------------------------- */
+
+static void test_districts(vaxalloc_campaign* c) {
+  char code[VAXALLOC_CODE_LENGTH_MAX + 2], name[VAXALLOC_NAME_LENGTH_MAX + 2];
+  vaxalloc_district district = VAXALLOC_DISTRICT_INIT;
+  uint32_t id = 0;
+
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", &id));
+  EXPECT_EQ(id, 1);
+  EXPECT_STR(vaxalloc_campaign_errmsg(c), "");
+  EXPECT_EQ(vaxalloc_campaign_errcode(c), VAXALLOC_OK);
+  EXPECT_STR(vaxalloc_last_error(), "");
+  EXPECT_EQ(vaxalloc_last_error_code(), VAXALLOC_OK);
+  EXPECT_OK(vaxalloc_district_add(c, "06411", "Darmstadt", &id));
+  EXPECT_EQ(id, 2);
+  EXPECT_OK(vaxalloc_district_add(c, "06413", "Offenbach am Main", &id));
+  EXPECT_EQ(id, 3);
+  /* The longest code and name fill the output arrays exactly. */
+  EXPECT_OK(vaxalloc_district_add(c, repeat('c', VAXALLOC_CODE_LENGTH_MAX, code),
+                                  repeat('n', VAXALLOC_NAME_LENGTH_MAX, name), &id));
+  EXPECT_EQ(id, 4);
+  EXPECT_OK(vaxalloc_district_add(c, "06433", "Gross-Gerau", NULL)); /* id_out may be NULL */
+
+  EXPECT_FAILS(c, vaxalloc_district_add(c, "06412", "again", &id), VAXALLOC_EEXISTS);
+  EXPECT(strstr(failure_message, "06412") != NULL);
+  EXPECT_FAILS(c, vaxalloc_district_add(c, "", "empty", &id), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_district_add(c, "x", "", &id), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c,
+               vaxalloc_district_add(c, repeat('c', VAXALLOC_CODE_LENGTH_MAX + 1, code), "x", &id),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c,
+               vaxalloc_district_add(c, "x", repeat('n', VAXALLOC_NAME_LENGTH_MAX + 1, name), &id),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_district_add(c, NULL, "x", &id), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_district_add(c, "x", NULL, &id), VAXALLOC_EINVALID);
+  EXPECT_EQ(id, 4);
+
+  EXPECT_OK(vaxalloc_district_get(c, 2, &district));
+  EXPECT_EQ(district.id, 2);
+  EXPECT_STR(district.code, "06411");
+  EXPECT_STR(district.name, "Darmstadt");
+  EXPECT_OK(vaxalloc_district_get(c, 4, &district));
+  EXPECT_STR(district.code, repeat('c', VAXALLOC_CODE_LENGTH_MAX, code));
+  EXPECT_STR(district.name, repeat('n', VAXALLOC_NAME_LENGTH_MAX, name));
+  EXPECT_FAILS(c, vaxalloc_district_get(c, 99, &district), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_district_get(c, 0, &district), VAXALLOC_ENOTFOUND);
+  EXPECT_EQ(district.id, 4);
+  EXPECT_FAILS(c, vaxalloc_district_get(c, 1, NULL), VAXALLOC_EINVALID);
+  district.version = 0;
+  EXPECT_FAILS(c, vaxalloc_district_get(c, 1, &district), VAXALLOC_EVERSION);
+  district.version = VAXALLOC_DISTRICT_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_district_get(c, 1, &district), VAXALLOC_EVERSION);
+  EXPECT(strstr(failure_message, "vaxalloc_district") != NULL);
+  EXPECT_EQ(district.id, 4); /* untouched */
+
+  EXPECT_OK(vaxalloc_district_find(c, "06411", &id));
+  EXPECT_EQ(id, 2);
+  EXPECT_FAILS(c, vaxalloc_district_find(c, "99999", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_district_find(c, NULL, &id), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_district_find(c, "06411", NULL), VAXALLOC_EINVALID);
+  EXPECT_EQ(id, 2);
+}
+
+static void test_vaccines(vaxalloc_campaign* c) {
+  vaxalloc_vaccine_spec spec = VAXALLOC_VACCINE_SPEC_INIT;
+  vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
+  uint32_t id = 0;
+
+  spec.code = "comirnaty";
+  spec.name = "Comirnaty";
+  EXPECT_OK(vaxalloc_vaccine_add(c, &spec, &id));
+  EXPECT_EQ(id, 1);
+  spec.code = "janssen";
+  spec.name = "Janssen";
+  spec.dose_count = 1;
+  spec.age_years_min = 60;
+  EXPECT_OK(vaxalloc_vaccine_add(c, &spec, &id));
+  EXPECT_EQ(id, 2);
+
+  spec.code = "comirnaty";
+  spec.dose_count = 2;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EEXISTS);
+  spec.code = "other";
+  spec.dose_count = 3;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.dose_count = 2;
+  spec.interval_days_min = 30; /* after the target */
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.interval_days_min = 21;
+  spec.code = NULL;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.code = "other";
+  spec.name = NULL;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.name = "Other";
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, NULL, &id), VAXALLOC_EINVALID);
+  spec.version = 0;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EVERSION);
+  spec.version = VAXALLOC_VACCINE_SPEC_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_vaccine_add(c, &spec, &id), VAXALLOC_EVERSION);
+  EXPECT_EQ(id, 2);
+
+  EXPECT_OK(vaxalloc_vaccine_get(c, 1, &vaccine));
+  EXPECT_STR(vaccine.code, "comirnaty");
+  EXPECT_EQ(vaccine.dose_count, 2);
+  EXPECT_EQ(vaccine.interval_days_min, 21);
+  EXPECT_EQ(vaccine.interval_days_target, 21);
+  EXPECT_EQ(vaccine.interval_days_max, 42);
+  EXPECT_OK(vaxalloc_vaccine_get(c, 2, &vaccine));
+  EXPECT_EQ(vaccine.id, 2);
+  EXPECT_STR(vaccine.name, "Janssen");
+  EXPECT_EQ(vaccine.dose_count, 1);
+  EXPECT_EQ(vaccine.interval_days_max, 0); /* the core clears intervals of one dose */
+  EXPECT_EQ(vaccine.age_years_min, 60);
+  EXPECT_FAILS(c, vaxalloc_vaccine_get(c, 3, &vaccine), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_vaccine_get(c, 1, NULL), VAXALLOC_EINVALID);
+  vaccine.version = 7;
+  EXPECT_FAILS(c, vaxalloc_vaccine_get(c, 1, &vaccine), VAXALLOC_EVERSION);
+  EXPECT_OK(vaxalloc_vaccine_find(c, "janssen", &id));
+  EXPECT_EQ(id, 2);
+  EXPECT_FAILS(c, vaxalloc_vaccine_find(c, "sputnik", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_vaccine_find(c, NULL, &id), VAXALLOC_EINVALID);
+}
+
+static void test_centers(vaxalloc_campaign* c) {
+  const uint32_t frankfurt[1] = {1};
+  const uint32_t darmstadt_offenbach[2] = {2, 3};
+  const uint32_t unknown[2] = {2, 99};
+  const uint32_t twice[2] = {2, 2};
+  vaxalloc_center_spec spec = VAXALLOC_CENTER_SPEC_INIT;
+  vaxalloc_center center = VAXALLOC_CENTER_INIT;
+  uint32_t id = 0, districts[4] = {77, 77, 77, 77};
+  size_t count = 0;
+
+  spec.code = "IZ-F";
+  spec.name = "Impfzentrum Frankfurt";
+  spec.districts = frankfurt;
+  spec.district_count = 1;
+  EXPECT_OK(vaxalloc_center_add(c, &spec, &id));
+  EXPECT_EQ(id, 1);
+  spec.code = "IZ-DA";
+  spec.name = "Impfzentrum Darmstadt";
+  spec.districts = darmstadt_offenbach;
+  spec.district_count = 2;
+  EXPECT_OK(vaxalloc_center_add(c, &spec, &id));
+  EXPECT_EQ(id, 2);
+
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EEXISTS);
+  spec.code = "IZ-X";
+  spec.districts = unknown;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.districts = twice;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.districts = NULL;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.district_count = 0;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EINVALID); /* serves nobody */
+  spec.districts = frankfurt;
+  spec.district_count = 1;
+  spec.name = NULL;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.name = "x";
+  spec.version = 0;
+  EXPECT_FAILS(c, vaxalloc_center_add(c, &spec, &id), VAXALLOC_EVERSION);
+  EXPECT_FAILS(c, vaxalloc_center_add(c, NULL, &id), VAXALLOC_EINVALID);
+  EXPECT_EQ(id, 2);
+
+  EXPECT_OK(vaxalloc_center_get(c, 2, &center));
+  EXPECT_STR(center.code, "IZ-DA");
+  EXPECT_STR(center.name, "Impfzentrum Darmstadt");
+  EXPECT_EQ(center.district_count, 2);
+  EXPECT_FAILS(c, vaxalloc_center_get(c, 3, &center), VAXALLOC_ENOTFOUND);
+  center.version = 0;
+  EXPECT_FAILS(c, vaxalloc_center_get(c, 1, &center), VAXALLOC_EVERSION);
+
+  /* Caller buffers: size query, too small (nothing written), exact. */
+  EXPECT_FAILS(c, vaxalloc_center_districts(c, 2, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 2);
+  count = 0;
+  EXPECT_FAILS(c, vaxalloc_center_districts(c, 2, districts, 1, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(districts[0], 77);
+  EXPECT_OK(vaxalloc_center_districts(c, 2, districts, 4, &count));
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(districts[0], 2);
+  EXPECT_EQ(districts[1], 3);
+  EXPECT_EQ(districts[2], 77);
+  EXPECT_FAILS(c, vaxalloc_center_districts(c, 2, NULL, 4, &count), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_center_districts(c, 2, districts, 4, NULL), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_center_districts(c, 9, districts, 4, &count), VAXALLOC_ENOTFOUND);
+  EXPECT_OK(vaxalloc_center_find(c, "IZ-F", &id));
+  EXPECT_EQ(id, 1);
+  EXPECT_FAILS(c, vaxalloc_center_find(c, "IZ-Q", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_center_find(c, "IZ-F", NULL), VAXALLOC_EINVALID);
+}
+
+/* Center 1 / comirnaty: one 15-minute slot at 08:00 with two first-dose
+ * seats on J and two second-dose seats on J + 21; four doses from J. */
+static void test_capacity_and_supply(vaxalloc_campaign* c) {
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_capacity_block read = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_supply_delivery read_delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+
+  block.center = 1;
+  block.vaccine = 1;
+  block.first_day = block.last_day = J;
+  block.open_minute = 8 * 60;
+  block.close_minute = 8 * 60 + 15;
+  block.slot_minutes = 15;
+  block.seats_first = 2;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  block.first_day = block.last_day = J + 21;
+  block.seats_first = 0;
+  block.seats_second = 2;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+
+  block.center = 9;
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_ENOTFOUND);
+  block.center = 1;
+  block.vaccine = 9;
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_ENOTFOUND);
+  block.vaccine = 2; /* one dose: no second-dose seats */
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_EINVALID);
+  block.vaccine = 1;
+  block.first_day = ymd(1800, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_ERANGE);
+  block.first_day = J + 21;
+  block.weekdays = 0;
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_EINVALID);
+  block.weekdays = VAXALLOC_EVERY_DAY;
+  block.seats_second = 0;
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_EINVALID); /* no seats */
+  block.seats_second = 2;
+  block.version = 0;
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, &block), VAXALLOC_EVERSION);
+  EXPECT_FAILS(c, vaxalloc_capacity_add(c, NULL), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_capacity_get(c, 0, &read));
+  EXPECT_EQ(read.center, 1);
+  EXPECT_EQ(read.vaccine, 1);
+  EXPECT_EQ(read.first_day, J);
+  EXPECT_EQ(read.last_day, J);
+  EXPECT_EQ(read.weekdays, VAXALLOC_EVERY_DAY);
+  EXPECT_EQ(read.open_minute, 480);
+  EXPECT_EQ(read.close_minute, 495);
+  EXPECT_EQ(read.slot_minutes, 15);
+  EXPECT_EQ(read.seats_first, 2);
+  EXPECT_EQ(read.seats_second, 0);
+  EXPECT_OK(vaxalloc_capacity_get(c, 1, &read));
+  EXPECT_EQ(read.first_day, J + 21);
+  EXPECT_EQ(read.seats_second, 2);
+  EXPECT_FAILS(c, vaxalloc_capacity_get(c, 2, &read), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_capacity_get(c, 0, NULL), VAXALLOC_EINVALID);
+  EXPECT_EQ(read.first_day, J + 21);
+
+  delivery.center = 1;
+  delivery.vaccine = 1;
+  delivery.day = J;
+  delivery.doses = 4;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+  delivery.doses = 0;
+  EXPECT_FAILS(c, vaxalloc_supply_add(c, &delivery), VAXALLOC_EINVALID);
+  delivery.doses = 4;
+  delivery.center = 5;
+  EXPECT_FAILS(c, vaxalloc_supply_add(c, &delivery), VAXALLOC_ENOTFOUND);
+  delivery.center = 1;
+  delivery.day = ymd(2300, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_supply_add(c, &delivery), VAXALLOC_ERANGE);
+  delivery.version = 2;
+  EXPECT_FAILS(c, vaxalloc_supply_add(c, &delivery), VAXALLOC_EVERSION);
+  EXPECT_FAILS(c, vaxalloc_supply_add(c, NULL), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_supply_get(c, 0, &read_delivery));
+  EXPECT_EQ(read_delivery.center, 1);
+  EXPECT_EQ(read_delivery.vaccine, 1);
+  EXPECT_EQ(read_delivery.day, J);
+  EXPECT_EQ(read_delivery.doses, 4);
+  EXPECT_FAILS(c, vaxalloc_supply_get(c, 1, &read_delivery), VAXALLOC_ENOTFOUND);
+  read_delivery.version = 0;
+  EXPECT_FAILS(c, vaxalloc_supply_get(c, 0, &read_delivery), VAXALLOC_EVERSION);
+}
+
+/* Policy 2: Hessen's cut-off on 7 June (J - 7), a reserve of half the seats
+ * for people of group 1 aged 80 or more, neighbours 1-2 (unused: home
+ * district only). */
+static void test_policy(vaxalloc_campaign* c) {
+  vaxalloc_tier_rule rules[2] = {VAXALLOC_TIER_RULE_INIT, VAXALLOC_TIER_RULE_INIT};
+  vaxalloc_reserve reserves[1] = {VAXALLOC_RESERVE_INIT};
+  vaxalloc_neighbour_pair neighbours[1] = {{1, 2}};
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_policy_info info = VAXALLOC_POLICY_INFO_INIT;
+  vaxalloc_tier_rule read_rules[3];
+  vaxalloc_reserve read_reserves[2];
+  vaxalloc_neighbour_pair read_neighbours[2];
+  size_t count = 0;
+  uint32_t version = 0;
+
+  rules[0].registered_before = at(J - 7, 0, 0);
+  rules[1].tier_by_group[0] = rules[1].tier_by_group[1] = rules[1].tier_by_group[2] = 4;
+  strcpy(reserves[0].name, "80+");
+  reserves[0].share_permille = 500;
+  reserves[0].age_years_min = 80;
+  reserves[0].group_mask = 0x01;
+  policy.tier_rules = rules;
+  policy.tier_rule_count = 2;
+  policy.reserves = reserves;
+  policy.reserve_count = 1;
+  policy.neighbours = neighbours;
+  policy.neighbour_count = 1;
+
+  /* Errors first: the current policy stays version 1. */
+  policy.residence = 2;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.residence = -1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.residence = VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY;
+  policy.tier_rules = NULL;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.tier_rules = rules;
+  rules[1].tier_by_group[3] = 9;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  rules[1].tier_by_group[3] = 4;
+  rules[1].registered_before = rules[0].registered_before; /* not ascending */
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  rules[1].registered_before = VAXALLOC_TIME_INFINITE_FUTURE;
+  memset(reserves[0].name, 'r', sizeof reserves[0].name); /* no NUL inside */
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  strcpy(reserves[0].name, "80+");
+  reserves[0].share_permille = 1001;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  reserves[0].share_permille = 500;
+  reserves[0].vaccine = 9;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_ENOTFOUND);
+  reserves[0].vaccine = VAXALLOC_NO_ID;
+  neighbours[0].district_b = 99;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_ENOTFOUND);
+  neighbours[0].district_b = 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  neighbours[0].district_b = 2;
+  policy.version = 0;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EVERSION);
+  policy.version = VAXALLOC_POLICY_VERSION;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, NULL, &version), VAXALLOC_EINVALID);
+  EXPECT_EQ(version, 0);
+
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 2);
+
+  EXPECT_OK(vaxalloc_policy_get(c, 1, &info));
+  EXPECT_EQ(info.policy_version, 1);
+  EXPECT_EQ(info.tier_rule_count + info.reserve_count + info.neighbour_count, 0);
+  EXPECT_OK(vaxalloc_policy_get(c, 2, &info));
+  EXPECT_EQ(info.policy_version, 2);
+  EXPECT_EQ(info.residence, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY);
+  EXPECT_EQ(info.tier_rule_count, 2);
+  EXPECT_EQ(info.reserve_count, 1);
+  EXPECT_EQ(info.neighbour_count, 1);
+  EXPECT_FAILS(c, vaxalloc_policy_get(c, 3, &info), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_policy_get(c, 0, &info), VAXALLOC_ENOTFOUND);
+  info.version = 0;
+  EXPECT_FAILS(c, vaxalloc_policy_get(c, 2, &info), VAXALLOC_EVERSION);
+
+  EXPECT_FAILS(c, vaxalloc_policy_tier_rules(c, 2, read_rules, 1, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 2);
+  EXPECT_OK(vaxalloc_policy_tier_rules(c, 2, read_rules, 3, &count));
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(read_rules[0].registered_before, at(J - 7, 0, 0));
+  EXPECT_EQ(read_rules[0].tier_by_group[2], 3);
+  EXPECT_EQ(read_rules[1].registered_before, VAXALLOC_TIME_INFINITE_FUTURE);
+  EXPECT_EQ(read_rules[1].tier_by_group[0], 4);
+  EXPECT_OK(vaxalloc_policy_tier_rules(c, 1, NULL, 0, &count));
+  EXPECT_EQ(count, 0);
+  EXPECT_FAILS(c, vaxalloc_policy_tier_rules(c, 7, read_rules, 3, &count), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_policy_tier_rules(c, 2, read_rules, 3, NULL), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_policy_reserves(c, 2, read_reserves, 2, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_STR(read_reserves[0].name, "80+");
+  EXPECT_EQ(read_reserves[0].share_permille, 500);
+  EXPECT_EQ(read_reserves[0].age_years_min, 80);
+  EXPECT_EQ(read_reserves[0].group_mask, 1);
+  EXPECT_EQ(read_reserves[0].vaccine, 0);
+  EXPECT_FAILS(c, vaxalloc_policy_reserves(c, 2, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 1);
+  EXPECT_OK(vaxalloc_policy_neighbours(c, 2, read_neighbours, 2, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(read_neighbours[0].district_a, 1);
+  EXPECT_EQ(read_neighbours[0].district_b, 2);
+  EXPECT_FAILS(c, vaxalloc_policy_neighbours(c, 3, read_neighbours, 2, &count), VAXALLOC_ENOTFOUND);
+}
+
+/* Registrants (all but HE-0005 registered on 4 June, before the cut-off):
+ *   1 HE-0001  Frankfurt  born 1938  group 1  -> tier 1, 80+ reserve
+ *   2 HE-0002  Frankfurt  born 1990  none     -> tier 4
+ *   3 HE-0003  Frankfurt  born 1960  group 2  -> tier 2
+ *   4 HE-0004  Darmstadt  born 1940  group 1  -> tier 1, no capacity there
+ *   5 HE-0005  Frankfurt  born 1970  group 3, registered 8 June -> tier 4
+ *   6 R...R    Gross-Gerau (no center), none, a 128-byte reference -> tier 4 */
+static void test_registrants(vaxalloc_campaign* c) {
+  char long_ref[VAXALLOC_EXTERNAL_REF_LENGTH_MAX + 2];
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  vaxalloc_registrant_spec batch[3];
+  const vaxalloc_registrant_spec* pointers[3];
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  uint32_t id = 0, ids[3] = {0, 0, 0};
+  int32_t tier = 0;
+  int i;
+
+  spec.external_ref = "HE-0001";
+  spec.district = 1;
+  spec.birth_day = ymd(1938, 5, 1);
+  spec.group = VAXALLOC_GROUP_1;
+  spec.registered_at = at(J - 10, 10, 0);
+  EXPECT_OK(vaxalloc_register(c, &spec, &id));
+  EXPECT_EQ(id, 1);
+
+  for (i = 0; i < 3; ++i) {
+    batch[i] = spec;
+    pointers[i] = &batch[i];
+  }
+  batch[0].external_ref = "HE-0002";
+  batch[0].birth_day = ymd(1990, 1, 1);
+  batch[0].group = VAXALLOC_GROUP_NONE;
+  batch[0].channel = VAXALLOC_CHANNEL_PHONE;
+  batch[1].external_ref = "HE-0003";
+  batch[1].birth_day = ymd(1960, 1, 1);
+  batch[1].group = VAXALLOC_GROUP_2;
+  batch[2].external_ref = "HE-0004";
+  batch[2].district = 2;
+  batch[2].birth_day = ymd(1940, 1, 1);
+
+  /* One bad entry registers nobody. */
+  batch[2].external_ref = "HE-0001";
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, pointers, 3, ids), VAXALLOC_EEXISTS);
+  EXPECT(strstr(failure_message, "#2") != NULL);
+  batch[2].external_ref = "HE-0002";
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, pointers, 3, ids), VAXALLOC_EEXISTS);
+  batch[2].external_ref = "HE-0004";
+  batch[1].group = 0;
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, pointers, 3, ids), VAXALLOC_EINVALID);
+  batch[1].group = VAXALLOC_GROUP_2;
+  batch[1].version = 0;
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, pointers, 3, ids), VAXALLOC_EVERSION);
+  EXPECT(strstr(failure_message, "specs[1]") != NULL);
+  batch[1].version = VAXALLOC_REGISTRANT_SPEC_VERSION;
+  pointers[1] = NULL;
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, pointers, 3, ids), VAXALLOC_EINVALID);
+  pointers[1] = &batch[1];
+  EXPECT_FAILS(c, vaxalloc_register_batch(c, NULL, 3, ids), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "HE-0003", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_EQ(ids[0] + ids[1] + ids[2], 0);
+  EXPECT_OK(vaxalloc_register_batch(c, NULL, 0, NULL)); /* nothing to do */
+
+  EXPECT_OK(vaxalloc_register_batch(c, pointers, 3, ids));
+  EXPECT_EQ(ids[0], 2);
+  EXPECT_EQ(ids[1], 3);
+  EXPECT_EQ(ids[2], 4);
+
+  spec.external_ref = "HE-0005";
+  spec.birth_day = ymd(1970, 7, 1);
+  spec.group = VAXALLOC_GROUP_3;
+  spec.registered_at = at(J - 6, 12, 30);
+  EXPECT_OK(vaxalloc_register(c, &spec, &id));
+  EXPECT_EQ(id, 5);
+
+  /* Errors of a single registration. */
+  spec.external_ref = "HE-0001";
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EEXISTS);
+  spec.external_ref = "HE-0009";
+  spec.group = 0;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.group = 5;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.group = 260; /* would wrap to 4 in a uint8_t */
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.group = VAXALLOC_GROUP_NONE;
+  spec.channel = 2;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.channel = VAXALLOC_CHANNEL_ONLINE;
+  spec.external_ref = repeat('R', VAXALLOC_EXTERNAL_REF_LENGTH_MAX + 1, long_ref);
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.external_ref = "";
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.external_ref = NULL;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.external_ref = "HE-0009";
+  spec.district = 99;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.district = 1;
+  spec.vaccine_preference = 7;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.vaccine_preference = VAXALLOC_NO_ID;
+  spec.birth_day = ymd(1850, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_ERANGE);
+  spec.birth_day = ymd(1990, 1, 1);
+  spec.registered_at = VAXALLOC_TIME_INFINITE_FUTURE;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.registered_at = at(J - 10, 11, 0);
+  spec.version = VAXALLOC_REGISTRANT_SPEC_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_register(c, &spec, &id), VAXALLOC_EVERSION);
+  spec.version = VAXALLOC_REGISTRANT_SPEC_VERSION;
+  EXPECT_FAILS(c, vaxalloc_register(c, NULL, &id), VAXALLOC_EINVALID);
+  EXPECT_EQ(id, 5);
+
+  /* The longest reference, in a district without a center. */
+  spec.external_ref = repeat('R', VAXALLOC_EXTERNAL_REF_LENGTH_MAX, long_ref);
+  spec.district = 5;
+  EXPECT_OK(vaxalloc_register(c, &spec, NULL));
+
+  EXPECT_OK(vaxalloc_registrant_get(c, 2, &registrant));
+  EXPECT_EQ(registrant.id, 2);
+  EXPECT_STR(registrant.external_ref, "HE-0002");
+  EXPECT_EQ(registrant.district, 1);
+  EXPECT_EQ(registrant.birth_day, ymd(1990, 1, 1));
+  EXPECT_EQ(registrant.group, VAXALLOC_GROUP_NONE);
+  EXPECT_EQ(registrant.channel, VAXALLOC_CHANNEL_PHONE);
+  EXPECT_EQ(registrant.registered_at, at(J - 10, 10, 0));
+  EXPECT_EQ(registrant.vaccine_preference, 0);
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WAITING);
+  EXPECT_EQ(registrant.waiting_since, at(J - 10, 10, 0));
+  EXPECT_EQ(registrant.series, 0);
+  EXPECT_OK(vaxalloc_registrant_get(c, 6, &registrant));
+  EXPECT_STR(registrant.external_ref, long_ref);
+  EXPECT_FAILS(c, vaxalloc_registrant_get(c, 7, &registrant), VAXALLOC_ENOTFOUND);
+  EXPECT_EQ(registrant.id, 6);
+  registrant.version = 0;
+  EXPECT_FAILS(c, vaxalloc_registrant_get(c, 1, &registrant), VAXALLOC_EVERSION);
+  registrant.version = VAXALLOC_REGISTRANT_VERSION;
+  EXPECT_OK(vaxalloc_registrant_find(c, "HE-0004", &id));
+  EXPECT_EQ(id, 4);
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "HE-9999", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, NULL, &id), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_tier_of(c, 1, 0, &tier));
+  EXPECT_EQ(tier, 1);
+  EXPECT_OK(vaxalloc_tier_of(c, 3, 0, &tier));
+  EXPECT_EQ(tier, 2);
+  EXPECT_OK(vaxalloc_tier_of(c, 5, 0, &tier)); /* after the cut-off */
+  EXPECT_EQ(tier, 4);
+  EXPECT_OK(vaxalloc_tier_of(c, 5, 1, &tier)); /* the default policy: the group */
+  EXPECT_EQ(tier, 3);
+  EXPECT_FAILS(c, vaxalloc_tier_of(c, 9, 0, &tier), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_tier_of(c, 1, 9, &tier), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_tier_of(c, 1, 0, NULL), VAXALLOC_EINVALID);
+  EXPECT_EQ(tier, 3);
+}
+
+/* --- Draws, series, cancellation ---------------------------------------------------------- */
+
+static void expect_draw_1(const vaxalloc_draw_info* info) {
+  EXPECT_EQ(info->id, 1);
+  EXPECT_U64(info->seed_k0, 1);
+  EXPECT_U64(info->seed_k1, 2);
+  EXPECT_EQ(info->at, at(J - 7, 6, 0));
+  EXPECT_EQ(info->first_dose_from, J);
+  EXPECT_EQ(info->first_dose_until, J + 6);
+  EXPECT_EQ(info->series_limit, 0);
+  EXPECT_EQ(info->policy_version, 2);
+  EXPECT_EQ(info->center_count, 0);
+  EXPECT_EQ(info->series_count, 2);
+  /* HE-0005 registered after `at` and takes no part. */
+  EXPECT_EQ(info->tiers[0].eligible, 2); /* HE-0001, HE-0004 */
+  EXPECT_EQ(info->tiers[0].assigned, 1);
+  EXPECT_EQ(info->tiers[1].eligible, 1); /* HE-0003 */
+  EXPECT_EQ(info->tiers[1].assigned, 1);
+  EXPECT_EQ(info->tiers[2].eligible, 0);
+  EXPECT_EQ(info->tiers[3].eligible, 2); /* HE-0002, R...R */
+  EXPECT_EQ(info->tiers[3].assigned, 0);
+}
+
+static void test_draws(vaxalloc_campaign* c) {
+  const uint32_t unknown_center[1] = {9};
+  const uint32_t center_1[1] = {1};
+  vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+  vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  uint32_t ids[4] = {77, 77, 77, 77};
+  size_t count = 0;
+
+  request.seed_k0 = 1;
+  request.seed_k1 = 2;
+  request.at = at(J - 7, 6, 0);
+  request.first_dose_from = J;
+  request.first_dose_until = J + 6;
+
+  /* Refused requests draw nothing. */
+  request.first_dose_until = J - 1;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EINVALID);
+  request.first_dose_until = J + 6;
+  request.first_dose_from = ymd(1800, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_ERANGE);
+  request.first_dose_from = J;
+  request.at = VAXALLOC_TIME_INFINITE_PAST;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EINVALID);
+  request.at = at(J - 7, 6, 0);
+  request.centers = unknown_center;
+  request.center_count = 1;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_ENOTFOUND);
+  request.centers = NULL;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EINVALID);
+  request.center_count = 0;
+  request.version = 0;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EVERSION);
+  request.version = VAXALLOC_DRAW_REQUEST_VERSION;
+  info.version = VAXALLOC_DRAW_INFO_VERSION + 1; /* checked before drawing */
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EVERSION);
+  info.version = VAXALLOC_DRAW_INFO_VERSION;
+  EXPECT_FAILS(c, vaxalloc_draw(c, NULL, &info), VAXALLOC_EINVALID);
+  EXPECT_EQ(info.id, 0);
+
+  EXPECT_OK(vaxalloc_draw(c, &request, &info));
+  expect_draw_1(&info);
+  /* A seed decides lottery numbers: it may be used once. */
+  request.at = at(J - 6, 6, 0);
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EEXISTS);
+  expect_draw_1(&info);
+
+  memset(&info, 0, sizeof info);
+  info.version = VAXALLOC_DRAW_INFO_VERSION;
+  EXPECT_OK(vaxalloc_draw_get(c, 1, &info));
+  expect_draw_1(&info);
+  EXPECT_FAILS(c, vaxalloc_draw_get(c, 2, &info), VAXALLOC_ENOTFOUND);
+  info.version = 0;
+  EXPECT_FAILS(c, vaxalloc_draw_get(c, 1, &info), VAXALLOC_EVERSION);
+  info.version = VAXALLOC_DRAW_INFO_VERSION;
+
+  EXPECT_FAILS(c, vaxalloc_draw_series(c, 1, ids, 1, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(ids[0], 77);
+  EXPECT_OK(vaxalloc_draw_series(c, 1, ids, 4, &count));
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(ids[0], 1); /* the reserve phase placed HE-0001 first */
+  EXPECT_EQ(ids[1], 2);
+  EXPECT_FAILS(c, vaxalloc_draw_series(c, 5, ids, 4, &count), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_draw_series(c, 1, NULL, 4, &count), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_draw_centers(c, 1, NULL, 0, &count));
+  EXPECT_EQ(count, 0);
+
+  /* Series 1: HE-0001 from the 80+ reserve; series 2: HE-0003. */
+  EXPECT_OK(vaxalloc_series_get(c, 1, &series));
+  EXPECT_EQ(series.id, 1);
+  EXPECT_EQ(series.registrant, 1);
+  EXPECT_EQ(series.center, 1);
+  EXPECT_EQ(series.vaccine, 1);
+  EXPECT_EQ(series.dose_count, 2);
+  EXPECT_EQ(series.appointments[0].day, J);
+  EXPECT_EQ(series.appointments[0].minute, 480);
+  EXPECT_EQ(series.appointments[1].day, J + 21);
+  EXPECT_EQ(series.appointments[1].minute, 480);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_ACTIVE);
+  EXPECT_EQ(series.booked_at, at(J - 7, 6, 0));
+  EXPECT_EQ(series.draw, 1);
+  EXPECT_EQ(series.tier, 1);
+  EXPECT_EQ(series.category, 1);
+  EXPECT_OK(vaxalloc_series_get(c, 2, &series));
+  EXPECT_EQ(series.registrant, 3);
+  EXPECT_EQ(series.tier, 2);
+  EXPECT_EQ(series.category, 0);
+  EXPECT_FAILS(c, vaxalloc_series_get(c, 3, &series), VAXALLOC_ENOTFOUND);
+  EXPECT_EQ(series.id, 2);
+  series.version = 0;
+  EXPECT_FAILS(c, vaxalloc_series_get(c, 1, &series), VAXALLOC_EVERSION);
+  series.version = VAXALLOC_SERIES_VERSION;
+  EXPECT_OK(vaxalloc_registrant_get(c, 1, &registrant));
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_SCHEDULED);
+  EXPECT_EQ(registrant.series, 1);
+
+  /* Draw 2, limited to center 1, without an output struct: every seat is
+   * taken, nobody is placed. */
+  request.seed_k0 = 3;
+  request.seed_k1 = 4;
+  request.at = at(J - 5, 6, 0);
+  request.centers = center_1;
+  request.center_count = 1;
+  EXPECT_OK(vaxalloc_draw(c, &request, NULL));
+  EXPECT_OK(vaxalloc_draw_get(c, 2, &info));
+  EXPECT_EQ(info.series_count, 0);
+  EXPECT_EQ(info.center_count, 1);
+  EXPECT_EQ(info.tiers[3].eligible, 3); /* HE-0005 registered by now */
+  EXPECT_OK(vaxalloc_draw_centers(c, 2, ids, 4, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(ids[0], 1);
+}
+
+static void test_queries(vaxalloc_campaign* c) {
+  vaxalloc_slot slots[4];
+  vaxalloc_second_dose_shortfall shortfalls[2];
+  size_t count = 0;
+  int64_t doses = -1;
+
+  EXPECT_OK(vaxalloc_slots(c, 1, 1, J, slots, 4, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(slots[0].day, J);
+  EXPECT_EQ(slots[0].minute, 480);
+  EXPECT_EQ(slots[0].seats_first, 2);
+  EXPECT_EQ(slots[0].booked_first, 2);
+  EXPECT_EQ(slots[0].seats_second, 0);
+  EXPECT_EQ(slots[0].booked_second, 0);
+  EXPECT_OK(vaxalloc_slots(c, 1, 1, J + 21, slots, 4, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(slots[0].seats_second, 2);
+  EXPECT_EQ(slots[0].booked_second, 2);
+  EXPECT_OK(vaxalloc_slots(c, 1, 1, J + 1, slots, 4, &count)); /* no capacity that day */
+  EXPECT_EQ(count, 0);
+  EXPECT_OK(vaxalloc_slots(c, 2, 1, J, slots, 4, &count));
+  EXPECT_EQ(count, 0);
+  EXPECT_FAILS(c, vaxalloc_slots(c, 1, 1, J, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 1);
+  EXPECT_FAILS(c, vaxalloc_slots(c, 1, 1, J, slots, 4, NULL), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_doses_available(c, 1, 1, J, &doses));
+  EXPECT_EQ(doses, 0); /* four doses, two series */
+  EXPECT_OK(vaxalloc_doses_available(c, 2, 1, J, &doses));
+  EXPECT_EQ(doses, 0);
+  EXPECT_FAILS(c, vaxalloc_doses_available(c, 1, 1, J, NULL), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_second_dose_shortfalls(c, shortfalls, 2, &count));
+  EXPECT_EQ(count, 0);
+  EXPECT_FAILS(c, vaxalloc_second_dose_shortfalls(c, shortfalls, 2, NULL), VAXALLOC_EINVALID);
+}
+
+static void test_cancellation(vaxalloc_campaign* c) {
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  int64_t doses = -1;
+
+  EXPECT_FAILS(c, vaxalloc_series_cancel(c, 2, VAXALLOC_TIME_INFINITE_FUTURE), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_series_cancel(c, 9, at(J - 5, 9, 0)), VAXALLOC_ENOTFOUND);
+  EXPECT_OK(vaxalloc_series_cancel(c, 2, at(J - 5, 9, 0)));
+  EXPECT_FAILS(c, vaxalloc_series_cancel(c, 2, at(J - 5, 9, 0)), VAXALLOC_EPRECONDITION);
+  EXPECT_OK(vaxalloc_series_get(c, 2, &series));
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_CANCELLED);
+  EXPECT_OK(vaxalloc_registrant_get(c, 3, &registrant));
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WAITING);
+  EXPECT_EQ(registrant.waiting_since, at(J - 5, 9, 0));
+  EXPECT_EQ(registrant.series, 0);
+  EXPECT_OK(vaxalloc_doses_available(c, 1, 1, J, &doses));
+  EXPECT_EQ(doses, 2); /* the cancelled pair came back */
+
+  EXPECT_FAILS(c, vaxalloc_withdraw(c, 9, at(J - 5, 10, 0)), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_withdraw(c, 2, VAXALLOC_TIME_INFINITE_PAST), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_withdraw(c, 2, at(J - 5, 10, 0)));
+  EXPECT_FAILS(c, vaxalloc_withdraw(c, 2, at(J - 5, 11, 0)), VAXALLOC_EPRECONDITION);
+  EXPECT_OK(vaxalloc_registrant_get(c, 2, &registrant));
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WITHDRAWN);
+}
+
+static void test_report(vaxalloc_campaign* c) {
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_center_report centers[3];
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_second_dose_shortfall shortfalls[2];
+  size_t count = 0;
+  uint64_t violations = 99;
+  char* text = NULL;
+
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.districts, 5);
+  EXPECT_EQ(counts.vaccines, 2);
+  EXPECT_EQ(counts.centers, 2);
+  EXPECT_EQ(counts.registrants, 6);
+  EXPECT_EQ(counts.series, 2);
+  EXPECT_EQ(counts.draws, 2);
+  EXPECT_EQ(counts.policy_version, 2);
+  EXPECT_EQ(counts.capacity_blocks, 2);
+  EXPECT_EQ(counts.deliveries, 1);
+  EXPECT(counts.revision > 0);
+  counts.version = 0;
+  EXPECT_FAILS(c, vaxalloc_counts_get(c, &counts), VAXALLOC_EVERSION);
+  EXPECT_FAILS(c, vaxalloc_counts_get(c, NULL), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_report_get(c, &report));
+  EXPECT_EQ(report.registrants, 6);
+  EXPECT_EQ(report.waiting, 4); /* HE-0003, HE-0004, HE-0005, R...R */
+  EXPECT_EQ(report.scheduled, 1);
+  EXPECT_EQ(report.withdrawn, 1);
+  EXPECT_EQ(report.waiting_per_tier[0], 1);
+  EXPECT_EQ(report.waiting_per_tier[1], 1);
+  EXPECT_EQ(report.waiting_per_tier[2], 0);
+  EXPECT_EQ(report.waiting_per_tier[3], 2);
+  EXPECT_EQ(report.series_active, 1);
+  EXPECT_EQ(report.series_cancelled, 1);
+  EXPECT_EQ(report.draws, 2);
+  EXPECT_EQ(report.center_count, 2);
+  report.version = 2;
+  EXPECT_FAILS(c, vaxalloc_report_get(c, &report), VAXALLOC_EVERSION);
+  EXPECT_EQ(report.registrants, 6);
+
+  EXPECT_FAILS(c, vaxalloc_report_centers(c, centers, 1, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 2);
+  EXPECT_OK(vaxalloc_report_centers(c, centers, 3, &count));
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(centers[0].center, 1);
+  EXPECT_EQ(centers[0].series_active, 1);
+  EXPECT_EQ(centers[0].seats_first_free, 1);
+  EXPECT_EQ(centers[0].doses_delivered, 4);
+  EXPECT_EQ(centers[0].doses_reserved, 2);
+  EXPECT_EQ(centers[0].residents_waiting, 2); /* HE-0003, HE-0005 */
+  EXPECT_EQ(centers[1].center, 2);
+  EXPECT_EQ(centers[1].series_active, 0);
+  EXPECT_EQ(centers[1].doses_delivered, 0);
+  EXPECT_EQ(centers[1].residents_waiting, 1); /* HE-0004 */
+  EXPECT_FAILS(c, vaxalloc_report_centers(c, NULL, 3, &count), VAXALLOC_EINVALID);
+
+  EXPECT_OK(vaxalloc_check_invariants(c, &violations, &text));
+  EXPECT_EQ(violations, 0);
+  EXPECT(text != NULL);
+  vaxalloc_free(text);
+  EXPECT_OK(vaxalloc_check_invariants(c, NULL, NULL));
+
+  /* First-dose seats on J + 1 without second-dose seats 21-42 days later. */
+  block.center = 1;
+  block.vaccine = 1;
+  block.first_day = block.last_day = J + 1;
+  block.open_minute = 600;
+  block.close_minute = 630;
+  block.slot_minutes = 30;
+  block.seats_first = 3;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  EXPECT_FAILS(c, vaxalloc_second_dose_shortfalls(c, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 1);
+  EXPECT_OK(vaxalloc_second_dose_shortfalls(c, shortfalls, 2, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(shortfalls[0].center, 1);
+  EXPECT_EQ(shortfalls[0].vaccine, 1);
+  EXPECT_EQ(shortfalls[0].day, J + 1);
+  EXPECT_EQ(shortfalls[0].seats_first, 3);
+  EXPECT_EQ(shortfalls[0].seats_second_in_window, 0);
+}
+
+/* --- Files: persistence, options, two connections, not a campaign ------------------------- */
+
+static void remove_campaign_files(const char* path) {
+  char name[1024];
+  const char* suffixes[3] = {"", "-wal", "-shm"};
+  int i;
+  for (i = 0; i < 3; ++i) {
+    snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+    if (unlink(name) != 0 && errno != ENOENT) perror(name);
+  }
+}
+
+static void test_files(const char* dir) {
+  char path[1024], garbage_path[1024];
+  vaxalloc_open_options options = VAXALLOC_OPEN_OPTIONS_INIT;
+  vaxalloc_campaign* c = NULL;
+  vaxalloc_campaign* other = (vaxalloc_campaign*)&options; /* must become NULL */
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  uint32_t id = 0;
+  FILE* file;
+  char content[64];
+
+  snprintf(path, sizeof path, "%s/campaign.sqlite", dir);
+  snprintf(garbage_path, sizeof garbage_path, "%s/not-a-campaign.sqlite", dir);
+  remove_campaign_files(path);
+
+  EXPECT_RC(vaxalloc_campaign_open(path, &options, NULL), VAXALLOC_EINVALID);
+  EXPECT_RC(vaxalloc_campaign_open(NULL, &options, &other), VAXALLOC_EINVALID);
+  EXPECT(other == NULL);
+  EXPECT_RC(vaxalloc_campaign_open("", &options, &other), VAXALLOC_EINVALID);
+  options.create_if_missing = 0;
+  EXPECT_RC(vaxalloc_campaign_open(path, &options, &other), VAXALLOC_ENOTFOUND);
+  EXPECT(other == NULL);
+  options.create_if_missing = 1;
+  options.durability = 2;
+  EXPECT_RC(vaxalloc_campaign_open(path, &options, &other), VAXALLOC_EINVALID);
+  options.durability = VAXALLOC_DURABILITY_FULL;
+  options.version = 0;
+  EXPECT_RC(vaxalloc_campaign_open(path, &options, &other), VAXALLOC_EVERSION);
+  options.version = VAXALLOC_OPEN_OPTIONS_VERSION + 1;
+  EXPECT_RC(vaxalloc_campaign_open(path, &options, &other), VAXALLOC_EVERSION);
+  EXPECT(other == NULL);
+  options.version = VAXALLOC_OPEN_OPTIONS_VERSION;
+  EXPECT(access(path, F_OK) != 0); /* none of that created the file */
+
+  /* Created, written, closed, reopened: it is all still there. */
+  EXPECT_OK(vaxalloc_campaign_open(path, &options, &c));
+  EXPECT_STR(vaxalloc_campaign_path(c), path);
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", &id));
+  vaxalloc_campaign_close(c);
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_district_find(c, "06412", &id));
+  EXPECT_EQ(id, 1);
+
+  /* A second connection to the same file: what one commits, the other has
+   * not loaded, so it must refuse to write (and change nothing). */
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &other));
+  EXPECT_OK(vaxalloc_district_add(other, "06411", "Darmstadt", &id));
+  EXPECT_EQ(id, 2);
+  EXPECT_FAILS(c, vaxalloc_district_add(c, "06413", "Offenbach am Main", &id),
+               VAXALLOC_EPRECONDITION);
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.districts, 1);
+  vaxalloc_campaign_close(other);
+  vaxalloc_campaign_close(c);
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.districts, 2);
+  vaxalloc_campaign_close(c);
+
+  /* Not a database: an error, and the file stays as it was. */
+  file = fopen(garbage_path, "wb");
+  EXPECT(file != NULL);
+  if (file != NULL) {
+    fputs("These are not the droids you are looking for; this is not SQLite at all.\n", file);
+    fclose(file);
+  }
+  other = (vaxalloc_campaign*)&options;
+  EXPECT_RC(vaxalloc_campaign_open(garbage_path, NULL, &other), VAXALLOC_ECORRUPT);
+  EXPECT(other == NULL);
+  file = fopen(garbage_path, "rb");
+  EXPECT(file != NULL);
+  if (file != NULL) {
+    EXPECT(fgets(content, sizeof content, file) != NULL);
+    EXPECT(strncmp(content, "These are not the droids", 24) == 0);
+    fclose(file);
+  }
+  remove_campaign_files(path);
+  remove_campaign_files(garbage_path);
+}
+
+/* --- Threads: one handle, several threads -------------------------------------------------- */
+
+enum { kThreads = 4, kPerThread = 25 };
+
+typedef struct worker {
+  vaxalloc_campaign* campaign;
+  int index;
+  int failures;
+} worker;
+
+static void* work(void* argument) {
+  worker* w = (worker*)argument;
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  char ref[32];
+  int i;
+  spec.district = 1;
+  spec.birth_day = -3650;
+  spec.external_ref = ref;
+  for (i = 0; i < kPerThread; ++i) {
+    snprintf(ref, sizeof ref, "T%d-%02d", w->index, i);
+    spec.registered_at = w->index * 1000 + i;
+    if (vaxalloc_register(w->campaign, &spec, NULL) != VAXALLOC_OK) ++w->failures;
+    if (vaxalloc_counts_get(w->campaign, &counts) != VAXALLOC_OK) ++w->failures;
+    /* The thread's last error is its own, whatever the other threads do. */
+    if (vaxalloc_register(w->campaign, &spec, NULL) != VAXALLOC_EEXISTS) ++w->failures;
+    if (vaxalloc_last_error_code() != VAXALLOC_EEXISTS) ++w->failures;
+    if (strstr(vaxalloc_last_error(), ref) == NULL) ++w->failures;
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  vaxalloc_campaign* c = NULL;
+  pthread_t threads[kThreads];
+  worker workers[kThreads];
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  uint32_t id;
+  int i;
+
+  EXPECT_OK(vaxalloc_campaign_open(":memory:", NULL, &c));
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", NULL));
+  for (i = 0; i < kThreads; ++i) {
+    workers[i].campaign = c;
+    workers[i].index = i;
+    workers[i].failures = 0;
+    EXPECT_EQ(pthread_create(&threads[i], NULL, work, &workers[i]), 0);
+  }
+  for (i = 0; i < kThreads; ++i) {
+    EXPECT_EQ(pthread_join(threads[i], NULL), 0);
+    EXPECT_EQ(workers[i].failures, 0);
+  }
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.registrants, kThreads * kPerThread);
+  for (id = 1; id <= counts.registrants; ++id) {
+    EXPECT_OK(vaxalloc_registrant_get(c, id, &registrant));
+    EXPECT_EQ(registrant.id, id);
+  }
+  vaxalloc_campaign_close(c);
+}
+
+static int make_directory(const char* path) { return mkdir(path, 0755) == 0 || errno == EEXIST; }
+
+int main(int argc, char** argv) {
+  vaxalloc_campaign* c = NULL;
+  const char* dir = argc > 1 ? argv[1] : "c_api_test_files";
+  if (!make_directory(dir)) {
+    perror(dir);
+    return 2;
+  }
+  J = ymd(2021, 6, 14);
+
+  test_versions_and_errors();
+  test_days();
+  test_seeds();
+  test_init();
+  test_null_handle();
+
+  EXPECT_OK(vaxalloc_campaign_open(":memory:", NULL, &c));
+  EXPECT_STR(vaxalloc_campaign_path(c), ":memory:");
+  test_districts(c);
+  test_vaccines(c);
+  test_centers(c);
+  test_capacity_and_supply(c);
+  test_policy(c);
+  test_registrants(c);
+  test_draws(c);
+  test_queries(c);
+  test_cancellation(c);
+  test_report(c);
+  vaxalloc_campaign_close(c);
+
+  test_files(dir);
+  test_threads();
+
+  if (failures != 0) {
+    fprintf(stderr, "c_api_test: %d of %d checks FAILED\n", failures, checks);
+    return 1;
+  }
+  printf("c_api_test: all %d checks passed\n", checks);
+  return 0;
+}

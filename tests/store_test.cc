@@ -1,0 +1,1425 @@
+// Store: the campaign file round-trips every entity exactly, replays a draw
+// from the stored state, leaves the file untouched on every refused call and
+// on every file it cannot accept, and handles a second connection. The
+// outbox: each change writes its events in its own transaction, and only
+// committed changes do; paging, acknowledging and at-least-once delivery.
+#include "vaxalloc/store.h"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "vaxalloc/engine.h"
+#include "vaxalloc/invariants.h"
+#include "vaxalloc/lottery.h"
+#include "vaxalloc/types.h"
+
+namespace vaxalloc {
+namespace {
+
+namespace fs = std::filesystem;
+using absl::CivilDay;
+using absl::StatusCode;
+
+bool SmallScale() {
+  const char* scale = std::getenv("VAXALLOC_TEST_SCALE");
+  return scale != nullptr && std::string_view(scale) == "small";
+}
+
+// --- Files ------------------------------------------------------------------
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device random;
+    path_ = fs::temp_directory_path() /
+            absl::StrCat("vaxalloc_store_test_", getpid(), "_", counter++, "_", random());
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The main file and its write-ahead log: together, everything committed.
+std::string FileAndWal(const std::string& path) {
+  return ReadBytes(path) + "|wal|" + ReadBytes(path + "-wal");
+}
+
+// A plain SQLite connection, as another program would have.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) == SQLITE_OK);
+  }
+  ~RawConnection() { sqlite3_close(db_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Exec(const std::string& sql) {
+    char* error = nullptr;
+    const int code = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error != nullptr ? error : "";
+    sqlite3_free(error);
+    REQUIRE_MESSAGE(code == SQLITE_OK, sql, ": ", message);
+  }
+
+  int64_t QueryInt(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+    const int64_t value = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return value;
+  }
+
+  std::string QueryText(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+    const unsigned char* text = sqlite3_column_text(statement, 0);
+    std::string value = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+    sqlite3_finalize(statement);
+    return value;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// --- Results ------------------------------------------------------------------
+
+template <class T>
+T Ok(absl::StatusOr<T> result) {
+  REQUIRE_MESSAGE(result.ok(), result.status());
+  return *std::move(result);
+}
+void Ok(const absl::Status& status) { REQUIRE_MESSAGE(status.ok(), status); }
+
+absl::Status StatusOf(const absl::Status& status) { return status; }
+template <class T>
+absl::Status StatusOf(const absl::StatusOr<T>& result) {
+  return result.status();
+}
+
+bool Contains(const absl::Status& status, std::string_view text) {
+  return absl::StrContains(status.message(), absl::string_view(text.data(), text.size()));
+}
+
+std::unique_ptr<Store> OpenOk(const std::string& path, const StoreOptions& options = {}) {
+  return Ok(Store::Open(path, options));
+}
+
+// --- The campaign -------------------------------------------------------------
+
+absl::Time At(int year, int month, int day, int hour = 0, int minute = 0) {
+  return absl::FromCivil(absl::CivilMinute(year, month, day, hour, minute), absl::UTCTimeZone());
+}
+
+const CivilDay kWindowFrom(2021, 6, 1);
+const CivilDay kWindowUntil(2021, 6, 3);
+
+struct CampaignIds {
+  DistrictId frankfurt, offenbach, kassel;
+  VaccineId comirnaty, janssen;
+  CenterId frankfurt_center, kassel_center;
+};
+
+VaccineSpec Comirnaty() {
+  VaccineSpec spec;
+  spec.code = "comirnaty";
+  spec.name = "Comirnaty (BioNTech)";
+  spec.dose_count = 2;
+  spec.interval_days_min = 21;
+  spec.interval_days_target = 28;
+  spec.interval_days_max = 42;
+  spec.age_years_min = 16;
+  return spec;
+}
+
+VaccineSpec Janssen() {
+  VaccineSpec spec;
+  spec.code = "janssen";
+  spec.name = "COVID-19 Vaccine Janssen";
+  spec.dose_count = 1;
+  spec.age_years_min = 60;
+  return spec;
+}
+
+CapacityBlock Block(CenterId center, VaccineId vaccine, CivilDay first_day, CivilDay last_day,
+                    int seats_first, int seats_second, uint8_t weekdays = kEveryDay) {
+  CapacityBlock block;
+  block.center = center;
+  block.vaccine = vaccine;
+  block.first_day = first_day;
+  block.last_day = last_day;
+  block.weekdays = weekdays;
+  block.open_minute = 8 * 60;
+  block.close_minute = 12 * 60;
+  block.slot_minutes = 60;
+  block.seats_first = seats_first;
+  block.seats_second = seats_second;
+  return block;
+}
+
+SupplyDelivery Supply(CenterId center, VaccineId vaccine, CivilDay day, int64_t doses) {
+  SupplyDelivery delivery;
+  delivery.center = center;
+  delivery.vaccine = vaccine;
+  delivery.day = day;
+  delivery.doses = doses;
+  return delivery;
+}
+
+// The Hessen cut-off plus two reserves and a neighbour pair, so that every
+// policy table holds rows.
+Policy HessenPolicy(const CampaignIds& ids) {
+  Policy policy;
+  TierRule before_cutoff;
+  before_cutoff.registered_before = At(2021, 6, 7);
+  before_cutoff.tier_by_group = {1, 2, 3, 4};
+  TierRule after_cutoff;
+  after_cutoff.registered_before = absl::InfiniteFuture();
+  after_cutoff.tier_by_group = {4, 4, 4, 4};
+  policy.tier_rules = {before_cutoff, after_cutoff};
+  ReserveCategory over_sixty;
+  over_sixty.name = "60+";
+  over_sixty.share_permille = 250;
+  over_sixty.age_years_min = 60;
+  ReserveCategory group_one_janssen;
+  group_one_janssen.name = "group 1, Janssen";
+  group_one_janssen.share_permille = 100;
+  group_one_janssen.group_mask = 0b0001;
+  group_one_janssen.vaccine = ids.janssen;
+  policy.reserves = {over_sixty, group_one_janssen};
+  policy.residence = ResidenceRule::kHomeOrNeighbourDistrict;
+  policy.neighbours = {{ids.offenbach, ids.kassel}};
+  return policy;
+}
+
+CampaignIds BuildSetup(Store& store) {
+  CampaignIds ids;
+  ids.frankfurt = Ok(store.AddDistrict("06412", "Frankfurt am Main"));
+  ids.offenbach = Ok(store.AddDistrict("06413", "Offenbach am Main"));
+  ids.kassel = Ok(store.AddDistrict("06611", "Kassel"));
+  ids.comirnaty = Ok(store.AddVaccine(Comirnaty()));
+  ids.janssen = Ok(store.AddVaccine(Janssen()));
+  CenterSpec frankfurt;
+  frankfurt.code = "IZ-F";
+  frankfurt.name = "Impfzentrum Frankfurt (Festhalle)";
+  frankfurt.districts = {ids.offenbach, ids.frankfurt};  // order is kept
+  ids.frankfurt_center = Ok(store.AddCenter(frankfurt));
+  CenterSpec kassel;
+  kassel.code = "IZ-KS";
+  kassel.name = "Impfzentrum Kassel";
+  kassel.districts = {ids.kassel};
+  ids.kassel_center = Ok(store.AddCenter(kassel));
+
+  Ok(store.AddCapacity(Block(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 1),
+                             CivilDay(2021, 7, 31), 2, 2)));
+  Ok(store.AddCapacity(Block(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 2),
+                             CivilDay(2021, 6, 2), 1, 0)));  // adds to existing slots
+  Ok(store.AddCapacity(Block(ids.kassel_center, ids.janssen, CivilDay(2021, 6, 1),
+                             CivilDay(2021, 6, 30), 3, 0, kMonday | kWednesday | kFriday)));
+  Ok(store.AddCapacity(Block(ids.kassel_center, ids.comirnaty, CivilDay(2021, 6, 1),
+                             CivilDay(2021, 7, 31), 1, 1, kEveryDay & ~kSunday)));
+  Ok(store.AddSupply(Supply(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 5, 31), 40)));
+  Ok(store.AddSupply(Supply(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 20), 30)));
+  Ok(store.AddSupply(Supply(ids.kassel_center, ids.janssen, CivilDay(2021, 5, 31), 8)));
+  Ok(store.AddSupply(Supply(ids.kassel_center, ids.comirnaty, CivilDay(2021, 5, 31), 100)));
+  CHECK(Ok(store.SetPolicy(HessenPolicy(ids))) == 2u);
+  return ids;
+}
+
+// 60 people over the three districts; times carry odd microseconds so that
+// an exact round trip shows.
+std::vector<RegistrantSpec> People(const CampaignIds& ids) {
+  const DistrictId districts[] = {ids.frankfurt, ids.offenbach, ids.kassel};
+  std::vector<RegistrantSpec> people;
+  for (int i = 0; i < 60; ++i) {
+    RegistrantSpec spec;
+    spec.external_ref = absl::StrCat("HE-", 100000 + i * 7919);
+    spec.district = districts[i % 3];
+    spec.birth_day = CivilDay(1930 + i, 1 + i % 12, 1 + i % 28);
+    spec.group = static_cast<PriorityGroup>(1 + i % 4);
+    spec.channel = i % 5 == 0 ? Channel::kPhone : Channel::kOnline;
+    spec.registered_at = At(2021, 5, 1) + absl::Microseconds(int64_t{123457} * i * i + 1);
+    if (i % 7 == 3) spec.vaccine_preference = ids.comirnaty;
+    if (i % 11 == 5) spec.vaccine_preference = ids.janssen;
+    people.push_back(spec);
+  }
+  return people;
+}
+
+DrawRequest FirstDraw(const CampaignIds& ids) {
+  DrawRequest request;
+  request.seed = DrawSeed{0x0123456789abcdefULL, 0xfedcba9876543210ULL};  // k1 > INT64_MAX
+  request.at = At(2021, 5, 28, 12) + absl::Microseconds(17);
+  request.first_dose_from = kWindowFrom;
+  request.first_dose_until = kWindowUntil;
+  request.centers = {ids.kassel_center, ids.frankfurt_center};
+  request.series_limit = 25;
+  return request;
+}
+
+DrawRequest SecondDraw() {
+  DrawRequest request;
+  request.seed = DrawSeed{0x8000000000000001ULL, 0};
+  request.at = At(2021, 5, 30);
+  request.first_dose_from = CivilDay(2021, 6, 4);
+  request.first_dose_until = CivilDay(2021, 6, 10);
+  return request;
+}
+
+// --- Comparing everything an engine holds, field by field ------------------------
+
+void CheckSame(const District& a, const District& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.code == b.code);
+  CHECK(a.name == b.name);
+}
+
+void CheckSame(const Vaccine& a, const Vaccine& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.spec.code == b.spec.code);
+  CHECK(a.spec.name == b.spec.name);
+  CHECK(a.spec.dose_count == b.spec.dose_count);
+  CHECK(a.spec.interval_days_min == b.spec.interval_days_min);
+  CHECK(a.spec.interval_days_target == b.spec.interval_days_target);
+  CHECK(a.spec.interval_days_max == b.spec.interval_days_max);
+  CHECK(a.spec.age_years_min == b.spec.age_years_min);
+  CHECK(a.spec.age_years_max == b.spec.age_years_max);
+}
+
+void CheckSame(const Center& a, const Center& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.spec.code == b.spec.code);
+  CHECK(a.spec.name == b.spec.name);
+  CHECK(a.spec.districts == b.spec.districts);
+}
+
+void CheckSame(const CapacityBlock& a, const CapacityBlock& b) {
+  CHECK(a.center == b.center);
+  CHECK(a.vaccine == b.vaccine);
+  CHECK(a.first_day == b.first_day);
+  CHECK(a.last_day == b.last_day);
+  CHECK(a.weekdays == b.weekdays);
+  CHECK(a.open_minute == b.open_minute);
+  CHECK(a.close_minute == b.close_minute);
+  CHECK(a.slot_minutes == b.slot_minutes);
+  CHECK(a.seats_first == b.seats_first);
+  CHECK(a.seats_second == b.seats_second);
+}
+
+void CheckSame(const SupplyDelivery& a, const SupplyDelivery& b) {
+  CHECK(a.center == b.center);
+  CHECK(a.vaccine == b.vaccine);
+  CHECK(a.day == b.day);
+  CHECK(a.doses == b.doses);
+}
+
+void CheckSame(const PolicyVersion& a, const PolicyVersion& b) {
+  CAPTURE(a.version);
+  CHECK(a.version == b.version);
+  CHECK(a.policy.residence == b.policy.residence);
+  CHECK(a.policy.neighbours == b.policy.neighbours);
+  REQUIRE(a.policy.tier_rules.size() == b.policy.tier_rules.size());
+  for (size_t i = 0; i < a.policy.tier_rules.size(); ++i) {
+    CHECK(a.policy.tier_rules[i].registered_before == b.policy.tier_rules[i].registered_before);
+    CHECK(a.policy.tier_rules[i].tier_by_group == b.policy.tier_rules[i].tier_by_group);
+  }
+  REQUIRE(a.policy.reserves.size() == b.policy.reserves.size());
+  for (size_t i = 0; i < a.policy.reserves.size(); ++i) {
+    const ReserveCategory& x = a.policy.reserves[i];
+    const ReserveCategory& y = b.policy.reserves[i];
+    CHECK(x.name == y.name);
+    CHECK(x.share_permille == y.share_permille);
+    CHECK(x.age_years_min == y.age_years_min);
+    CHECK(x.group_mask == y.group_mask);
+    CHECK(x.vaccine == y.vaccine);
+  }
+}
+
+void CheckSame(const Registrant& a, const Registrant& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.spec.external_ref == b.spec.external_ref);
+  CHECK(a.spec.district == b.spec.district);
+  CHECK(a.spec.birth_day == b.spec.birth_day);
+  CHECK(a.spec.group == b.spec.group);
+  CHECK(a.spec.channel == b.spec.channel);
+  CHECK(a.spec.registered_at == b.spec.registered_at);
+  CHECK(a.spec.vaccine_preference == b.spec.vaccine_preference);
+  CHECK(a.status == b.status);
+  CHECK(a.waiting_since == b.waiting_since);
+  CHECK(a.series == b.series);
+}
+
+void CheckSame(const Series& a, const Series& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.registrant == b.registrant);
+  CHECK(a.center == b.center);
+  CHECK(a.vaccine == b.vaccine);
+  REQUIRE(a.dose_count == b.dose_count);
+  for (int dose = 0; dose < a.dose_count; ++dose) {
+    CHECK(a.appointments[dose].day == b.appointments[dose].day);
+    CHECK(a.appointments[dose].minute == b.appointments[dose].minute);
+  }
+  CHECK(a.status == b.status);
+  CHECK(a.booked_at == b.booked_at);
+  CHECK(a.draw == b.draw);
+  CHECK(a.tier == b.tier);
+  CHECK(a.category == b.category);
+}
+
+void CheckSame(const DrawRecord& a, const DrawRecord& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.request.seed == b.request.seed);
+  CHECK(a.request.at == b.request.at);
+  CHECK(a.request.first_dose_from == b.request.first_dose_from);
+  CHECK(a.request.first_dose_until == b.request.first_dose_until);
+  CHECK(a.request.centers == b.request.centers);
+  CHECK(a.request.series_limit == b.request.series_limit);
+  CHECK(a.policy_version == b.policy_version);
+  for (int tier = 0; tier < kTierMax; ++tier) {
+    CAPTURE(tier);
+    CHECK(a.tiers[tier].eligible == b.tiers[tier].eligible);
+    CHECK(a.tiers[tier].assigned == b.tiers[tier].assigned);
+  }
+  CHECK(a.series == b.series);
+}
+
+template <class T>
+void CheckSameLists(const std::vector<T>& a, const std::vector<T>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) CheckSame(a[i], b[i]);
+}
+
+// Everything an engine holds, read through its public queries.
+struct Snapshot {
+  std::vector<District> districts;
+  std::vector<Vaccine> vaccines;
+  std::vector<Center> centers;
+  std::vector<CapacityBlock> capacity_blocks;
+  std::vector<SupplyDelivery> deliveries;
+  std::vector<PolicyVersion> policies;
+  std::vector<Registrant> registrants;
+  std::vector<Series> series;
+  std::vector<DrawRecord> draws;
+  std::vector<SlotView> slots;  // every pool, every day of June and July
+  std::vector<int64_t> doses_available;
+};
+
+Snapshot Take(const Engine& engine) {
+  Snapshot snapshot;
+  for (uint32_t id = 1; id <= engine.district_count(); ++id) {
+    snapshot.districts.push_back(Ok(engine.GetDistrict(id)));
+  }
+  for (uint32_t id = 1; id <= engine.vaccine_count(); ++id) {
+    snapshot.vaccines.push_back(Ok(engine.GetVaccine(id)));
+  }
+  for (uint32_t id = 1; id <= engine.center_count(); ++id) {
+    snapshot.centers.push_back(Ok(engine.GetCenter(id)));
+  }
+  snapshot.capacity_blocks = engine.capacity_blocks();
+  snapshot.deliveries = engine.deliveries();
+  for (uint32_t version = 1; version <= engine.policy_version(); ++version) {
+    snapshot.policies.push_back(Ok(engine.GetPolicy(version)));
+  }
+  for (uint32_t id = 1; id <= engine.registrant_count(); ++id) {
+    snapshot.registrants.push_back(Ok(engine.GetRegistrant(id)));
+  }
+  for (uint32_t id = 1; id <= engine.series_count(); ++id) {
+    snapshot.series.push_back(Ok(engine.GetSeries(id)));
+  }
+  for (uint32_t id = 1; id <= engine.draw_count(); ++id) {
+    snapshot.draws.push_back(Ok(engine.GetDraw(id)));
+  }
+  for (CenterId center = 1; center <= engine.center_count(); ++center) {
+    for (VaccineId vaccine = 1; vaccine <= engine.vaccine_count(); ++vaccine) {
+      for (CivilDay day(2021, 5, 31); day <= CivilDay(2021, 7, 31); ++day) {
+        for (const SlotView& slot : engine.Slots(center, vaccine, day)) {
+          snapshot.slots.push_back(slot);
+        }
+        snapshot.doses_available.push_back(engine.DosesAvailableFrom(center, vaccine, day));
+      }
+    }
+  }
+  return snapshot;
+}
+
+void CheckSame(const Snapshot& a, const Snapshot& b) {
+  CheckSameLists(a.districts, b.districts);
+  CheckSameLists(a.vaccines, b.vaccines);
+  CheckSameLists(a.centers, b.centers);
+  CheckSameLists(a.capacity_blocks, b.capacity_blocks);
+  CheckSameLists(a.deliveries, b.deliveries);
+  CheckSameLists(a.policies, b.policies);
+  CheckSameLists(a.registrants, b.registrants);
+  CheckSameLists(a.series, b.series);
+  CheckSameLists(a.draws, b.draws);
+  REQUIRE(a.slots.size() == b.slots.size());
+  for (size_t i = 0; i < a.slots.size(); ++i) {
+    CAPTURE(i);
+    CHECK(a.slots[i].day == b.slots[i].day);
+    CHECK(a.slots[i].minute == b.slots[i].minute);
+    CHECK(a.slots[i].seats_first == b.slots[i].seats_first);
+    CHECK(a.slots[i].seats_second == b.slots[i].seats_second);
+    CHECK(a.slots[i].booked_first == b.slots[i].booked_first);
+    CHECK(a.slots[i].booked_second == b.slots[i].booked_second);
+  }
+  CHECK(a.doses_available == b.doses_available);
+}
+
+void CheckInvariantsOk(const Engine& engine) {
+  const InvariantReport report = CheckInvariants(engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+}
+
+// --- The outbox -----------------------------------------------------------------
+
+std::vector<Event> AllPending(const Store& store) {
+  return Ok(store.PendingEvents(0, kEventsPerReadMax));
+}
+
+void CheckEvent(const Event& event, uint64_t id, EventKind kind, absl::Time at,
+                RegistrantId registrant, SeriesId series, DrawId draw) {
+  CAPTURE(event.id);
+  CHECK(event.id == id);
+  CHECK(event.kind == kind);
+  CHECK(event.at == at);
+  CHECK(event.registrant == registrant);
+  CHECK(event.series == series);
+  CHECK(event.draw == draw);
+}
+
+void CheckSameEvents(const std::vector<Event>& a, const std::vector<Event>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CheckEvent(a[i], b[i].id, b[i].kind, b[i].at, b[i].registrant, b[i].series, b[i].draw);
+  }
+}
+
+std::vector<Event> Tail(const std::vector<Event>& events, size_t from) {
+  return std::vector<Event>(events.begin() + static_cast<ptrdiff_t>(from), events.end());
+}
+
+// The first registrant (by id) with the given status.
+RegistrantId FirstWithStatus(const Engine& engine, RegistrantStatus status) {
+  for (RegistrantId id = 1; id <= engine.registrant_count(); ++id) {
+    if (Ok(engine.GetRegistrant(id)).status == status) return id;
+  }
+  FAIL("no registrant with that status");
+  return kNoId;
+}
+
+// The whole campaign: setup, registrations (one and a batch), two draws, a
+// cancellation, a withdrawal of a scheduled and one of a waiting person.
+CampaignIds BuildCampaign(Store& store) {
+  const CampaignIds ids = BuildSetup(store);
+  const std::vector<RegistrantSpec> people = People(ids);
+  CHECK(Ok(store.Register(people[0])) == 1u);
+  const std::vector<RegistrantId> batch =
+      Ok(store.RegisterBatch(absl::MakeConstSpan(people).subspan(1)));
+  REQUIRE(batch.size() == people.size() - 1);
+  CHECK(batch.front() == 2u);
+  CHECK(batch.back() == people.size());
+
+  const DrawRecord first = Ok(store.Draw(FirstDraw(ids)));
+  REQUIRE(first.series.size() >= 4);
+  Ok(store.CancelSeries(first.series[0], At(2021, 5, 29, 9) + absl::Microseconds(3)));
+  const RegistrantId scheduled = Ok(store.engine().GetSeries(first.series[1])).registrant;
+  Ok(store.Withdraw(scheduled, At(2021, 5, 29, 10)));
+  const RegistrantId waiting = FirstWithStatus(store.engine(), RegistrantStatus::kWaiting);
+  Ok(store.Withdraw(waiting, At(2021, 5, 29, 11)));
+  Ok(store.Draw(SecondDraw()));
+  return ids;
+}
+
+// ---------------------------------------------------------------------------
+// Creating and reopening
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and version") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  {
+    auto store = OpenOk(path);
+    CHECK(store->path() == path);
+    CHECK(store->engine().district_count() == 0u);
+    CHECK(store->engine().policy_version() == 1u);
+  }
+  RawConnection raw(path);
+  CHECK(raw.QueryInt("PRAGMA application_id") == 0x56584131);
+  CHECK(raw.QueryInt("PRAGMA user_version") == 1);
+  CHECK(raw.QueryText("PRAGMA journal_mode") == "wal");
+  CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE version = 1") == 1);
+  // Every table is STRICT.
+  CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
+                     "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
+                     "name NOT LIKE 'sqlite_%'") == 17);
+  // The outbox's AUTOINCREMENT keeps its high-water mark here.
+  CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
+}
+
+TEST_CASE("Open with create_if_missing off refuses a missing file and creates nothing") {
+  TempDir dir;
+  const std::string path = dir.File("missing.sqlite");
+  StoreOptions options;
+  options.create_if_missing = false;
+  auto store = Store::Open(path, options);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == StatusCode::kNotFound);
+  CHECK(Contains(store.status(), path));
+  CHECK_FALSE(fs::exists(path));
+  // An existing campaign opens without creating.
+  OpenOk(path).reset();
+  CHECK(OpenOk(path, options)->engine().policy_version() == 1u);
+}
+
+TEST_CASE("every entity round-trips through the file field by field") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Snapshot before;
+  CampaignIds ids;
+  Report report_before;
+  {
+    auto store = OpenOk(path);
+    ids = BuildCampaign(*store);
+    CheckInvariantsOk(store->engine());
+    before = Take(store->engine());
+    report_before = store->engine().Summarize();
+  }
+  // The campaign has what the comparison is meant to cover.
+  REQUIRE(before.policies.size() == 2);
+  REQUIRE(before.draws.size() == 2);
+  REQUIRE(before.registrants.size() == 60);
+  CHECK(before.policies[1].policy.tier_rules[1].registered_before == absl::InfiniteFuture());
+  CHECK(before.draws[0].request.seed.k1 > uint64_t{INT64_MAX});
+  int cancelled = 0, withdrawn = 0, scheduled = 0, one_dose = 0;
+  for (const Series& series : before.series) {
+    cancelled += series.status == SeriesStatus::kCancelled;
+    one_dose += series.dose_count == 1;
+  }
+  for (const Registrant& registrant : before.registrants) {
+    withdrawn += registrant.status == RegistrantStatus::kWithdrawn;
+    scheduled += registrant.status == RegistrantStatus::kScheduled;
+  }
+  CHECK(cancelled == 2);
+  CHECK(withdrawn == 2);
+  CHECK(scheduled > 0);
+  CHECK(one_dose > 0);
+
+  auto reopened = OpenOk(path);
+  const Snapshot after = Take(reopened->engine());
+  CheckSame(before, after);
+  CheckInvariantsOk(reopened->engine());
+
+  const Report report_after = reopened->engine().Summarize();
+  CHECK(report_after.registrants == report_before.registrants);
+  CHECK(report_after.waiting == report_before.waiting);
+  CHECK(report_after.scheduled == report_before.scheduled);
+  CHECK(report_after.withdrawn == report_before.withdrawn);
+  CHECK(report_after.waiting_per_tier == report_before.waiting_per_tier);
+  CHECK(report_after.series_active == report_before.series_active);
+  CHECK(report_after.series_cancelled == report_before.series_cancelled);
+  CHECK(report_after.draws == report_before.draws);
+  CHECK(Ok(reopened->engine().FindRegistrant("HE-100000")) == 1u);
+  CHECK(Ok(reopened->engine().FindCenter("IZ-KS")) == ids.kassel_center);
+
+  // The reopened store goes on where the first left off: same ids, and a
+  // used seed is still refused (at an instant a draw may have).
+  CHECK(Ok(reopened->AddDistrict("06414", "Wiesbaden")) == 4u);
+  DrawRequest reused_seed = FirstDraw(ids);
+  reused_seed.at = At(2021, 5, 31);
+  auto reused = reopened->Draw(reused_seed);
+  CHECK_MESSAGE(reused.status().code() == StatusCode::kAlreadyExists, reused.status());
+  const RegistrantId holder = FirstWithStatus(reopened->engine(), RegistrantStatus::kScheduled);
+  Ok(reopened->CancelSeries(Ok(reopened->engine().GetRegistrant(holder)).series, At(2021, 5, 31)));
+  const Snapshot changed = Take(reopened->engine());
+  reopened.reset();
+  CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("the stored values are the documented representation") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  CampaignIds ids;
+  {
+    auto store = OpenOk(path);
+    ids = BuildCampaign(*store);
+  }
+  RawConnection raw(path);
+  // Times in microseconds, days since 1970-01-01, seeds bit-cast.
+  const int64_t registered_at_us = absl::ToUnixMicros(People(ids)[2].registered_at);
+  CHECK(raw.QueryInt("SELECT registered_at_us FROM registrants WHERE id = 3") == registered_at_us);
+  CHECK(raw.QueryInt("SELECT first_day FROM capacity_blocks WHERE seq = 1") ==
+        CivilDay(2021, 6, 1) - CivilDay(1970, 1, 1));
+  CHECK(raw.QueryInt("SELECT seed_k1 FROM draws WHERE id = 1") ==
+        static_cast<int64_t>(0xfedcba9876543210ULL));
+  CHECK(raw.QueryInt("SELECT registered_before_us FROM policy_tier_rules WHERE version = 2 "
+                     "AND position = 1") == INT64_MAX);
+  // kNoId is NULL: a registrant without preference, a waiting registrant's series.
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE vaccine_preference IS NULL") > 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE status = 0 AND series IS NOT NULL") ==
+        0);
+  CHECK(raw.QueryInt(
+            "SELECT count(*) FROM series WHERE dose_count = 1 AND dose_2_day IS NOT NULL") == 0);
+  CHECK(raw.QueryInt(
+            "SELECT count(*) FROM policy_reserves WHERE version = 2 AND vaccine IS NULL") == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+  // Events: kinds 1..3, the instant in microseconds, NULL for "none"; every
+  // event still pending, the highest id in sqlite_sequence.
+  CHECK(raw.QueryInt("SELECT kind FROM events WHERE id = 1") == 1);
+  CHECK(raw.QueryInt("SELECT at_us FROM events WHERE id = 1") ==
+        absl::ToUnixMicros(FirstDraw(ids).at));
+  CHECK(raw.QueryInt("SELECT draw FROM events WHERE id = 1") == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind != 1 AND draw IS NOT NULL") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind = 3 AND series IS NULL") == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind = 3 AND series IS NOT NULL") == 1);
+  CHECK(raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'") ==
+        raw.QueryInt("SELECT count(*) FROM events"));
+}
+
+// ---------------------------------------------------------------------------
+// Draw replay
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a draw replayed from a copy of the file taken before it gives the same winners") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  const std::string copy = dir.File("before-draw.sqlite");
+  CampaignIds ids;
+  {
+    auto store = OpenOk(path);
+    ids = BuildSetup(*store);
+    Ok(store->RegisterBatch(People(ids)));
+  }
+  fs::copy_file(path, copy);  // closed: everything is in the main file
+  REQUIRE_FALSE(fs::exists(path + "-wal"));
+  DrawOutcome original;
+  {
+    auto store = OpenOk(path);
+    const DrawRecord record = Ok(store->Draw(FirstDraw(ids)));
+    REQUIRE_FALSE(record.series.empty());
+    original.record = record;
+    for (SeriesId id : record.series) {
+      original.series.push_back(Ok(store->engine().GetSeries(id)));
+      original.registrants.push_back(original.series.back().registrant);
+    }
+  }
+  // The seed and request as stored, read back from the reopened file.
+  const DrawRecord stored = Ok(OpenOk(path)->engine().GetDraw(1));
+  CheckSame(stored, original.record);
+  CHECK(FormatSeed(stored.request.seed) == "0123456789abcdeffedcba9876543210");
+
+  auto before_draw = OpenOk(copy);
+  CHECK(before_draw->engine().draw_count() == 0u);
+  const Prepared<DrawOutcome> replay = Ok(before_draw->engine().PrepareDraw(stored.request));
+  CheckSame(replay.change.record, original.record);
+  CheckSameLists(replay.change.series, original.series);
+  CHECK(replay.change.registrants == original.registrants);
+}
+
+// ---------------------------------------------------------------------------
+// Refused calls change nothing
+// ---------------------------------------------------------------------------
+
+struct Unchanged {
+  const Store& store;
+  std::string bytes;
+  uint64_t revision;
+  explicit Unchanged(const Store& s)
+      : store(s), bytes(FileAndWal(s.path())), revision(s.engine().revision()) {}
+  void Check(const char* what) const {
+    CHECK_MESSAGE(FileAndWal(store.path()) == bytes, "file changed by: ", what);
+    CHECK_MESSAGE(store.engine().revision() == revision, "engine changed by: ", what);
+  }
+};
+
+#define CHECK_REFUSED(store, expected_code, ...)                                    \
+  do {                                                                              \
+    const Unchanged unchanged_(store);                                              \
+    const absl::Status status_ = StatusOf(__VA_ARGS__);                             \
+    CHECK_MESSAGE(status_.code() == (expected_code), #__VA_ARGS__ " -> ", status_); \
+    unchanged_.Check(#__VA_ARGS__);                                                 \
+  } while (0)
+
+TEST_CASE("a refused call leaves the file and the engine as they were") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const CampaignIds ids = BuildCampaign(*store);
+  const std::vector<RegistrantSpec> people = People(ids);
+  const std::vector<Event> events = AllPending(*store);
+  REQUIRE_FALSE(events.empty());
+
+  CHECK_REFUSED(*store, StatusCode::kAlreadyExists, store->AddDistrict("06412", "again"));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->AddDistrict("", "no code"));
+  VaccineSpec three_doses = Comirnaty();
+  three_doses.code = "three";
+  three_doses.dose_count = 3;
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->AddVaccine(three_doses));
+  CenterSpec nowhere;
+  nowhere.code = "IZ-X";
+  nowhere.name = "Nowhere";
+  nowhere.districts = {99};
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->AddCenter(nowhere));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->AddCapacity(Block(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 2),
+                                         CivilDay(2021, 6, 1), 1, 1)));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->AddSupply(Supply(ids.kassel_center, ids.janssen, CivilDay(2021, 6, 1), 0)));
+  Policy bad_policy = HessenPolicy(ids);
+  bad_policy.neighbours.push_back({ids.kassel, ids.kassel});
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->SetPolicy(bad_policy));
+  CHECK_REFUSED(*store, StatusCode::kAlreadyExists, store->Register(people[5]));
+  std::vector<RegistrantSpec> batch = {people[0], people[1]};
+  batch[0].external_ref = "HE-new-1";
+  batch[1].external_ref = "HE-new-2";
+  batch[0].registered_at = batch[1].registered_at = At(2021, 5, 31);  // after the last draw
+  batch[1].district = 42;
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->RegisterBatch(batch));
+  batch[1].district = ids.kassel;
+  batch[1].registered_at = At(2021, 5, 29);  // before the last draw
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition, store->RegisterBatch(batch));
+  DrawRequest reused_seed = FirstDraw(ids);
+  reused_seed.at = At(2021, 5, 31);
+  CHECK_REFUSED(*store, StatusCode::kAlreadyExists, store->Draw(reused_seed));
+  DrawRequest before_last_draw = SecondDraw();
+  before_last_draw.seed.k0 = 98;
+  before_last_draw.at = At(2021, 5, 29);
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition, store->Draw(before_last_draw));
+  DrawRequest backwards = SecondDraw();
+  backwards.seed.k0 = 99;
+  backwards.first_dose_until = CivilDay(2021, 5, 1);
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->Draw(backwards));
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->CancelSeries(10'000, At(2021, 6, 1)));
+  const SeriesId cancelled = Ok(store->engine().GetDraw(1)).series[0];
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->CancelSeries(cancelled, At(2021, 6, 1)));
+  CHECK_REFUSED(
+      *store, StatusCode::kInvalidArgument,
+      store->CancelSeries(Ok(store->engine().GetDraw(1)).series[2], absl::InfiniteFuture()));
+  const RegistrantId withdrawn = FirstWithStatus(store->engine(), RegistrantStatus::kWithdrawn);
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->Withdraw(withdrawn, At(2021, 6, 1)));
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->Withdraw(0, At(2021, 6, 1)));
+  // Before the last draw's instant (30 May): the draw would not replay.
+  const RegistrantId scheduled = FirstWithStatus(store->engine(), RegistrantStatus::kScheduled);
+  CHECK_REFUSED(
+      *store, StatusCode::kFailedPrecondition,
+      store->CancelSeries(Ok(store->engine().GetRegistrant(scheduled)).series, At(2021, 5, 29)));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->Withdraw(scheduled, At(2021, 5, 29)));
+  // The outbox's own refusals.
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->PendingEvents(0, 0));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->AcknowledgeEvents(events.back().id + 1));
+
+  // No refused call wrote an event, and the file still holds exactly the
+  // engine's state.
+  CheckSameEvents(AllPending(*store), events);
+  const Snapshot in_memory = Take(store->engine());
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("an SQLite error halfway through a draw rolls everything back") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  CampaignIds ids;
+  {
+    auto store = OpenOk(path);
+    ids = BuildSetup(*store);
+    Ok(store->RegisterBatch(People(ids)));
+  }
+  {
+    // A stray row that claims series 2 for another draw: the draw's own
+    // draw_series row for series 2 then violates UNIQUE, after the draw row,
+    // series 1 and 2 and the first winner's registrant update were written.
+    RawConnection raw(path);
+    raw.Exec("INSERT INTO draw_series (draw, position, series) VALUES (99, 0, 2)");
+  }
+  auto store = OpenOk(path);
+  const Unchanged unchanged(*store);
+  const absl::Status failed = StatusOf(store->Draw(FirstDraw(ids)));
+  CHECK(failed.code() == StatusCode::kInternal);
+  CHECK_MESSAGE(Contains(failed, "UNIQUE constraint failed: draw_series.series"), failed);
+  CHECK_MESSAGE(Contains(failed, path), failed);
+  unchanged.Check("the failed draw");
+  CHECK(store->engine().draw_count() == 0u);
+  CHECK(store->engine().series_count() == 0u);
+  // The transaction is closed: the next change commits on its own.
+  CHECK(Ok(store->AddDistrict("06414", "Wiesbaden")) == 4u);
+  RawConnection raw(path);
+  CHECK(raw.QueryInt("SELECT count(*) FROM districts") == 4);
+  CHECK(raw.QueryInt("SELECT count(*) FROM draws") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE status != 0") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events") == 0);
+  CHECK(AllPending(*store).empty());
+
+  // Without the stray row the same draw commits, its events from id 1.
+  raw.Exec("DELETE FROM draw_series");
+  store.reset();
+  store = OpenOk(path);
+  const DrawRecord record = Ok(store->Draw(FirstDraw(ids)));
+  CHECK_FALSE(record.series.empty());
+  CHECK(raw.QueryInt("SELECT count(*) FROM draws") == 1);
+  const std::vector<Event> events = AllPending(*store);
+  REQUIRE(events.size() == record.series.size());
+  CHECK(events.front().id == 1u);
+  CHECK(events.back().id == record.series.size());
+}
+
+// ---------------------------------------------------------------------------
+// The outbox
+// ---------------------------------------------------------------------------
+
+TEST_CASE("each change writes its events in its own transaction, ids ascending") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const CampaignIds ids = BuildSetup(*store);
+  const std::vector<RegistrantSpec> people = People(ids);
+  Ok(store->Register(people[0]));
+  Ok(store->RegisterBatch(absl::MakeConstSpan(people).subspan(1)));
+  // Setup and registration tell no one anything.
+  CHECK(AllPending(*store).empty());
+
+  // A draw: one kSeriesAssigned per new series, in assignment order, at the
+  // draw's instant (to the microsecond).
+  const DrawRecord first = Ok(store->Draw(FirstDraw(ids)));
+  REQUIRE(first.series.size() >= 4);
+  std::vector<Event> events = AllPending(*store);
+  REQUIRE(events.size() == first.series.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Series series = Ok(store->engine().GetSeries(first.series[i]));
+    CheckEvent(events[i], i + 1, EventKind::kSeriesAssigned, FirstDraw(ids).at, series.registrant,
+               series.id, first.id);
+  }
+  uint64_t last = events.size();
+
+  // A cancellation: one kSeriesCancelled.
+  const absl::Time cancel_at = At(2021, 5, 29, 9) + absl::Microseconds(3);
+  const Series cancelled = Ok(store->engine().GetSeries(first.series[0]));
+  Ok(store->CancelSeries(cancelled.id, cancel_at));
+  events = Ok(store->PendingEvents(last, 10));
+  REQUIRE(events.size() == 1);
+  CheckEvent(events[0], last + 1, EventKind::kSeriesCancelled, cancel_at, cancelled.registrant,
+             cancelled.id, kNoId);
+  last += 1;
+
+  // A scheduled registrant withdraws: the series is cancelled, then the
+  // registrant leaves, naming the series it held.
+  const Series held = Ok(store->engine().GetSeries(first.series[1]));
+  Ok(store->Withdraw(held.registrant, At(2021, 5, 29, 10)));
+  events = Ok(store->PendingEvents(last, 10));
+  REQUIRE(events.size() == 2);
+  CheckEvent(events[0], last + 1, EventKind::kSeriesCancelled, At(2021, 5, 29, 10), held.registrant,
+             held.id, kNoId);
+  CheckEvent(events[1], last + 2, EventKind::kRegistrantWithdrawn, At(2021, 5, 29, 10),
+             held.registrant, held.id, kNoId);
+  last += 2;
+
+  // A waiting registrant withdraws: one kRegistrantWithdrawn without series.
+  const RegistrantId waiting = FirstWithStatus(store->engine(), RegistrantStatus::kWaiting);
+  Ok(store->Withdraw(waiting, At(2021, 5, 29, 11)));
+  events = Ok(store->PendingEvents(last, 10));
+  REQUIRE(events.size() == 1);
+  CheckEvent(events[0], last + 1, EventKind::kRegistrantWithdrawn, At(2021, 5, 29, 11), waiting,
+             kNoId, kNoId);
+  last += 1;
+
+  // Changes that concern no registrant write nothing.
+  Ok(store->AddDistrict("06414", "Wiesbaden"));
+  Ok(store->AddSupply(Supply(ids.kassel_center, ids.comirnaty, CivilDay(2021, 6, 7), 10)));
+  RegistrantSpec late = people[0];
+  late.external_ref = "HE-late";
+  late.registered_at = At(2021, 5, 29, 12);
+  Ok(store->Register(late));
+  CHECK(Ok(store->PendingEvents(last, 10)).empty());
+
+  // The next draw goes on from the last id.
+  const DrawRecord second = Ok(store->Draw(SecondDraw()));
+  REQUIRE_FALSE(second.series.empty());
+  events = Ok(store->PendingEvents(last, kEventsPerReadMax));
+  REQUIRE(events.size() == second.series.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Series series = Ok(store->engine().GetSeries(second.series[i]));
+    CheckEvent(events[i], last + 1 + i, EventKind::kSeriesAssigned, SecondDraw().at,
+               series.registrant, series.id, second.id);
+  }
+  last += events.size();
+
+  // One event per series, per cancellation and per withdrawal: nothing else.
+  const Report report = store->engine().Summarize();
+  CHECK(report.series_cancelled == 2u);
+  CHECK(report.withdrawn == 2u);
+  CHECK(last == report.series_active + 2 * report.series_cancelled + report.withdrawn);
+  CHECK(AllPending(*store).size() == last);
+}
+
+TEST_CASE("pending events page by after_id and limit and keep their ids across reopening") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  BuildCampaign(*store);
+  const std::vector<Event> all = AllPending(*store);
+  REQUIRE(all.size() >= 8);
+  for (size_t i = 0; i < all.size(); ++i) CHECK(all[i].id == i + 1);
+
+  // Pages of 3 cover every event once, in order.
+  std::vector<Event> paged;
+  uint64_t after = 0;
+  for (int page = 0; page < 1000; ++page) {
+    const std::vector<Event> chunk = Ok(store->PendingEvents(after, 3));
+    CHECK(chunk.size() <= 3u);
+    if (chunk.empty()) break;
+    paged.insert(paged.end(), chunk.begin(), chunk.end());
+    after = chunk.back().id;
+  }
+  CheckSameEvents(paged, all);
+
+  CheckSameEvents(Ok(store->PendingEvents(all[2].id, 2)), {all[3], all[4]});
+  CheckSameEvents(Ok(store->PendingEvents()), all);  // after 0, at most 1000
+  CheckSameEvents(Ok(store->PendingEvents(0, 1)), {all[0]});
+  CHECK(Ok(store->PendingEvents(all.back().id, 10)).empty());
+  CHECK(Ok(store->PendingEvents(uint64_t{INT64_MAX}, 10)).empty());
+  CHECK(Ok(store->PendingEvents(UINT64_MAX, kEventsPerReadMax)).empty());
+
+  for (size_t limit : {size_t{0}, kEventsPerReadMax + 1, SIZE_MAX}) {
+    CAPTURE(limit);
+    const absl::Status refused = StatusOf(store->PendingEvents(0, limit));
+    CHECK(refused.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(Contains(refused, absl::StrCat("limit ", limit, " is outside 1..100000")),
+                  refused);
+  }
+
+  store.reset();
+  CheckSameEvents(AllPending(*OpenOk(path)), all);
+}
+
+TEST_CASE("acknowledged events are gone for good, twice is harmless, ids are never reused") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  BuildCampaign(*store);
+  const std::vector<Event> all = AllPending(*store);
+  REQUIRE(all.size() >= 8);
+
+  Ok(store->AcknowledgeEvents(all[2].id));
+  CheckSameEvents(AllPending(*store), Tail(all, 3));
+  // An id below the acknowledged one does not bring anything back.
+  CheckSameEvents(Ok(store->PendingEvents(1, 2)), {all[3], all[4]});
+
+  // Again, an older id, zero: nothing changes, not even the file.
+  {
+    const std::string bytes = FileAndWal(path);
+    Ok(store->AcknowledgeEvents(all[2].id));
+    Ok(store->AcknowledgeEvents(all[0].id));
+    Ok(store->AcknowledgeEvents(0));
+    CHECK(FileAndWal(path) == bytes);
+  }
+  CheckSameEvents(AllPending(*store), Tail(all, 3));
+
+  // An id never written cannot have been read: refused, nothing acknowledged.
+  const absl::Status beyond = store->AcknowledgeEvents(all.back().id + 1);
+  CHECK(beyond.code() == StatusCode::kInvalidArgument);
+  CHECK_MESSAGE(Contains(beyond, absl::StrCat("through id ", all.back().id + 1)), beyond);
+  CHECK_MESSAGE(Contains(beyond, absl::StrCat("up to id ", all.back().id, " only")), beyond);
+  CHECK(store->AcknowledgeEvents(UINT64_MAX).code() == StatusCode::kInvalidArgument);
+  CheckSameEvents(AllPending(*store), Tail(all, 3));
+
+  // Acknowledgment survives reopening; the table keeps only what is pending.
+  store.reset();
+  store = OpenOk(path);
+  CheckSameEvents(AllPending(*store), Tail(all, 3));
+  {
+    RawConnection raw(path);
+    CHECK(raw.QueryInt("SELECT count(*) FROM events") == static_cast<int64_t>(all.size() - 3));
+    CHECK(raw.QueryInt("SELECT min(id) FROM events") == static_cast<int64_t>(all[3].id));
+  }
+
+  // Acknowledging everything empties the outbox; the next event still gets
+  // the next id, also after reopening with an empty table.
+  Ok(store->AcknowledgeEvents(all.back().id));
+  CHECK(AllPending(*store).empty());
+  store.reset();
+  store = OpenOk(path);
+  CHECK(AllPending(*store).empty());
+  const RegistrantId scheduled = FirstWithStatus(store->engine(), RegistrantStatus::kScheduled);
+  const SeriesId series = Ok(store->engine().GetRegistrant(scheduled)).series;
+  Ok(store->CancelSeries(series, At(2021, 5, 31)));
+  const std::vector<Event> next = AllPending(*store);
+  REQUIRE(next.size() == 1);
+  CheckEvent(next[0], all.back().id + 1, EventKind::kSeriesCancelled, At(2021, 5, 31), scheduled,
+             series, kNoId);
+  store.reset();
+  RawConnection raw(path);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events") == 1);
+}
+
+TEST_CASE("at least once: events read but not acknowledged come back with the same ids") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  std::vector<Event> read;
+  {
+    auto store = OpenOk(path);
+    BuildCampaign(*store);
+    read = Ok(store->PendingEvents(0, 5));
+    REQUIRE(read.size() == 5u);
+    // The host sends them and stops before acknowledging.
+  }
+  std::vector<Event> again;
+  {
+    auto store = OpenOk(path);
+    again = Ok(store->PendingEvents(0, 5));
+    CheckSameEvents(again, read);  // the host drops them as duplicates by id
+    Ok(store->AcknowledgeEvents(again[2].id));
+    // Stops again, with two of the five unacknowledged.
+  }
+  auto store = OpenOk(path);
+  const std::vector<Event> rest = Ok(store->PendingEvents(0, 2));
+  CheckSameEvents(rest, {read[3], read[4]});
+}
+
+TEST_CASE("another connection's acknowledgment is seen; the stale Store may not acknowledge") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto first = OpenOk(path);
+  BuildCampaign(*first);
+  const std::vector<Event> all = AllPending(*first);
+  auto second = OpenOk(path);
+  Ok(second->AcknowledgeEvents(all[1].id));
+  // Reading shows the file as it is.
+  CheckSameEvents(AllPending(*first), Tail(all, 2));
+  const absl::Status stale = first->AcknowledgeEvents(all[3].id);
+  CHECK(stale.code() == StatusCode::kFailedPrecondition);
+  CHECK_MESSAGE(Contains(stale, "changed by another connection"), stale);
+  CheckSameEvents(AllPending(*second), Tail(all, 2));
+}
+
+TEST_CASE("a failure while writing events rolls the change back with them") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  CampaignIds ids;
+  {
+    auto store = OpenOk(path);
+    ids = BuildSetup(*store);
+    Ok(store->RegisterBatch(People(ids)));
+  }
+  // The third series' event fails, after two events, three series and their
+  // registrants were written.
+  RawConnection raw(path);
+  raw.Exec(
+      "CREATE TRIGGER refuse_event BEFORE INSERT ON events WHEN NEW.series = 3 "
+      "BEGIN SELECT RAISE(ABORT, 'injected outbox failure'); END");
+  auto store = OpenOk(path);
+  {
+    const Unchanged unchanged(*store);
+    const absl::Status failed = StatusOf(store->Draw(FirstDraw(ids)));
+    CHECK(failed.code() == StatusCode::kInternal);
+    CHECK_MESSAGE(Contains(failed, "injected outbox failure"), failed);
+    unchanged.Check("the draw whose events failed");
+  }
+  CHECK(store->engine().draw_count() == 0u);
+  CHECK(raw.QueryInt("SELECT count(*) FROM draws") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE status != 0") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_sequence WHERE name = 'events'") == 0);
+
+  // Without the trigger the draw commits, its events from id 1.
+  raw.Exec("DROP TRIGGER refuse_event");
+  store.reset();
+  store = OpenOk(path);
+  const DrawRecord record = Ok(store->Draw(FirstDraw(ids)));
+  REQUIRE(record.series.size() >= 3);
+  const std::vector<Event> drawn = AllPending(*store);
+  REQUIRE(drawn.size() == record.series.size());
+  CHECK(drawn.back().id == record.series.size());
+
+  // A withdrawal whose second event fails keeps the series it would have
+  // cancelled, and its first event is gone too: the next event takes its id.
+  raw.Exec(
+      "CREATE TRIGGER refuse_withdrawal BEFORE INSERT ON events WHEN NEW.kind = 3 "
+      "BEGIN SELECT RAISE(ABORT, 'injected outbox failure'); END");
+  store.reset();
+  store = OpenOk(path);
+  const Series held = Ok(store->engine().GetSeries(record.series[0]));
+  {
+    const Unchanged unchanged(*store);
+    const absl::Status failed = store->Withdraw(held.registrant, At(2021, 5, 29));
+    CHECK(failed.code() == StatusCode::kInternal);
+    CHECK_MESSAGE(Contains(failed, "injected outbox failure"), failed);
+    unchanged.Check("the withdrawal whose events failed");
+  }
+  CHECK(Ok(store->engine().GetSeries(held.id)).status == SeriesStatus::kActive);
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = 1") == 0);
+  CheckSameEvents(AllPending(*store), drawn);
+  Ok(store->CancelSeries(held.id, At(2021, 5, 29)));
+  const std::vector<Event> after = Ok(store->PendingEvents(drawn.back().id, 10));
+  REQUIRE(after.size() == 1);
+  CheckEvent(after[0], drawn.back().id + 1, EventKind::kSeriesCancelled, At(2021, 5, 29),
+             held.registrant, held.id, kNoId);
+}
+
+// ---------------------------------------------------------------------------
+// Files the store cannot accept are reported and left alone
+// ---------------------------------------------------------------------------
+
+// Opens `path` expecting `code` and a message containing every one of
+// `fragments`; the file's bytes must not change.
+void CheckRefusedFile(const std::string& path, StatusCode code,
+                      std::vector<std::string> fragments) {
+  const std::string bytes = ReadBytes(path);
+  auto store = Store::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK_MESSAGE(store.status().code() == code, store.status());
+  CHECK_MESSAGE(Contains(store.status(), path), store.status());
+  for (const std::string& fragment : fragments) {
+    CHECK_MESSAGE(Contains(store.status(), fragment), store.status(), " lacks ", fragment);
+  }
+  CHECK(ReadBytes(path) == bytes);
+}
+
+TEST_CASE("a truncated campaign file is DataLoss and stays as it was") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildSetup(*store);
+    std::vector<RegistrantSpec> many;
+    for (int i = 0; i < 3000; ++i) {
+      RegistrantSpec spec = People(ids)[i % 60];
+      spec.external_ref = absl::StrCat("truncated-", i);
+      many.push_back(spec);
+    }
+    Ok(store->RegisterBatch(many));
+  }
+  const std::string bytes = ReadBytes(path);
+  REQUIRE(bytes.size() > 16 * 4096);
+  WriteBytes(path, bytes.substr(0, bytes.size() / 2));
+  CheckRefusedFile(path, StatusCode::kDataLoss, {});
+}
+
+TEST_CASE("random bytes are not a campaign: DataLoss, file untouched") {
+  TempDir dir;
+  const std::string path = dir.File("random.sqlite");
+  std::mt19937_64 random(20210607);
+  std::string bytes(16384, '\0');
+  for (char& byte : bytes) byte = static_cast<char>(random());
+  WriteBytes(path, bytes);
+  CheckRefusedFile(path, StatusCode::kDataLoss, {"not a readable SQLite database"});
+}
+
+TEST_CASE("another application's SQLite file is refused, untouched") {
+  TempDir dir;
+  const std::string path = dir.File("other.sqlite");
+  {
+    RawConnection raw(path);
+    raw.Exec("PRAGMA application_id = 305419896");  // 0x12345678
+    raw.Exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+    raw.Exec("INSERT INTO notes (text) VALUES ('keep me')");
+  }
+  CheckRefusedFile(path, StatusCode::kFailedPrecondition,
+                   {"another application", "0x12345678", "0x56584131"});
+
+  // With no application id at all, but tables: still not ours.
+  const std::string plain = dir.File("plain.sqlite");
+  {
+    RawConnection raw(plain);
+    raw.Exec("CREATE TABLE districts (id INTEGER PRIMARY KEY)");
+  }
+  CheckRefusedFile(plain, StatusCode::kFailedPrecondition, {"another application", "0x00000000"});
+}
+
+TEST_CASE("a campaign of a newer schema version is refused, naming both versions") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  {
+    auto store = OpenOk(path);
+    BuildSetup(*store);
+  }
+  {
+    RawConnection raw(path);
+    raw.Exec("PRAGMA user_version = 7");
+  }
+  CheckRefusedFile(path, StatusCode::kFailedPrecondition,
+                   {"schema version 7", "version 1", "newer"});
+}
+
+TEST_CASE("a campaign whose tables are missing is DataLoss") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  OpenOk(path).reset();
+  {
+    RawConnection raw(path);
+    raw.Exec("DROP TABLE draw_series");
+  }
+  CheckRefusedFile(path, StatusCode::kDataLoss, {"draw_series"});
+}
+
+TEST_CASE("a stored row the engine rejects is DataLoss naming it") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  {
+    auto store = OpenOk(path);
+    BuildSetup(*store);
+  }
+  {
+    RawConnection raw(path);
+    raw.Exec(
+        "UPDATE vaccines SET dose_count = 2, interval_days_min = 30, "
+        "interval_days_max = 10 WHERE id = 1");
+  }
+  CheckRefusedFile(path, StatusCode::kDataLoss, {"stored vaccine 1"});
+  {
+    RawConnection raw(path);
+    raw.Exec("UPDATE vaccines SET interval_days_min = 21, interval_days_max = 42 WHERE id = 1");
+    raw.Exec("UPDATE vaccines SET dose_count = 9 WHERE id = 2");
+  }
+  CheckRefusedFile(path, StatusCode::kDataLoss, {"dose_count", "9"});
+}
+
+// ---------------------------------------------------------------------------
+// Two connections
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a second Store on the same file reads the committed campaign") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto writer = OpenOk(path);
+  BuildCampaign(*writer);
+  auto reader = OpenOk(path);  // while the first is open
+  CheckSame(Take(writer->engine()), Take(reader->engine()));
+
+  // Once the first has written, the second's memory is stale: it refuses to
+  // write rather than diverge from the file.
+  Ok(writer->AddDistrict("06414", "Wiesbaden"));
+  const Unchanged unchanged(*reader);
+  const absl::Status stale = StatusOf(reader->AddDistrict("06415", "Darmstadt"));
+  CHECK(stale.code() == StatusCode::kFailedPrecondition);
+  CHECK_MESSAGE(Contains(stale, "changed by another connection"), stale);
+  CHECK(reader->engine().revision() == unchanged.revision);
+  CHECK(reader->engine().district_count() == 3u);
+
+  auto fresh = OpenOk(path);
+  CHECK(fresh->engine().district_count() == 4u);
+  CHECK(Ok(fresh->AddDistrict("06415", "Darmstadt")) == 5u);
+}
+
+TEST_CASE("a writer blocked by another connection's transaction gets Unavailable (busy)") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  StoreOptions options;
+  options.busy_timeout = absl::Milliseconds(50);
+  options.durability = Durability::kFull;
+  auto store = OpenOk(path, options);
+  Ok(store->AddDistrict("06412", "Frankfurt am Main"));
+
+  RawConnection other(path);
+  other.Exec("BEGIN IMMEDIATE");
+  const uint64_t revision = store->engine().revision();
+  const auto start = std::chrono::steady_clock::now();
+  const absl::Status busy = StatusOf(store->AddDistrict("06414", "Wiesbaden"));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(busy.code() == StatusCode::kUnavailable);
+  CHECK_MESSAGE(Contains(busy, "busy"), busy);
+  CHECK(waited >= std::chrono::milliseconds(45));
+  CHECK(waited < std::chrono::seconds(5));
+  CHECK(store->engine().revision() == revision);
+  CHECK(store->engine().district_count() == 1u);
+
+  // Once the lock is gone the same call succeeds with the id it would have had.
+  other.Exec("ROLLBACK");
+  CHECK(Ok(store->AddDistrict("06414", "Wiesbaden")) == 2u);
+  store.reset();
+  CHECK(OpenOk(path)->engine().district_count() == 2u);
+}
+
+// ---------------------------------------------------------------------------
+// Scale
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a large batch is one transaction and loads back in order") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  const int count = SmallScale() ? 5'000 : 50'000;
+  std::vector<RegistrantSpec> specs;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildSetup(*store);
+    const std::vector<RegistrantSpec> people = People(ids);
+    specs.reserve(count);
+    for (int i = 0; i < count; ++i) {
+      RegistrantSpec spec = people[i % people.size()];
+      spec.external_ref = absl::StrCat("bulk-", i);
+      spec.registered_at += absl::Seconds(i);
+      specs.push_back(std::move(spec));
+    }
+    const std::vector<RegistrantId> ids_assigned = Ok(store->RegisterBatch(specs));
+    CHECK(ids_assigned.size() == static_cast<size_t>(count));
+    CHECK(ids_assigned.back() == static_cast<RegistrantId>(count));
+  }
+  auto store = OpenOk(path);
+  REQUIRE(store->engine().registrant_count() == static_cast<uint32_t>(count));
+  for (int i : {0, 1, count / 2, count - 1}) {
+    const Registrant registrant =
+        Ok(store->engine().GetRegistrant(static_cast<RegistrantId>(i + 1)));
+    CHECK(registrant.spec.external_ref == specs[i].external_ref);
+    CHECK(registrant.spec.registered_at == specs[i].registered_at);
+    CHECK(registrant.spec.birth_day == specs[i].birth_day);
+    CHECK(registrant.waiting_since == specs[i].registered_at);
+  }
+}
+
+}  // namespace
+}  // namespace vaxalloc
