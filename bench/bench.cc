@@ -202,6 +202,43 @@ void Run(const Options& options) {
   rows.push_back({fmt::format("reopen, {} registrants", options.registrants),
                   fmt::format("{:.2f} s", reopen), fmt::format("<= {:.2f} s", reopen_target),
                   Verdict(reopen <= reopen_target, reopen_target / reopen)});
+  // Until self-booking exists (issue 4), the single-transaction figures are
+  // a registration and a cancellation, each its own committed transaction.
+  {
+    const std::string copy = options.dir + "/bench-run.sqlite";
+    std::unique_ptr<Store> store = Check("reopen for single transactions", Store::Open(copy));
+    const int count = 2000;
+    std::vector<double> latencies;
+    absl::Time at = BigDraw(scenario, series, 0).at + absl::Hours(1);
+    for (int i = 0; i < count; ++i) {
+      RegistrantSpec spec = scenario.registrants[static_cast<size_t>(i) % scenario.registrants.size()];
+      spec.external_ref = fmt::format("BENCH-{:08d}", i);
+      spec.registered_at = at + absl::Seconds(i);
+      latencies.push_back(Time([&] { Check("single registration", store->Register(spec)); }));
+    }
+    std::sort(latencies.begin(), latencies.end());
+    double total = 0;
+    for (double latency : latencies) total += latency;
+    const double p99 = latencies[latencies.size() * 99 / 100];
+    rows.push_back({"single registration, own transaction", Rate(count / total),
+                    "(proxy for self-booking)", fmt::format("p99 {:.3f} ms", p99 * 1e3)});
+    std::vector<double> cancel_latencies;
+    uint32_t cancelled = 0;
+    for (SeriesId id = 1; id <= store->engine().series_count() && cancelled < 2000; ++id) {
+      cancel_latencies.push_back(Time([&] {
+        Check("single cancellation", store->CancelSeries(id, at + absl::Hours(2) + absl::Seconds(id)));
+      }));
+      ++cancelled;
+    }
+    std::sort(cancel_latencies.begin(), cancel_latencies.end());
+    total = 0;
+    for (double latency : cancel_latencies) total += latency;
+    if (!cancel_latencies.empty()) {
+      rows.push_back({"single cancellation, own transaction", Rate(cancelled / total), "(no target)",
+                      fmt::format("p99 {:.3f} ms",
+                                  cancel_latencies[cancel_latencies.size() * 99 / 100] * 1e3)});
+    }
+  }
   rows.push_back({"single self-booking", "n/a", ">= 10 k/s, p99 <= 2 ms", "needs issue 4 (booking flows)"});
   rows.push_back({"short-notice swap", "n/a", ">= 5 k/s", "needs issue 4 (booking flows)"});
 

@@ -70,7 +70,8 @@
  *   smaller than the result, nothing is written, *count_out is set to the
  *   number needed and the call returns VAXALLOC_EBUFFER; call again with a
  *   large enough array. out may be NULL when capacity is 0 (to ask for the
- *   size); count_out must not be NULL.
+ *   size); count_out must not be NULL. (One exception, said at the function:
+ *   vaxalloc_pending_events() reads a queue in pages of `capacity`.)
  *
  * Growing structs. Every struct passed singly by pointer (options, specs,
  *   results) starts with `uint32_t version`, the layout the caller was
@@ -83,7 +84,8 @@
  *   the caller declares.
  *   Structs used as array elements (vaxalloc_tier_rule, vaxalloc_reserve,
  *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
- *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report)
+ *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report,
+ *   vaxalloc_event)
  *   carry no version and are frozen: their layout never changes. A new field
  *   there means a new struct and a new function with a _v2 suffix; the old
  *   ones keep working.
@@ -1015,6 +1017,80 @@ VAXALLOC_API int vaxalloc_report_centers(vaxalloc_campaign* campaign, vaxalloc_c
 VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
                                            uint64_t* violation_count_out,
                                            char** text_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * The outbox: what a host must act on
+ * ======================================================================== */
+
+/* Every change a host must tell someone about (a letter, an SMS, an e-mail)
+ * is written as an event in the same transaction as the change itself (a
+ * transactional outbox): a committed draw, cancellation or withdrawal always
+ * has its events, a failed one never has. Delivery is AT LEAST ONCE: an event
+ * stays pending until acknowledged, so a host that crashes between sending
+ * and acknowledging reads it again after reopening, with the same id; it
+ * drops duplicates by id. Ids ascend in commit order and are never reused.
+ * A campaign opened as ":memory:" has an outbox too, lost with the handle.
+ *
+ * The usual loop:
+ *     vaxalloc_event page[256];
+ *     size_t count = 0;
+ *     uint64_t last = 0;
+ *     do {
+ *       if (vaxalloc_pending_events(c, last, page, 256, &count) != VAXALLOC_OK) break;
+ *       for (size_t i = 0; i < count; ++i) { send(&page[i]); last = page[i].id; }
+ *     } while (count == 256);
+ *     if (last > 0) vaxalloc_acknowledge_events(c, last);  (after sending) */
+
+/* Stable numbers, equal to the core's vaxalloc::EventKind. */
+typedef enum vaxalloc_event_kind {
+  VAXALLOC_EVENT_SERIES_ASSIGNED = 1,      /* a draw gave the registrant a series */
+  VAXALLOC_EVENT_SERIES_CANCELLED = 2,     /* the series was cancelled (also by a withdrawal) */
+  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3  /* the registrant left; personal data may go */
+} vaxalloc_event_kind;
+
+/* The largest page vaxalloc_pending_events() returns at once. */
+#define VAXALLOC_EVENTS_PER_READ_MAX 100000
+
+/* Frozen. One pending event. A withdrawal of a scheduled registrant gives two
+ * events, SERIES_CANCELLED then REGISTRANT_WITHDRAWN, both naming the series. */
+typedef struct vaxalloc_event {
+  uint64_t id;         /* 1, 2, ...: ascending in commit order, never reused */
+  int32_t kind;        /* vaxalloc_event_kind */
+  int64_t at;          /* Unix seconds: the instant of the change (a draw's `at`,
+                          a cancellation's or withdrawal's `at`) */
+  uint32_t registrant; /* always set */
+  uint32_t series;     /* VAXALLOC_NO_ID for REGISTRANT_WITHDRAWN without a series */
+  uint32_t draw;       /* for SERIES_ASSIGNED; else VAXALLOC_NO_ID */
+} vaxalloc_event;
+
+/* Reads pending (not yet acknowledged) events with id > after_id, oldest
+ * first, into out[0 .. capacity - 1]; *count_out receives how many were
+ * written (0: none pending after after_id).
+ * A PAGING call, not the "Caller buffers" convention: capacity is the page
+ * size, 1..VAXALLOC_EVENTS_PER_READ_MAX; when more events are pending, the
+ * call still succeeds with a full page (*count_out == capacity) and never
+ * returns VAXALLOC_EBUFFER. Read the next page with after_id = the last id
+ * read. Reading changes nothing: call it as often as you like; each call
+ * reads one consistent snapshot of the file.
+ * out: caller array, written only on success. count_out: required.
+ * Errors: VAXALLOC_EINVALID (NULL handle, out or count_out; capacity 0 or
+ * above VAXALLOC_EVENTS_PER_READ_MAX), and those of reading the file
+ * (VAXALLOC_EBUSY, VAXALLOC_ECORRUPT). */
+VAXALLOC_API int vaxalloc_pending_events(vaxalloc_campaign* campaign, uint64_t after_id,
+                                         vaxalloc_event* out, size_t capacity,
+                                         size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Acknowledges every pending event with id <= through_id: they were handled
+ * and are never shown again (they are deleted from the file, in one
+ * transaction). Acknowledge only what has been acted on; acknowledging ids
+ * already acknowledged, or through_id 0, is harmless and succeeds.
+ * It is a write: a handle whose file another connection changed refuses it
+ * with VAXALLOC_EPRECONDITION until reopened, like any change.
+ * Errors: VAXALLOC_EINVALID (NULL handle; through_id above every event id
+ * ever written, which cannot have been read), and those of writing the file
+ * (VAXALLOC_EBUSY, VAXALLOC_EPRECONDITION, VAXALLOC_EPERM, ...). */
+VAXALLOC_API int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign,
+                                             uint64_t through_id) VAXALLOC_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +72,19 @@ static_assert(VAXALLOC_RESIDENCE_HOME_OR_NEIGHBOUR_DISTRICT ==
 static_assert(VAXALLOC_MONDAY == vx::kMonday && VAXALLOC_SUNDAY == vx::kSunday &&
               VAXALLOC_EVERY_DAY == vx::kEveryDay);
 static_assert(std::is_same_v<vx::DistrictId, uint32_t> && std::is_same_v<vx::SeriesId, uint32_t>);
+static_assert(VAXALLOC_EVENT_SERIES_ASSIGNED == static_cast<int>(vx::EventKind::kSeriesAssigned));
+static_assert(VAXALLOC_EVENT_SERIES_CANCELLED ==
+              static_cast<int>(vx::EventKind::kSeriesCancelled));
+static_assert(VAXALLOC_EVENT_REGISTRANT_WITHDRAWN ==
+              static_cast<int>(vx::EventKind::kRegistrantWithdrawn));
+static_assert(VAXALLOC_EVENTS_PER_READ_MAX == vx::kEventsPerReadMax);
+static_assert(std::is_same_v<vx::RegistrantId, uint32_t> && std::is_same_v<vx::DrawId, uint32_t>);
+// vaxalloc_event is frozen: its layout is part of the ABI (x86-64 and
+// AArch64 align uint64_t and int64_t to 8 bytes).
+static_assert(sizeof(vaxalloc_event) == 40 && alignof(vaxalloc_event) == 8);
+static_assert(offsetof(vaxalloc_event, id) == 0 && offsetof(vaxalloc_event, kind) == 8 &&
+              offsetof(vaxalloc_event, at) == 16 && offsetof(vaxalloc_event, registrant) == 24 &&
+              offsetof(vaxalloc_event, series) == 28 && offsetof(vaxalloc_event, draw) == 32);
 
 // --- Errors ------------------------------------------------------------------
 
@@ -1473,6 +1487,44 @@ int vaxalloc_check_invariants(vaxalloc_campaign* campaign, uint64_t* violation_c
     }
     if (violation_count_out != nullptr) *violation_count_out = report.violation_count;
     return Outcome();
+  });
+}
+
+// --- The outbox ------------------------------------------------------------------------------
+
+int vaxalloc_pending_events(vaxalloc_campaign* campaign, uint64_t after_id, vaxalloc_event* out,
+                            size_t capacity, size_t* count_out) noexcept {
+  constexpr const char* function = "vaxalloc_pending_events";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(out);
+    VAXALLOC_C_REQUIRE(count_out);
+    // A page size, not a result size (no EBUFFER): vaxalloc.h says why.
+    if (capacity < 1 || capacity > VAXALLOC_EVENTS_PER_READ_MAX) {
+      return Fail(VAXALLOC_EINVALID, "{}: capacity {} is outside 1..{} (the page size)", function,
+                  capacity, VAXALLOC_EVENTS_PER_READ_MAX);
+    }
+    const absl::StatusOr<std::vector<vx::Event>> events = store.PendingEvents(after_id, capacity);
+    if (!events.ok()) return events.status();
+    if (events->size() > capacity) {
+      return Fail(VAXALLOC_EINTERNAL, "{}: the core returned {} events for a page of {}", function,
+                  events->size(), capacity);
+    }
+    std::vector<vaxalloc_event> converted;
+    converted.reserve(events->size());
+    for (const vx::Event& event : *events) {
+      converted.push_back(vaxalloc_event{event.id, static_cast<int32_t>(event.kind),
+                                         TimeToC(event.at), event.registrant, event.series,
+                                         event.draw});
+    }
+    std::copy(converted.begin(), converted.end(), out);
+    *count_out = converted.size();
+    return Outcome();
+  });
+}
+
+int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign, uint64_t through_id) noexcept {
+  return CallOn(campaign, "vaxalloc_acknowledge_events", [&](vx::Store& store) -> Outcome {
+    return store.AcknowledgeEvents(through_id);
   });
 }
 

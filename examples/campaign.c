@@ -5,7 +5,8 @@
  * Two districts in Hessen with one center each, an mRNA vaccine (two doses,
  * 21 days apart) and a one-dose vaccine, opening hours, deliveries, Hessen's
  * 7 June 2021 tier cut-off, a waiting list of twelve people, a weekly lottery
- * draw, a withdrawal and a second draw that hands the freed doses on.
+ * draw, a withdrawal and a second draw that hands the freed doses on; after
+ * each step the letters and e-mails to send come from the outbox.
  * Without CAMPAIGN_FILE the campaign lives in memory; with one it is written
  * to that file, which must not exist yet. */
 #include <inttypes.h>
@@ -76,6 +77,55 @@ static void print_draw(vaxalloc_campaign* campaign, const vaxalloc_draw_info* dr
              (int)(series.appointments[1].minute % 60));
     }
     printf("\n");
+  }
+}
+
+/* The host's side of the outbox: reads the pending events page by page,
+ * "sends" each (prints the letter or SMS it stands for) and then
+ * acknowledges them. Should the program die before the acknowledgement, the
+ * same events (same ids) are pending again next time: delivery is at least
+ * once, and a real host drops ids it has already sent. */
+static void deliver_events(vaxalloc_campaign* campaign) {
+  enum { kPage = 4 }; /* small, to show the paging; a host would read more */
+  vaxalloc_event page[kPage];
+  size_t count = 0, i;
+  uint64_t last = 0;
+  do {
+    check(vaxalloc_pending_events(campaign, last, page, kPage, &count), "pending_events");
+    for (i = 0; i < count; ++i) {
+      const vaxalloc_event* event = &page[i];
+      vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+      const char* via;
+      check(vaxalloc_registrant_get(campaign, event->registrant, &person), "registrant");
+      via = person.channel == VAXALLOC_CHANNEL_PHONE ? "letter" : "e-mail";
+      switch (event->kind) {
+        case VAXALLOC_EVENT_SERIES_ASSIGNED:
+          printf("  outbox %" PRIu64 ": %s to %s: your appointments (series %u, draw %u)\n",
+                 event->id, via, person.external_ref, event->series, event->draw);
+          break;
+        case VAXALLOC_EVENT_SERIES_CANCELLED:
+          printf("  outbox %" PRIu64 ": %s to %s: series %u is cancelled\n", event->id, via,
+                 person.external_ref, event->series);
+          break;
+        case VAXALLOC_EVENT_REGISTRANT_WITHDRAWN:
+          printf("  outbox %" PRIu64 ": %s to %s: you left the waiting list\n", event->id, via,
+                 person.external_ref);
+          break;
+        default:
+          printf("  outbox %" PRIu64 ": event kind %d (newer library)\n", event->id,
+                 (int)event->kind);
+      }
+      last = event->id;
+    }
+  } while (count == kPage);
+  if (last > 0) {
+    check(vaxalloc_acknowledge_events(campaign, last), "acknowledge_events");
+    printf("  outbox: acknowledged through %" PRIu64 "\n", last);
+  }
+  check(vaxalloc_pending_events(campaign, 0, page, kPage, &count), "pending_events");
+  if (count != 0) {
+    fprintf(stderr, "%zu events still pending after the acknowledgement\n", count);
+    exit(1);
   }
 }
 
@@ -257,6 +307,7 @@ int main(int argc, char** argv) {
       printf("%s withdrew (vaccinated elsewhere); series %u cancelled\n", person.external_ref,
              series_ids[0]);
     }
+    deliver_events(campaign);
     /* Tuesday 15 June, 06:00: the freed doses go to the next in line. */
     check(
         vaxalloc_seed_parse("5eed0000000000000000000000000002", &request.seed_k0, &request.seed_k1),
@@ -265,6 +316,7 @@ int main(int argc, char** argv) {
     request.first_dose_from = june_14 + 1;
     check(vaxalloc_draw(campaign, &request, &draw), "draw");
     print_draw(campaign, &draw);
+    deliver_events(campaign);
   }
 
   print_report(campaign);

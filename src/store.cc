@@ -802,8 +802,7 @@ struct Store::Database {
          "ORDER BY id LIMIT ?"},
         {&Database::delete_events, "DELETE FROM events WHERE id <= ?"},
         // No row until the first event is written.
-        {&Database::select_last_event_id,
-         "SELECT seq FROM sqlite_sequence WHERE name = 'events'"},
+        {&Database::select_last_event_id, "SELECT seq FROM sqlite_sequence WHERE name = 'events'"},
     };
     for (const auto& [member, sql] : statements) {
       absl::StatusOr<Statement> statement = Prepare(sql);
@@ -939,8 +938,8 @@ struct Store::Database {
                                        outcome.series.front().id, outcome.series.back().id));
     const int64_t written = sqlite3_changes64(db());
     if (written != static_cast<int64_t>(outcome.series.size())) {
-      return absl::InternalError(absl::StrFormat(
-          "draw %d wrote %d events for its %d series", record.id, written, outcome.series.size()));
+      return absl::InternalError(absl::StrFormat("draw %d wrote %d events for its %d series",
+                                                 record.id, written, outcome.series.size()));
     }
     return absl::OkStatus();
   }
@@ -960,10 +959,9 @@ struct Store::Database {
     }
     const std::string what = absl::StrCat("registrant ", cancellation.registrant);
     if (cancellation.withdraw) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(RunUpdateOne(update_registrant.get(), what,
-                                                  cancellation.registrant,
-                                                  RegistrantStatus::kWithdrawn, NullableId{kNoId},
-                                                  std::nullopt));
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          RunUpdateOne(update_registrant.get(), what, cancellation.registrant,
+                       RegistrantStatus::kWithdrawn, NullableId{kNoId}, std::nullopt));
       return InsertEvent(EventKind::kRegistrantWithdrawn, cancellation.at, cancellation.registrant,
                          cancellation.series, kNoId);
     }
@@ -974,8 +972,8 @@ struct Store::Database {
 
   // --- The outbox ------------------------------------------------------------
 
-  absl::Status InsertEvent(EventKind kind, absl::Time at, RegistrantId registrant,
-                           SeriesId series, DrawId draw) {
+  absl::Status InsertEvent(EventKind kind, absl::Time at, RegistrantId registrant, SeriesId series,
+                           DrawId draw) {
     return Run(insert_event.get(), kind, at, registrant, NullableId{series}, NullableId{draw});
   }
 
@@ -1024,9 +1022,9 @@ struct Store::Database {
     absl::StatusOr<uint64_t> last = LastEventId();
     if (!last.ok()) return last.status();
     if (through_id > *last) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot acknowledge events through id ", through_id, ": campaign file '", path,
-          "' has written events up to id ", *last, " only"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot acknowledge events through id ", through_id, ": campaign file '",
+                       path, "' has written events up to id ", *last, " only"));
     }
     return Run(delete_events.get(), through_id);
   }
@@ -1516,8 +1514,8 @@ absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
 
 absl::StatusOr<std::vector<Event>> Store::PendingEvents(uint64_t after_id, size_t limit) const {
   if (limit < 1 || limit > kEventsPerReadMax) {
-    return absl::InvalidArgumentError(absl::StrCat("PendingEvents: limit ", limit,
-                                                   " is outside 1..", kEventsPerReadMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("PendingEvents: limit ", limit, " is outside 1..", kEventsPerReadMax));
   }
   return database_->ReadEvents(after_id, limit);
 }

@@ -1,7 +1,8 @@
 /* The C ABI tested in C11 (as LevelDB's db/c_test.c): every function of
  * vaxalloc.h, its results on a small campaign whose outcome is known exactly,
  * and its error paths: NULL handle and pointers, unknown ids, invalid enum
- * values, overlong strings, buffers too small, struct versions unknown.
+ * values, overlong strings, buffers too small, struct versions unknown; and
+ * the outbox (pending events, paging, acknowledging, across a reopen).
  * After every failed call that could change the campaign, the test checks
  * that nothing changed (counts, revision, report and per-center report).
  *
@@ -492,6 +493,7 @@ static void test_null_handle(void) {
   vaxalloc_slot slots[1];
   vaxalloc_second_dose_shortfall shortfalls[1];
   vaxalloc_center_report centers[1];
+  vaxalloc_event events[1];
   uint32_t id = 0, ids[1];
   size_t count = 0;
   int32_t tier = 0;
@@ -551,6 +553,8 @@ static void test_null_handle(void) {
   EXPECT_NULL_HANDLE(vaxalloc_report_get(NULL, &report));
   EXPECT_NULL_HANDLE(vaxalloc_report_centers(NULL, centers, 1, &count));
   EXPECT_NULL_HANDLE(vaxalloc_check_invariants(NULL, &violations, &text));
+  EXPECT_NULL_HANDLE(vaxalloc_pending_events(NULL, 0, events, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_acknowledge_events(NULL, 1));
   EXPECT(text == NULL); /* char** outputs are NULL after a failure */
 #undef EXPECT_NULL_HANDLE
 }
@@ -1478,6 +1482,259 @@ static void test_files(const char* dir) {
   remove_campaign_files(garbage_path);
 }
 
+/* --- The outbox ---------------------------------------------------------------------------- */
+
+static void expect_event(const vaxalloc_event* event, uint64_t id, int32_t kind, int64_t when,
+                         uint32_t registrant, uint32_t series, uint32_t draw) {
+  EXPECT_U64(event->id, id);
+  EXPECT_EQ(event->kind, kind);
+  EXPECT_EQ(event->at, when);
+  EXPECT_EQ(event->registrant, registrant);
+  EXPECT_EQ(event->series, series);
+  EXPECT_EQ(event->draw, draw);
+}
+
+static int same_event(const vaxalloc_event* a, const vaxalloc_event* b) {
+  return a->id == b->id && a->kind == b->kind && a->at == b->at &&
+         a->registrant == b->registrant && a->series == b->series && a->draw == b->draw;
+}
+
+/* The ids of the pending events after `after_id` (at most 16), into ids[];
+ * returns how many. */
+static size_t pending_ids(vaxalloc_campaign* c, uint64_t after_id, uint64_t ids[16]) {
+  vaxalloc_event page[16];
+  size_t count = 0, i;
+  EXPECT_OK(vaxalloc_pending_events(c, after_id, page, 16, &count));
+  for (i = 0; i < count && i < 16; ++i) ids[i] = page[i].id;
+  return count;
+}
+
+/* A failed outbox call: as EXPECT_FAILS, and the caller's page, its count
+ * and the pending events exactly as before. */
+#define EXPECT_OUTBOX_FAILS(c, call, expected, page, count)                                      \
+  do {                                                                                           \
+    vaxalloc_event page_before_[4];                                                              \
+    const size_t count_before_ = (count);                                                        \
+    uint64_t ids_before_[16], ids_after_[16];                                                    \
+    const size_t pending_before_ = pending_ids(c, 0, ids_before_);                               \
+    size_t pending_after_;                                                                       \
+    memcpy(page_before_, (page), sizeof page_before_);                                           \
+    EXPECT_FAILS(c, call, expected);                                                             \
+    EXPECT(memcmp(page_before_, (page), sizeof page_before_) == 0);                              \
+    EXPECT_EQ((count), count_before_);                                                           \
+    pending_after_ = pending_ids(c, 0, ids_after_);                                              \
+    EXPECT_EQ(pending_after_, pending_before_);                                                  \
+    EXPECT(pending_after_ != pending_before_ ||                                                  \
+           memcmp(ids_before_, ids_after_, pending_after_ * sizeof ids_after_[0]) == 0);         \
+  } while (0)
+
+/* The events of test_draws and test_cancellation: draw 1 gave series 1 to
+ * registrant 1 and series 2 to registrant 3; series 2 was cancelled;
+ * registrant 2, who had no series, withdrew. Draw 2 placed nobody. */
+static void test_events(vaxalloc_campaign* c) {
+  vaxalloc_event page[4];
+  vaxalloc_event* big;
+  size_t count = 77;
+  uint64_t ids[16];
+
+  EXPECT_OK(vaxalloc_pending_events(c, 0, page, 4, &count));
+  EXPECT_EQ(count, 4);
+  expect_event(&page[0], 1, VAXALLOC_EVENT_SERIES_ASSIGNED, at(J - 7, 6, 0), 1, 1, 1);
+  expect_event(&page[1], 2, VAXALLOC_EVENT_SERIES_ASSIGNED, at(J - 7, 6, 0), 3, 2, 1);
+  expect_event(&page[2], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2,
+               VAXALLOC_NO_ID);
+  expect_event(&page[3], 4, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN, at(J - 5, 10, 0), 2,
+               VAXALLOC_NO_ID, VAXALLOC_NO_ID);
+
+  /* Paging: a full page is success, not EBUFFER; the next starts after the
+   * last id read. Reading changes nothing. */
+  memset(page, 0xab, sizeof page);
+  EXPECT_OK(vaxalloc_pending_events(c, 0, page, 3, &count));
+  EXPECT_EQ(count, 3);
+  EXPECT_U64(page[0].id, 1);
+  EXPECT_U64(page[2].id, 3);
+  EXPECT_U64(page[3].id, 0xababababababababull); /* beyond the page: untouched */
+  EXPECT_OK(vaxalloc_pending_events(c, page[2].id, page, 3, &count));
+  EXPECT_EQ(count, 1);
+  expect_event(&page[0], 4, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN, at(J - 5, 10, 0), 2,
+               VAXALLOC_NO_ID, VAXALLOC_NO_ID);
+  EXPECT_OK(vaxalloc_pending_events(c, 4, page, 3, &count));
+  EXPECT_EQ(count, 0);
+  EXPECT_U64(page[0].id, 4); /* nothing written */
+  EXPECT_OK(vaxalloc_pending_events(c, UINT64_MAX, page, 1, &count));
+  EXPECT_EQ(count, 0);
+  EXPECT_OK(vaxalloc_pending_events(c, 1, page, 1, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_U64(page[0].id, 2);
+
+  /* The largest page. */
+  big = (vaxalloc_event*)malloc(VAXALLOC_EVENTS_PER_READ_MAX * sizeof *big);
+  EXPECT(big != NULL);
+  if (big != NULL) {
+    EXPECT_OK(vaxalloc_pending_events(c, 0, big, VAXALLOC_EVENTS_PER_READ_MAX, &count));
+    EXPECT_EQ(count, 4);
+    EXPECT_U64(big[3].id, 4);
+    free(big);
+  }
+
+  /* Errors change neither the page, nor its count, nor the outbox. */
+  count = 77;
+  memset(page, 0xcd, sizeof page);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_pending_events(c, 0, page, 0, &count), VAXALLOC_EINVALID, page,
+                      count);
+  EXPECT(strstr(failure_message, "capacity 0") != NULL);
+  EXPECT_OUTBOX_FAILS(c,
+                      vaxalloc_pending_events(c, 0, page, VAXALLOC_EVENTS_PER_READ_MAX + 1, &count),
+                      VAXALLOC_EINVALID, page, count);
+  EXPECT(strstr(failure_message, "100001") != NULL);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_pending_events(c, 0, page, SIZE_MAX, &count), VAXALLOC_EINVALID,
+                      page, count);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_pending_events(c, 0, NULL, 4, &count), VAXALLOC_EINVALID, page,
+                      count);
+  EXPECT(strstr(failure_message, "out is NULL") != NULL);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_pending_events(c, 0, page, 4, NULL), VAXALLOC_EINVALID, page,
+                      count);
+  EXPECT(strstr(failure_message, "count_out is NULL") != NULL);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_pending_events(c, 0, NULL, 0, NULL), VAXALLOC_EINVALID, page,
+                      count);
+
+  /* Acknowledging: through 2, then again (harmless), 0 and 1 (harmless). */
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 2));
+  EXPECT_EQ(pending_ids(c, 0, ids), 2);
+  EXPECT_U64(ids[0], 3);
+  EXPECT_U64(ids[1], 4);
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 2));
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 0));
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 1));
+  EXPECT_EQ(pending_ids(c, 0, ids), 2);
+  EXPECT_U64(ids[0], 3);
+  EXPECT_OK(vaxalloc_pending_events(c, 0, page, 4, &count));
+  EXPECT_EQ(count, 2);
+  expect_event(&page[0], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2,
+               VAXALLOC_NO_ID);
+  /* An id never written cannot have been read: acknowledging it is refused. */
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_acknowledge_events(c, 5), VAXALLOC_EINVALID, page, count);
+  EXPECT(strstr(failure_message, "through id 5") != NULL);
+  EXPECT_OUTBOX_FAILS(c, vaxalloc_acknowledge_events(c, UINT64_MAX), VAXALLOC_EINVALID, page,
+                      count);
+  EXPECT_EQ(pending_ids(c, 0, ids), 2);
+}
+
+/* At least once, across a close: unacknowledged events come back with the
+ * same ids and contents; acknowledged ones do not; ids are never reused. */
+static void test_event_files(const char* dir) {
+  char path[1024];
+  vaxalloc_campaign* c = NULL;
+  vaxalloc_vaccine_spec vaccine = VAXALLOC_VACCINE_SPEC_INIT;
+  vaxalloc_center_spec center = VAXALLOC_CENTER_SPEC_INIT;
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+  vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_event before[8], after[8];
+  uint32_t district = 0, holder[3] = {0, 0, 0};
+  size_t count = 0, again = 0, i;
+  char ref[16];
+  int k;
+
+  snprintf(path, sizeof path, "%s/outbox.sqlite", dir);
+  remove_campaign_files(path);
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", &district));
+  vaccine.code = "janssen";
+  vaccine.name = "Janssen";
+  vaccine.dose_count = 1;
+  EXPECT_OK(vaxalloc_vaccine_add(c, &vaccine, &block.vaccine));
+  center.code = "FFM";
+  center.name = "Festhalle";
+  center.districts = &district;
+  center.district_count = 1;
+  EXPECT_OK(vaxalloc_center_add(c, &center, &block.center));
+  block.first_day = J;
+  block.last_day = J + 6;
+  block.open_minute = 480;
+  block.close_minute = 510;
+  block.slot_minutes = 30;
+  block.seats_first = 3;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  delivery.center = block.center;
+  delivery.vaccine = block.vaccine;
+  delivery.day = J;
+  delivery.doses = 10;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+  spec.district = district;
+  spec.birth_day = ymd(1950, 1, 1);
+  spec.registered_at = at(J - 10, 9, 0);
+  spec.external_ref = ref;
+  for (k = 1; k <= 3; ++k) {
+    snprintf(ref, sizeof ref, "E-%d", k);
+    EXPECT_OK(vaxalloc_register(c, &spec, NULL));
+  }
+  EXPECT_OK(vaxalloc_pending_events(c, 0, before, 8, &count));
+  EXPECT_EQ(count, 0); /* setup and registration tell nobody anything */
+
+  request.seed_k0 = 7;
+  request.at = at(J - 7, 6, 0);
+  request.first_dose_from = J;
+  request.first_dose_until = J + 6;
+  EXPECT_OK(vaxalloc_draw(c, &request, &info));
+  EXPECT_EQ(info.series_count, 3);
+  for (k = 0; k < 3; ++k) {
+    EXPECT_OK(vaxalloc_series_get(c, (uint32_t)k + 1, &series));
+    holder[k] = series.registrant;
+  }
+  /* Events 4-7: series 1 cancelled; the holder of series 2 withdraws
+   * (cancelled, then withdrawn); the holder of series 1, waiting again,
+   * withdraws without a series. */
+  EXPECT_OK(vaxalloc_series_cancel(c, 1, at(J - 6, 8, 0)));
+  EXPECT_OK(vaxalloc_withdraw(c, holder[1], at(J - 6, 9, 0)));
+  EXPECT_OK(vaxalloc_withdraw(c, holder[0], at(J - 6, 10, 0)));
+  EXPECT_OK(vaxalloc_pending_events(c, 0, before, 8, &count));
+  EXPECT_EQ(count, 7);
+  for (k = 0; k < 3; ++k) {
+    expect_event(&before[k], (uint64_t)k + 1, VAXALLOC_EVENT_SERIES_ASSIGNED, at(J - 7, 6, 0),
+                 holder[k], (uint32_t)k + 1, 1);
+  }
+  expect_event(&before[3], 4, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 6, 8, 0), holder[0], 1,
+               VAXALLOC_NO_ID);
+  expect_event(&before[4], 5, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 6, 9, 0), holder[1], 2,
+               VAXALLOC_NO_ID);
+  expect_event(&before[5], 6, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN, at(J - 6, 9, 0), holder[1], 2,
+               VAXALLOC_NO_ID);
+  expect_event(&before[6], 7, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN, at(J - 6, 10, 0), holder[0],
+               VAXALLOC_NO_ID, VAXALLOC_NO_ID);
+
+  /* The host sent 1-3 and acknowledged them, sent 4-5, then crashed. */
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 3));
+  vaxalloc_campaign_close(c);
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_pending_events(c, 0, after, 8, &again));
+  EXPECT_EQ(again, 4);
+  for (i = 0; i < again && i < 4; ++i) EXPECT(same_event(&after[i], &before[i + 3]));
+
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 7));
+  EXPECT_OK(vaxalloc_acknowledge_events(c, 7)); /* twice: harmless */
+  EXPECT_OK(vaxalloc_pending_events(c, 0, after, 8, &again));
+  EXPECT_EQ(again, 0);
+  EXPECT_FAILS(c, vaxalloc_acknowledge_events(c, 8), VAXALLOC_EINVALID);
+  vaxalloc_campaign_close(c);
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_pending_events(c, 0, after, 8, &again));
+  EXPECT_EQ(again, 0);
+  /* The next event takes the next id, though 1-7 are gone. */
+  EXPECT_OK(vaxalloc_series_cancel(c, 3, at(J - 5, 8, 0)));
+  EXPECT_OK(vaxalloc_pending_events(c, 0, after, 8, &again));
+  EXPECT_EQ(again, 1);
+  expect_event(&after[0], 8, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 8, 0), holder[2], 3,
+               VAXALLOC_NO_ID);
+  vaxalloc_campaign_close(c);
+  remove_campaign_files(path);
+}
+
 /* --- Threads: one handle, several threads -------------------------------------------------- */
 
 enum { kThreads = 4, kPerThread = 25 };
@@ -1568,10 +1825,12 @@ int main(int argc, char** argv) {
   test_draws(c);
   test_queries(c);
   test_cancellation(c);
+  test_events(c);
   test_report(c);
   vaxalloc_campaign_close(c);
 
   test_files(dir);
+  test_event_files(dir);
   test_threads();
 
   if (failures != 0) {

@@ -1305,6 +1305,14 @@ TEST_CASE("a campaign whose tables are missing is DataLoss") {
     raw.Exec("DROP TABLE draw_series");
   }
   CheckRefusedFile(path, StatusCode::kDataLoss, {"draw_series"});
+  // A file made before the outbox existed (nothing released had one).
+  const std::string before_outbox = dir.File("before-outbox.sqlite");
+  OpenOk(before_outbox).reset();
+  {
+    RawConnection raw(before_outbox);
+    raw.Exec("DROP TABLE events");
+  }
+  CheckRefusedFile(before_outbox, StatusCode::kDataLoss, {"expected schema", "events"});
 }
 
 TEST_CASE("a stored row the engine rejects is DataLoss naming it") {

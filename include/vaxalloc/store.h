@@ -46,10 +46,11 @@ enum class EventKind : uint8_t {
 struct Event {
   uint64_t id = 0;  // ascending in commit order, never reused
   EventKind kind = EventKind::kSeriesAssigned;
-  absl::Time at;    // the instant of the change that caused it
+  absl::Time at;    // the change's instant; for kSeriesAssigned the draw's `at`
   RegistrantId registrant = kNoId;
-  SeriesId series = kNoId;  // kNoId for kRegistrantWithdrawn without series
-  DrawId draw = kNoId;      // for kSeriesAssigned
+  // For kRegistrantWithdrawn: the series the withdrawal cancelled, or kNoId.
+  SeriesId series = kNoId;
+  DrawId draw = kNoId;  // for kSeriesAssigned
 };
 
 inline constexpr size_t kEventsPerReadMax = 100'000;
@@ -86,11 +87,14 @@ class Store {
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
 
   // The outbox. Pending events with id > after_id, oldest first, at most
-  // `limit` (1..kEventsPerReadMax).
+  // `limit` (1..kEventsPerReadMax). Reads the file as it is now, including
+  // other connections' acknowledgments.
   absl::StatusOr<std::vector<Event>> PendingEvents(uint64_t after_id = 0,
                                                    size_t limit = 1000) const;
   // Acknowledges every pending event with id <= through_id; they are not
-  // shown again. Acknowledging ids already acknowledged is harmless.
+  // shown again. Acknowledging ids already acknowledged (or 0) is harmless; an
+  // id above the last event ever written is InvalidArgument. Like any write,
+  // refused (FailedPrecondition) once another connection changed the file.
   absl::Status AcknowledgeEvents(uint64_t through_id);
 
  private:
