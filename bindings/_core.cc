@@ -7,7 +7,8 @@
 // - one function (RaiseStatus) turns an absl::Status into the exception
 //   classes defined in vaxalloc/_errors.py;
 // - long calls (open, reopen, batch registration, draws, invariant checks,
-//   summaries, scenario generation and population) run without the GIL.
+//   summaries, scenario generation and population, reading and
+//   acknowledging the outbox) run without the GIL.
 //
 // An Engine or Store object may be used from several Python threads: every
 // call holds the object's recursive mutex, taken only after the GIL is
@@ -299,6 +300,13 @@ py::dict ToDict(const InvariantReport& report) {
   }
   return py::dict("violations"_a = violations, "violation_count"_a = report.violation_count,
                   "text"_a = report.ToString());
+}
+
+// An outbox event (Store only).
+py::dict ToDict(const Event& event) {
+  return py::dict("id"_a = event.id, "kind"_a = EnumValue(event.kind),
+                  "at"_a = MicrosFromTime(event.at), "registrant"_a = event.registrant,
+                  "series"_a = event.series, "draw"_a = event.draw);
 }
 
 template <class T>
@@ -744,6 +752,37 @@ void DefineCampaignMethods(py::class_<Handle>& cls) {
 }
 
 // ---------------------------------------------------------------------------
+// The outbox (Store only: an Engine writes no events).
+
+void DefineOutbox(py::class_<StoreHandle>& cls) {
+  // Both run without the GIL: a page may be long, and acknowledging may wait
+  // for another connection's write lock.
+  cls.def(
+      "pending_events",
+      [](StoreHandle& h, int64_t after_id, int64_t limit) {
+        const uint64_t after = Narrow<uint64_t>(after_id, "after_id");
+        // The core checks the range too; this keeps a negative limit from
+        // wrapping into a huge size_t first.
+        if (limit < 1 || static_cast<uint64_t>(limit) > kEventsPerReadMax) {
+          RaiseStatus(absl::InvalidArgumentError(fmt::format(
+              "pending_events: limit {} is outside 1..{}", limit, kEventsPerReadMax)));
+        }
+        const std::vector<Event> events = Unwrap(Slow(h, [&] {
+          return h.store->PendingEvents(after, static_cast<size_t>(limit));
+        }));
+        return ToList(events);
+      },
+      py::kw_only(), "after_id"_a, "limit"_a);
+  cls.def(
+      "acknowledge_events",
+      [](StoreHandle& h, int64_t through_id) {
+        const uint64_t through = Narrow<uint64_t>(through_id, "through_id");
+        Check(Slow(h, [&] { return h.store->AcknowledgeEvents(through); }));
+      },
+      "through_id"_a);
+}
+
+// ---------------------------------------------------------------------------
 // Store lifetime.
 
 StoreOptions MakeStoreOptions(int64_t durability, int64_t busy_timeout_micros,
@@ -985,6 +1024,10 @@ py::dict EnumValues() {
           "HOME_OR_NEIGHBOUR_DISTRICT"_a = EnumValue(ResidenceRule::kHomeOrNeighbourDistrict)),
       "Durability"_a = py::dict("NORMAL"_a = EnumValue(Durability::kNormal),
                                 "FULL"_a = EnumValue(Durability::kFull)),
+      "EventKind"_a =
+          py::dict("SERIES_ASSIGNED"_a = EnumValue(EventKind::kSeriesAssigned),
+                   "SERIES_CANCELLED"_a = EnumValue(EventKind::kSeriesCancelled),
+                   "REGISTRANT_WITHDRAWN"_a = EnumValue(EventKind::kRegistrantWithdrawn)),
       "Invariant"_a = py::dict("SLOT_CAPACITY"_a = EnumValue(Invariant::kSlotCapacity),
                                "SECOND_DOSE_RESERVED"_a = EnumValue(Invariant::kSecondDoseReserved),
                                "DOSE_SUPPLY"_a = EnumValue(Invariant::kDoseSupply),
@@ -1018,6 +1061,7 @@ void DefineModule(py::module_& m) {
   m.attr("NAME_LENGTH_MAX") = kNameLengthMax;
   m.attr("EXTERNAL_REF_LENGTH_MAX") = kExternalRefLengthMax;
   m.attr("VIOLATIONS_KEPT") = kViolationsKept;
+  m.attr("EVENTS_PER_READ_MAX") = kEventsPerReadMax;
 
   // --- Lottery
   m.def(
@@ -1073,6 +1117,7 @@ void DefineModule(py::module_& m) {
   });
   store.def_property_readonly("path", [](const StoreHandle& h) { return h.path; });
   DefineCampaignMethods(store);
+  DefineOutbox(store);
 
   DefineScenario(m);
 

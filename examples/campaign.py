@@ -6,7 +6,9 @@ centers, four vaccines, weekly deliveries, the 7 June tier cut-off and a
 waiting list. The campaign lives in a SQLite file. Every Monday a lottery
 draw hands out the next week's first-dose appointments (second doses booked
 with them); some people cancel (vaccinated by their GP) or withdraw, and
-their seats go back to the next draw (the exchange). At the end: a report,
+their seats go back to the next draw (the exchange). After each draw the
+letters to send come from the Store's outbox, which is then acknowledged.
+At the end: a report,
 the invariant check, and an audit of one draw from its published seed.
 
     PYTHONPATH=build/bindings /usr/bin/python3 examples/campaign.py --registrants 200000
@@ -75,6 +77,24 @@ def exchange(store, record, rng, cancel_permille, when):
     return cancelled, withdrawn
 
 
+def deliver_events(store, sent):
+    """The host's side of the outbox: reads the pending events page by page,
+    acts on each (here: counts the letter, SMS or e-mail it stands for) and
+    then acknowledges them. Had the process died before acknowledging, the
+    same events (same ids) would be pending after a restart: delivery is at
+    least once, so a real host drops ids it has already sent."""
+    last = 0
+    counts = collections.Counter()
+    while page := store.pending_events(after_id=last, limit=10_000):
+        for event in page:
+            counts[event.kind] += 1
+            last = event.id
+    if last:
+        store.acknowledge_events(last)
+    sent.update(counts)
+    return counts
+
+
 def audit(store, record):
     """Recomputes a draw's first winners from its published seed: within a
     tier, the order is the lottery number of the external reference."""
@@ -121,6 +141,7 @@ def main(argv=None):
             schedule = schedule[:args.draws]
         rng = random.Random(args.seed)
         totals = collections.Counter()
+        sent = collections.Counter()
         records = []
         print(f"\n{len(schedule)} weekly draws (assigned of waiting, per tier):")
         for request in schedule:
@@ -133,6 +154,11 @@ def main(argv=None):
                                             request.at + dt.timedelta(days=2))
             totals.update(assigned=len(record.series), cancelled=cancelled,
                           withdrawn=withdrawn)
+            delivered = deliver_events(store, sent)
+            print(f"          outbox: {delivered[vaxalloc.EventKind.SERIES_ASSIGNED]:,} "
+                  f"appointment letters, {delivered[vaxalloc.EventKind.SERIES_CANCELLED]:,} "
+                  f"cancellations, {delivered[vaxalloc.EventKind.REGISTRANT_WITHDRAWN]:,} "
+                  f"withdrawals sent")
 
         report = store.summarize()
         check = store.check_invariants()
@@ -151,8 +177,17 @@ def main(argv=None):
                   f"{center.doses_delivered:>9,} / {center.doses_reserved:<9,}"
                   f"{center.residents_waiting:>8,}")
         print(f"  ... {len(report.centers)} centers in all")
+        # One event per change, each sent once: every series assigned and
+        # every cancellation (a withdrawal also cancels the series) told.
+        outbox_ok = (sent[vaxalloc.EventKind.SERIES_ASSIGNED] == totals["assigned"]
+                     and sent[vaxalloc.EventKind.SERIES_CANCELLED]
+                     == totals["cancelled"] + totals["withdrawn"]
+                     and sent[vaxalloc.EventKind.REGISTRANT_WITHDRAWN] == totals["withdrawn"]
+                     and store.pending_events() == [])
+        print(f"  outbox: {sum(sent.values()):,} events sent and acknowledged, "
+              f"one per change: {outbox_ok}")
         print(f"\n  invariants: {check}")
-        ok = check.ok and (not records or audit(store, records[0]))
+        ok = check.ok and outbox_ok and (not records or audit(store, records[0]))
 
     # Nothing is lost: the file holds the same campaign.
     with vaxalloc.Store.open(args.db, create_if_missing=False) as again:

@@ -629,6 +629,36 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
 // ---------------------------------------------------------------------------
 // Registrants
 
+namespace {
+// Everything about a registration but the uniqueness of its reference.
+absl::Status CheckRegistrantFields(const Engine::State& state, const RegistrantSpec& spec) {
+  if (spec.district == kNoId || spec.district > state.districts.size()) {
+    return absl::NotFoundError(
+        fmt::format("unknown district id {} for '{}'", spec.district, spec.external_ref));
+  }
+  if (spec.vaccine_preference != kNoId && spec.vaccine_preference > state.vaccines.size()) {
+    return absl::NotFoundError(fmt::format("unknown preferred vaccine id {} for '{}'",
+                                           spec.vaccine_preference, spec.external_ref));
+  }
+  const int group = static_cast<int>(spec.group);
+  if (group < 1 || group > kPriorityGroupCount) {
+    return absl::InvalidArgumentError(
+        fmt::format("priority group {} of '{}' is not 1..4", group, spec.external_ref));
+  }
+  if (spec.channel != Channel::kOnline && spec.channel != Channel::kPhone) {
+    return absl::InvalidArgumentError(fmt::format(
+        "channel {} of '{}' is unknown", static_cast<int>(spec.channel), spec.external_ref));
+  }
+  absl::Status status = CheckFinite("registered_at", spec.registered_at);
+  if (status.ok()) status = CheckDay("birth_day", spec.birth_day);
+  if (!status.ok()) {
+    return absl::Status(status.code(), fmt::format("{} for '{}'", std::string(status.message()),
+                                                   spec.external_ref));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::StatusOr<Prepared<std::vector<Registrant>>> Engine::PrepareRegister(
     absl::Span<const RegistrantSpec> specs) const {
   if (state_->registrants.size() + specs.size() >= std::numeric_limits<RegistrantId>::max()) {
@@ -642,40 +672,26 @@ absl::StatusOr<Prepared<std::vector<Registrant>>> Engine::PrepareRegister(
   RegistrantId next_id = static_cast<RegistrantId>(state_->registrants.size() + 1);
   for (size_t i = 0; i < specs.size(); ++i) {
     const RegistrantSpec& spec = specs[i];
-    // In a batch, every error names the entry's position.
-    const std::string where = specs.size() > 1 ? fmt::format("registrant #{}: ", i) : "";
     absl::Status status = CheckText("external_ref", spec.external_ref, kExternalRefLengthMax);
-    if (!status.ok()) return absl::Status(status.code(), where + std::string(status.message()));
-    if (state_->registrant_by_ref.contains(std::string_view(spec.external_ref)) ||
-        (specs.size() > 1 && !batch_refs.insert(spec.external_ref).second)) {
-      return absl::AlreadyExistsError(fmt::format("{}{}{}{}", where, "external_ref '",
-                                                  spec.external_ref, "' is already registered"));
+    if (status.ok() && (state_->registrant_by_ref.contains(std::string_view(spec.external_ref)) ||
+                        (specs.size() > 1 && !batch_refs.insert(spec.external_ref).second))) {
+      status = absl::AlreadyExistsError(
+          fmt::format("external_ref '{}' is already registered", spec.external_ref));
     }
-    if (spec.district == kNoId || spec.district > state_->districts.size()) {
-      return absl::NotFoundError(fmt::format("{}unknown district id {} for '{}'", where,
-                                             spec.district, spec.external_ref));
+    if (status.ok()) status = CheckRegistrantFields(*state_, spec);
+    if (status.ok()) {
+      status = CheckAfterLatestDraw(*state_, "registered_at", spec.registered_at);
+      if (!status.ok()) {
+        status = absl::Status(
+            status.code(),
+            fmt::format("{} for '{}'", std::string(status.message()), spec.external_ref));
+      }
     }
-    if (spec.vaccine_preference != kNoId && spec.vaccine_preference > state_->vaccines.size()) {
-      return absl::NotFoundError(fmt::format("{}unknown preferred vaccine id {} for '{}'", where,
-                                             spec.vaccine_preference, spec.external_ref));
-    }
-    const int group = static_cast<int>(spec.group);
-    if (group < 1 || group > kPriorityGroupCount) {
-      return absl::InvalidArgumentError(
-          fmt::format("{}priority group {} of '{}' is not 1..4", where, group, spec.external_ref));
-    }
-    if (spec.channel != Channel::kOnline && spec.channel != Channel::kPhone) {
-      return absl::InvalidArgumentError(fmt::format("{}channel {} of '{}' is unknown", where,
-                                                    static_cast<int>(spec.channel),
-                                                    spec.external_ref));
-    }
-    status = CheckFinite("registered_at", spec.registered_at);
-    if (status.ok()) status = CheckDay("birth_day", spec.birth_day);
-    if (status.ok()) status = CheckAfterLatestDraw(*state_, "registered_at", spec.registered_at);
     if (!status.ok()) {
-      return absl::Status(
-          status.code(),
-          fmt::format("{}{} for '{}'", where, std::string(status.message()), spec.external_ref));
+      // In a batch, every error names the entry's position.
+      if (specs.size() == 1) return status;
+      return absl::Status(status.code(),
+                          fmt::format("registrant #{}: {}", i, std::string(status.message())));
     }
     Registrant registrant;
     registrant.id = next_id++;
@@ -690,8 +706,9 @@ absl::StatusOr<Prepared<std::vector<Registrant>>> Engine::PrepareRegister(
 }
 
 namespace {
-// Appends a registrant row; the caller has validated it.
-void AppendRegistrant(Engine::State& state, const Registrant& registrant) {
+// Appends a registrant row; the caller has validated it. False (and nothing
+// appended) when the reference is already taken.
+bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   RegistrantRow row;
   row.registered_at_us = internal::ToMicros(registrant.spec.registered_at);
   row.waiting_since_us = internal::ToMicros(registrant.waiting_since);
@@ -706,7 +723,13 @@ void AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.status = registrant.status;
   state.refs += registrant.spec.external_ref;
   state.registrants.push_back(row);
-  state.registrant_by_ref.insert(registrant.id);
+  if (!state.registrant_by_ref.insert(registrant.id).second) {
+    // Only a restored file can hold a duplicate: take the row back.
+    state.registrants.pop_back();
+    state.refs.resize(row.ref_offset);
+    return false;
+  }
+  return true;
 }
 }  // namespace
 
@@ -715,7 +738,8 @@ void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
   state_->registrants.reserve(state_->registrants.size() + prepared.change.size());
   for (const Registrant& registrant : prepared.change) {
     VAXALLOC_ASSERT(registrant.id == state_->registrants.size() + 1);
-    AppendRegistrant(*state_, registrant);
+    const bool appended = AppendRegistrant(*state_, registrant);
+    VAXALLOC_ASSERT(appended);
   }
   ++state_->revision;
 }
@@ -789,18 +813,22 @@ absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
     return absl::DataLossError(fmt::format("registrant id {} out of sequence (expected {})",
                                            registrant.id, state_->registrants.size() + 1));
   }
-  absl::StatusOr<Prepared<std::vector<Registrant>>> prepared =
-      PrepareRegister(absl::MakeConstSpan(&registrant.spec, 1));
-  if (!prepared.ok()) {
-    return absl::DataLossError(fmt::format("stored registrant {}: {}", registrant.id,
-                                           std::string(prepared.status().message())));
+  absl::Status status =
+      CheckText("external_ref", registrant.spec.external_ref, kExternalRefLengthMax);
+  if (status.ok()) status = CheckRegistrantFields(*state_, registrant.spec);
+  const int registrant_status = static_cast<int>(registrant.status);
+  if (status.ok() && (registrant_status < 0 ||
+                      registrant_status > static_cast<int>(RegistrantStatus::kWithdrawn))) {
+    status = absl::InvalidArgumentError(fmt::format("unknown status {}", registrant_status));
   }
-  const int status = static_cast<int>(registrant.status);
-  if (status < 0 || status > static_cast<int>(RegistrantStatus::kWithdrawn)) {
+  if (status.ok() && !AppendRegistrant(*state_, registrant)) {
+    status = absl::AlreadyExistsError(
+        fmt::format("external_ref '{}' is already registered", registrant.spec.external_ref));
+  }
+  if (!status.ok()) {
     return absl::DataLossError(
-        fmt::format("stored registrant {} has unknown status {}", registrant.id, status));
+        fmt::format("stored registrant {}: {}", registrant.id, std::string(status.message())));
   }
-  AppendRegistrant(*state_, registrant);
   ++state_->revision;
   return absl::OkStatus();
 }

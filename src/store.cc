@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -216,14 +217,6 @@ CREATE TABLE draw_tiers (
   eligible INTEGER NOT NULL,
   assigned INTEGER NOT NULL,
   PRIMARY KEY (draw, tier)
-) STRICT, WITHOUT ROWID;
-
--- The series a draw created, in assignment order.
-CREATE TABLE draw_series (
-  draw INTEGER NOT NULL REFERENCES draws(id),
-  position INTEGER NOT NULL,
-  series INTEGER NOT NULL UNIQUE REFERENCES series(id),
-  PRIMARY KEY (draw, position)
 ) STRICT, WITHOUT ROWID;
 
 -- The transactional outbox (store.h): pending events only; acknowledging
@@ -471,7 +464,7 @@ struct Store::Database {
   Statement insert_capacity_block, insert_delivery;
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
   Statement insert_registrant, update_registrant, insert_series, update_series_status;
-  Statement insert_draw, insert_draw_center, insert_draw_tier, insert_draw_series;
+  Statement insert_draw, insert_draw_center, insert_draw_tier;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
 
   sqlite3* db() const { return connection.get(); }
@@ -785,8 +778,6 @@ struct Store::Database {
          "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
         {&Database::insert_draw_tier,
          "INSERT INTO draw_tiers (draw, tier, eligible, assigned) VALUES (?, ?, ?, ?)"},
-        {&Database::insert_draw_series,
-         "INSERT INTO draw_series (draw, position, series) VALUES (?, ?, ?)"},
         // The id comes from AUTOINCREMENT: above every id ever used.
         {&Database::insert_event,
          "INSERT INTO events (kind, at_us, registrant, series, draw) VALUES (?, ?, ?, ?, ?)"},
@@ -926,10 +917,21 @@ struct Store::Database {
             "draw outcome's series %d does not match its record or winner", series.id));
       }
       VAXALLOC_STORE_RETURN_IF_ERROR(InsertSeries(series));
-      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_draw_series.get(), record.id, i, series.id));
-      VAXALLOC_STORE_RETURN_IF_ERROR(
-          RunUpdateOne(update_registrant.get(), absl::StrCat("registrant ", series.registrant),
-                       series.registrant, RegistrantStatus::kScheduled, series.id, std::nullopt));
+    }
+    // Winners come in lottery order, scattered over the registrants table;
+    // updating them by ascending id walks its pages once.
+    std::vector<std::pair<RegistrantId, SeriesId>> scheduled;
+    scheduled.reserve(outcome.series.size());
+    for (const Series& series : outcome.series) scheduled.emplace_back(series.registrant, series.id);
+    std::sort(scheduled.begin(), scheduled.end());
+    for (const auto& [registrant, series] : scheduled) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(update_registrant.get(), registrant,
+                                         RegistrantStatus::kScheduled, series, std::nullopt));
+      if (sqlite3_changes(db()) != 1) {
+        return absl::DataLossError(absl::StrCat("registrant ", registrant,
+                                                " is missing from campaign file '", path,
+                                                "'; the file no longer matches memory"));
+      }
     }
     if (outcome.series.empty()) return absl::OkStatus();
     // One kSeriesAssigned per new series, at its booked_at, ids in
@@ -1282,6 +1284,9 @@ struct Store::Database {
     });
   }
 
+  // Filled by LoadSeries for LoadDraws.
+  absl::flat_hash_map<DrawId, std::vector<SeriesId>> series_by_draw;
+
   absl::Status LoadSeries(Engine& engine) {
     absl::StatusOr<Statement> query = Query(
         "SELECT id, registrant, center, vaccine, dose_count, dose_1_day, dose_1_minute, "
@@ -1309,6 +1314,9 @@ struct Store::Database {
       series.tier = row.Int<uint8_t>(12, 0, kTierMax);
       series.category = row.Int<uint8_t>(13, 0, kReserveCategoriesMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      // A draw's series are its rows in id order: a draw writes them with
+      // dense ids in assignment order.
+      if (series.draw != kNoId) series_by_draw[series.draw].push_back(series.id);
       return engine.RestoreSeries(series);
     });
   }
@@ -1324,9 +1332,6 @@ struct Store::Database {
     absl::StatusOr<Statement> tiers =
         Query("SELECT tier, eligible, assigned FROM draw_tiers WHERE draw = ? ORDER BY tier");
     if (!tiers.ok()) return tiers.status();
-    absl::StatusOr<Statement> series =
-        Query("SELECT series FROM draw_series WHERE draw = ? ORDER BY position");
-    if (!series.ok()) return series.status();
     return ForEachRow(query->get(), [&](Row& row) {
       DrawRecord record;
       record.id = row.Int<DrawId>(0, 1, UINT32_MAX);
@@ -1338,7 +1343,7 @@ struct Store::Database {
       record.request.series_limit = row.Int<uint32_t>(6, 0, UINT32_MAX);
       record.policy_version = row.Int<uint32_t>(7, 1, UINT32_MAX);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
-      for (sqlite3_stmt* child : {centers->get(), tiers->get(), series->get()}) {
+      for (sqlite3_stmt* child : {centers->get(), tiers->get()}) {
         sqlite3_bind_int64(child, 1, record.id);
       }
       VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(centers->get(), [&](Row& center) {
@@ -1351,10 +1356,9 @@ struct Store::Database {
         count.assigned = tier.Int<uint32_t>(2, 0, UINT32_MAX);
         return absl::OkStatus();
       }));
-      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(series->get(), [&](Row& id) {
-        record.series.push_back(id.Int<SeriesId>(0, 1, UINT32_MAX));
-        return absl::OkStatus();
-      }));
+      if (auto it = series_by_draw.find(record.id); it != series_by_draw.end()) {
+        record.series = std::move(it->second);
+      }
       return engine.RestoreDraw(record);
     });
   }

@@ -602,7 +602,7 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name NOT LIKE 'sqlite_%'") == 17);
+                     "name NOT LIKE 'sqlite_%'") == 16);
   // The outbox's AUTOINCREMENT keeps its high-water mark here.
   CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
 }
@@ -880,17 +880,18 @@ TEST_CASE("an SQLite error halfway through a draw rolls everything back") {
     Ok(store->RegisterBatch(People(ids)));
   }
   {
-    // A stray row that claims series 2 for another draw: the draw's own
-    // draw_series row for series 2 then violates UNIQUE, after the draw row,
-    // series 1 and 2 and the first winner's registrant update were written.
+    // A trigger fails the insert of series 2, after the draw row and
+    // series 1 were written.
     RawConnection raw(path);
-    raw.Exec("INSERT INTO draw_series (draw, position, series) VALUES (99, 0, 2)");
+    raw.Exec(
+        "CREATE TRIGGER fail_series_2 BEFORE INSERT ON series WHEN NEW.id = 2 "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure at series 2'); END");
   }
   auto store = OpenOk(path);
   const Unchanged unchanged(*store);
   const absl::Status failed = StatusOf(store->Draw(FirstDraw(ids)));
   CHECK(failed.code() == StatusCode::kInternal);
-  CHECK_MESSAGE(Contains(failed, "UNIQUE constraint failed: draw_series.series"), failed);
+  CHECK_MESSAGE(Contains(failed, "injected failure at series 2"), failed);
   CHECK_MESSAGE(Contains(failed, path), failed);
   unchanged.Check("the failed draw");
   CHECK(store->engine().draw_count() == 0u);
@@ -905,8 +906,8 @@ TEST_CASE("an SQLite error halfway through a draw rolls everything back") {
   CHECK(raw.QueryInt("SELECT count(*) FROM events") == 0);
   CHECK(AllPending(*store).empty());
 
-  // Without the stray row the same draw commits, its events from id 1.
-  raw.Exec("DELETE FROM draw_series");
+  // Without the trigger the same draw commits, its events from id 1.
+  raw.Exec("DROP TRIGGER fail_series_2");
   store.reset();
   store = OpenOk(path);
   const DrawRecord record = Ok(store->Draw(FirstDraw(ids)));
@@ -1302,9 +1303,9 @@ TEST_CASE("a campaign whose tables are missing is DataLoss") {
   OpenOk(path).reset();
   {
     RawConnection raw(path);
-    raw.Exec("DROP TABLE draw_series");
+    raw.Exec("DROP TABLE draw_tiers");
   }
-  CheckRefusedFile(path, StatusCode::kDataLoss, {"draw_series"});
+  CheckRefusedFile(path, StatusCode::kDataLoss, {"draw_tiers"});
   // A file made before the outbox existed (nothing released had one).
   const std::string before_outbox = dir.File("before-outbox.sqlite");
   OpenOk(before_outbox).reset();

@@ -54,6 +54,8 @@ from ._types import (
     DrawRequest,
     DrawSeed,
     Durability,
+    Event,
+    EventKind,
     Invariant,
     InvariantReport,
     Policy,
@@ -91,6 +93,8 @@ CODE_LENGTH_MAX: int = _core.CODE_LENGTH_MAX
 NAME_LENGTH_MAX: int = _core.NAME_LENGTH_MAX
 EXTERNAL_REF_LENGTH_MAX: int = _core.EXTERNAL_REF_LENGTH_MAX
 VIOLATIONS_KEPT: int = _core.VIOLATIONS_KEPT
+#: The largest page Store.pending_events() returns (store.h, kEventsPerReadMax).
+EVENTS_PER_READ_MAX: int = _core.EVENTS_PER_READ_MAX
 
 
 def lottery_number(seed, external_ref: str) -> int:
@@ -133,19 +137,20 @@ __all__ = [
     "Engine", "Store",
     # enums
     "PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
-    "Durability", "Invariant", "Weekday",
+    "Durability", "Invariant", "Weekday", "EventKind",
     # values
     "VaccineSpec", "CenterSpec", "CapacityBlock", "SupplyDelivery", "TierRule",
     "ReserveCategory", "Policy", "RegistrantSpec", "DrawSeed", "DrawRequest", "District",
     "Vaccine", "Center", "Registrant", "Appointment", "Series", "TierCount", "DrawRecord",
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
+    "Event",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario
     "Scenario", "ScenarioOptions", "ScenarioDistrict", "make_scenario", "SCENARIO_TIMEZONE",
     # limits
     "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
-    "VIOLATIONS_KEPT",
+    "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX",
 ]
 
 # The public classes present themselves as vaxalloc.X (in reprs, tracebacks

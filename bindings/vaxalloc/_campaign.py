@@ -24,6 +24,7 @@ from ._types import (
     DrawRequest,
     DrawSeed,
     Durability,
+    Event,
     InvariantReport,
     Policy,
     PriorityGroup,
@@ -382,7 +383,9 @@ class Engine(_Campaign):
     """A campaign in memory: districts, vaccines, centers, capacity, supply,
     policy, registrants, series and draws, with every rule of the library.
 
-    Nothing is persisted; use Store for a campaign kept in a file. Methods
+    Nothing is persisted, and there is no outbox (pending_events and
+    acknowledge_events are Store's: events are written in the transaction of
+    the change they report); use Store for a campaign kept in a file. Methods
     take keyword arguments (ids may be positional), instants as aware
     datetimes, civil days as dates. An Engine may be shared between threads:
     calls are serialized, and long ones release the GIL.
@@ -461,6 +464,31 @@ class Store(_Campaign):
     def close(self) -> None:
         """Closes the file; calling it again is harmless."""
         self._impl.close()
+
+    # --- The outbox ------------------------------------------------------------
+
+    def pending_events(self, after_id: int = 0, limit: int = 1000) -> list[Event]:
+        """The outbox: events not yet acknowledged with id > after_id, oldest
+        first, at most `limit` (1..EVENTS_PER_READ_MAX) -- a page; read the
+        next one with after_id = the last id read. Every draw, cancellation
+        and withdrawal committed its events in its own transaction (an
+        Engine has no outbox). Reading changes nothing; the GIL is released.
+
+        Delivery is at least once: act on the events (send the letters),
+        then acknowledge_events(last id). Events read but not acknowledged
+        come back, with the same ids, after a crash and reopen: drop
+        duplicates by id."""
+        return [cv.event_from(d) for d in self._impl.pending_events(
+            after_id=cv.to_event_id(after_id, "after_id"), limit=cv.to_int(limit, "limit"))]
+
+    def acknowledge_events(self, through_id: int) -> None:
+        """Marks every pending event with id <= through_id as handled: it is
+        deleted from the file (one transaction) and never shown again.
+        Acknowledging ids already acknowledged, or 0, is harmless; an id
+        above every event ever written raises InvalidArgumentError (it cannot
+        have been read). A write like any other: FailedPreconditionError if
+        another connection changed the file (reopen), BusyError on a lock."""
+        self._impl.acknowledge_events(cv.to_event_id(through_id, "through_id"))
 
     def reopen(self) -> None:
         """Closes and opens the file again with the same options, e.g. to load

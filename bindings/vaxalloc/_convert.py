@@ -11,7 +11,7 @@ import datetime
 import operator
 from typing import Any, Iterable, Mapping
 
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, OutOfRangeError
 from ._types import (
     Appointment,
     CapacityBlock,
@@ -23,6 +23,8 @@ from ._types import (
     DrawRecord,
     DrawRequest,
     DrawSeed,
+    Event,
+    EventKind,
     Invariant,
     InvariantReport,
     Policy,
@@ -110,6 +112,18 @@ def to_int(value: Any, what: str) -> int:
 def to_str(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    return value
+
+
+#: Event ids are SQLite rowids: 1..2**63 - 1.
+EVENT_ID_MAX = 2**63 - 1
+
+
+def to_event_id(value: Any, what: str) -> int:
+    """An event id bound (0 allowed: "none yet")."""
+    value = to_int(value, what)
+    if not 0 <= value <= EVENT_ID_MAX:
+        raise OutOfRangeError(f"{what} {value} is outside 0..2**63-1 (the range of event ids)")
     return value
 
 
@@ -469,3 +483,14 @@ def scenario_options_from(d: dict) -> ScenarioOptions:
 
 def scenario_district_from(d: dict) -> ScenarioDistrict:
     return ScenarioDistrict(**d)
+
+
+def event_from(d: dict) -> Event:
+    return Event(
+        id=d["id"],
+        kind=EventKind(d["kind"]),
+        at=from_micros(d["at"]),
+        registrant=d["registrant"],
+        series=d["series"],
+        draw=d["draw"],
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "SeriesStatus",
     "ResidenceRule",
     "Durability",
+    "EventKind",
     "Invariant",
     "Weekday",
     "VaccineSpec",
@@ -51,6 +52,7 @@ __all__ = [
     "Report",
     "Violation",
     "InvariantReport",
+    "Event",
     "ScenarioOptions",
     "ScenarioDistrict",
 ]
@@ -106,6 +108,14 @@ class Durability(_Enum):
 
     NORMAL = 0  #: WAL, synchronous=NORMAL: a power loss may drop the last commits
     FULL = 1  #: synchronous=FULL: every commit is on disk when the call returns
+
+
+class EventKind(_Enum):
+    """What an outbox Event tells a host to act on (store.h, EventKind)."""
+
+    SERIES_ASSIGNED = 1  #: a draw gave the registrant a series
+    SERIES_CANCELLED = 2  #: the series was cancelled (also by a withdrawal)
+    REGISTRANT_WITHDRAWN = 3  #: the registrant left; personal data may go
 
 
 class Invariant(_Enum):
@@ -533,6 +543,27 @@ class InvariantReport:
 
     def __str__(self) -> str:
         return self.text
+
+
+@_record
+class Event:
+    """A pending event of a Store's outbox: something a host must act on
+    (send a letter, an SMS, an e-mail), written in the same transaction as
+    the change that caused it. Delivery is at least once: until acknowledged
+    it is shown again, with the same id, also after a crash and reopen; drop
+    duplicates by id.
+
+    id: ascending in commit order, never reused. at: the instant of the
+    change (UTC). series: 0 for REGISTRANT_WITHDRAWN when the registrant held
+    no series; draw: the draw for SERIES_ASSIGNED, else 0 (0 means "none", as
+    for every id)."""
+
+    id: int
+    kind: EventKind
+    at: datetime.datetime
+    registrant: int
+    series: int
+    draw: int
 
 
 @_record

@@ -27,7 +27,8 @@ def test_version_is_the_library_version():
 
 
 @pytest.mark.parametrize("name", ["PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus",
-                                  "ResidenceRule", "Durability", "Invariant", "Weekday"])
+                                  "ResidenceRule", "Durability", "Invariant", "Weekday",
+                                  "EventKind"])
 def test_python_enums_match_the_core(name):
     cls = getattr(vaxalloc, name)
     assert {n: int(m) for n, m in cls.__members__.items()} == _core.enum_values()[name]

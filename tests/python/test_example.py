@@ -26,8 +26,11 @@ def test_campaign_example_runs(tmp_path):
     assert "draw  1 Mon 21 Jun 06:00" in out
     assert "draw  3 Mon 05 Jul 06:00" in out
     assert "invariants: all invariants hold" in out
+    assert "one per change: True" in out
+    assert "          outbox: " in out
     assert "winners in ascending lottery order: True" in out
     assert "same campaign: True" in out
     with vaxalloc.Store.open(db, create_if_missing=False) as store:
         assert store.draw_count == 3
         assert store.check_invariants().ok
+        assert store.pending_events() == []  # everything was acknowledged
