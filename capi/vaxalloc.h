@@ -1043,9 +1043,9 @@ VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
 
 /* Stable numbers, equal to the core's vaxalloc::EventKind. */
 typedef enum vaxalloc_event_kind {
-  VAXALLOC_EVENT_SERIES_ASSIGNED = 1,      /* a draw gave the registrant a series */
-  VAXALLOC_EVENT_SERIES_CANCELLED = 2,     /* the series was cancelled (also by a withdrawal) */
-  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3  /* the registrant left; personal data may go */
+  VAXALLOC_EVENT_SERIES_ASSIGNED = 1,     /* a draw gave the registrant a series */
+  VAXALLOC_EVENT_SERIES_CANCELLED = 2,    /* the series was cancelled (also by a withdrawal) */
+  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3 /* the registrant left; personal data may go */
 } vaxalloc_event_kind;
 
 /* The largest page vaxalloc_pending_events() returns at once. */

@@ -73,8 +73,7 @@ static_assert(VAXALLOC_MONDAY == vx::kMonday && VAXALLOC_SUNDAY == vx::kSunday &
               VAXALLOC_EVERY_DAY == vx::kEveryDay);
 static_assert(std::is_same_v<vx::DistrictId, uint32_t> && std::is_same_v<vx::SeriesId, uint32_t>);
 static_assert(VAXALLOC_EVENT_SERIES_ASSIGNED == static_cast<int>(vx::EventKind::kSeriesAssigned));
-static_assert(VAXALLOC_EVENT_SERIES_CANCELLED ==
-              static_cast<int>(vx::EventKind::kSeriesCancelled));
+static_assert(VAXALLOC_EVENT_SERIES_CANCELLED == static_cast<int>(vx::EventKind::kSeriesCancelled));
 static_assert(VAXALLOC_EVENT_REGISTRANT_WITHDRAWN ==
               static_cast<int>(vx::EventKind::kRegistrantWithdrawn));
 static_assert(VAXALLOC_EVENTS_PER_READ_MAX == vx::kEventsPerReadMax);
@@ -1523,9 +1522,8 @@ int vaxalloc_pending_events(vaxalloc_campaign* campaign, uint64_t after_id, vaxa
 }
 
 int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign, uint64_t through_id) noexcept {
-  return CallOn(campaign, "vaxalloc_acknowledge_events", [&](vx::Store& store) -> Outcome {
-    return store.AcknowledgeEvents(through_id);
-  });
+  return CallOn(campaign, "vaxalloc_acknowledge_events",
+                [&](vx::Store& store) -> Outcome { return store.AcknowledgeEvents(through_id); });
 }
 
 }  // extern "C"

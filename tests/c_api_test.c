@@ -1495,8 +1495,8 @@ static void expect_event(const vaxalloc_event* event, uint64_t id, int32_t kind,
 }
 
 static int same_event(const vaxalloc_event* a, const vaxalloc_event* b) {
-  return a->id == b->id && a->kind == b->kind && a->at == b->at &&
-         a->registrant == b->registrant && a->series == b->series && a->draw == b->draw;
+  return a->id == b->id && a->kind == b->kind && a->at == b->at && a->registrant == b->registrant &&
+         a->series == b->series && a->draw == b->draw;
 }
 
 /* The ids of the pending events after `after_id` (at most 16), into ids[];
@@ -1511,21 +1511,21 @@ static size_t pending_ids(vaxalloc_campaign* c, uint64_t after_id, uint64_t ids[
 
 /* A failed outbox call: as EXPECT_FAILS, and the caller's page, its count
  * and the pending events exactly as before. */
-#define EXPECT_OUTBOX_FAILS(c, call, expected, page, count)                                      \
-  do {                                                                                           \
-    vaxalloc_event page_before_[4];                                                              \
-    const size_t count_before_ = (count);                                                        \
-    uint64_t ids_before_[16], ids_after_[16];                                                    \
-    const size_t pending_before_ = pending_ids(c, 0, ids_before_);                               \
-    size_t pending_after_;                                                                       \
-    memcpy(page_before_, (page), sizeof page_before_);                                           \
-    EXPECT_FAILS(c, call, expected);                                                             \
-    EXPECT(memcmp(page_before_, (page), sizeof page_before_) == 0);                              \
-    EXPECT_EQ((count), count_before_);                                                           \
-    pending_after_ = pending_ids(c, 0, ids_after_);                                              \
-    EXPECT_EQ(pending_after_, pending_before_);                                                  \
-    EXPECT(pending_after_ != pending_before_ ||                                                  \
-           memcmp(ids_before_, ids_after_, pending_after_ * sizeof ids_after_[0]) == 0);         \
+#define EXPECT_OUTBOX_FAILS(c, call, expected, page, count)                              \
+  do {                                                                                   \
+    vaxalloc_event page_before_[4];                                                      \
+    const size_t count_before_ = (count);                                                \
+    uint64_t ids_before_[16], ids_after_[16];                                            \
+    const size_t pending_before_ = pending_ids(c, 0, ids_before_);                       \
+    size_t pending_after_;                                                               \
+    memcpy(page_before_, (page), sizeof page_before_);                                   \
+    EXPECT_FAILS(c, call, expected);                                                     \
+    EXPECT(memcmp(page_before_, (page), sizeof page_before_) == 0);                      \
+    EXPECT_EQ((count), count_before_);                                                   \
+    pending_after_ = pending_ids(c, 0, ids_after_);                                      \
+    EXPECT_EQ(pending_after_, pending_before_);                                          \
+    EXPECT(pending_after_ != pending_before_ ||                                          \
+           memcmp(ids_before_, ids_after_, pending_after_ * sizeof ids_after_[0]) == 0); \
   } while (0)
 
 /* The events of test_draws and test_cancellation: draw 1 gave series 1 to
@@ -1541,8 +1541,7 @@ static void test_events(vaxalloc_campaign* c) {
   EXPECT_EQ(count, 4);
   expect_event(&page[0], 1, VAXALLOC_EVENT_SERIES_ASSIGNED, at(J - 7, 6, 0), 1, 1, 1);
   expect_event(&page[1], 2, VAXALLOC_EVENT_SERIES_ASSIGNED, at(J - 7, 6, 0), 3, 2, 1);
-  expect_event(&page[2], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2,
-               VAXALLOC_NO_ID);
+  expect_event(&page[2], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2, VAXALLOC_NO_ID);
   expect_event(&page[3], 4, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN, at(J - 5, 10, 0), 2,
                VAXALLOC_NO_ID, VAXALLOC_NO_ID);
 
@@ -1610,8 +1609,7 @@ static void test_events(vaxalloc_campaign* c) {
   EXPECT_U64(ids[0], 3);
   EXPECT_OK(vaxalloc_pending_events(c, 0, page, 4, &count));
   EXPECT_EQ(count, 2);
-  expect_event(&page[0], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2,
-               VAXALLOC_NO_ID);
+  expect_event(&page[0], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 5, 9, 0), 3, 2, VAXALLOC_NO_ID);
   /* An id never written cannot have been read: acknowledging it is refused. */
   EXPECT_OUTBOX_FAILS(c, vaxalloc_acknowledge_events(c, 5), VAXALLOC_EINVALID, page, count);
   EXPECT(strstr(failure_message, "through id 5") != NULL);

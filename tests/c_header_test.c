@@ -17,6 +17,7 @@ _Static_assert(sizeof(vaxalloc_neighbour_pair) == 8, "vaxalloc_neighbour_pair is
 _Static_assert(sizeof(vaxalloc_appointment) == 8, "vaxalloc_appointment is frozen");
 _Static_assert(sizeof(vaxalloc_tier_count) == 8, "vaxalloc_tier_count is frozen");
 _Static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
+_Static_assert(sizeof(vaxalloc_event) == 40, "vaxalloc_event is frozen");
 _Static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
                                               VAXALLOC_VERSION_MINOR * 1000 +
                                               VAXALLOC_VERSION_PATCH,
