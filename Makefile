@@ -33,8 +33,9 @@ configure: $(BUILD)/build.ninja
 build: deps configure
 	cmake --build $(BUILD)
 
+# --verbose shows each runner's own summary (doctest, pytest, the C suite).
 test: build test-asan
-	ctest --test-dir $(BUILD) --output-on-failure
+	ctest --test-dir $(BUILD) --verbose
 
 # The same suites built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
