@@ -1,7 +1,11 @@
 // The waitlist draw, exactly as docs/draw.md specifies it.
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "fmt/format.h"
@@ -23,14 +27,37 @@ using internal::ToDayNumber;
 
 // What placement needs of a registrant, copied so that walking candidates in
 // lottery order does not jump around the registrant table.
+// No member initializers: lists of millions are sized first and then
+// written, and zeroing them first would cost as much as filling them.
 struct Candidate {
-  uint64_t lottery = 0;
-  RegistrantId id = kNoId;
-  DistrictId district = kNoId;
-  DayNumber birth_day = 0;
-  uint16_t vaccine_preference = 0;
-  PriorityGroup group = PriorityGroup::kNone;
+  uint64_t lottery;
+  RegistrantId id;
+  DistrictId district;
+  DayNumber birth_day;
+  uint16_t vaccine_preference;
+  PriorityGroup group;
 };
+
+// Makes vector::resize leave new Candidates uninitialized.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Candidates = std::vector<Candidate, DefaultInitAllocator<Candidate>>;
 
 // A reserve category's or the general pool's rules for one phase.
 struct Phase {
@@ -125,31 +152,81 @@ class DrawRun {
   }
 
   // --- Who takes part (sections 1-3) -----------------------------------------
+  // Hashing every waiting person's reference dominates a large draw, so the
+  // registrants are split into ranges handled by parallel threads. Each range
+  // counts its candidates per tier first and then writes them at its own
+  // offset, so the lists come out in id order whatever the thread count.
   void GatherCandidates() {
+    const size_t count = state_.registrants.size();
+    constexpr size_t kRegistrantsPerThreadMin = size_t{1} << 15;
+    const size_t threads = std::clamp<size_t>(
+        std::min<size_t>(std::thread::hardware_concurrency(), count / kRegistrantsPerThreadMin), 1,
+        8);
+    std::vector<uint8_t> tier_of(count + 1, 0);
+    std::vector<std::array<uint32_t, kTierMax>> eligible(threads), candidates(threads);
+    auto range = [&](size_t part) {
+      return std::make_pair(static_cast<RegistrantId>(1 + count * part / threads),
+                            static_cast<RegistrantId>(1 + count * (part + 1) / threads));
+    };
+    RunParallel(threads, [&](size_t part) {
+      const auto [first, end] = range(part);
+      CountCandidates(first, end, tier_of, eligible[part], candidates[part]);
+    });
+    std::vector<std::array<size_t, kTierMax>> offset(threads);
+    for (int t = 0; t < kTierMax; ++t) {
+      size_t total = 0;
+      for (size_t part = 0; part < threads; ++part) {
+        outcome_.record.tiers[t].eligible += eligible[part][t];
+        offset[part][t] = total;
+        total += candidates[part][t];
+      }
+      by_tier_[t].resize(total);
+    }
+    RunParallel(threads, [&](size_t part) {
+      const auto [first, end] = range(part);
+      FillCandidates(first, end, tier_of, offset[part]);
+    });
+  }
+
+  template <class Work>
+  static void RunParallel(size_t threads, Work&& work) {
+    std::vector<std::thread> helpers;
+    for (size_t part = 1; part < threads; ++part) helpers.emplace_back(work, part);
+    work(0);
+    for (std::thread& helper : helpers) helper.join();
+  }
+
+  // Section 1 and 2: who takes part, and in which tier.
+  void CountCandidates(RegistrantId first, RegistrantId end, std::vector<uint8_t>& tier_of,
+                       std::array<uint32_t, kTierMax>& eligible,
+                       std::array<uint32_t, kTierMax>& candidates) const {
     const int64_t at_us = internal::ToMicros(request_.at);
-    const DrawSeed seed = request_.seed;
-    // Two passes, so that each tier's list is allocated once at its size.
-    std::vector<uint8_t> tier_of(state_.registrants.size() + 1, 0);
-    for (RegistrantId id = 1; id <= state_.registrants.size(); ++id) {
+    eligible.fill(0);
+    candidates.fill(0);
+    for (RegistrantId id = first; id < end; ++id) {
       const RegistrantRow& row = state_.registrants[id - 1];
       if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
           row.waiting_since_us > at_us) {
         continue;
       }
       const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
-      ++outcome_.record.tiers[tier - 1].eligible;
-      if (!preferences_[row.district].empty()) tier_of[id] = static_cast<uint8_t>(tier);
+      ++eligible[tier - 1];
+      if (preferences_[row.district].empty()) continue;
+      tier_of[id] = static_cast<uint8_t>(tier);
+      ++candidates[tier - 1];
     }
-    for (int tier = 1; tier <= kTierMax; ++tier) {
-      by_tier_[tier - 1].reserve(outcome_.record.tiers[tier - 1].eligible);
-    }
-    for (RegistrantId id = 1; id <= state_.registrants.size(); ++id) {
+  }
+
+  // Section 3: the lottery numbers.
+  void FillCandidates(RegistrantId first, RegistrantId end, const std::vector<uint8_t>& tier_of,
+                      std::array<size_t, kTierMax> offset) {
+    for (RegistrantId id = first; id < end; ++id) {
       const int tier = tier_of[id];
       if (tier == 0) continue;
       const RegistrantRow& row = state_.registrants[id - 1];
-      by_tier_[tier - 1].push_back(
-          Candidate{LotteryNumber(seed, state_.Ref(id)), id, row.district, row.birth_day,
-                    static_cast<uint16_t>(row.vaccine_preference), row.group});
+      by_tier_[tier - 1][offset[tier - 1]++] = Candidate{
+          LotteryNumber(request_.seed, state_.Ref(id)),  id,       row.district, row.birth_day,
+          static_cast<uint16_t>(row.vaccine_preference), row.group};
     }
   }
 
@@ -198,10 +275,12 @@ class DrawRun {
   void RunPhase(Phase& phase) {
     for (int tier = 1; tier <= kTierMax; ++tier) {
       // The general pool is the last phase: it may consume the tier lists.
-      std::vector<Candidate> filtered;
-      std::vector<Candidate>& candidates = phase.reserve == nullptr ? by_tier_[tier - 1] : filtered;
+      Candidates filtered;
+      Candidates& candidates = phase.reserve == nullptr ? by_tier_[tier - 1] : filtered;
       if (phase.reserve == nullptr) {
-        std::erase_if(candidates, [this](const Candidate& c) { return placed_[c.id] != 0; });
+        if (placed_by_reserves_[tier - 1] > 0) {
+          std::erase_if(candidates, [this](const Candidate& c) { return placed_[c.id] != 0; });
+        }
       } else {
         if (!QuotaOpen(phase)) return;
         for (const Candidate& candidate : by_tier_[tier - 1]) {
@@ -236,7 +315,7 @@ class DrawRun {
   // false. Sorting is by buckets of the lottery's top bits, each sorted only
   // when reached, so a draw that fills its capacity early sorts little.
   template <class Visit>
-  bool VisitInLotteryOrder(std::vector<Candidate>& candidates, Visit&& visit) {
+  bool VisitInLotteryOrder(Candidates& candidates, Visit&& visit) {
     auto less = [this](const Candidate& a, const Candidate& b) {
       if (a.lottery != b.lottery) return a.lottery < b.lottery;
       return state_.Ref(a.id) < state_.Ref(b.id);
@@ -255,7 +334,7 @@ class DrawRun {
     std::vector<uint32_t> bucket_start((size_t{1} << bucket_bits) + 1, 0);
     for (const Candidate& c : candidates) ++bucket_start[(c.lottery >> shift) + 1];
     for (size_t b = 1; b < bucket_start.size(); ++b) bucket_start[b] += bucket_start[b - 1];
-    std::vector<Candidate> bucketed(candidates.size());
+    Candidates bucketed(candidates.size());
     std::vector<uint32_t> fill(bucket_start.begin(), bucket_start.end() - 1);
     for (const Candidate& c : candidates) bucketed[fill[c.lottery >> shift]++] = c;
     for (size_t b = 0; b + 1 < bucket_start.size(); ++b) {
@@ -302,6 +381,7 @@ class DrawRun {
       outcome_.series.push_back(series);
       outcome_.registrants.push_back(id);
       ++outcome_.record.tiers[tier - 1].assigned;
+      if (phase.reserve != nullptr) ++placed_by_reserves_[tier - 1];
       placed_[id] = 1;
       return;
     }
@@ -444,8 +524,9 @@ class DrawRun {
   std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
   size_t open_pools_ = 0;
   std::vector<std::vector<uint32_t>> preferences_;  // [district]
-  std::array<std::vector<Candidate>, kTierMax> by_tier_;
-  std::vector<uint8_t> placed_;  // [registrant id]
+  std::array<Candidates, kTierMax> by_tier_;
+  std::array<uint32_t, kTierMax> placed_by_reserves_{};  // per tier
+  std::vector<uint8_t> placed_;                          // [registrant id]
   SeriesId next_series_id_ = kNoId;
   DrawOutcome outcome_;
 };

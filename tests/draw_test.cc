@@ -1094,6 +1094,31 @@ TEST_CASE("within a tier the winners are the smallest lottery numbers, in lotter
   CHECK(numbers[4].first < numbers[5].first);
 }
 
+TEST_CASE("a large draw, gathered by several threads, keeps the lottery order") {
+  Engine engine = OnePool(OneDose("jcovden"));
+  Ok(engine.AddCapacity(Block(1, 1, kDay, kDay, 480, 1200, 15, 2, 0)));  // 96 seats
+  Ok(engine.AddSupply(Supply(1, 1, kDay, 1000)));
+  const int people = SmallScale() ? 70'000 : 150'000;
+  std::vector<RegistrantSpec> specs;
+  for (int i = 0; i < people; ++i) {
+    specs.push_back(Person("big-" + std::to_string(i), 1, PriorityGroup::kGroup2, kRegistered));
+  }
+  Ok(engine.RegisterBatch(specs));
+  const DrawRecord record = Ok(engine.Draw(Request(4242, kDay, kDay)));
+  std::vector<std::pair<uint64_t, std::string>> numbers;
+  for (const RegistrantSpec& spec : specs) {
+    numbers.emplace_back(LotteryNumber(Seed(4242), spec.external_ref), spec.external_ref);
+  }
+  std::partial_sort(numbers.begin(), numbers.begin() + 96, numbers.end());
+  const std::vector<Series> series = SeriesOf(engine, record);
+  REQUIRE(series.size() == 96u);
+  for (size_t i = 0; i < series.size(); ++i) {
+    CAPTURE(i);
+    CHECK(RefOf(engine, series[i].registrant) == numbers[i].second);
+  }
+  CHECK(record.tiers[1].eligible == static_cast<uint32_t>(people));
+}
+
 TEST_CASE("invalid draw requests are refused and change nothing") {
   Engine engine = TieredCampaign();
   const uint64_t revision = engine.revision();
