@@ -765,6 +765,26 @@ Outcome StoreId(const absl::StatusOr<uint32_t>& id, uint32_t* id_out) {
   return Outcome();
 }
 
+// Copies entry `index` of one of the engine's append-only logs.
+template <class CStruct, class Item>
+int GetLogEntry(vaxalloc_campaign* campaign, const char* function, const char* what,
+                const std::vector<Item>& (vx::Engine::*log)() const, uint64_t index,
+                CStruct* out) {
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    const std::vector<Item>& entries = (store.engine().*log)();
+    if (index >= entries.size()) {
+      return Fail(VAXALLOC_ENOTFOUND, "{}: no {} {}; the campaign has {}", function, what, index,
+                  entries.size());
+    }
+    Narrow narrow(function);
+    const CStruct converted = ToC(narrow, entries[index]);
+    VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
+    WriteStruct(converted, out);
+    return Outcome();
+  });
+}
+
 }  // namespace
 
 // =============================================================================
@@ -1091,20 +1111,8 @@ int vaxalloc_capacity_add(vaxalloc_campaign* campaign,
 
 int vaxalloc_capacity_get(vaxalloc_campaign* campaign, uint64_t index,
                           vaxalloc_capacity_block* out) noexcept {
-  constexpr const char* function = "vaxalloc_capacity_get";
-  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
-    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
-    const std::vector<vx::CapacityBlock>& blocks = store.engine().capacity_blocks();
-    if (index >= blocks.size()) {
-      return Fail(VAXALLOC_ENOTFOUND, "{}: no capacity block {}; the campaign has {}", function,
-                  index, blocks.size());
-    }
-    Narrow narrow(function);
-    const vaxalloc_capacity_block converted = ToC(narrow, blocks[index]);
-    VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
-    WriteStruct(converted, out);
-    return Outcome();
-  });
+  return GetLogEntry(campaign, "vaxalloc_capacity_get", "capacity block",
+                     &vx::Engine::capacity_blocks, index, out);
 }
 
 int vaxalloc_supply_delivery_init(vaxalloc_supply_delivery* delivery, uint32_t version) noexcept {
@@ -1123,20 +1131,8 @@ int vaxalloc_supply_add(vaxalloc_campaign* campaign,
 
 int vaxalloc_supply_get(vaxalloc_campaign* campaign, uint64_t index,
                         vaxalloc_supply_delivery* out) noexcept {
-  constexpr const char* function = "vaxalloc_supply_get";
-  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
-    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
-    const std::vector<vx::SupplyDelivery>& deliveries = store.engine().deliveries();
-    if (index >= deliveries.size()) {
-      return Fail(VAXALLOC_ENOTFOUND, "{}: no delivery {}; the campaign has {}", function, index,
-                  deliveries.size());
-    }
-    Narrow narrow(function);
-    const vaxalloc_supply_delivery converted = ToC(narrow, deliveries[index]);
-    VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
-    WriteStruct(converted, out);
-    return Outcome();
-  });
+  return GetLogEntry(campaign, "vaxalloc_supply_get", "delivery", &vx::Engine::deliveries, index,
+                     out);
 }
 
 // --- Policy ----------------------------------------------------------------------------
