@@ -24,86 +24,25 @@
 #include "vaxalloc/engine.h"
 #include "vaxalloc/lottery.h"
 #include "vaxalloc/types.h"
+#include "tests/test_support.h"
 
 namespace vaxalloc {
 namespace {
 
 using absl::CivilDay;
+using namespace ::vaxalloc::testing;  // NOLINT: the suites' shared builders
 using absl::StatusCode;
-
-bool SmallScale() {
-  const char* scale = std::getenv("VAXALLOC_TEST_SCALE");
-  return scale != nullptr && std::string_view(scale) == "small";
-}
-
-// All times are UTC: only their order matters to the engine.
-absl::Time At(int year, int month, int day, int hour = 0, int minute = 0) {
-  return absl::FromCivil(absl::CivilMinute(year, month, day, hour, minute), absl::UTCTimeZone());
-}
 
 const CivilDay kDay(2021, 6, 1);                   // the usual first-dose day
 const absl::Time kRegistered = At(2021, 5, 1);     // when people registered
 const absl::Time kDrawAt = At(2021, 5, 31, 12, 0);  // "now" of the usual draw
 
-[[maybe_unused]] absl::Status StatusOf(const absl::Status& status) { return status; }
-template <class T>
-absl::Status StatusOf(const absl::StatusOr<T>& result) {
-  return result.status();
-}
-
-#define CHECK_CODE(expected_code, ...)                                               \
-  do {                                                                               \
-    const absl::Status status_ = StatusOf(__VA_ARGS__);                              \
-    CHECK_MESSAGE(status_.code() == (expected_code), #__VA_ARGS__ " -> ", status_); \
-  } while (0)
-
-template <class T>
-T Ok(absl::StatusOr<T> result) {
-  REQUIRE_MESSAGE(result.ok(), result.status());
-  return *std::move(result);
-}
-void Ok(const absl::Status& status) { REQUIRE_MESSAGE(status.ok(), status); }
-
-VaccineSpec TwoDose(std::string code, int interval_days_min = 21, int interval_days_target = 21,
-                    int interval_days_max = 42) {
-  VaccineSpec spec;
-  spec.name = "Vaccine " + code;
-  spec.code = std::move(code);
-  spec.dose_count = 2;
-  spec.interval_days_min = interval_days_min;
-  spec.interval_days_target = interval_days_target;
-  spec.interval_days_max = interval_days_max;
-  return spec;
-}
-
-VaccineSpec OneDose(std::string code) {
-  VaccineSpec spec = TwoDose(std::move(code));
-  spec.dose_count = 1;
-  return spec;
-}
-
-CenterSpec CenterOf(std::string code, std::vector<DistrictId> districts) {
-  CenterSpec spec;
-  spec.name = "Impfzentrum " + code;
-  spec.code = std::move(code);
-  spec.districts = std::move(districts);
-  return spec;
-}
-
-CapacityBlock Block(CenterId center, VaccineId vaccine, CivilDay first_day, CivilDay last_day,
-                    int open_minute, int close_minute, int slot_minutes, int seats_first,
-                    int seats_second) {
-  CapacityBlock block;
-  block.center = center;
-  block.vaccine = vaccine;
-  block.first_day = first_day;
-  block.last_day = last_day;
-  block.open_minute = open_minute;
-  block.close_minute = close_minute;
-  block.slot_minutes = slot_minutes;
-  block.seats_first = seats_first;
-  block.seats_second = seats_second;
-  return block;
+// Most people here are group 1 and registered at kRegistered.
+RegistrantSpec Person(std::string ref, DistrictId district,
+                      PriorityGroup group = PriorityGroup::kGroup1,
+                      absl::Time registered_at = kRegistered,
+                      CivilDay birth_day = CivilDay(1950, 1, 1)) {
+  return testing::Person(std::move(ref), district, group, registered_at, birth_day);
 }
 
 // One 15-minute slot at 08:00 on each day of [first_day, last_day].
@@ -114,28 +53,6 @@ CapacityBlock FirstSeats(CenterId center, VaccineId vaccine, CivilDay first_day,
 CapacityBlock SecondSeats(CenterId center, VaccineId vaccine, CivilDay first_day,
                           CivilDay last_day, int seats) {
   return Block(center, vaccine, first_day, last_day, 480, 495, 15, 0, seats);
-}
-
-SupplyDelivery Supply(CenterId center, VaccineId vaccine, CivilDay day, int64_t doses) {
-  SupplyDelivery delivery;
-  delivery.center = center;
-  delivery.vaccine = vaccine;
-  delivery.day = day;
-  delivery.doses = doses;
-  return delivery;
-}
-
-RegistrantSpec Person(std::string ref, DistrictId district,
-                      PriorityGroup group = PriorityGroup::kGroup1,
-                      absl::Time registered_at = kRegistered,
-                      CivilDay birth_day = CivilDay(1950, 1, 1)) {
-  RegistrantSpec spec;
-  spec.external_ref = std::move(ref);
-  spec.district = district;
-  spec.birth_day = birth_day;
-  spec.group = group;
-  spec.registered_at = registered_at;
-  return spec;
 }
 
 DrawSeed Seed(uint64_t n) { return DrawSeed{n, 0x5eed0000u + n}; }

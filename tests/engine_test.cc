@@ -18,23 +18,14 @@
 #include "absl/time/time.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/types.h"
+#include "tests/test_support.h"
 
 namespace vaxalloc {
 namespace {
 
 using absl::CivilDay;
+using namespace ::vaxalloc::testing;  // NOLINT: the suites' shared builders
 using absl::StatusCode;
-
-// All times in these tests are UTC: only their order matters to the engine.
-absl::Time At(int year, int month, int day, int hour = 0, int minute = 0) {
-  return absl::FromCivil(absl::CivilMinute(year, month, day, hour, minute), absl::UTCTimeZone());
-}
-
-absl::Status StatusOf(const absl::Status& status) { return status; }
-template <class T>
-absl::Status StatusOf(const absl::StatusOr<T>& result) {
-  return result.status();
-}
 
 // What a refused call must leave untouched.
 struct Counts {
@@ -59,12 +50,6 @@ Counts CountsOf(const Engine& engine) {
                 engine.deliveries().size(), engine.policy_version()};
 }
 
-#define CHECK_CODE(expected_code, ...)                                  \
-  do {                                                                  \
-    const absl::Status status_ = StatusOf(__VA_ARGS__);                 \
-    CHECK_MESSAGE(status_.code() == (expected_code), #__VA_ARGS__ " -> ", status_); \
-  } while (0)
-
 // The call must fail with `expected_code` and change nothing.
 #define CHECK_REFUSED(engine, expected_code, ...)                              \
   do {                                                                         \
@@ -73,69 +58,6 @@ Counts CountsOf(const Engine& engine) {
     CHECK_MESSAGE(status_.code() == (expected_code), #__VA_ARGS__ " -> ", status_); \
     CHECK_MESSAGE(CountsOf(engine) == before_, "state changed by: " #__VA_ARGS__); \
   } while (0)
-
-VaccineSpec TwoDose(std::string code, int interval_days_min = 21, int interval_days_target = 21,
-                    int interval_days_max = 42) {
-  VaccineSpec spec;
-  spec.name = "Vaccine " + code;
-  spec.code = std::move(code);
-  spec.dose_count = 2;
-  spec.interval_days_min = interval_days_min;
-  spec.interval_days_target = interval_days_target;
-  spec.interval_days_max = interval_days_max;
-  return spec;
-}
-
-VaccineSpec OneDose(std::string code) {
-  VaccineSpec spec = TwoDose(std::move(code));
-  spec.dose_count = 1;
-  return spec;
-}
-
-CenterSpec CenterOf(std::string code, std::vector<DistrictId> districts) {
-  CenterSpec spec;
-  spec.name = "Impfzentrum " + code;
-  spec.code = std::move(code);
-  spec.districts = std::move(districts);
-  return spec;
-}
-
-CapacityBlock Block(CenterId center, VaccineId vaccine, CivilDay first_day, CivilDay last_day,
-                    int open_minute, int close_minute, int slot_minutes, int seats_first,
-                    int seats_second, uint8_t weekdays = kEveryDay) {
-  CapacityBlock block;
-  block.center = center;
-  block.vaccine = vaccine;
-  block.first_day = first_day;
-  block.last_day = last_day;
-  block.weekdays = weekdays;
-  block.open_minute = open_minute;
-  block.close_minute = close_minute;
-  block.slot_minutes = slot_minutes;
-  block.seats_first = seats_first;
-  block.seats_second = seats_second;
-  return block;
-}
-
-SupplyDelivery Supply(CenterId center, VaccineId vaccine, CivilDay day, int64_t doses) {
-  SupplyDelivery delivery;
-  delivery.center = center;
-  delivery.vaccine = vaccine;
-  delivery.day = day;
-  delivery.doses = doses;
-  return delivery;
-}
-
-RegistrantSpec Person(std::string ref, DistrictId district, PriorityGroup group,
-                      absl::Time registered_at, CivilDay birth_day = CivilDay(1950, 1, 1)) {
-  RegistrantSpec spec;
-  spec.external_ref = std::move(ref);
-  spec.district = district;
-  spec.birth_day = birth_day;
-  spec.group = group;
-  spec.registered_at = registered_at;
-  return spec;
-}
 
 DrawRequest Request(uint64_t seed, absl::Time at, CivilDay from, CivilDay until) {
   DrawRequest request;
@@ -147,13 +69,6 @@ DrawRequest Request(uint64_t seed, absl::Time at, CivilDay from, CivilDay until)
 }
 
 // Asserts success and returns the value (doctest REQUIRE stops the test case).
-template <class T>
-T Ok(absl::StatusOr<T> result) {
-  REQUIRE_MESSAGE(result.ok(), result.status());
-  return *std::move(result);
-}
-void Ok(const absl::Status& status) { REQUIRE_MESSAGE(status.ok(), status); }
-
 std::vector<int> Minutes(const std::vector<SlotView>& slots) {
   std::vector<int> minutes;
   for (const SlotView& slot : slots) minutes.push_back(slot.minute);
