@@ -534,9 +534,8 @@ class DrawRun {
 }  // namespace
 
 absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& request) const {
-  if (request.at == absl::InfiniteFuture() || request.at == absl::InfinitePast()) {
-    return absl::InvalidArgumentError("draw: `at` must be a finite time");
-  }
+  absl::Status valid = internal::CheckTime("draw: `at`", request.at);
+  if (!valid.ok()) return valid;
   for (absl::CivilDay day : {request.first_dose_from, request.first_dose_until}) {
     absl::Status status = internal::CheckDay("draw: window day", day);
     if (!status.ok()) return status;
@@ -555,13 +554,8 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& req
       return absl::NotFoundError(fmt::format("draw: unknown center id {}", center));
     }
   }
-  if (!state_->draws.empty() &&
-      internal::ToMicros(request.at) < internal::ToMicros(state_->draws.back().request.at)) {
-    return absl::FailedPreconditionError(
-        fmt::format("draw: `at` {} is before the latest draw's instant {}",
-                    absl::FormatTime(request.at, absl::UTCTimeZone()),
-                    absl::FormatTime(state_->draws.back().request.at, absl::UTCTimeZone())));
-  }
+  valid = internal::CheckAfterLatestDraw(*state_, "draw: `at`", request.at, true);
+  if (!valid.ok()) return valid;
   if (state_->seeds_used.contains(std::make_pair(request.seed.k0, request.seed.k1))) {
     return absl::AlreadyExistsError(fmt::format(
         "{}{}{}", "draw: seed ", FormatSeed(request.seed),

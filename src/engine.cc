@@ -136,9 +136,42 @@ absl::Status CheckDay(std::string_view what, absl::CivilDay day) {
   }
   return absl::OkStatus();
 }
+absl::Status CheckTime(std::string_view what, absl::Time time) {
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(fmt::format("{} must be a finite time", what));
+  }
+  // Far instants would saturate to the infinities in microseconds.
+  static const absl::Time kFirst =
+      absl::FromCivil(absl::CivilDay(kYearMin, 1, 1), absl::UTCTimeZone());
+  static const absl::Time kEnd =
+      absl::FromCivil(absl::CivilDay(kYearMax + 1, 1, 1), absl::UTCTimeZone());
+  if (time < kFirst || time >= kEnd) {
+    return absl::OutOfRangeError(fmt::format("{} {} is outside the years {}-{}", what,
+                                             absl::FormatTime(time, absl::UTCTimeZone()), kYearMin,
+                                             kYearMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
+                                  absl::Time time, bool same_instant_allowed) {
+  if (state.draws.empty()) return absl::OkStatus();
+  const int64_t latest_us = ToMicros(state.draws.back().request.at);
+  const int64_t time_us = ToMicros(time);
+  if (time_us > latest_us || (same_instant_allowed && time_us == latest_us)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(fmt::format(
+      "{} {} is {} the latest draw's instant {}", what, absl::FormatTime(time, absl::UTCTimeZone()),
+      same_instant_allowed ? "before" : "not after",
+      absl::FormatTime(state.draws.back().request.at, absl::UTCTimeZone())));
+}
+
 }  // namespace internal
 
+using internal::CheckAfterLatestDraw;
 using internal::CheckDay;
+using internal::CheckTime;
 using internal::DayNumber;
 using internal::Pool;
 using internal::PoolDay;
@@ -196,26 +229,6 @@ absl::Status CheckText(std::string_view what, std::string_view text, size_t leng
         fmt::format("{} is {} bytes long; at most {} allowed", what, text.size(), length_max));
   }
   return absl::OkStatus();
-}
-
-absl::Status CheckFinite(std::string_view what, absl::Time time) {
-  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(fmt::format("{}{}", what, " must be a finite time"));
-  }
-  return absl::OkStatus();
-}
-
-// A change stamped at or before the latest draw's instant would rewrite
-// who took part in that draw: the record would no longer replay, and the
-// tier-order audit would accuse the draw. Time only moves forward past a draw.
-absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
-                                  absl::Time time) {
-  if (state.draws.empty()) return absl::OkStatus();
-  const absl::Time latest = state.draws.back().request.at;
-  if (internal::ToMicros(time) > internal::ToMicros(latest)) return absl::OkStatus();
-  return absl::FailedPreconditionError(fmt::format(
-      "{} {} is not after the latest draw's instant {}", what,
-      absl::FormatTime(time, absl::UTCTimeZone()), absl::FormatTime(latest, absl::UTCTimeZone())));
 }
 
 #define VAXALLOC_RETURN_IF_ERROR(expr) \
@@ -396,12 +409,14 @@ absl::StatusOr<Prepared<CapacityBlock>> Engine::PrepareAddCapacity(
                                                   block.slot_minutes, kSlotMinutesMin,
                                                   kSlotMinutesMax));
   }
+  // Each bound on its own first: a sum of unchecked values could overflow.
   if (block.open_minute < 0 || block.close_minute > 24 * 60 ||
-      block.open_minute + block.slot_minutes > block.close_minute) {
-    return absl::InvalidArgumentError(fmt::format(
-        "capacity: opening hours {}..{} (minutes after midnight) hold no {}-minute slot within "
-        "0..1440",
-        block.open_minute, block.close_minute, block.slot_minutes));
+      block.open_minute >= block.close_minute ||
+      block.close_minute - block.open_minute < block.slot_minutes) {
+    return absl::InvalidArgumentError(
+        fmt::format("capacity: opening hours {}..{} (minutes after midnight) hold no {}-minute "
+                    "slot within 0..1440",
+                    block.open_minute, block.close_minute, block.slot_minutes));
   }
   if (block.seats_first < 0 || block.seats_first > kSeatsPerSlotMax || block.seats_second < 0 ||
       block.seats_second > kSeatsPerSlotMax) {
@@ -461,6 +476,12 @@ absl::StatusOr<Prepared<SupplyDelivery>> Engine::PrepareAddSupply(
 }
 
 absl::StatusOr<Prepared<PolicyVersion>> Engine::PrepareSetPolicy(const Policy& requested) const {
+  for (size_t i = 0; i < requested.tier_rules.size(); ++i) {
+    const absl::Time bound = requested.tier_rules[i].registered_before;
+    if (bound == absl::InfiniteFuture() || bound == absl::InfinitePast()) continue;
+    VAXALLOC_RETURN_IF_ERROR(
+        CheckTime(fmt::format("policy: tier rule {}'s registered_before", i), bound));
+  }
   // Microsecond precision is what the engine and the store keep.
   Policy policy = requested;
   for (TierRule& rule : policy.tier_rules) {
@@ -649,7 +670,7 @@ absl::Status CheckRegistrantFields(const Engine::State& state, const RegistrantS
     return absl::InvalidArgumentError(fmt::format(
         "channel {} of '{}' is unknown", static_cast<int>(spec.channel), spec.external_ref));
   }
-  absl::Status status = CheckFinite("registered_at", spec.registered_at);
+  absl::Status status = CheckTime("registered_at", spec.registered_at);
   if (status.ok()) status = CheckDay("birth_day", spec.birth_day);
   if (!status.ok()) {
     return absl::Status(status.code(), fmt::format("{} for '{}'", std::string(status.message()),
@@ -680,7 +701,7 @@ absl::StatusOr<Prepared<std::vector<Registrant>>> Engine::PrepareRegister(
     }
     if (status.ok()) status = CheckRegistrantFields(*state_, spec);
     if (status.ok()) {
-      status = CheckAfterLatestDraw(*state_, "registered_at", spec.registered_at);
+      status = CheckAfterLatestDraw(*state_, "registered_at", spec.registered_at, false);
       if (!status.ok()) {
         status = absl::Status(
             status.code(),
@@ -749,8 +770,8 @@ void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
 
 absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId series_id,
                                                                    absl::Time at) const {
-  VAXALLOC_RETURN_IF_ERROR(CheckFinite("cancellation time", at));
-  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "cancellation time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckTime("cancellation time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "cancellation time", at, false));
   if (series_id == kNoId || series_id > state_->series.size()) {
     return absl::NotFoundError(fmt::format("unknown series id {}", series_id));
   }
@@ -765,8 +786,8 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
 
 absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId registrant_id,
                                                                absl::Time at) const {
-  VAXALLOC_RETURN_IF_ERROR(CheckFinite("withdrawal time", at));
-  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "withdrawal time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckTime("withdrawal time", at));
+  VAXALLOC_RETURN_IF_ERROR(CheckAfterLatestDraw(*state_, "withdrawal time", at, false));
   if (registrant_id == kNoId || registrant_id > state_->registrants.size()) {
     return absl::NotFoundError(fmt::format("unknown registrant id {}", registrant_id));
   }

@@ -100,6 +100,9 @@ struct RegistrantRow {
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);
+// InvalidArgument for an infinite time, OutOfRange outside kYearMin..kYearMax
+// (UTC), where microseconds would saturate.
+absl::Status CheckTime(std::string_view what, absl::Time time);
 
 // Times are kept as Unix microseconds; finer parts are dropped on entry.
 int64_t ToMicros(absl::Time time);
@@ -173,6 +176,13 @@ struct Engine::State {
 };
 
 namespace internal {
+// A change stamped at or before the latest draw's instant would rewrite who
+// took part in that draw: the record would no longer replay, and the
+// tier-order audit would accuse the draw. Time only moves forward past a
+// draw; a later draw may share the instant (same_instant_allowed).
+absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
+                                  absl::Time time, bool same_instant_allowed);
+
 // The tier of a registration under a policy (docs/draw.md section 2).
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us);
 }  // namespace internal

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -1230,6 +1231,27 @@ TEST_CASE("time only moves forward past a draw") {
   Ok(engine.Register(Person("on-time", 1, PriorityGroup::kGroup1, later)));
   Ok(engine.CancelSeries(1, later));
   Ok(engine.Draw(Request(778, draw_at, campaign.first_day, campaign.first_day)));
+}
+
+TEST_CASE("times outside the supported years and overflowing opening hours are refused") {
+  BookedCampaign campaign;
+  Book(campaign);
+  Engine& engine = campaign.engine;
+  // Far instants would saturate to the infinities in microseconds and stick
+  // the campaign behind an "infinite" draw.
+  const absl::Time far = absl::FromUnixSeconds(10'000'000'000'000);
+  CHECK_REFUSED(engine, StatusCode::kOutOfRange,
+                engine.Register(Person("far-future", 1, PriorityGroup::kGroup1, far)));
+  CHECK_REFUSED(engine, StatusCode::kOutOfRange, engine.CancelSeries(1, far));
+  CHECK_REFUSED(engine, StatusCode::kOutOfRange,
+                engine.Draw(Request(991, far, campaign.first_day, campaign.first_day)));
+  Policy policy;
+  policy.tier_rules.push_back(TierRule{far, {1, 2, 3, 4}});
+  CHECK_REFUSED(engine, StatusCode::kOutOfRange, engine.SetPolicy(policy));
+  // open + slot would overflow int: each bound is checked on its own first.
+  CHECK_REFUSED(engine, StatusCode::kInvalidArgument,
+                engine.AddCapacity(Block(1, 1, campaign.first_day, campaign.first_day,
+                                         std::numeric_limits<int>::max() - 5, 1200, 15, 1, 1)));
 }
 
 }  // namespace
