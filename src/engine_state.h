@@ -32,6 +32,8 @@ namespace vaxalloc::internal {
 using DayNumber = int32_t;
 DayNumber ToDayNumber(absl::CivilDay day);
 absl::CivilDay ToCivilDay(DayNumber day);
+// The civil day `days` after 1970-01-01 (any int64 that names a civil year).
+absl::CivilDay CivilDayFromDays(int64_t days);
 
 // The first day on which someone born on `birth` is `years` old (29 February
 // birthdays advance to 1 March in common years, absl's normalisation).

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/types.h"
+#include "src/engine_state.h"
 #include "tests/test_support.h"
 
 namespace vaxalloc {
@@ -1252,6 +1253,15 @@ TEST_CASE("times outside the supported years and overflowing opening hours are r
   CHECK_REFUSED(engine, StatusCode::kInvalidArgument,
                 engine.AddCapacity(Block(1, 1, campaign.first_day, campaign.first_day,
                                          std::numeric_limits<int>::max() - 5, 1200, 15, 1, 1)));
+}
+
+TEST_CASE("the engine's day conversion agrees with absl's over the supported years and beyond") {
+  const absl::CivilDay epoch(1970, 1, 1);
+  for (int64_t days = -800'000; days <= 800'000; days += 3) {
+    REQUIRE(internal::CivilDayFromDays(days) == epoch + days);
+  }
+  CHECK(internal::CivilDayFromDays(11'016) == absl::CivilDay(2000, 2, 29));
+  CHECK(internal::CivilDayFromDays(-1) == absl::CivilDay(1969, 12, 31));
 }
 
 }  // namespace
