@@ -1617,6 +1617,16 @@ Store::~Store() = default;
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
   if (path.empty()) return absl::InvalidArgumentError("campaign file path is empty");
+  if (options.busy_timeout < absl::ZeroDuration() ||
+      options.busy_timeout > absl::Milliseconds(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("busy_timeout ", absl::FormatDuration(options.busy_timeout),
+                     " is outside 0 .. ", std::numeric_limits<int>::max(), " ms"));
+  }
+  if (options.durability != Durability::kNormal && options.durability != Durability::kFull) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown durability ", static_cast<int>(options.durability)));
+  }
   std::error_code error;
   const bool exists = std::filesystem::exists(path, error);
   if (!exists && !options.create_if_missing) {

@@ -1430,5 +1430,17 @@ TEST_CASE("a large batch is one transaction and loads back in order") {
   }
 }
 
+TEST_CASE("open refuses options that make no sense") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  StoreOptions options;
+  options.busy_timeout = absl::Milliseconds(-1);
+  CHECK(Store::Open(path, options).status().code() == StatusCode::kInvalidArgument);
+  options.busy_timeout = absl::Seconds(1);
+  options.durability = static_cast<Durability>(7);
+  CHECK(Store::Open(path, options).status().code() == StatusCode::kInvalidArgument);
+  CHECK_FALSE(std::filesystem::exists(path));  // refused before anything was created
+}
+
 }  // namespace
 }  // namespace vaxalloc
