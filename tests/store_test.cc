@@ -3,6 +3,7 @@
 // on every file it cannot accept, and handles a second connection. The
 // outbox: each change writes its events in its own transaction, and only
 // committed changes do; paging, acknowledging and at-least-once delivery.
+#include "tests/test_support.h"
 #include "vaxalloc/store.h"
 
 #include <doctest/doctest.h>
@@ -185,30 +186,14 @@ VaccineSpec Janssen() {
   return spec;
 }
 
+// Mornings 8:00-12:00 in hour slots.
 CapacityBlock Block(CenterId center, VaccineId vaccine, CivilDay first_day, CivilDay last_day,
                     int seats_first, int seats_second, uint8_t weekdays = kEveryDay) {
-  CapacityBlock block;
-  block.center = center;
-  block.vaccine = vaccine;
-  block.first_day = first_day;
-  block.last_day = last_day;
-  block.weekdays = weekdays;
-  block.open_minute = 8 * 60;
-  block.close_minute = 12 * 60;
-  block.slot_minutes = 60;
-  block.seats_first = seats_first;
-  block.seats_second = seats_second;
-  return block;
+  return testing::Block(center, vaccine, first_day, last_day, 8 * 60, 12 * 60, 60, seats_first,
+                        seats_second, weekdays);
 }
 
-SupplyDelivery Supply(CenterId center, VaccineId vaccine, CivilDay day, int64_t doses) {
-  SupplyDelivery delivery;
-  delivery.center = center;
-  delivery.vaccine = vaccine;
-  delivery.day = day;
-  delivery.doses = doses;
-  return delivery;
-}
+using testing::Supply;
 
 // The Hessen cut-off plus two reserves and a neighbour pair, so that every
 // policy table holds rows.
