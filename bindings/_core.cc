@@ -8,7 +8,8 @@
 //   classes defined in vaxalloc/_errors.py;
 // - long calls (open, reopen, batch registration, draws, invariant checks,
 //   summaries, scenario generation and population, reading and
-//   acknowledging the outbox) run without the GIL.
+//   acknowledging the outbox, the booking flows and attendance reports) run
+//   without the GIL.
 //
 // An Engine or Store object may be used from several Python threads: every
 // call holds the object's recursive mutex, taken only after the GIL is
@@ -210,7 +211,10 @@ py::dict ToDict(const Policy& policy) {
   py::list neighbours;
   for (const auto& [a, b] : policy.neighbours) neighbours.append(py::make_tuple(a, b));
   return py::dict("tier_rules"_a = tier_rules, "reserves"_a = reserves,
-                  "residence"_a = EnumValue(policy.residence), "neighbours"_a = neighbours);
+                  "residence"_a = EnumValue(policy.residence), "neighbours"_a = neighbours,
+                  "time_zone"_a = policy.time_zone,
+                  "hold_micros"_a = absl::ToInt64Microseconds(policy.hold),
+                  "short_notice_days"_a = policy.short_notice_days);
 }
 
 py::dict RegistrantSpecDict(const RegistrantSpec& spec) {
@@ -232,16 +236,48 @@ py::dict ToDict(const Registrant& registrant) {
 
 py::dict ToDict(const Series& series) {
   py::list appointments;
+  py::list doses;
   for (int i = 0; i < series.dose_count && i < kDoseCountMax; ++i) {
     appointments.append(py::make_tuple(OrdinalFromDay(series.appointments[i].day),
                                        series.appointments[i].minute));
+    doses.append(EnumValue(series.doses[i]));
+  }
+  // The core keeps a lapsed hold's expiry; Python shows it only while it
+  // still means something (None otherwise).
+  std::optional<int64_t> hold_expires_at;
+  if (series.status == SeriesStatus::kHeld) {
+    hold_expires_at = MicrosFromTime(series.hold_expires_at);
   }
   return py::dict("id"_a = series.id, "registrant"_a = series.registrant,
                   "center"_a = series.center, "vaccine"_a = series.vaccine,
                   "dose_count"_a = series.dose_count, "appointments"_a = appointments,
-                  "status"_a = EnumValue(series.status),
-                  "booked_at"_a = MicrosFromTime(series.booked_at), "draw"_a = series.draw,
-                  "tier"_a = series.tier, "category"_a = series.category);
+                  "doses"_a = doses, "status"_a = EnumValue(series.status),
+                  "booked_at"_a = MicrosFromTime(series.booked_at),
+                  "origin"_a = EnumValue(series.origin), "draw"_a = series.draw,
+                  "tier"_a = series.tier, "category"_a = series.category,
+                  "release"_a = series.release, "hold_expires_at"_a = hold_expires_at,
+                  "replaces"_a = series.replaces);
+}
+
+py::dict ToDict(const ReleaseSpec& spec) {
+  return py::dict("center"_a = spec.center, "vaccine"_a = spec.vaccine,
+                  "first_day"_a = OrdinalFromDay(spec.first_day),
+                  "last_day"_a = OrdinalFromDay(spec.last_day),
+                  "release_at"_a = MicrosFromTime(spec.release_at),
+                  "first_dose_cap"_a = spec.first_dose_cap);
+}
+
+py::dict ToDict(const Release& release) {
+  py::dict dict = ToDict(release.spec);
+  dict["id"] = release.id;
+  dict["booked"] = release.booked;
+  return dict;
+}
+
+py::dict ToDict(const DayAttendance& attendance) {
+  return py::dict("day"_a = OrdinalFromDay(attendance.day), "booked"_a = attendance.booked,
+                  "given"_a = attendance.given, "missed"_a = attendance.missed,
+                  "no_show_rate"_a = attendance.no_show_rate());
 }
 
 py::dict ToDict(const DrawRequest& request) {
@@ -288,8 +324,12 @@ py::dict ToDict(const Report& report) {
   return py::dict("registrants"_a = report.registrants, "waiting"_a = report.waiting,
                   "scheduled"_a = report.scheduled, "withdrawn"_a = report.withdrawn,
                   "waiting_per_tier"_a = py::tuple(py::cast(report.waiting_per_tier)),
-                  "series_active"_a = report.series_active,
-                  "series_cancelled"_a = report.series_cancelled, "draws"_a = report.draws,
+                  "vaccinated"_a = report.vaccinated, "series_active"_a = report.series_active,
+                  "series_cancelled"_a = report.series_cancelled,
+                  "series_held"_a = report.series_held,
+                  "series_completed"_a = report.series_completed,
+                  "series_missed"_a = report.series_missed, "doses_given"_a = report.doses_given,
+                  "doses_missed"_a = report.doses_missed, "draws"_a = report.draws,
                   "centers"_a = centers);
 }
 
@@ -324,7 +364,8 @@ using ReserveArg = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t>;
 
 Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
                   const std::vector<ReserveArg>& reserves, int64_t residence,
-                  const std::vector<std::pair<int64_t, int64_t>>& neighbours) {
+                  const std::vector<std::pair<int64_t, int64_t>>& neighbours,
+                  std::string time_zone, int64_t hold_micros, int64_t short_notice_days) {
   Policy policy;
   for (const auto& [registered_before, tiers] : tier_rules) {
     TierRule rule;
@@ -355,6 +396,9 @@ Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
     policy.neighbours.emplace_back(Narrow<DistrictId>(a, "neighbour district id"),
                                    Narrow<DistrictId>(b, "neighbour district id"));
   }
+  policy.time_zone = std::move(time_zone);
+  policy.hold = absl::Microseconds(hold_micros);
+  policy.short_notice_days = Narrow<int>(short_notice_days, "policy short_notice_days");
   return policy;
 }
 
@@ -427,6 +471,39 @@ DrawRequest MakeDrawRequest(uint64_t seed_k0, uint64_t seed_k1, int64_t at,
   request.first_dose_until = DayFromOrdinal(first_dose_until, "draw first_dose_until");
   for (int64_t center : centers) request.centers.push_back(Narrow<CenterId>(center, "center id"));
   request.series_limit = Narrow<uint32_t>(series_limit, "draw series_limit");
+  return request;
+}
+
+ReleaseSpec MakeReleaseSpec(int64_t center, int64_t vaccine, int64_t first_day, int64_t last_day,
+                            int64_t release_at, int64_t first_dose_cap) {
+  ReleaseSpec spec;
+  spec.center = Narrow<CenterId>(center, "release center id");
+  spec.vaccine = Narrow<VaccineId>(vaccine, "release vaccine id");
+  spec.first_day = DayFromOrdinal(first_day, "release first_day");
+  spec.last_day = DayFromOrdinal(last_day, "release last_day");
+  spec.release_at = TimeFromMicros(release_at);
+  spec.first_dose_cap = Narrow<uint32_t>(first_dose_cap, "release first_dose_cap");
+  return spec;
+}
+
+// None for a day of the window keeps the core's default (no bound).
+BookingRequest MakeBookingRequest(int64_t registrant, int64_t at, int64_t mode, int64_t center,
+                                  int64_t vaccine, std::optional<int64_t> first_dose_from,
+                                  std::optional<int64_t> first_dose_until, bool confirm) {
+  BookingRequest request;
+  request.registrant = Narrow<RegistrantId>(registrant, "booking registrant id");
+  request.at = TimeFromMicros(at);
+  request.mode = EnumFrom<BookingMode>(mode, EnumValue(BookingMode::kRelease),
+                                       EnumValue(BookingMode::kShortNotice), "booking mode");
+  request.center = Narrow<CenterId>(center, "booking center id");
+  request.vaccine = Narrow<VaccineId>(vaccine, "booking vaccine id");
+  if (first_dose_from) {
+    request.first_dose_from = DayFromOrdinal(*first_dose_from, "booking first_dose_from");
+  }
+  if (first_dose_until) {
+    request.first_dose_until = DayFromOrdinal(*first_dose_until, "booking first_dose_until");
+  }
+  request.confirm = confirm;
   return request;
 }
 
@@ -548,11 +625,24 @@ void DefineSetup(py::class_<Handle>& cls) {
       "set_policy",
       [](Handle& h, const std::vector<TierRuleArg>& tier_rules,
          const std::vector<ReserveArg>& reserves, int64_t residence,
-         const std::vector<std::pair<int64_t, int64_t>>& neighbours) {
-        const Policy policy = MakePolicy(tier_rules, reserves, residence, neighbours);
+         const std::vector<std::pair<int64_t, int64_t>>& neighbours, std::string time_zone,
+         int64_t hold_micros, int64_t short_notice_days) {
+        const Policy policy = MakePolicy(tier_rules, reserves, residence, neighbours,
+                                         std::move(time_zone), hold_micros, short_notice_days);
         return Quick(h, [&] { return Unwrap(h.target().SetPolicy(policy)); });
       },
-      py::kw_only(), "tier_rules"_a, "reserves"_a, "residence"_a, "neighbours"_a);
+      py::kw_only(), "tier_rules"_a, "reserves"_a, "residence"_a, "neighbours"_a, "time_zone"_a,
+      "hold_micros"_a, "short_notice_days"_a);
+  cls.def(
+      "add_release",
+      [](Handle& h, int64_t center, int64_t vaccine, int64_t first_day, int64_t last_day,
+         int64_t release_at, int64_t first_dose_cap) {
+        const ReleaseSpec spec =
+            MakeReleaseSpec(center, vaccine, first_day, last_day, release_at, first_dose_cap);
+        return Quick(h, [&] { return Unwrap(h.target().AddRelease(spec)); });
+      },
+      py::kw_only(), "center"_a, "vaccine"_a, "first_day"_a, "last_day"_a, "release_at"_a,
+      "first_dose_cap"_a);
 
 }
 
@@ -611,7 +701,75 @@ void DefineAllocation(py::class_<Handle>& cls) {
         Quick(h, [&] { Check(h.target().Withdraw(id, TimeFromMicros(at))); });
       },
       "registrant"_a, py::kw_only(), "at"_a);
+}
 
+// Self-booking and attendance. Every call runs without the GIL: a booking
+// searches every pool the person may use, expiry may let many holds lapse,
+// and for a Store each is a transaction that may wait for the write lock.
+template <class Handle>
+void DefineBooking(py::class_<Handle>& cls) {
+  cls.def(
+      "book",
+      [](Handle& h, int64_t registrant, int64_t at, int64_t mode, int64_t center,
+         int64_t vaccine, std::optional<int64_t> first_dose_from,
+         std::optional<int64_t> first_dose_until, bool confirm) {
+        const BookingRequest request = MakeBookingRequest(
+            registrant, at, mode, center, vaccine, first_dose_from, first_dose_until, confirm);
+        return ToDict(Unwrap(Slow(h, [&] { return h.target().Book(request); })));
+      },
+      py::kw_only(), "registrant"_a, "at"_a, "mode"_a, "center"_a, "vaccine"_a,
+      "first_dose_from"_a, "first_dose_until"_a, "confirm"_a);
+  cls.def(
+      "confirm_hold",
+      [](Handle& h, int64_t hold, int64_t at) {
+        const SeriesId id = Narrow<SeriesId>(hold, "hold series id");
+        return ToDict(
+            Unwrap(Slow(h, [&] { return h.target().ConfirmHold(id, TimeFromMicros(at)); })));
+      },
+      "hold"_a, py::kw_only(), "at"_a);
+  cls.def(
+      "decline_hold",
+      [](Handle& h, int64_t hold, int64_t at) {
+        const SeriesId id = Narrow<SeriesId>(hold, "hold series id");
+        Check(Slow(h, [&] { return h.target().DeclineHold(id, TimeFromMicros(at)); }));
+      },
+      "hold"_a, py::kw_only(), "at"_a);
+  cls.def(
+      "expire_holds",
+      [](Handle& h, int64_t at) {
+        return Unwrap(Slow(h, [&] { return h.target().ExpireHolds(TimeFromMicros(at)); }));
+      },
+      py::kw_only(), "at"_a);
+  cls.def(
+      "record_dose",
+      [](Handle& h, int64_t series, int64_t dose, int64_t outcome, int64_t at) {
+        const SeriesId id = Narrow<SeriesId>(series, "series id");
+        const int dose_number = Narrow<int>(dose, "dose");
+        const DoseOutcome dose_outcome =
+            EnumFrom<DoseOutcome>(outcome, EnumValue(DoseOutcome::kGiven),
+                                  EnumValue(DoseOutcome::kMissed), "dose outcome");
+        return ToDict(Unwrap(Slow(h, [&] {
+          return h.target().RecordDose(id, dose_number, dose_outcome, TimeFromMicros(at));
+        })));
+      },
+      "series"_a, py::kw_only(), "dose"_a, "outcome"_a, "at"_a);
+  cls.def(
+      "rebook_second_dose",
+      [](Handle& h, int64_t series, int64_t at) {
+        const SeriesId id = Narrow<SeriesId>(series, "series id");
+        return ToDict(
+            Unwrap(Slow(h, [&] { return h.target().RebookSecondDose(id, TimeFromMicros(at)); })));
+      },
+      "series"_a, py::kw_only(), "at"_a);
+  cls.def(
+      "attendance",
+      [](Handle& h, int64_t center, int64_t first_day, int64_t last_day) {
+        const CenterId id = Narrow<CenterId>(center, "center id");
+        const absl::CivilDay from = DayFromOrdinal(first_day, "attendance first_day");
+        const absl::CivilDay until = DayFromOrdinal(last_day, "attendance last_day");
+        return ToList(Unwrap(Slow(h, [&] { return h.view().Attendance(id, from, until); })));
+      },
+      "center"_a, py::kw_only(), "first_day"_a, "last_day"_a);
 }
 
 template <class Handle>
@@ -622,6 +780,7 @@ void DefineQueries(py::class_<Handle>& cls) {
       return py::dict("districts"_a = e.district_count(), "vaccines"_a = e.vaccine_count(),
                       "centers"_a = e.center_count(), "registrants"_a = e.registrant_count(),
                       "series"_a = e.series_count(), "draws"_a = e.draw_count(),
+                      "releases"_a = e.release_count(), "holds"_a = e.hold_count(),
                       "revision"_a = e.revision(), "policy_version"_a = e.policy_version());
     });
   });
@@ -660,6 +819,10 @@ void DefineQueries(py::class_<Handle>& cls) {
   cls.def("get_draw", [](Handle& h, int64_t id) {
     const DrawId narrow = Narrow<DrawId>(id, "draw id");
     return Quick(h, [&] { return ToDict(Unwrap(h.view().GetDraw(narrow))); });
+  });
+  cls.def("get_release", [](Handle& h, int64_t id) {
+    const ReleaseId narrow = Narrow<ReleaseId>(id, "release id");
+    return Quick(h, [&] { return ToDict(Unwrap(h.view().GetRelease(narrow))); });
   });
   cls.def("find_district", [](Handle& h, const std::string& code) {
     return Quick(h, [&] { return Unwrap(h.view().FindDistrict(code)); });
@@ -747,6 +910,7 @@ template <class Handle>
 void DefineCampaignMethods(py::class_<Handle>& cls) {
   DefineSetup(cls);
   DefineAllocation(cls);
+  DefineBooking(cls);
   DefineQueries(cls);
   DefineChecks(cls);
 }
@@ -977,6 +1141,8 @@ py::dict Defaults() {
   const Policy policy;
   const RegistrantSpec registrant;
   const DrawRequest request;
+  const ReleaseSpec release;
+  const BookingRequest booking;
   const StoreOptions store;
   const ScenarioOptions scenario;
   const PopulateOptions populate;
@@ -998,6 +1164,14 @@ py::dict Defaults() {
                                     "vaccine_preference"_a = registrant.vaccine_preference),
       "DrawRequest"_a = py::dict("centers"_a = py::tuple(py::cast(request.centers)),
                                  "series_limit"_a = request.series_limit),
+      "ReleaseSpec"_a = py::dict("vaccine"_a = release.vaccine,
+                                 "first_dose_cap"_a = release.first_dose_cap),
+      "BookingRequest"_a =
+          py::dict("mode"_a = EnumValue(booking.mode), "center"_a = booking.center,
+                   "vaccine"_a = booking.vaccine,
+                   "first_dose_from"_a = OrdinalFromDay(booking.first_dose_from),
+                   "first_dose_until"_a = OrdinalFromDay(booking.first_dose_until),
+                   "confirm"_a = booking.confirm),
       "StoreOptions"_a =
           py::dict("durability"_a = EnumValue(store.durability),
                    "busy_timeout_micros"_a = absl::ToInt64Microseconds(store.busy_timeout),
@@ -1016,9 +1190,25 @@ py::dict EnumValues() {
                              "PHONE"_a = EnumValue(Channel::kPhone)),
       "RegistrantStatus"_a = py::dict("WAITING"_a = EnumValue(RegistrantStatus::kWaiting),
                                       "SCHEDULED"_a = EnumValue(RegistrantStatus::kScheduled),
-                                      "WITHDRAWN"_a = EnumValue(RegistrantStatus::kWithdrawn)),
+                                      "WITHDRAWN"_a = EnumValue(RegistrantStatus::kWithdrawn),
+                                      "VACCINATED"_a = EnumValue(RegistrantStatus::kVaccinated)),
       "SeriesStatus"_a = py::dict("ACTIVE"_a = EnumValue(SeriesStatus::kActive),
-                                  "CANCELLED"_a = EnumValue(SeriesStatus::kCancelled)),
+                                  "CANCELLED"_a = EnumValue(SeriesStatus::kCancelled),
+                                  "HELD"_a = EnumValue(SeriesStatus::kHeld),
+                                  "LAPSED"_a = EnumValue(SeriesStatus::kLapsed),
+                                  "COMPLETED"_a = EnumValue(SeriesStatus::kCompleted),
+                                  "MISSED"_a = EnumValue(SeriesStatus::kMissed)),
+      "DoseState"_a = py::dict("BOOKED"_a = EnumValue(DoseState::kBooked),
+                               "GIVEN"_a = EnumValue(DoseState::kGiven),
+                               "MISSED"_a = EnumValue(DoseState::kMissed),
+                               "RELEASED"_a = EnumValue(DoseState::kReleased)),
+      "SeriesOrigin"_a = py::dict("DRAW"_a = EnumValue(SeriesOrigin::kDraw),
+                                  "RELEASE"_a = EnumValue(SeriesOrigin::kRelease),
+                                  "SHORT_NOTICE"_a = EnumValue(SeriesOrigin::kShortNotice)),
+      "BookingMode"_a = py::dict("RELEASE"_a = EnumValue(BookingMode::kRelease),
+                                 "SHORT_NOTICE"_a = EnumValue(BookingMode::kShortNotice)),
+      "DoseOutcome"_a = py::dict("GIVEN"_a = EnumValue(DoseOutcome::kGiven),
+                                 "MISSED"_a = EnumValue(DoseOutcome::kMissed)),
       "ResidenceRule"_a = py::dict(
           "HOME_DISTRICT_ONLY"_a = EnumValue(ResidenceRule::kHomeDistrictOnly),
           "HOME_OR_NEIGHBOUR_DISTRICT"_a = EnumValue(ResidenceRule::kHomeOrNeighbourDistrict)),
@@ -1027,7 +1217,9 @@ py::dict EnumValues() {
       "EventKind"_a =
           py::dict("SERIES_ASSIGNED"_a = EnumValue(EventKind::kSeriesAssigned),
                    "SERIES_CANCELLED"_a = EnumValue(EventKind::kSeriesCancelled),
-                   "REGISTRANT_WITHDRAWN"_a = EnumValue(EventKind::kRegistrantWithdrawn)),
+                   "REGISTRANT_WITHDRAWN"_a = EnumValue(EventKind::kRegistrantWithdrawn),
+                   "SERIES_BOOKED"_a = EnumValue(EventKind::kSeriesBooked),
+                   "SECOND_DOSE_REBOOKED"_a = EnumValue(EventKind::kSecondDoseRebooked)),
       "Invariant"_a = py::dict("SLOT_CAPACITY"_a = EnumValue(Invariant::kSlotCapacity),
                                "SECOND_DOSE_RESERVED"_a = EnumValue(Invariant::kSecondDoseReserved),
                                "DOSE_SUPPLY"_a = EnumValue(Invariant::kDoseSupply),
@@ -1035,7 +1227,10 @@ py::dict EnumValues() {
                                "RESIDENCE"_a = EnumValue(Invariant::kResidence),
                                "TIER_ORDER"_a = EnumValue(Invariant::kTierOrder),
                                "ELIGIBILITY"_a = EnumValue(Invariant::kEligibility),
-                               "BOOKKEEPING"_a = EnumValue(Invariant::kBookkeeping)),
+                               "BOOKKEEPING"_a = EnumValue(Invariant::kBookkeeping),
+                               "SERIES_STATE"_a = EnumValue(Invariant::kSeriesState),
+                               "RELEASE_WINDOW"_a = EnumValue(Invariant::kReleaseWindow),
+                               "RELEASE_CAP"_a = EnumValue(Invariant::kReleaseCap)),
       "Weekday"_a = py::dict("MONDAY"_a = EnumValue(kMonday), "TUESDAY"_a = EnumValue(kTuesday),
                              "WEDNESDAY"_a = EnumValue(kWednesday),
                              "THURSDAY"_a = EnumValue(kThursday), "FRIDAY"_a = EnumValue(kFriday),
@@ -1062,6 +1257,9 @@ void DefineModule(py::module_& m) {
   m.attr("EXTERNAL_REF_LENGTH_MAX") = kExternalRefLengthMax;
   m.attr("VIOLATIONS_KEPT") = kViolationsKept;
   m.attr("EVENTS_PER_READ_MAX") = kEventsPerReadMax;
+  m.attr("TIME_ZONE_LENGTH_MAX") = kTimeZoneLengthMax;
+  m.attr("HOLD_MINUTES_MAX") = kHoldMinutesMax;
+  m.attr("SHORT_NOTICE_DAYS_MAX") = kShortNoticeDaysMax;
 
   // --- Lottery
   m.def(
@@ -1085,7 +1283,7 @@ void DefineModule(py::module_& m) {
   });
   m.def("invariant_name", [](int64_t invariant) {
     return std::string(InvariantName(EnumFrom<Invariant>(
-        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kBookkeeping),
+        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kReleaseCap),
         "invariant")));
   });
 

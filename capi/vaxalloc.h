@@ -3,9 +3,11 @@
  *
  * vaxalloc allocates scarce vaccination appointments: districts, vaccines,
  * centers with capacity and supply, a tiering policy, registrants on a
- * waiting list, and reproducible lottery draws that book first and second
- * doses together. This header is the whole C interface; anything not declared
- * here is not public C API. It is valid C11 and C++ (C++11 or later).
+ * waiting list, reproducible lottery draws that book first and second doses
+ * together, scheduled releases for first-come self-booking (with holds), a
+ * short-notice pool, and attendance (doses given or missed). This header is
+ * the whole C interface; anything not declared here is not public C API. It
+ * is valid C11 and C++ (C++11 or later).
  *
  * ---------------------------------------------------------------------------
  * CONVENTIONS (they hold for every function unless its comment says otherwise)
@@ -82,10 +84,13 @@
  *   own and rejects newer ones (and 0) with VAXALLOC_EVERSION. This applies to
  *   output structs too: the library writes only the fields of the version
  *   the caller declares.
+ *   A caller compiled against an older header keeps its older, smaller
+ *   struct and its version number: the library reads and writes only the
+ *   bytes of that version (the fields it lacks take their defaults on input).
  *   Structs used as array elements (vaxalloc_tier_rule, vaxalloc_reserve,
  *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
  *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report,
- *   vaxalloc_event)
+ *   vaxalloc_event, vaxalloc_day_attendance)
  *   carry no version and are frozen: their layout never changes. A new field
  *   there means a new struct and a new function with a _v2 suffix; the old
  *   ones keep working.
@@ -103,7 +108,8 @@
  *   A civil day (a date without time zone) is int32_t days since 1970-01-01
  *   (1970-01-02 is 1, 1969-12-31 is -1): see vaxalloc_day_from_ymd() and
  *   vaxalloc_day_to_ymd(). A time of day is int32_t minutes after local
- *   midnight (0..1440).
+ *   midnight (0..1440); "local" is the policy's time zone (UTC by default).
+ *   A duration (the policy's hold) is int64_t whole seconds.
  *
  * Booleans are uint8_t (0 false, anything else true).
  *
@@ -158,9 +164,9 @@ extern "C" {
 /* The same values as include/vaxalloc/version.h (the library checks at
  * compile time that both agree). */
 #define VAXALLOC_VERSION_MAJOR 0
-#define VAXALLOC_VERSION_MINOR 1
+#define VAXALLOC_VERSION_MINOR 2
 #define VAXALLOC_VERSION_PATCH 0
-#define VAXALLOC_VERSION_STRING "0.1.0"
+#define VAXALLOC_VERSION_STRING "0.2.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define VAXALLOC_VERSION_NUMBER \
   (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)
@@ -185,7 +191,8 @@ typedef enum vaxalloc_result {
   VAXALLOC_ENOTFOUND = -3,     /* no entity has that id, code or reference */
   VAXALLOC_EEXISTS = -4,       /* the code, reference or seed is already taken */
   VAXALLOC_EPRECONDITION = -5, /* the campaign is not in a state that allows it */
-  VAXALLOC_EEXHAUSTED = -6,    /* ids, disk space or another resource ran out */
+  VAXALLOC_EEXHAUSTED = -6,    /* ids, disk space, free seats for a booking or
+                                  another resource ran out */
   VAXALLOC_EBUSY = -7,         /* the file is locked by another connection or
                                   unavailable (I/O); retrying may succeed */
   VAXALLOC_ECORRUPT = -8,      /* the file is corrupt or not a campaign */
@@ -242,6 +249,19 @@ VAXALLOC_API void vaxalloc_free(void* pointer) VAXALLOC_NOEXCEPT;
 #define VAXALLOC_DOSE_COUNT_MAX 2
 #define VAXALLOC_PRIORITY_GROUP_COUNT 4
 
+/* Every civil day lies in 1900-01-01 .. 2200-12-31 (another is
+ * VAXALLOC_ERANGE): these two day numbers. */
+#define VAXALLOC_DAY_MIN (-25567)
+#define VAXALLOC_DAY_MAX 84370
+
+/* Self-booking limits (vaxalloc_policy): an IANA time zone name is at most 64
+ * bytes; a hold lasts 1 s .. 24 h; the short-notice pool reaches at most 60
+ * days ahead. */
+#define VAXALLOC_TIME_ZONE_LENGTH_MAX 64
+#define VAXALLOC_TIME_ZONE_SIZE (VAXALLOC_TIME_ZONE_LENGTH_MAX + 1)
+#define VAXALLOC_HOLD_MINUTES_MAX 1440
+#define VAXALLOC_SHORT_NOTICE_DAYS_MAX 60
+
 /* Priority groups of the German vaccination ordinance. */
 typedef enum vaxalloc_priority_group {
   VAXALLOC_GROUP_1 = 1, /* e.g. 80 and older */
@@ -259,13 +279,48 @@ typedef enum vaxalloc_channel {
 typedef enum vaxalloc_registrant_status {
   VAXALLOC_REGISTRANT_WAITING = 0,   /* on the waiting list, no active series */
   VAXALLOC_REGISTRANT_SCHEDULED = 1, /* holds exactly one active series */
-  VAXALLOC_REGISTRANT_WITHDRAWN = 2  /* left the campaign */
+  VAXALLOC_REGISTRANT_WITHDRAWN = 2, /* left the campaign */
+  VAXALLOC_REGISTRANT_VACCINATED = 3 /* every dose of a series given (since 0.2) */
 } vaxalloc_registrant_status;
 
 typedef enum vaxalloc_series_status {
-  VAXALLOC_SERIES_ACTIVE = 0,   /* appointments and doses reserved */
-  VAXALLOC_SERIES_CANCELLED = 1 /* seats and doses returned */
+  VAXALLOC_SERIES_ACTIVE = 0,    /* appointments reserved; the doses given so far recorded */
+  VAXALLOC_SERIES_CANCELLED = 1, /* ended early; the seats and doses not yet given returned */
+  VAXALLOC_SERIES_HELD = 2,      /* proposed to a self-booker, reserved until
+                                    hold_expires_at (since 0.2) */
+  VAXALLOC_SERIES_LAPSED = 3,    /* a hold declined or expired; nothing reserved */
+  VAXALLOC_SERIES_COMPLETED = 4, /* every dose given */
+  VAXALLOC_SERIES_MISSED = 5     /* the first dose was missed; the second's seat returned */
 } vaxalloc_series_status;
+
+/* One appointment's fate (vaxalloc_series.doses). A seat and a dose are
+ * reserved while BOOKED and used once GIVEN; MISSED and RELEASED give both
+ * back. Since 0.2. */
+typedef enum vaxalloc_dose_state {
+  VAXALLOC_DOSE_BOOKED = 0,
+  VAXALLOC_DOSE_GIVEN = 1,
+  VAXALLOC_DOSE_MISSED = 2,  /* the person did not come */
+  VAXALLOC_DOSE_RELEASED = 3 /* cancelled, or its hold lapsed */
+} vaxalloc_dose_state;
+
+/* How a series came about (vaxalloc_series.origin). Since 0.2. */
+typedef enum vaxalloc_series_origin {
+  VAXALLOC_ORIGIN_DRAW = 0,        /* a waitlist draw (vaxalloc_series.draw) */
+  VAXALLOC_ORIGIN_RELEASE = 1,     /* self-booked in a release (vaxalloc_series.release) */
+  VAXALLOC_ORIGIN_SHORT_NOTICE = 2 /* self-booked from the short-notice pool */
+} vaxalloc_series_origin;
+
+/* Where a self-booking looks (vaxalloc_booking_request.mode). Since 0.2. */
+typedef enum vaxalloc_booking_mode {
+  VAXALLOC_BOOKING_RELEASE = 0,     /* a first-dose day inside an opened release */
+  VAXALLOC_BOOKING_SHORT_NOTICE = 1 /* a first-dose day within the policy's short_notice_days */
+} vaxalloc_booking_mode;
+
+/* What happened at an appointment (vaxalloc_dose_record()). Since 0.2. */
+typedef enum vaxalloc_dose_outcome {
+  VAXALLOC_OUTCOME_GIVEN = 1,
+  VAXALLOC_OUTCOME_MISSED = 2
+} vaxalloc_dose_outcome;
 
 typedef enum vaxalloc_residence_rule {
   VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY = 0,        /* a center serving the home district */
@@ -629,7 +684,9 @@ typedef struct vaxalloc_neighbour_pair {
   uint32_t district_b;
 } vaxalloc_neighbour_pair;
 
-#define VAXALLOC_POLICY_VERSION 1u
+/* Version 2 (0.2) appended time_zone, hold_seconds and short_notice_days; a
+ * version-1 policy gets their defaults. */
+#define VAXALLOC_POLICY_VERSION 2u
 typedef struct vaxalloc_policy {
   uint32_t version; /* VAXALLOC_POLICY_VERSION */
   /* The first rule (ascending registered_before, which must increase) whose
@@ -642,24 +699,42 @@ typedef struct vaxalloc_policy {
   int32_t residence; /* vaxalloc_residence_rule; default HOME_DISTRICT_ONLY */
   const vaxalloc_neighbour_pair* neighbours; /* borrowed; used with HOME_OR_NEIGHBOUR */
   size_t neighbour_count;
+  /* --- version 2: self-booking --- */
+  /* The IANA time zone of the slots' local times (what "today" and "a slot
+   * has started" mean for an instant), e.g. "Europe/Berlin"; 1..64 bytes;
+   * borrowed. NULL (the default): "UTC". */
+  const char* time_zone;
+  /* How long a proposed self-booking stays held for the person to confirm:
+   * 1 .. VAXALLOC_HOLD_MINUTES_MAX * 60 seconds; default 600 (10 minutes). */
+  int64_t hold_seconds;
+  /* Short-notice first doses lie on today .. today + short_notice_days - 1
+   * (online registrants only); 0..VAXALLOC_SHORT_NOTICE_DAYS_MAX; default 0:
+   * short-notice booking off. */
+  int32_t short_notice_days;
 } vaxalloc_policy;
-#define VAXALLOC_POLICY_INIT \
-  { VAXALLOC_POLICY_VERSION, NULL, 0, NULL, 0, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY, NULL, 0 }
+#define VAXALLOC_POLICY_INIT                                                                   \
+  {                                                                                            \
+    VAXALLOC_POLICY_VERSION, NULL, 0, NULL, 0, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY, NULL, 0, \
+        NULL, 600, 0                                                                           \
+  }
 /* Sets *policy to VAXALLOC_POLICY_INIT. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version) VAXALLOC_NOEXCEPT;
 
-/* Replaces the policy for every draw from now on; its version number (the
- * default policy every campaign starts with is 1) is written to
+/* Replaces the policy for every draw and booking from now on, whole (a
+ * version-1 struct sets the version-2 fields to their defaults); its version
+ * number (the default policy every campaign starts with is 1) is written to
  * *policy_version_out (may be NULL).
  * Errors: VAXALLOC_EINVALID (NULL, an array NULL with a count, a reserve name
  * not NUL-terminated within its array, rules out of order, tiers outside
  * 1..8, shares, ages or masks out of range, a district neighbouring itself,
- * bad residence), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (an unknown vaccine
+ * bad residence, an unknown or too long time zone, hold or short_notice_days
+ * out of range), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (an unknown vaccine
  * or district). */
 VAXALLOC_API int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* policy,
                                      uint32_t* policy_version_out) VAXALLOC_NOEXCEPT;
 
-#define VAXALLOC_POLICY_INFO_VERSION 1u
+/* Version 2 (0.2) appended time_zone, hold_seconds and short_notice_days. */
+#define VAXALLOC_POLICY_INFO_VERSION 2u
 typedef struct vaxalloc_policy_info {
   uint32_t version;         /* VAXALLOC_POLICY_INFO_VERSION */
   uint32_t policy_version;  /* 1, 2, ... */
@@ -667,9 +742,13 @@ typedef struct vaxalloc_policy_info {
   uint32_t tier_rule_count; /* the arrays: vaxalloc_policy_tier_rules() etc. */
   uint32_t reserve_count;
   uint32_t neighbour_count;
+  /* --- version 2 --- */
+  char time_zone[VAXALLOC_TIME_ZONE_SIZE]; /* e.g. "UTC" */
+  int64_t hold_seconds; /* a hold set through C++ with a fraction: rounded down */
+  int32_t short_notice_days;
 } vaxalloc_policy_info;
 #define VAXALLOC_POLICY_INFO_INIT \
-  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0 }
+  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0, "", 0, 0 }
 /* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_info_init(vaxalloc_policy_info* info,
                                            uint32_t version) VAXALLOC_NOEXCEPT;
@@ -751,7 +830,8 @@ typedef struct vaxalloc_registrant {
   uint32_t vaccine_preference;
   int32_t status;        /* vaxalloc_registrant_status */
   int64_t waiting_since; /* when the person (re-)entered the waiting list */
-  uint32_t series;       /* the active series when scheduled, else VAXALLOC_NO_ID */
+  uint32_t series;       /* the active series when scheduled, the completed one when
+                            vaccinated, else VAXALLOC_NO_ID */
 } vaxalloc_registrant;
 #define VAXALLOC_REGISTRANT_INIT \
   { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0 }
@@ -868,7 +948,9 @@ typedef struct vaxalloc_appointment {
   int32_t minute;
 } vaxalloc_appointment;
 
-#define VAXALLOC_SERIES_VERSION 1u
+/* Version 2 (0.2) appended doses, origin, release, hold_expires_at and
+ * replaces. */
+#define VAXALLOC_SERIES_VERSION 2u
 typedef struct vaxalloc_series {
   uint32_t version; /* VAXALLOC_SERIES_VERSION */
   uint32_t id;
@@ -878,13 +960,24 @@ typedef struct vaxalloc_series {
   int32_t dose_count; /* appointments[0 .. dose_count - 1] are used */
   vaxalloc_appointment appointments[VAXALLOC_DOSE_COUNT_MAX];
   int32_t status;    /* vaxalloc_series_status */
-  int64_t booked_at; /* Unix seconds */
+  int64_t booked_at; /* Unix seconds: drawn, or proposed to a self-booker */
   uint32_t draw;     /* the draw that assigned it, if any */
-  int32_t tier;      /* the registrant's tier in that draw */
+  int32_t tier;      /* the registrant's tier in that draw (or when self-booked) */
   int32_t category;  /* 0: general pool; k: the policy's reserve k - 1 */
+  /* --- version 2 --- */
+  int32_t doses[VAXALLOC_DOSE_COUNT_MAX]; /* vaxalloc_dose_state, [0 .. dose_count - 1] */
+  int32_t origin;                         /* vaxalloc_series_origin */
+  uint32_t release;                       /* the release it was booked in, if any */
+  /* While HELD: the instant (Unix seconds) the hold lapses unless confirmed.
+   * Meaningful only then: VAXALLOC_TIME_INFINITE_PAST for a series never held
+   * or confirmed; do not rely on its value once a hold has lapsed. */
+  int64_t hold_expires_at;
+  /* A short-notice hold: the registrant's later series that confirming it
+   * cancels; else VAXALLOC_NO_ID. */
+  uint32_t replaces;
 } vaxalloc_series;
 #define VAXALLOC_SERIES_INIT \
-  { VAXALLOC_SERIES_VERSION, 0, 0, 0, 0, 0, {{0, 0}, {0, 0}}, 0, 0, 0, 0, 0 }
+  { VAXALLOC_SERIES_VERSION, 0, 0, 0, 0, 0, {{0, 0}, {0, 0}}, 0, 0, 0, 0, 0, {0, 0}, 0, 0, 0, 0 }
 /* Zeroes *series and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_series_init(vaxalloc_series* series, uint32_t version) VAXALLOC_NOEXCEPT;
 
@@ -895,15 +988,201 @@ VAXALLOC_API int vaxalloc_series_get(vaxalloc_campaign* campaign, uint32_t id,
 /* Cancels an active series at `at` (Unix seconds): its seats and doses return
  * and its registrant waits again from `at`.
  * Errors: VAXALLOC_EINVALID (NULL, infinite time), VAXALLOC_ENOTFOUND,
- * VAXALLOC_EPRECONDITION (already cancelled). */
+ * VAXALLOC_EPRECONDITION (not active: already cancelled, completed, ...; a
+ * hold is declined with vaxalloc_hold_decline(), not cancelled). */
 VAXALLOC_API int vaxalloc_series_cancel(vaxalloc_campaign* campaign, uint32_t series,
                                         int64_t at) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Self-booking: releases, holds, short notice (since 0.2)
+ * ======================================================================== */
+
+/* Besides draws, people may book themselves, first come, first served:
+ *   - in a RELEASE: first-dose seats of one center on a range of days, held
+ *     back from draws and opened at an announced instant (Sachsen's releases
+ *     every Monday, Wednesday and Friday at 8:00, 12:00, 18:00);
+ *   - in the SHORT-NOTICE pool: free first-dose seats of the next
+ *     vaxalloc_policy.short_notice_days days, for online registrants (Hessen);
+ *     one who already has a later first appointment may swap it for an
+ *     earlier one: confirming cancels the old series.
+ * vaxalloc_book() proposes the earliest fitting series (second dose
+ * included) and HOLDS it, seats and doses reserved, for the policy's
+ * hold_seconds; the person confirms (vaxalloc_hold_confirm()) or declines
+ * (vaxalloc_hold_decline()), or the hold lapses. A request with `confirm`
+ * books at once. Holds due by a call's `at` lapse within vaxalloc_book();
+ * vaxalloc_holds_expire() lets every due hold lapse (call it now and then).
+ * Each call is one transaction; the rules are the core's (docs/booking.md).
+ * Here and under "Attendance", an instant or a day outside the years
+ * 1900-2200 is VAXALLOC_ERANGE. */
+
+#define VAXALLOC_RELEASE_SPEC_VERSION 1u
+typedef struct vaxalloc_release_spec {
+  uint32_t version;        /* VAXALLOC_RELEASE_SPEC_VERSION */
+  uint32_t center;         /* whose first-dose seats it holds back */
+  uint32_t vaccine;        /* VAXALLOC_NO_ID: every vaccine of the center */
+  int32_t first_day;       /* civil days of the first doses, inclusive */
+  int32_t last_day;        /* at most 400 days after first_day */
+  int64_t release_at;      /* Unix seconds: invisible and unbookable before */
+  uint32_t first_dose_cap; /* series it may give out; 0: the seats decide */
+} vaxalloc_release_spec;
+#define VAXALLOC_RELEASE_SPEC_INIT \
+  { VAXALLOC_RELEASE_SPEC_VERSION, 0, 0, 0, 0, 0, 0 }
+/* Sets *spec to VAXALLOC_RELEASE_SPEC_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_release_spec_init(vaxalloc_release_spec* spec,
+                                            uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Adds a release: from now on draws and short-notice booking leave its
+ * first-dose days alone, and from release_at on it is open for self-booking
+ * (mode VAXALLOC_BOOKING_RELEASE). Second doses go wherever the vaccine's
+ * interval fits. Its id is written to *id_out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, last_day before first_day, more than 400
+ * days, infinite release_at), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (unknown
+ * center or vaccine), VAXALLOC_EEXISTS (its days overlap another release of
+ * the center for the same vaccine), VAXALLOC_ERANGE (a day outside
+ * 1900-2200), VAXALLOC_EEXHAUSTED (ids). */
+VAXALLOC_API int vaxalloc_release_add(vaxalloc_campaign* campaign,
+                                      const vaxalloc_release_spec* spec,
+                                      uint32_t* id_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_RELEASE_VERSION 1u
+typedef struct vaxalloc_release {
+  uint32_t version; /* VAXALLOC_RELEASE_VERSION */
+  uint32_t id;
+  uint32_t center;
+  uint32_t vaccine;
+  int32_t first_day;
+  int32_t last_day;
+  int64_t release_at;
+  uint32_t first_dose_cap;
+  uint32_t booked; /* series held, active, completed or missed that count against the cap */
+} vaxalloc_release;
+#define VAXALLOC_RELEASE_INIT \
+  { VAXALLOC_RELEASE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+/* Zeroes *release and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_release_init(vaxalloc_release* release,
+                                       uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies release `id` into *out (the number of releases is
+ * vaxalloc_counts.releases). Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_release_get(vaxalloc_campaign* campaign, uint32_t id,
+                                      vaxalloc_release* out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_BOOKING_REQUEST_VERSION 1u
+typedef struct vaxalloc_booking_request {
+  uint32_t version;    /* VAXALLOC_BOOKING_REQUEST_VERSION */
+  uint32_t registrant; /* who books */
+  int64_t at;          /* "now" (Unix seconds); slots starting before it are not offered */
+  int32_t mode;        /* vaxalloc_booking_mode; default VAXALLOC_BOOKING_RELEASE */
+  uint32_t center;     /* VAXALLOC_NO_ID (default): any center the registrant may use */
+  uint32_t vaccine;    /* VAXALLOC_NO_ID (default): the preference, else any */
+  /* First-dose days to look at (civil days, inclusive); the defaults
+   * VAXALLOC_DAY_MIN / VAXALLOC_DAY_MAX mean from today on / without end. */
+  int32_t first_dose_from;
+  int32_t first_dose_until;
+  uint8_t confirm; /* 1: book at once, no hold; default 0: hold */
+} vaxalloc_booking_request;
+#define VAXALLOC_BOOKING_REQUEST_INIT                                                         \
+  {                                                                                           \
+    VAXALLOC_BOOKING_REQUEST_VERSION, 0, 0, VAXALLOC_BOOKING_RELEASE, 0, 0, VAXALLOC_DAY_MIN, \
+        VAXALLOC_DAY_MAX, 0                                                                   \
+  }
+/* Sets *request to VAXALLOC_BOOKING_REQUEST_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_booking_request_init(vaxalloc_booking_request* request,
+                                               uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Books the earliest fitting series for a waiting registrant (or, in
+ * short-notice mode, one whose first appointment is later) and commits it:
+ * HELD until at + the policy's hold, or, with `confirm`, confirmed at once as
+ * by vaxalloc_hold_confirm() (same events). Holds due by `at` lapse first, in
+ * the same transaction. The series is written to *out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, bad mode, infinite `at`), VAXALLOC_EVERSION
+ * (request or out), VAXALLOC_ENOTFOUND (unknown registrant, center or
+ * vaccine), VAXALLOC_EPRECONDITION (the registrant is not waiting, still
+ * has an unexpired hold, registered after `at`, the center does not serve
+ * them; short notice off, a phone registrant or a first dose already given
+ * in short-notice mode; `at` at or before the latest draw),
+ * VAXALLOC_EEXHAUSTED (no free series: nothing open in the window, the
+ * releases' caps reached), VAXALLOC_ERANGE (a window day outside 1900-2200). */
+VAXALLOC_API int vaxalloc_book(vaxalloc_campaign* campaign, const vaxalloc_booking_request* request,
+                               vaxalloc_series* out) VAXALLOC_NOEXCEPT;
+
+/* Confirms hold `hold` at `at` (before it lapses): the series becomes ACTIVE,
+ * the registrant SCHEDULED, a series it replaces (short notice) CANCELLED,
+ * and the events SERIES_CANCELLED (if one was replaced) and SERIES_BOOKED are
+ * written. The series is written to *out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, infinite `at`), VAXALLOC_EVERSION,
+ * VAXALLOC_ENOTFOUND (no such series), VAXALLOC_EPRECONDITION (not a hold, the
+ * hold lapsed by `at`, the registrant or the replaced series changed since). */
+VAXALLOC_API int vaxalloc_hold_confirm(vaxalloc_campaign* campaign, uint32_t hold, int64_t at,
+                                       vaxalloc_series* out) VAXALLOC_NOEXCEPT;
+
+/* Declines hold `hold` at `at`: it becomes LAPSED and its seats and doses
+ * return. Errors: VAXALLOC_EINVALID (NULL, infinite `at`), VAXALLOC_ENOTFOUND,
+ * VAXALLOC_EPRECONDITION (not a hold). */
+VAXALLOC_API int vaxalloc_hold_decline(vaxalloc_campaign* campaign, uint32_t hold,
+                                       int64_t at) VAXALLOC_NOEXCEPT;
+
+/* Lets every hold due by `at` lapse (their seats and doses return); how many
+ * did is written to *lapsed_count_out (may be NULL; 0 is a success).
+ * Errors: VAXALLOC_EINVALID (NULL handle, infinite `at`),
+ * VAXALLOC_EPRECONDITION (`at` at or before the latest draw). */
+VAXALLOC_API int vaxalloc_holds_expire(vaxalloc_campaign* campaign, int64_t at,
+                                       uint32_t* lapsed_count_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Attendance (since 0.2)
+ * ======================================================================== */
+
+/* Records at `at` that dose `dose` (1 or 2) of an active series was given or
+ * missed (vaxalloc_dose_outcome); its appointment must have begun by `at`.
+ * The last dose given completes the series (COMPLETED; the registrant is
+ * VACCINATED). A missed first dose ends it (MISSED; the second's seat
+ * returns; the registrant waits again from `at`); a missed second dose keeps
+ * it ACTIVE for vaxalloc_second_dose_rebook() or vaxalloc_series_cancel().
+ * The series is written to *out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, bad outcome, dose not 1..dose_count,
+ * infinite `at`), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND,
+ * VAXALLOC_EPRECONDITION (not active, the dose already recorded, dose 2
+ * before dose 1 was given, the appointment has not begun). */
+VAXALLOC_API int vaxalloc_dose_record(vaxalloc_campaign* campaign, uint32_t series, int32_t dose,
+                                      int32_t outcome, int64_t at,
+                                      vaxalloc_series* out) VAXALLOC_NOEXCEPT;
+
+/* Gives a series whose second dose was missed a new second appointment: the
+ * earliest free seat from `at` on that still lies within the vaccine's
+ * interval; writes VAXALLOC_EVENT_SECOND_DOSE_REBOOKED. The series is written
+ * to *out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL, infinite `at`), VAXALLOC_EVERSION,
+ * VAXALLOC_ENOTFOUND, VAXALLOC_EPRECONDITION (no missed second dose to
+ * rebook), VAXALLOC_EEXHAUSTED (no seat or dose left in the interval). */
+VAXALLOC_API int vaxalloc_second_dose_rebook(vaxalloc_campaign* campaign, uint32_t series,
+                                             int64_t at, vaxalloc_series* out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. Attendance on one day of one center (all vaccines). */
+typedef struct vaxalloc_day_attendance {
+  int32_t day;         /* civil day */
+  uint32_t booked;     /* appointments still open */
+  uint32_t given;      /* doses given */
+  uint32_t missed;     /* appointments missed */
+  double no_show_rate; /* missed / (given + missed); 0 when nothing was recorded */
+} vaxalloc_day_attendance;
+
+/* Appointments, doses given and no-shows per day of center `center`, for
+ * every day in [from, until] (civil days, at most 3660) on which the center
+ * had an appointment, by day, into a caller buffer (see "Caller buffers").
+ * Errors: VAXALLOC_EINVALID (NULL, until before from, too long a range),
+ * VAXALLOC_ENOTFOUND (unknown center), VAXALLOC_ERANGE (a day outside
+ * 1900-2200), VAXALLOC_EBUFFER. */
+VAXALLOC_API int vaxalloc_attendance(vaxalloc_campaign* campaign, uint32_t center, int32_t from,
+                                     int32_t until, vaxalloc_day_attendance* out, size_t capacity,
+                                     size_t* count_out) VAXALLOC_NOEXCEPT;
 
 /* ===========================================================================
  * Queries and reports
  * ======================================================================== */
 
-#define VAXALLOC_COUNTS_VERSION 1u
+/* Version 2 (0.2) appended releases and holds. */
+#define VAXALLOC_COUNTS_VERSION 2u
 typedef struct vaxalloc_counts {
   uint32_t version; /* VAXALLOC_COUNTS_VERSION */
   uint32_t districts;
@@ -916,9 +1195,12 @@ typedef struct vaxalloc_counts {
   uint64_t capacity_blocks; /* added so far */
   uint64_t deliveries;
   uint64_t revision; /* grows with every change; equal revisions, equal state */
+  /* --- version 2 --- */
+  uint32_t releases; /* ids 1..releases: vaxalloc_release_get() */
+  uint32_t holds;    /* series HELD now */
 } vaxalloc_counts;
 #define VAXALLOC_COUNTS_INIT \
-  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *counts and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version) VAXALLOC_NOEXCEPT;
 
@@ -968,7 +1250,9 @@ VAXALLOC_API int vaxalloc_second_dose_shortfalls(vaxalloc_campaign* campaign,
                                                  size_t capacity,
                                                  size_t* count_out) VAXALLOC_NOEXCEPT;
 
-#define VAXALLOC_REPORT_VERSION 1u
+/* Version 2 (0.2) appended vaccinated, series_held, series_completed,
+ * series_missed, doses_given and doses_missed. */
+#define VAXALLOC_REPORT_VERSION 2u
 typedef struct vaxalloc_report {
   uint32_t version; /* VAXALLOC_REPORT_VERSION */
   uint64_t registrants;
@@ -980,9 +1264,16 @@ typedef struct vaxalloc_report {
   uint64_t series_cancelled;
   uint64_t draws;
   uint64_t center_count; /* per center: vaxalloc_report_centers() */
+  /* --- version 2 --- */
+  uint64_t vaccinated; /* registrants */
+  uint64_t series_held;
+  uint64_t series_completed;
+  uint64_t series_missed; /* ended by a missed first dose */
+  uint64_t doses_given;
+  uint64_t doses_missed;
 } vaxalloc_report;
 #define VAXALLOC_REPORT_INIT \
-  { VAXALLOC_REPORT_VERSION, 0, 0, 0, 0, {0}, 0, 0, 0, 0 }
+  { VAXALLOC_REPORT_VERSION, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *report and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_report_init(vaxalloc_report* report, uint32_t version) VAXALLOC_NOEXCEPT;
 
@@ -1024,11 +1315,12 @@ VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
 
 /* Every change a host must tell someone about (a letter, an SMS, an e-mail)
  * is written as an event in the same transaction as the change itself (a
- * transactional outbox): a committed draw, cancellation or withdrawal always
- * has its events, a failed one never has. Delivery is AT LEAST ONCE: an event
- * stays pending until acknowledged, so a host that crashes between sending
- * and acknowledging reads it again after reopening, with the same id; it
- * drops duplicates by id. Ids ascend in commit order and are never reused.
+ * transactional outbox): a committed draw, cancellation, withdrawal, confirmed
+ * booking or rebooking always has its events, a failed one never has (holds,
+ * declines, expiries and attendance write none). Delivery is AT LEAST ONCE:
+ * an event stays pending until acknowledged, so a host that crashes between
+ * sending and acknowledging reads it again after reopening, with the same id;
+ * it drops duplicates by id. Ids ascend in commit order and are never reused.
  * A campaign opened as ":memory:" has an outbox too, lost with the handle.
  *
  * The usual loop:
@@ -1041,23 +1333,31 @@ VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
  *     } while (count == 256);
  *     if (last > 0) vaxalloc_acknowledge_events(c, last);  (after sending) */
 
-/* Stable numbers, equal to the core's vaxalloc::EventKind. */
+/* Stable numbers, equal to the core's vaxalloc::EventKind. A host built
+ * against an older header may see kinds it does not know: skip them. */
 typedef enum vaxalloc_event_kind {
-  VAXALLOC_EVENT_SERIES_ASSIGNED = 1,     /* a draw gave the registrant a series */
-  VAXALLOC_EVENT_SERIES_CANCELLED = 2,    /* the series was cancelled (also by a withdrawal) */
-  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3 /* the registrant left; personal data may go */
+  VAXALLOC_EVENT_SERIES_ASSIGNED = 1,      /* a draw gave the registrant a series */
+  VAXALLOC_EVENT_SERIES_CANCELLED = 2,     /* the series was cancelled (also by a withdrawal
+                                              or a short-notice swap) */
+  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3, /* the registrant left; personal data may go */
+  VAXALLOC_EVENT_SERIES_BOOKED = 4,        /* a self-booking was confirmed (since 0.2) */
+  VAXALLOC_EVENT_SECOND_DOSE_REBOOKED = 5  /* a missed second dose got a new appointment
+                                              (since 0.2) */
 } vaxalloc_event_kind;
 
 /* The largest page vaxalloc_pending_events() returns at once. */
 #define VAXALLOC_EVENTS_PER_READ_MAX 100000
 
 /* Frozen. One pending event. A withdrawal of a scheduled registrant gives two
- * events, SERIES_CANCELLED then REGISTRANT_WITHDRAWN, both naming the series. */
+ * events, SERIES_CANCELLED then REGISTRANT_WITHDRAWN, both naming the series;
+ * a confirmed short-notice swap gives SERIES_CANCELLED (the old series) then
+ * SERIES_BOOKED (the new one). */
 typedef struct vaxalloc_event {
   uint64_t id;         /* 1, 2, ...: ascending in commit order, never reused */
   int32_t kind;        /* vaxalloc_event_kind */
   int64_t at;          /* Unix seconds: the instant of the change (a draw's `at`,
-                          a cancellation's or withdrawal's `at`) */
+                          a cancellation's, withdrawal's, confirmation's or
+                          rebooking's `at`) */
   uint32_t registrant; /* always set */
   uint32_t series;     /* VAXALLOC_NO_ID for REGISTRANT_WITHDRAWN without a series */
   uint32_t draw;       /* for SERIES_ASSIGNED; else VAXALLOC_NO_ID */

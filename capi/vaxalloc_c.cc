@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -63,8 +64,29 @@ static_assert(VAXALLOC_CHANNEL_PHONE == static_cast<int>(vx::Channel::kPhone));
 static_assert(VAXALLOC_REGISTRANT_WAITING == static_cast<int>(vx::RegistrantStatus::kWaiting));
 static_assert(VAXALLOC_REGISTRANT_SCHEDULED == static_cast<int>(vx::RegistrantStatus::kScheduled));
 static_assert(VAXALLOC_REGISTRANT_WITHDRAWN == static_cast<int>(vx::RegistrantStatus::kWithdrawn));
+static_assert(VAXALLOC_REGISTRANT_VACCINATED ==
+              static_cast<int>(vx::RegistrantStatus::kVaccinated));
 static_assert(VAXALLOC_SERIES_ACTIVE == static_cast<int>(vx::SeriesStatus::kActive));
 static_assert(VAXALLOC_SERIES_CANCELLED == static_cast<int>(vx::SeriesStatus::kCancelled));
+static_assert(VAXALLOC_SERIES_HELD == static_cast<int>(vx::SeriesStatus::kHeld));
+static_assert(VAXALLOC_SERIES_LAPSED == static_cast<int>(vx::SeriesStatus::kLapsed));
+static_assert(VAXALLOC_SERIES_COMPLETED == static_cast<int>(vx::SeriesStatus::kCompleted));
+static_assert(VAXALLOC_SERIES_MISSED == static_cast<int>(vx::SeriesStatus::kMissed));
+static_assert(VAXALLOC_DOSE_BOOKED == static_cast<int>(vx::DoseState::kBooked));
+static_assert(VAXALLOC_DOSE_GIVEN == static_cast<int>(vx::DoseState::kGiven));
+static_assert(VAXALLOC_DOSE_MISSED == static_cast<int>(vx::DoseState::kMissed));
+static_assert(VAXALLOC_DOSE_RELEASED == static_cast<int>(vx::DoseState::kReleased));
+static_assert(VAXALLOC_ORIGIN_DRAW == static_cast<int>(vx::SeriesOrigin::kDraw));
+static_assert(VAXALLOC_ORIGIN_RELEASE == static_cast<int>(vx::SeriesOrigin::kRelease));
+static_assert(VAXALLOC_ORIGIN_SHORT_NOTICE == static_cast<int>(vx::SeriesOrigin::kShortNotice));
+static_assert(VAXALLOC_BOOKING_RELEASE == static_cast<int>(vx::BookingMode::kRelease));
+static_assert(VAXALLOC_BOOKING_SHORT_NOTICE == static_cast<int>(vx::BookingMode::kShortNotice));
+static_assert(VAXALLOC_OUTCOME_GIVEN == static_cast<int>(vx::DoseOutcome::kGiven));
+static_assert(VAXALLOC_OUTCOME_MISSED == static_cast<int>(vx::DoseOutcome::kMissed));
+static_assert(VAXALLOC_TIME_ZONE_LENGTH_MAX == vx::kTimeZoneLengthMax);
+static_assert(VAXALLOC_HOLD_MINUTES_MAX == vx::kHoldMinutesMax);
+static_assert(VAXALLOC_SHORT_NOTICE_DAYS_MAX == vx::kShortNoticeDaysMax);
+static_assert(std::is_same_v<vx::ReleaseId, uint32_t>);
 static_assert(VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY ==
               static_cast<int>(vx::ResidenceRule::kHomeDistrictOnly));
 static_assert(VAXALLOC_RESIDENCE_HOME_OR_NEIGHBOUR_DISTRICT ==
@@ -76,6 +98,9 @@ static_assert(VAXALLOC_EVENT_SERIES_ASSIGNED == static_cast<int>(vx::EventKind::
 static_assert(VAXALLOC_EVENT_SERIES_CANCELLED == static_cast<int>(vx::EventKind::kSeriesCancelled));
 static_assert(VAXALLOC_EVENT_REGISTRANT_WITHDRAWN ==
               static_cast<int>(vx::EventKind::kRegistrantWithdrawn));
+static_assert(VAXALLOC_EVENT_SERIES_BOOKED == static_cast<int>(vx::EventKind::kSeriesBooked));
+static_assert(VAXALLOC_EVENT_SECOND_DOSE_REBOOKED ==
+              static_cast<int>(vx::EventKind::kSecondDoseRebooked));
 static_assert(VAXALLOC_EVENTS_PER_READ_MAX == vx::kEventsPerReadMax);
 static_assert(std::is_same_v<vx::RegistrantId, uint32_t> && std::is_same_v<vx::DrawId, uint32_t>);
 // vaxalloc_event is frozen: its layout is part of the ABI (x86-64 and
@@ -84,6 +109,9 @@ static_assert(sizeof(vaxalloc_event) == 40 && alignof(vaxalloc_event) == 8);
 static_assert(offsetof(vaxalloc_event, id) == 0 && offsetof(vaxalloc_event, kind) == 8 &&
               offsetof(vaxalloc_event, at) == 16 && offsetof(vaxalloc_event, registrant) == 24 &&
               offsetof(vaxalloc_event, series) == 28 && offsetof(vaxalloc_event, draw) == 32);
+static_assert(sizeof(vaxalloc_day_attendance) == 24 && alignof(vaxalloc_day_attendance) == 8);
+static_assert(offsetof(vaxalloc_day_attendance, missed) == 12 &&
+              offsetof(vaxalloc_day_attendance, no_show_rate) == 16);
 
 // --- Errors ------------------------------------------------------------------
 
@@ -250,6 +278,44 @@ VAXALLOC_C_STRUCT(vaxalloc_draw_info, VAXALLOC_DRAW_INFO_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_series, VAXALLOC_SERIES_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_counts, VAXALLOC_COUNTS_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_report, VAXALLOC_REPORT_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_release_spec, VAXALLOC_RELEASE_SPEC_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_release, VAXALLOC_RELEASE_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_booking_request, VAXALLOC_BOOKING_REQUEST_VERSION);
+
+// The bytes a caller of struct version v has: kBytes[v - 1]. A struct that
+// never grew has one layout; a grown one lists, per older version, the
+// offset of the first field appended after it (never beyond that version's
+// sizeof, whatever the padding), so that the library reads and writes only
+// what an older caller allocated.
+template <class T>
+struct StructLayout {
+  static constexpr std::array<size_t, 1> kBytes = {sizeof(T)};
+};
+#define VAXALLOC_C_LAYOUT(type, ...)                                  \
+  template <>                                                         \
+  struct StructLayout<type> {                                         \
+    static constexpr std::array kBytes = {__VA_ARGS__, sizeof(type)}; \
+  }
+// 0.2 appended fields to these; version 1 is the 0.1 layout.
+VAXALLOC_C_LAYOUT(vaxalloc_policy, offsetof(vaxalloc_policy, time_zone));
+VAXALLOC_C_LAYOUT(vaxalloc_policy_info, offsetof(vaxalloc_policy_info, time_zone));
+VAXALLOC_C_LAYOUT(vaxalloc_series, offsetof(vaxalloc_series, doses));
+VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases));
+VAXALLOC_C_LAYOUT(vaxalloc_report, offsetof(vaxalloc_report, vaccinated));
+// The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
+static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
+static_assert(StructLayout<vaxalloc_policy_info>::kBytes[0] == 24);
+static_assert(StructLayout<vaxalloc_series>::kBytes[0] <= 72 &&
+              offsetof(vaxalloc_series, category) == 64);
+static_assert(StructLayout<vaxalloc_counts>::kBytes[0] == 56);
+static_assert(StructLayout<vaxalloc_report>::kBytes[0] == 136);
+
+template <class T>
+size_t StructBytes(uint32_t version) {
+  static_assert(StructLayout<T>::kBytes.size() == StructInfo<T>::kVersion,
+                "a struct version without its size in StructLayout");
+  return StructLayout<T>::kBytes[version - 1];  // CheckStruct/CheckVersion ran first
+}
 
 Outcome CheckVersion(const char* function, const char* struct_name, uint32_t version,
                      uint32_t current) {
@@ -273,14 +339,22 @@ Outcome CheckStruct(const char* function, const char* argument, const T* value) 
   return Outcome();
 }
 
-// Writes a result into a caller's struct of a version we know. Every
-// version so far has the layout of version 1, so all of `value` is written;
-// a version 2 would copy only the version-1 prefix for a version-1 caller.
+// Writes a result into a caller's struct of a version we know: only the
+// bytes of that version, with the caller's version number.
 template <class T>
 void WriteStruct(const T& value, T* out) {
-  const uint32_t version = out->version;
-  *out = value;
-  out->version = version;
+  T copy = value;
+  copy.version = out->version;
+  std::memcpy(static_cast<void*>(out), &copy, StructBytes<T>(copy.version));
+}
+
+// Reads a caller's input struct of a version we know: the fields of that
+// version, and `defaults` (those of the _init function) for the newer ones.
+template <class T>
+T ReadStruct(const T* in, const T& defaults) {
+  T copy = defaults;
+  std::memcpy(static_cast<void*>(&copy), static_cast<const void*>(in), StructBytes<T>(in->version));
+  return copy;
 }
 
 Outcome CheckEnum(const char* function, const char* field, int32_t value, int32_t first,
@@ -304,6 +378,9 @@ Outcome CheckArray(const char* function, const char* field, const void* pointer,
 constexpr absl::CivilDay kEpochDay(1970, 1, 1);
 
 absl::CivilDay DayFromC(int32_t day) { return kEpochDay + day; }
+
+static_assert(absl::CivilDay(vx::kYearMin, 1, 1) - kEpochDay == VAXALLOC_DAY_MIN);
+static_assert(absl::CivilDay(vx::kYearMax, 12, 31) - kEpochDay == VAXALLOC_DAY_MAX);
 
 absl::Time TimeFromC(int64_t seconds) {
   if (seconds == VAXALLOC_TIME_INFINITE_FUTURE) return absl::InfiniteFuture();
@@ -496,6 +573,9 @@ Outcome FromC(const char* function, const vaxalloc_policy& in, vx::Policy* out) 
   for (size_t i = 0; i < in.neighbour_count; ++i) {
     out->neighbours.emplace_back(in.neighbours[i].district_a, in.neighbours[i].district_b);
   }
+  if (in.time_zone != nullptr) out->time_zone = in.time_zone;  // NULL: the core's default
+  out->hold = absl::Seconds(in.hold_seconds);
+  out->short_notice_days = in.short_notice_days;
   return Outcome();
 }
 
@@ -529,6 +609,31 @@ Outcome FromC(const char* function, const vaxalloc_draw_request& in, vx::DrawReq
   return Outcome();
 }
 
+vx::ReleaseSpec FromC(const vaxalloc_release_spec& in) {
+  vx::ReleaseSpec out;
+  out.center = in.center;
+  out.vaccine = in.vaccine;
+  out.first_day = DayFromC(in.first_day);
+  out.last_day = DayFromC(in.last_day);
+  out.release_at = TimeFromC(in.release_at);
+  out.first_dose_cap = in.first_dose_cap;
+  return out;
+}
+
+Outcome FromC(const char* function, const vaxalloc_booking_request& in, vx::BookingRequest* out) {
+  VAXALLOC_C_RETURN_IF_ERROR(CheckEnum(function, "request->mode", in.mode, VAXALLOC_BOOKING_RELEASE,
+                                       VAXALLOC_BOOKING_SHORT_NOTICE));
+  out->registrant = in.registrant;
+  out->at = TimeFromC(in.at);
+  out->mode = static_cast<vx::BookingMode>(in.mode);
+  out->center = in.center;
+  out->vaccine = in.vaccine;
+  out->first_dose_from = DayFromC(in.first_dose_from);
+  out->first_dose_until = DayFromC(in.first_dose_until);
+  out->confirm = in.confirm != 0;
+  return Outcome();
+}
+
 // --- Conversions to C ------------------------------------------------------------
 
 vaxalloc_open_options ToC(const vx::StoreOptions& in) {
@@ -549,6 +654,16 @@ vaxalloc_vaccine_spec ToC(const vx::VaccineSpec& in) {
   out.interval_days_max = in.interval_days_max;
   out.age_years_min = in.age_years_min;
   out.age_years_max = in.age_years_max;
+  return out;
+}
+
+// The defaults of an input policy: no arrays, and time_zone NULL, which
+// FromC() reads as the core's default zone.
+vaxalloc_policy ToC(const vx::Policy& in) {
+  vaxalloc_policy out{};
+  out.residence = static_cast<int32_t>(in.residence);
+  out.hold_seconds = absl::ToInt64Seconds(in.hold);
+  out.short_notice_days = in.short_notice_days;
   return out;
 }
 
@@ -662,6 +777,13 @@ vaxalloc_series ToC(Narrow& narrow, const vx::Series& in) {
   out.draw = in.draw;
   out.tier = in.tier;
   out.category = in.category;
+  for (int i = 0; i < in.dose_count && i < VAXALLOC_DOSE_COUNT_MAX; ++i) {
+    out.doses[i] = static_cast<int32_t>(in.doses[i]);
+  }
+  out.origin = static_cast<int32_t>(in.origin);
+  out.release = in.release;
+  out.hold_expires_at = TimeToC(in.hold_expires_at);
+  out.replaces = in.replaces;
   return out;
 }
 
@@ -692,6 +814,9 @@ vaxalloc_policy_info ToC(Narrow& narrow, const vx::PolicyVersion& in) {
   out.tier_rule_count = narrow.Count<uint32_t>(in.policy.tier_rules.size(), "tier rule count");
   out.reserve_count = narrow.Count<uint32_t>(in.policy.reserves.size(), "reserve count");
   out.neighbour_count = narrow.Count<uint32_t>(in.policy.neighbours.size(), "neighbour count");
+  narrow.Text(in.policy.time_zone, out.time_zone, "time zone");
+  out.hold_seconds = absl::ToInt64Seconds(in.policy.hold);  // rounds down (holds are > 0)
+  out.short_notice_days = in.policy.short_notice_days;
   return out;
 }
 
@@ -706,7 +831,58 @@ vaxalloc_report ToC(const vx::Report& in) {
   out.series_cancelled = in.series_cancelled;
   out.draws = in.draws;
   out.center_count = in.centers.size();
+  out.vaccinated = in.vaccinated;
+  out.series_held = in.series_held;
+  out.series_completed = in.series_completed;
+  out.series_missed = in.series_missed;
+  out.doses_given = in.doses_given;
+  out.doses_missed = in.doses_missed;
   return out;
+}
+
+// The defaults of an input spec.
+vaxalloc_release_spec ToC(Narrow& narrow, const vx::ReleaseSpec& in) {
+  vaxalloc_release_spec out{};
+  out.center = in.center;
+  out.vaccine = in.vaccine;
+  out.first_day = narrow.Day(in.first_day);
+  out.last_day = narrow.Day(in.last_day);
+  out.release_at = TimeToC(in.release_at);
+  out.first_dose_cap = in.first_dose_cap;
+  return out;
+}
+
+vaxalloc_release ToC(Narrow& narrow, const vx::Release& in) {
+  const vaxalloc_release_spec spec = ToC(narrow, in.spec);
+  vaxalloc_release out{};
+  out.id = in.id;
+  out.center = spec.center;
+  out.vaccine = spec.vaccine;
+  out.first_day = spec.first_day;
+  out.last_day = spec.last_day;
+  out.release_at = spec.release_at;
+  out.first_dose_cap = spec.first_dose_cap;
+  out.booked = in.booked;
+  return out;
+}
+
+// The defaults of an input request.
+vaxalloc_booking_request ToC(Narrow& narrow, const vx::BookingRequest& in) {
+  vaxalloc_booking_request out{};
+  out.registrant = in.registrant;
+  out.at = TimeToC(in.at);
+  out.mode = static_cast<int32_t>(in.mode);
+  out.center = in.center;
+  out.vaccine = in.vaccine;
+  out.first_dose_from = narrow.Day(in.first_dose_from);
+  out.first_dose_until = narrow.Day(in.first_dose_until);
+  out.confirm = in.confirm ? 1 : 0;
+  return out;
+}
+
+vaxalloc_day_attendance ToC(Narrow& narrow, const vx::DayAttendance& in) {
+  return vaxalloc_day_attendance{narrow.Day(in.day), in.booked, in.given, in.missed,
+                                 in.no_show_rate()};
 }
 
 // --- Shapes shared by many functions -----------------------------------------------
@@ -745,10 +921,11 @@ int InitStruct(const char* function, T* value, uint32_t version, MakeDefaults ma
     VAXALLOC_C_RETURN_IF_ERROR(
         CheckVersion(function, StructInfo<T>::kName, version, StructInfo<T>::kVersion));
     Narrow narrow(function);
-    const T defaults = make_defaults(narrow);
+    T defaults = make_defaults(narrow);
     VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
-    *value = defaults;
-    value->version = version;
+    defaults.version = version;
+    // Only the bytes of `version`: an older caller's struct is smaller.
+    std::memcpy(static_cast<void*>(value), &defaults, StructBytes<T>(version));
     return Outcome();
   });
 }
@@ -765,11 +942,20 @@ Outcome StoreId(const absl::StatusOr<uint32_t>& id, uint32_t* id_out) {
   return Outcome();
 }
 
+// The series a committed booking flow returns, into *out if the caller wants
+// it (its version was checked before the change). A series that does not
+// convert is a bug; the caller can still read it with vaxalloc_series_get().
+Outcome SeriesInto(const char* function, const absl::StatusOr<vx::Series>& series,
+                   vaxalloc_series* out) {
+  if (!series.ok()) return series.status();
+  if (out != nullptr) return GetInto(function, series, out);
+  return Outcome();
+}
+
 // Copies entry `index` of one of the engine's append-only logs.
 template <class CStruct, class Item>
 int GetLogEntry(vaxalloc_campaign* campaign, const char* function, const char* what,
-                const std::vector<Item>& (vx::Engine::*log)() const, uint64_t index,
-                CStruct* out) {
+                const std::vector<Item>& (vx::Engine::*log)() const, uint64_t index, CStruct* out) {
   return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
     VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
     const std::vector<Item>& entries = (store.engine().*log)();
@@ -1138,7 +1324,8 @@ int vaxalloc_supply_get(vaxalloc_campaign* campaign, uint64_t index,
 // --- Policy ----------------------------------------------------------------------------
 
 int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version) noexcept {
-  return InitStruct("vaxalloc_policy_init", policy, version, Zero<vaxalloc_policy>);
+  return InitStruct("vaxalloc_policy_init", policy, version,
+                    [](Narrow&) { return ToC(vx::Policy{}); });
 }
 
 int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* policy,
@@ -1147,7 +1334,7 @@ int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* poli
   return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
     VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "policy", policy));
     vx::Policy converted;
-    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, *policy, &converted));
+    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, ReadStruct(policy, ToC(vx::Policy{})), &converted));
     return StoreId(store.SetPolicy(converted), policy_version_out);
   });
 }
@@ -1370,6 +1557,111 @@ int vaxalloc_series_cancel(vaxalloc_campaign* campaign, uint32_t series, int64_t
   });
 }
 
+// --- Self-booking --------------------------------------------------------------------------
+
+int vaxalloc_release_spec_init(vaxalloc_release_spec* spec, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_release_spec_init", spec, version,
+                    [](Narrow& narrow) { return ToC(narrow, vx::ReleaseSpec{}); });
+}
+
+int vaxalloc_release_add(vaxalloc_campaign* campaign, const vaxalloc_release_spec* spec,
+                         uint32_t* id_out) noexcept {
+  constexpr const char* function = "vaxalloc_release_add";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "spec", spec));
+    return StoreId(store.AddRelease(FromC(*spec)), id_out);
+  });
+}
+
+int vaxalloc_release_init(vaxalloc_release* release, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_release_init", release, version, Zero<vaxalloc_release>);
+}
+
+int vaxalloc_release_get(vaxalloc_campaign* campaign, uint32_t id, vaxalloc_release* out) noexcept {
+  constexpr const char* function = "vaxalloc_release_get";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return GetInto(function, store.engine().GetRelease(id), out);
+  });
+}
+
+int vaxalloc_booking_request_init(vaxalloc_booking_request* request, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_booking_request_init", request, version,
+                    [](Narrow& narrow) { return ToC(narrow, vx::BookingRequest{}); });
+}
+
+int vaxalloc_book(vaxalloc_campaign* campaign, const vaxalloc_booking_request* request,
+                  vaxalloc_series* out) noexcept {
+  constexpr const char* function = "vaxalloc_book";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "request", request));
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    vx::BookingRequest converted;
+    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, *request, &converted));
+    return SeriesInto(function, store.Book(converted), out);
+  });
+}
+
+int vaxalloc_hold_confirm(vaxalloc_campaign* campaign, uint32_t hold, int64_t at,
+                          vaxalloc_series* out) noexcept {
+  constexpr const char* function = "vaxalloc_hold_confirm";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return SeriesInto(function, store.ConfirmHold(hold, TimeFromC(at)), out);
+  });
+}
+
+int vaxalloc_hold_decline(vaxalloc_campaign* campaign, uint32_t hold, int64_t at) noexcept {
+  return CallOn(campaign, "vaxalloc_hold_decline", [&](vx::Store& store) -> Outcome {
+    return store.DeclineHold(hold, TimeFromC(at));
+  });
+}
+
+int vaxalloc_holds_expire(vaxalloc_campaign* campaign, int64_t at,
+                          uint32_t* lapsed_count_out) noexcept {
+  return CallOn(campaign, "vaxalloc_holds_expire", [&](vx::Store& store) -> Outcome {
+    return StoreId(store.ExpireHolds(TimeFromC(at)), lapsed_count_out);
+  });
+}
+
+// --- Attendance ------------------------------------------------------------------------------
+
+int vaxalloc_dose_record(vaxalloc_campaign* campaign, uint32_t series, int32_t dose,
+                         int32_t outcome, int64_t at, vaxalloc_series* out) noexcept {
+  constexpr const char* function = "vaxalloc_dose_record";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(
+        CheckEnum(function, "outcome", outcome, VAXALLOC_OUTCOME_GIVEN, VAXALLOC_OUTCOME_MISSED));
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return SeriesInto(
+        function,
+        store.RecordDose(series, dose, static_cast<vx::DoseOutcome>(outcome), TimeFromC(at)), out);
+  });
+}
+
+int vaxalloc_second_dose_rebook(vaxalloc_campaign* campaign, uint32_t series, int64_t at,
+                                vaxalloc_series* out) noexcept {
+  constexpr const char* function = "vaxalloc_second_dose_rebook";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return SeriesInto(function, store.RebookSecondDose(series, TimeFromC(at)), out);
+  });
+}
+
+int vaxalloc_attendance(vaxalloc_campaign* campaign, uint32_t center, int32_t from, int32_t until,
+                        vaxalloc_day_attendance* out, size_t capacity, size_t* count_out) noexcept {
+  constexpr const char* function = "vaxalloc_attendance";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(count_out);
+    const absl::StatusOr<std::vector<vx::DayAttendance>> days =
+        store.engine().Attendance(center, DayFromC(from), DayFromC(until));
+    if (!days.ok()) return days.status();
+    return CopyToBuffer(
+        function, *days, out, capacity, count_out,
+        [](Narrow& narrow, const vx::DayAttendance& day) { return ToC(narrow, day); });
+  });
+}
+
 // --- Queries and reports ------------------------------------------------------------------------
 
 int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version) noexcept {
@@ -1392,6 +1684,8 @@ int vaxalloc_counts_get(vaxalloc_campaign* campaign, vaxalloc_counts* out) noexc
     counts.capacity_blocks = engine.capacity_blocks().size();
     counts.deliveries = engine.deliveries().size();
     counts.revision = engine.revision();
+    counts.releases = engine.release_count();
+    counts.holds = engine.hold_count();
     WriteStruct(counts, out);
     return Outcome();
   });

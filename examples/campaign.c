@@ -5,8 +5,11 @@
  * Two districts in Hessen with one center each, an mRNA vaccine (two doses,
  * 21 days apart) and a one-dose vaccine, opening hours, deliveries, Hessen's
  * 7 June 2021 tier cut-off, a waiting list of twelve people, a weekly lottery
- * draw, a withdrawal and a second draw that hands the freed doses on; after
- * each step the letters and e-mails to send come from the outbox.
+ * draw, a withdrawal and a second draw that hands the freed doses on; then a
+ * scheduled release (Sachsen-style: first come, first served, each booking
+ * held until confirmed, or booked at once) and a week of attendance (doses
+ * given or missed, no-show rates per day). After each step the letters and
+ * e-mails to send come from the outbox.
  * Without CAMPAIGN_FILE the campaign lives in memory; with one it is written
  * to that file, which must not exist yet. */
 #include <inttypes.h>
@@ -14,6 +17,9 @@
 #include <stdlib.h>
 
 #include "vaxalloc.h"
+
+/* One line per series: who, where, which vaccine, when. */
+static void print_series(vaxalloc_campaign* campaign, uint32_t id, const char* prefix);
 
 /* Stops the program with the library's message when a call fails. */
 static void check(int rc, const char* what) {
@@ -57,27 +63,34 @@ static void print_draw(vaxalloc_campaign* campaign, const vaxalloc_draw_info* dr
     }
   }
   check(vaxalloc_draw_series(campaign, draw->id, series_ids, 64, &count), "vaxalloc_draw_series");
-  for (i = 0; i < count; ++i) {
-    vaxalloc_series series = VAXALLOC_SERIES_INIT;
-    vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
-    vaxalloc_center center = VAXALLOC_CENTER_INIT;
-    vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
-    char first[11], second[11];
-    check(vaxalloc_series_get(campaign, series_ids[i], &series), "vaxalloc_series_get");
-    check(vaxalloc_registrant_get(campaign, series.registrant, &person), "vaxalloc_registrant_get");
-    check(vaxalloc_center_get(campaign, series.center, &center), "vaxalloc_center_get");
-    check(vaxalloc_vaccine_get(campaign, series.vaccine, &vaccine), "vaxalloc_vaccine_get");
-    format_day(series.appointments[0].day, first);
-    printf("  %-6s tier %d  %-22s %-9s %s %02d:%02d", person.external_ref, (int)series.tier,
-           center.name, vaccine.code, first, (int)(series.appointments[0].minute / 60),
-           (int)(series.appointments[0].minute % 60));
-    if (series.dose_count == 2) {
-      format_day(series.appointments[1].day, second);
-      printf("  + %s %02d:%02d", second, (int)(series.appointments[1].minute / 60),
-             (int)(series.appointments[1].minute % 60));
-    }
-    printf("\n");
+  for (i = 0; i < count; ++i) print_series(campaign, series_ids[i], "");
+}
+
+static void print_series(vaxalloc_campaign* campaign, uint32_t id, const char* prefix) {
+  static const char* const statuses[] = {"active", "cancelled", "held",
+                                         "lapsed", "completed", "missed"};
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+  vaxalloc_center center = VAXALLOC_CENTER_INIT;
+  vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
+  char first[11], second[11];
+  check(vaxalloc_series_get(campaign, id, &series), "vaxalloc_series_get");
+  check(vaxalloc_registrant_get(campaign, series.registrant, &person), "vaxalloc_registrant_get");
+  check(vaxalloc_center_get(campaign, series.center, &center), "vaxalloc_center_get");
+  check(vaxalloc_vaccine_get(campaign, series.vaccine, &vaccine), "vaxalloc_vaccine_get");
+  format_day(series.appointments[0].day, first);
+  printf("  %s%-6s tier %d  %-22s %-9s %s %02d:%02d", prefix, person.external_ref, (int)series.tier,
+         center.name, vaccine.code, first, (int)(series.appointments[0].minute / 60),
+         (int)(series.appointments[0].minute % 60));
+  if (series.dose_count == 2) {
+    format_day(series.appointments[1].day, second);
+    printf("  + %s %02d:%02d", second, (int)(series.appointments[1].minute / 60),
+           (int)(series.appointments[1].minute % 60));
   }
+  if (series.status >= 0 && series.status <= VAXALLOC_SERIES_MISSED) {
+    printf("  [%s]", statuses[series.status]);
+  }
+  printf("\n");
 }
 
 /* The host's side of the outbox: reads the pending events page by page,
@@ -111,6 +124,14 @@ static void deliver_events(vaxalloc_campaign* campaign) {
           printf("  outbox %" PRIu64 ": %s to %s: you left the waiting list\n", event->id, via,
                  person.external_ref);
           break;
+        case VAXALLOC_EVENT_SERIES_BOOKED:
+          printf("  outbox %" PRIu64 ": %s to %s: your booking is confirmed (series %u)\n",
+                 event->id, via, person.external_ref, event->series);
+          break;
+        case VAXALLOC_EVENT_SECOND_DOSE_REBOOKED:
+          printf("  outbox %" PRIu64 ": %s to %s: a new second appointment (series %u)\n",
+                 event->id, via, person.external_ref, event->series);
+          break;
         default:
           printf("  outbox %" PRIu64 ": event kind %d (newer library)\n", event->id,
                  (int)event->kind);
@@ -129,6 +150,120 @@ static void deliver_events(vaxalloc_campaign* campaign) {
   }
 }
 
+/* Sachsen-style: first-dose seats of 21-23 June at the Frankfurt center are
+ * held back from draws and released on Wednesday 16 June at 08:00, at most
+ * three series, first come, first served. Waiting online registrants of
+ * Frankfurt book: the first two are held for the policy's 15 minutes and
+ * confirm; the third books at once. */
+static void release_day(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,
+                        int32_t june_14) {
+  vaxalloc_release_spec spec = VAXALLOC_RELEASE_SPEC_INIT;
+  vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_center where = VAXALLOC_CENTER_INIT;
+  uint32_t release_id = 0, district = 0, id;
+  size_t district_count = 0;
+  int booked = 0;
+  int64_t now = instant(june_14 + 2, 8, 0);
+
+  /* Doses for the release: six more series' worth, from 21 June. */
+  delivery.center = center;
+  delivery.vaccine = vaccine;
+  delivery.day = june_14 + 7;
+  delivery.doses = 12;
+  check(vaxalloc_supply_add(campaign, &delivery), "supply");
+  spec.center = center;
+  spec.vaccine = vaccine;
+  spec.first_day = june_14 + 7;
+  spec.last_day = june_14 + 9;
+  spec.release_at = now;
+  spec.first_dose_cap = 3;
+  check(vaxalloc_release_add(campaign, &spec, &release_id), "vaxalloc_release_add");
+  check(vaxalloc_center_get(campaign, center, &where), "center");
+  check(vaxalloc_center_districts(campaign, center, &district, 1, &district_count), "districts");
+  printf(
+      "release %u: %s, first doses 2021-06-21 .. 2021-06-23, opens 2021-06-16 08:00, "
+      "at most %u series\n",
+      release_id, where.name, spec.first_dose_cap);
+
+  check(vaxalloc_counts_get(campaign, &counts), "counts");
+  for (id = 1; id <= counts.registrants && booked < 3; ++id) {
+    vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+    vaxalloc_booking_request request = VAXALLOC_BOOKING_REQUEST_INIT;
+    vaxalloc_series series = VAXALLOC_SERIES_INIT;
+    int rc;
+    check(vaxalloc_registrant_get(campaign, id, &person), "registrant");
+    if (person.status != VAXALLOC_REGISTRANT_WAITING || person.district != district ||
+        person.channel != VAXALLOC_CHANNEL_ONLINE) {
+      continue;
+    }
+    request.registrant = id;
+    request.at = now;
+    request.mode = VAXALLOC_BOOKING_RELEASE;
+    request.confirm = booked == 2; /* the third books at once */
+    rc = vaxalloc_book(campaign, &request, &series);
+    if (rc == VAXALLOC_EEXHAUSTED) { /* the release is gone: an expected outcome */
+      printf("  %s: %s\n", person.external_ref, vaxalloc_last_error());
+      break;
+    }
+    check(rc, "vaxalloc_book");
+    if (series.status == VAXALLOC_SERIES_HELD) {
+      printf("  %s holds series %u for %d minutes:\n", person.external_ref, series.id,
+             (int)((series.hold_expires_at - now) / 60));
+      print_series(campaign, series.id, "  ");
+      now += 120; /* the person checks the dates and confirms two minutes later */
+      check(vaxalloc_hold_confirm(campaign, series.id, now, &series), "vaxalloc_hold_confirm");
+      printf("  %s confirmed series %u\n", person.external_ref, series.id);
+    } else {
+      printf("  %s booked series %u at once:\n", person.external_ref, series.id);
+      print_series(campaign, series.id, "  ");
+    }
+    now += 60;
+    ++booked;
+  }
+  check(vaxalloc_release_get(campaign, release_id, &release), "vaxalloc_release_get");
+  printf("release %u: %u of %u series booked\n", release.id, release.booked,
+         release.first_dose_cap);
+  deliver_events(campaign);
+}
+
+/* Sunday 20 June, 21:00: the centers report the week's first doses (the
+ * appointments of 14-20 June): every fourth person did not come. */
+static void attendance_week(vaxalloc_campaign* campaign, int32_t june_14) {
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  const int64_t evening = instant(june_14 + 6, 21, 0);
+  uint32_t id, center;
+  int recorded = 0;
+  check(vaxalloc_counts_get(campaign, &counts), "counts");
+  for (id = 1; id <= counts.series; ++id) {
+    vaxalloc_series series = VAXALLOC_SERIES_INIT;
+    check(vaxalloc_series_get(campaign, id, &series), "series");
+    if (series.status != VAXALLOC_SERIES_ACTIVE || series.doses[0] != VAXALLOC_DOSE_BOOKED ||
+        series.appointments[0].day > june_14 + 6) {
+      continue;
+    }
+    ++recorded;
+    check(vaxalloc_dose_record(campaign, id, 1,
+                               recorded % 4 == 0 ? VAXALLOC_OUTCOME_MISSED : VAXALLOC_OUTCOME_GIVEN,
+                               evening, &series),
+          "vaxalloc_dose_record");
+  }
+  printf("attendance, 14-20 June (%d first doses recorded):\n", recorded);
+  for (center = 1; center <= counts.centers; ++center) {
+    vaxalloc_day_attendance days[7];
+    size_t count = 0, i;
+    check(vaxalloc_attendance(campaign, center, june_14, june_14 + 6, days, 7, &count),
+          "vaxalloc_attendance");
+    for (i = 0; i < count; ++i) {
+      char day[11];
+      format_day(days[i].day, day);
+      printf("  center %u %s: %u given, %u missed, %u open (no-show rate %.0f%%)\n", center, day,
+             days[i].given, days[i].missed, days[i].booked, 100.0 * days[i].no_show_rate);
+    }
+  }
+}
+
 static void print_report(vaxalloc_campaign* campaign) {
   vaxalloc_report report = VAXALLOC_REPORT_INIT;
   vaxalloc_center_report centers[8];
@@ -137,9 +272,12 @@ static void print_report(vaxalloc_campaign* campaign) {
   char* text = NULL;
   check(vaxalloc_report_get(campaign, &report), "vaxalloc_report_get");
   printf("report: %" PRIu64 " registered, %" PRIu64 " waiting, %" PRIu64 " scheduled, %" PRIu64
-         " withdrawn; %" PRIu64 " active and %" PRIu64 " cancelled series in %" PRIu64 " draws\n",
-         report.registrants, report.waiting, report.scheduled, report.withdrawn,
-         report.series_active, report.series_cancelled, report.draws);
+         " vaccinated, %" PRIu64 " withdrawn; %" PRIu64 " active, %" PRIu64 " completed, %" PRIu64
+         " missed and %" PRIu64 " cancelled series (%" PRIu64 " draws); %" PRIu64
+         " doses given, %" PRIu64 " missed\n",
+         report.registrants, report.waiting, report.scheduled, report.vaccinated, report.withdrawn,
+         report.series_active, report.series_completed, report.series_missed,
+         report.series_cancelled, report.draws, report.doses_given, report.doses_missed);
   check(vaxalloc_report_centers(campaign, centers, 8, &count), "vaxalloc_report_centers");
   for (i = 0; i < count; ++i) {
     printf("  center %u: %" PRIu64 " active series, %" PRId64 " of %" PRId64
@@ -242,8 +380,9 @@ int main(int argc, char** argv) {
     rules[1].tier_by_group[0] = rules[1].tier_by_group[1] = rules[1].tier_by_group[2] = 4;
     policy.tier_rules = rules;
     policy.tier_rule_count = 2;
+    policy.hold_seconds = 15 * 60; /* a self-booker has 15 minutes to confirm */
     check(vaxalloc_policy_set(campaign, &policy, &version), "policy");
-    printf("policy %u: tier cut-off at 2021-06-07 00:00 UTC\n", version);
+    printf("policy %u: tier cut-off at 2021-06-07 00:00 UTC, holds of 15 minutes\n", version);
   }
 
   /* Twelve people on the waiting list, registered in one batch. */
@@ -319,6 +458,8 @@ int main(int argc, char** argv) {
     deliver_events(campaign);
   }
 
+  release_day(campaign, center_f, comirnaty, june_14);
+  attendance_week(campaign, june_14);
   print_report(campaign);
   vaxalloc_campaign_close(campaign);
   return 0;

@@ -8,13 +8,18 @@ draw hands out the next week's first-dose appointments (second doses booked
 with them); some people cancel (vaccinated by their GP) or withdraw, and
 their seats go back to the next draw (the exchange). After each draw the
 letters to send come from the Store's outbox, which is then acknowledged.
-At the end: a report,
-the invariant check, and an audit of one draw from its published seed.
+After the first draw comes a release day, as in Sachsen: two days of one
+center's first doses, held back from the draws, open for self-booking at
+an announced hour, first come, first served (hold, then confirm). After the
+last draw, a day of attendance: one center records who came, who did not,
+and its no-show rate. At the end: a report, the invariant check, and an
+audit of one draw from its published seed.
 
     PYTHONPATH=build/bindings /usr/bin/python3 examples/campaign.py --registrants 200000
 
 Options: --db PATH (default: a temporary file), --registrants N, --seed S,
---draws K (default: the whole schedule), --cancel-permille P.
+--draws K (default: the whole schedule), --cancel-permille P,
+--no-show-permille P.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ def parse_args(argv):
     parser.add_argument("--draws", type=int, default=0, help="draws to run (0: all)")
     parser.add_argument("--cancel-permille", type=int, default=50,
                         help="winners who cancel before the next draw, per 1000")
+    parser.add_argument("--no-show-permille", type=int, default=150,
+                        help="people who miss their appointment, per 1000")
     return parser.parse_args(argv)
 
 
@@ -95,6 +102,118 @@ def deliver_events(store, sent):
     return counts
 
 
+def add_release(store, scenario, first_draw):
+    """Holds the first doses of the two days after the first draw's window
+    back from the draws at the center with the most people waiting, and
+    announces them for Thursday 08:00 (local time) of the draw's week."""
+    report = store.summarize()
+    center = max(report.centers, key=lambda c: c.residents_waiting).center
+    first_day = first_draw.first_dose_until + dt.timedelta(days=1)
+    local_draw = first_draw.at.astimezone(vaxalloc.SCENARIO_TIMEZONE)
+    release_at = (local_draw + dt.timedelta(days=3)).replace(hour=8, minute=0)
+    spec = vaxalloc.ReleaseSpec(center=center, first_day=first_day,
+                                last_day=first_day + dt.timedelta(days=1), release_at=release_at,
+                                first_dose_cap=max(20, scenario.registrant_count // 400))
+    return store.get_release(store.add_release(spec))
+
+
+def waiting_residents(store, districts, wanted, rng):
+    """Up to `wanted` waiting people living in `districts`, in random order
+    (fetched in pages of random ids: a campaign may hold millions)."""
+    ids = list(range(1, store.registrant_count + 1))
+    rng.shuffle(ids)
+    found = []
+    for start in range(0, len(ids), 2_000):
+        for person in store.get_registrant_batch(ids[start:start + 2_000]):
+            if person.status is vaxalloc.RegistrantStatus.WAITING and person.district in districts:
+                found.append(person.id)
+        if len(found) >= wanted:
+            break
+    return found[:wanted]
+
+
+def release_day(store, release, rng):
+    """The rush when a release opens: people try every few seconds; the
+    library proposes the earliest free series and holds it for the policy's
+    hold time. Most confirm, some decline, some walk away (the hold lapses
+    and its seats return). Returns the number of series booked."""
+    center = store.get_center(release.center)
+    days = [release.first_day + dt.timedelta(days=i)
+            for i in range((release.last_day - release.first_day).days + 1)]
+    seats = sum(slot.seats_first for day in days
+                for vaccine in range(1, store.vaccine_count + 1)
+                for slot in store.slots(center=center.id, vaccine=vaccine, day=day))
+    print(f"\nRelease day {local(release.release_at)}: first doses of "
+          f"{release.first_day:%d %b}-{release.last_day:%d %b} at {center.name} "
+          f"({seats:,} first-dose seats, at most {release.first_dose_cap:,} series)")
+    people = waiting_residents(store, set(center.districts),
+                               min(seats, release.first_dose_cap) * 3 // 2, rng)
+    now = release.release_at
+    outcome = collections.Counter()
+    gone_at = None
+    for person in people:
+        try:
+            held = store.book(registrant=person, at=now)
+        except vaxalloc.CapacityExhaustedError:
+            outcome["too late"] += 1
+            gone_at = gone_at or now
+            now += dt.timedelta(seconds=3)
+            continue
+        roll = rng.randrange(100)
+        if roll < 80:
+            store.confirm_hold(held.id, at=now + dt.timedelta(seconds=40))
+            outcome["confirmed"] += 1
+        elif roll < 90:
+            store.decline_hold(held.id, at=now + dt.timedelta(seconds=20))
+            outcome["declined"] += 1
+        else:
+            outcome["walked away"] += 1  # the hold lapses by itself
+        now += dt.timedelta(seconds=3)
+    # Holds lapse by themselves when a later booking comes by; the host also
+    # lets the due ones go now and then.
+    store.expire_holds(at=now + store.policy.hold)
+    print(f"  {len(people):,} people tried, 3 s apart: {outcome['confirmed']:,} confirmed, "
+          f"{outcome['declined']:,} declined, {outcome['walked away']:,} let the hold lapse, "
+          f"{outcome['too late']:,} found nothing"
+          + (f" (the first at {local(gone_at)})" if gone_at else ""))
+    print(f"  release {release.id}: {store.get_release(release.id).booked:,} series booked, "
+          f"{store.hold_count} holds left")
+    return outcome["confirmed"]
+
+
+def evening(day):
+    return dt.datetime.combine(day, dt.time(21), tzinfo=vaxalloc.SCENARIO_TIMEZONE)
+
+
+def attendance_day(store, day, rng, no_show_permille):
+    """The evening of `day` at the center with the most first doses that
+    day: each first dose is recorded as given or missed. A missed first
+    dose ends the series, and the person waits again."""
+    count = store.series_count
+    due = collections.defaultdict(list)
+    for start in range(1, count + 1, 10_000):
+        for series in store.get_series_batch(range(start, min(start + 10_000, count + 1))):
+            if (series.status is vaxalloc.SeriesStatus.ACTIVE
+                    and series.appointments[0].day == day
+                    and series.doses[0] is vaxalloc.DoseState.BOOKED):
+                due[series.center].append(series.id)
+    if not due:
+        return None
+    center = max(due, key=lambda c: len(due[c]))
+    for series in due[center]:
+        missed = rng.randrange(1000) < no_show_permille
+        store.record_dose(series, dose=1, at=evening(day),
+                          outcome=vaxalloc.DoseOutcome.MISSED if missed
+                          else vaxalloc.DoseOutcome.GIVEN)
+    [attendance] = store.attendance(center, first_day=day, last_day=day)
+    # Second doses that day stay open: their first doses were never recorded.
+    print(f"\nAttendance on {day:%a %d %b} at {store.get_center(center).name}: "
+          f"{attendance.given:,} first doses given, {attendance.missed:,} missed "
+          f"(no-show rate {attendance.no_show_rate:.1%}), {attendance.booked:,} other "
+          f"appointments not recorded")
+    return attendance
+
+
 def audit(store, record):
     """Recomputes a draw's first winners from its published seed: within a
     tier, the order is the lottery number of the external reference."""
@@ -143,8 +262,12 @@ def main(argv=None):
         totals = collections.Counter()
         sent = collections.Counter()
         records = []
+        release = add_release(store, scenario, schedule[0])
+        # The first day of first doses, recorded that evening (before the
+        # next draw: a change is stamped after the latest draw).
+        attendance_on, attendance = schedule[0].first_dose_from, None
         print(f"\n{len(schedule)} weekly draws (assigned of waiting, per tier):")
-        for request in schedule:
+        for index, request in enumerate(schedule):
             if store.summarize().waiting == 0:
                 break
             record = store.draw(request)
@@ -159,14 +282,30 @@ def main(argv=None):
                   f"appointment letters, {delivered[vaxalloc.EventKind.SERIES_CANCELLED]:,} "
                   f"cancellations, {delivered[vaxalloc.EventKind.REGISTRANT_WITHDRAWN]:,} "
                   f"withdrawals sent")
+            next_draw = schedule[index + 1].at if index + 1 < len(schedule) else None
+            if len(records) == 1:
+                totals.update(booked=release_day(store, release, rng))
+                delivered = deliver_events(store, sent)
+                print(f"  outbox: {delivered[vaxalloc.EventKind.SERIES_BOOKED]:,} booking "
+                      f"confirmations sent")
+                if next_draw is not None:
+                    print()
+            if (attendance is None and request.at < evening(attendance_on)
+                    and (next_draw is None or evening(attendance_on) < next_draw)):
+                attendance = attendance_day(store, attendance_on, rng, args.no_show_permille)
+                if next_draw is not None:
+                    print()
 
         report = store.summarize()
         check = store.check_invariants()
         print(f"\nAfter {report.draws} draws ({time.monotonic() - started:.1f} s):")
         print(f"  registrants {report.registrants:,}: scheduled {report.scheduled:,}, "
-              f"waiting {report.waiting:,}, withdrawn {report.withdrawn:,}")
+              f"waiting {report.waiting:,}, withdrawn {report.withdrawn:,}, "
+              f"vaccinated {report.vaccinated:,}")
         print(f"  series active {report.series_active:,}, cancelled {report.series_cancelled:,} "
-              f"(exchange: {totals['cancelled']:,} cancelled, {totals['withdrawn']:,} withdrew)")
+              f"(exchange: {totals['cancelled']:,} cancelled, {totals['withdrawn']:,} withdrew), "
+              f"ended by a missed first dose {report.series_missed:,}")
+        print(f"  doses recorded: {report.doses_given:,} given, {report.doses_missed:,} missed")
         waiting = ", ".join(f"T{i + 1} {n:,}" for i, n in enumerate(report.waiting_per_tier) if n)
         print(f"  still waiting by tier: {waiting or 'nobody'}")
         print("\n  center                               active  free 1st  doses in / reserved"
@@ -180,6 +319,7 @@ def main(argv=None):
         # One event per change, each sent once: every series assigned and
         # every cancellation (a withdrawal also cancels the series) told.
         outbox_ok = (sent[vaxalloc.EventKind.SERIES_ASSIGNED] == totals["assigned"]
+                     and sent[vaxalloc.EventKind.SERIES_BOOKED] == totals["booked"]
                      and sent[vaxalloc.EventKind.SERIES_CANCELLED]
                      == totals["cancelled"] + totals["withdrawn"]
                      and sent[vaxalloc.EventKind.REGISTRANT_WITHDRAWN] == totals["withdrawn"]
@@ -187,7 +327,10 @@ def main(argv=None):
         print(f"  outbox: {sum(sent.values()):,} events sent and acknowledged, "
               f"one per change: {outbox_ok}")
         print(f"\n  invariants: {check}")
-        ok = check.ok and outbox_ok and (not records or audit(store, records[0]))
+        attendance_ok = attendance is None or (
+            report.doses_given == attendance.given and report.doses_missed == attendance.missed)
+        ok = (check.ok and outbox_ok and attendance_ok
+              and (not records or audit(store, records[0])))
 
     # Nothing is lost: the file holds the same campaign.
     with vaxalloc.Store.open(args.db, create_if_missing=False) as again:

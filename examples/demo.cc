@@ -7,6 +7,8 @@
 // campaign is continued with the weekly draws not yet run. Every step is
 // committed, so the demo can be stopped at any point and run again. At the
 // end it prints a report and checks every invariant (exit 1 on a violation).
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -15,8 +17,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/core.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -168,9 +168,9 @@ absl::Status RunDraw(Store& store, const DrawRequest& request, int number, DrawT
     took_part += count.eligible;
     assigned += count.assigned;
     if (count.eligible == 0) continue;
-    per_tier += fmt::format("{}tier {} {}/{}", per_tier.empty() ? "" : ", ", t + 1,
-                            Thousands(uint64_t{count.assigned}),
-                            Thousands(uint64_t{count.eligible}));
+    per_tier +=
+        fmt::format("{}tier {} {}/{}", per_tier.empty() ? "" : ", ", t + 1,
+                    Thousands(uint64_t{count.assigned}), Thousands(uint64_t{count.eligible}));
   }
   fmt::print("draw {:2}  {}  first doses {} .. {}  seed {}\n", number, LocalTime(request.at),
              absl::FormatCivilTime(request.first_dose_from),
@@ -208,10 +208,10 @@ void PrintReport(const Engine& engine, const Scenario& scenario) {
     const vaxalloc::CenterSpec& spec = scenario.centers[center.center - 1];
     std::string name = spec.name;  // the header says "Impfzentrum"
     if (name.starts_with("Impfzentrum ")) name.erase(0, 12);
-    fmt::print("{:<11} {:<32} {:>9} {:>9} {:>10} {:>10} {:>10}\n", spec.code,
-               Shorten(name, 32), Thousands(center.series_active),
-               Thousands(center.residents_waiting), Thousands(center.doses_delivered),
-               Thousands(center.doses_reserved), Thousands(center.seats_first_free));
+    fmt::print("{:<11} {:<32} {:>9} {:>9} {:>10} {:>10} {:>10}\n", spec.code, Shorten(name, 32),
+               Thousands(center.series_active), Thousands(center.residents_waiting),
+               Thousands(center.doses_delivered), Thousands(center.doses_reserved),
+               Thousands(center.seats_first_free));
     delivered += center.doses_delivered;
     reserved += center.doses_reserved;
   }
@@ -222,8 +222,8 @@ void PrintReport(const Engine& engine, const Scenario& scenario) {
       fmt::print("  tier {}: {}", t + 1, Thousands(report.waiting_per_tier[t]));
     }
   }
-  fmt::print("\nDoses: {} delivered, {} reserved by appointments ({:.1f}%)\n",
-             Thousands(delivered), Thousands(reserved),
+  fmt::print("\nDoses: {} delivered, {} reserved by appointments ({:.1f}%)\n", Thousands(delivered),
+             Thousands(reserved),
              delivered == 0 ? 0.0 : 100.0 * static_cast<double>(reserved) / delivered);
 
   std::vector<uint64_t> per_vaccine(scenario.vaccines.size() + 1, 0);
@@ -243,6 +243,240 @@ void PrintReport(const Engine& engine, const Scenario& scenario) {
              Thousands(reserve[1]));
 }
 
+// --- The booking flows, one week each, between two weekly draws ------------
+//
+// Every phase only does what the file does not show as done yet, so a demo
+// stopped in the middle of one continues it when run again.
+
+// A stable coin per id: the same people no-show and abandon on every run.
+bool Coin(uint64_t salt, uint64_t id, int percent) {
+  vaxalloc::SplitMix64 mix(salt * 0x9e3779b97f4a7c15ULL + id);
+  return mix.Next() % 100 < static_cast<uint64_t>(percent);
+}
+
+absl::Time LocalAt(absl::CivilDay day, int hour, int minute = 0, int second = 0) {
+  return absl::FromCivil(
+      absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, second),
+      vaxalloc::ScenarioTimeZone());
+}
+
+absl::CivilDay LocalDay(absl::Time time) {
+  return absl::ToCivilDay(time, vaxalloc::ScenarioTimeZone());
+}
+
+// Release day (Sachsen): on Tuesday 08:00 three centers open their first-dose
+// seats of Tuesday-Thursday in two weeks for first-come booking, 1,500 first
+// appointments at most. Waiting people book one every 2 s; 85% confirm within
+// a minute, the others close the browser tab and their hold lapses.
+absl::Status ReleaseDay(Store& store, absl::CivilDay monday) {
+  const Engine& engine = store.engine();
+  constexpr uint32_t kCap = 1500;
+  constexpr int kCenters = 3;
+  const absl::Time release_at = LocalAt(monday + 1, 8);
+  if (engine.release_count() == 0) {
+    for (vaxalloc::CenterId center = 1; center <= kCenters; ++center) {
+      vaxalloc::ReleaseSpec spec;
+      spec.center = center;
+      spec.first_day = monday + 15;
+      spec.last_day = monday + 17;
+      spec.release_at = release_at;
+      spec.first_dose_cap = kCap / kCenters;
+      if (auto id = store.AddRelease(spec); !id.ok()) return id.status();
+    }
+  }
+  fmt::print("\nRelease day {}: centers 1-{} open first doses {} .. {}, at most {}\n",
+             LocalTime(release_at), kCenters, absl::FormatCivilTime(monday + 15),
+             absl::FormatCivilTime(monday + 17), Thousands(uint64_t{kCap}));
+  std::vector<bool> served(engine.district_count() + 1, false);
+  for (vaxalloc::CenterId center = 1; center <= kCenters; ++center) {
+    const absl::StatusOr<vaxalloc::Center> found = engine.GetCenter(center);
+    if (!found.ok()) return found.status();
+    for (vaxalloc::DistrictId district : found->spec.districts) served[district] = true;
+  }
+  uint32_t held = 0, confirmed = 0, abandoned = 0, refused = 0, failures_in_a_row = 0;
+  Stopwatch watch;
+  absl::Time now = release_at;
+  for (vaxalloc::RegistrantId id = 1; id <= engine.registrant_count() && failures_in_a_row < 200;
+       ++id) {
+    const absl::StatusOr<vaxalloc::Registrant> person = engine.GetRegistrant(id);
+    if (!person.ok()) return person.status();
+    if (person->status != vaxalloc::RegistrantStatus::kWaiting) continue;
+    if (!served[person->spec.district]) continue;
+    now += absl::Seconds(2);
+    vaxalloc::BookingRequest request;
+    request.registrant = id;
+    request.at = now;
+    absl::StatusOr<vaxalloc::Series> hold = store.Book(request);
+    if (!hold.ok()) {
+      if (hold.status().code() != absl::StatusCode::kResourceExhausted &&
+          hold.status().code() != absl::StatusCode::kFailedPrecondition) {
+        return hold.status();
+      }
+      ++refused;
+      ++failures_in_a_row;
+      continue;
+    }
+    failures_in_a_row = 0;
+    ++held;
+    if (Coin(1, id, 15)) {
+      ++abandoned;
+      continue;
+    }
+    if (auto booked = store.ConfirmHold(hold->id, now + absl::Seconds(40)); !booked.ok()) {
+      return booked.status();
+    }
+    ++confirmed;
+  }
+  absl::StatusOr<uint32_t> lapsed = store.ExpireHolds(now + absl::Minutes(15));
+  if (!lapsed.ok()) return lapsed.status();
+  uint32_t booked = 0;
+  for (vaxalloc::ReleaseId id = 1; id <= engine.release_count(); ++id) {
+    booked += engine.GetRelease(id)->booked;
+  }
+  fmt::print(
+      "  {} holds, {} confirmed, {} abandoned (lapsed after 10 minutes; {} at the end), "
+      "{} turned away;\n  {} of {} first appointments booked by {} ({:.2f} s)\n",
+      Thousands(uint64_t{held}), Thousands(uint64_t{confirmed}), Thousands(uint64_t{abandoned}),
+      Thousands(uint64_t{*lapsed}), Thousands(uint64_t{refused}), Thousands(uint64_t{booked}),
+      Thousands(uint64_t{kCap}), LocalTime(now, "%H:%M:%S"), watch.Seconds());
+  return absl::OkStatus();
+}
+
+// Short-notice day (Hessen): from Thursday the short-notice pool is open for
+// the next four days. 6% of the people with a first appointment in those
+// days cancel at 07:00; from 09:00 online registrants take the freed seats,
+// waiting people and people whose appointment lies later alike (a swap).
+absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
+  const Engine& engine = store.engine();
+  const absl::CivilDay thursday = monday + 3;
+  if (engine.policy().short_notice_days == 0) {
+    vaxalloc::Policy policy = engine.policy();
+    policy.short_notice_days = 4;
+    if (auto version = store.SetPolicy(policy); !version.ok()) return version.status();
+  }
+  uint32_t cancelled = 0;
+  absl::Time now = LocalAt(thursday, 7);
+  for (vaxalloc::SeriesId id = 1; id <= engine.series_count(); ++id) {
+    const vaxalloc::Series series = *engine.GetSeries(id);
+    if (series.status != vaxalloc::SeriesStatus::kActive ||
+        series.doses[0] != vaxalloc::DoseState::kBooked) {
+      continue;
+    }
+    const absl::CivilDay first = series.appointments[0].day;
+    if (first < thursday || first > thursday + 3 || !Coin(2, id, 6)) continue;
+    now += absl::Seconds(1);
+    if (absl::Status status = store.CancelSeries(id, now); !status.ok()) return status;
+    ++cancelled;
+  }
+  uint32_t booked = 0, swapped = 0, phone = 0, failures_in_a_row = 0;
+  now = std::max(now, LocalAt(thursday, 9));
+  for (vaxalloc::RegistrantId id = 1; id <= engine.registrant_count() && failures_in_a_row < 300;
+       ++id) {
+    const vaxalloc::Registrant person = *engine.GetRegistrant(id);
+    const bool later = person.status == vaxalloc::RegistrantStatus::kScheduled &&
+                       engine.GetSeries(person.series)->appointments[0].day > thursday + 3 &&
+                       engine.GetSeries(person.series)->doses[0] == vaxalloc::DoseState::kBooked;
+    if (person.status != vaxalloc::RegistrantStatus::kWaiting && !later) continue;
+    if (!Coin(3, id, 20)) continue;  // a fifth of them look at the portal today
+    now += absl::Seconds(3);
+    vaxalloc::BookingRequest request;
+    request.registrant = id;
+    request.at = now;
+    request.mode = vaxalloc::BookingMode::kShortNotice;
+    request.confirm = true;
+    absl::StatusOr<vaxalloc::Series> series = store.Book(request);
+    if (series.ok()) {
+      ++booked;
+      swapped += series->replaces != vaxalloc::kNoId;
+      failures_in_a_row = 0;
+    } else if (series.status().code() == absl::StatusCode::kFailedPrecondition) {
+      ++phone;  // registered by phone: a letter would not arrive in time
+    } else if (series.status().code() == absl::StatusCode::kResourceExhausted) {
+      ++failures_in_a_row;
+    } else {
+      return series.status();
+    }
+  }
+  fmt::print(
+      "\nShort-notice day {}: {} first appointments of the next 4 days cancelled; "
+      "{} booked at short notice ({} of them swapped a later appointment), "
+      "{} phone registrants refused\n",
+      absl::FormatCivilTime(thursday), Thousands(uint64_t{cancelled}), Thousands(uint64_t{booked}),
+      Thousands(uint64_t{swapped}), Thousands(uint64_t{phone}));
+  return absl::OkStatus();
+}
+
+// A week of attendance: every evening the centers record who came; about 12%
+// do not. A missed second dose gets a new appointment the same evening.
+absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
+  const Engine& engine = store.engine();
+  fmt::print("\nAttendance, week of {}:\n", absl::FormatCivilTime(monday));
+  for (absl::CivilDay day = monday; day < monday + 7; ++day) {
+    absl::Time now = LocalAt(day, 20);
+    uint32_t rebooked = 0;
+    for (vaxalloc::SeriesId id = 1; id <= engine.series_count(); ++id) {
+      const vaxalloc::Series series = *engine.GetSeries(id);
+      if (series.status != vaxalloc::SeriesStatus::kActive) continue;
+      for (int dose = 1; dose <= series.dose_count; ++dose) {
+        if (series.appointments[dose - 1].day != day ||
+            series.doses[dose - 1] != vaxalloc::DoseState::kBooked) {
+          continue;
+        }
+        // First doses before this week were not recorded: their second stays open.
+        if (dose == 2 && series.doses[0] != vaxalloc::DoseState::kGiven) break;
+        const auto outcome =
+            Coin(4 + dose, id, 12) ? vaxalloc::DoseOutcome::kMissed : vaxalloc::DoseOutcome::kGiven;
+        now += absl::Milliseconds(100);
+        absl::StatusOr<vaxalloc::Series> recorded = store.RecordDose(id, dose, outcome, now);
+        if (!recorded.ok()) return recorded.status();
+        if (dose == 2 && outcome == vaxalloc::DoseOutcome::kMissed) {
+          absl::StatusOr<vaxalloc::Series> again = store.RebookSecondDose(id, now);
+          if (again.ok()) {
+            ++rebooked;
+          } else if (again.status().code() != absl::StatusCode::kResourceExhausted) {
+            return again.status();
+          }
+        }
+        break;
+      }
+    }
+    uint32_t given = 0, missed = 0;
+    for (vaxalloc::CenterId center = 1; center <= engine.center_count(); ++center) {
+      absl::StatusOr<std::vector<vaxalloc::DayAttendance>> days =
+          engine.Attendance(center, day, day);
+      if (!days.ok()) return days.status();
+      for (const vaxalloc::DayAttendance& entry : *days) {
+        given += entry.given;
+        missed += entry.missed;
+      }
+    }
+    fmt::print(
+        "  {}  doses given {:>7}  missed {:>6}  no-show rate {:4.1f}%  "
+        "second doses rebooked {}\n",
+        LocalTime(LocalAt(day, 20), "%a %Y-%m-%d"), Thousands(uint64_t{given}),
+        Thousands(uint64_t{missed}), given + missed == 0 ? 0.0 : 100.0 * missed / (given + missed),
+        Thousands(uint64_t{rebooked}));
+  }
+  return absl::OkStatus();
+}
+
+// The phase that follows weekly draw `draws_done` (1-based), if any.
+absl::Status PhaseAfterDraw(Store& store, const std::vector<DrawRequest>& schedule,
+                            size_t draws_done) {
+  if (draws_done == 0 || draws_done > schedule.size()) return absl::OkStatus();
+  const absl::CivilDay monday = LocalDay(schedule[draws_done - 1].at);
+  switch (draws_done) {
+    case 3:
+      return ReleaseDay(store, monday);
+    case 4:
+      return ShortNoticeDay(store, monday);
+    case 5:
+      return AttendanceWeek(store, monday);
+    default:
+      return absl::OkStatus();
+  }
+}
+
 int Run(const Arguments& arguments) {
   fmt::print("vaxalloc {} demo: a Hessen campaign, summer 2021\n\n", vaxalloc::Version());
 
@@ -253,11 +487,11 @@ int Run(const Arguments& arguments) {
   absl::StatusOr<Scenario> scenario = vaxalloc::GenerateScenario(options);
   if (!scenario.ok()) return Fail("generating the scenario", scenario.status());
   const std::vector<DrawRequest> schedule = vaxalloc::DrawSchedule(*scenario);
-  fmt::print("scenario (seed {}): {} districts, {} centers, {} vaccines, {} registrants, "
-             "{} weekly draws ({:.2f} s)\n",
-             options.seed, scenario->districts.size(), scenario->centers.size(),
-             scenario->vaccines.size(), Thousands(uint64_t{options.registrants}),
-             schedule.size(), generate_watch.Seconds());
+  fmt::print(
+      "scenario (seed {}): {} districts, {} centers, {} vaccines, {} registrants, "
+      "{} weekly draws ({:.2f} s)\n",
+      options.seed, scenario->districts.size(), scenario->centers.size(), scenario->vaccines.size(),
+      Thousands(uint64_t{options.registrants}), schedule.size(), generate_watch.Seconds());
 
   Stopwatch open_watch;
   absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(arguments.db);
@@ -284,8 +518,7 @@ int Run(const Arguments& arguments) {
                  populate_watch.Seconds());
     }
   };
-  if (absl::Status status = vaxalloc::Populate(store, *scenario, populate_options);
-      !status.ok()) {
+  if (absl::Status status = vaxalloc::Populate(store, *scenario, populate_options); !status.ok()) {
     fmt::print(stderr,
                "vaxalloc_demo: {} does not hold this campaign: {}\n"
                "  (run with the --registrants and --seed it was created with, "
@@ -300,38 +533,44 @@ int Run(const Arguments& arguments) {
   // Draws already in the file must be the schedule's first ones.
   const uint32_t done = engine.draw_count();
   if (done > schedule.size()) {
-    return Fail("continuing", absl::FailedPreconditionError(fmt::format(
-                                  "the file holds {} draws, the schedule has {}", done,
-                                  schedule.size())));
+    return Fail("continuing",
+                absl::FailedPreconditionError(fmt::format(
+                    "the file holds {} draws, the schedule has {}", done, schedule.size())));
   }
   for (vaxalloc::DrawId id = 1; id <= done; ++id) {
     const absl::StatusOr<DrawRecord> record = engine.GetDraw(id);
     if (!record.ok()) return Fail("reading the draws", record.status());
     if (!(record->request.seed == schedule[id - 1].seed)) {
-      return Fail("continuing", absl::FailedPreconditionError(fmt::format(
-                                    "draw {} in the file is not the schedule's", id)));
+      return Fail("continuing", absl::FailedPreconditionError(
+                                    fmt::format("draw {} in the file is not the schedule's", id)));
     }
   }
   fmt::print("\n{} of {} weekly draws already run", done, schedule.size());
   if (done < schedule.size()) {
-    fmt::print("; for each draw: series assigned, people still waiting, and per tier "
-               "assigned/taking part");
+    fmt::print(
+        "; for each draw: series assigned, people still waiting, and per tier "
+        "assigned/taking part");
   }
   fmt::print("\n");
 
   DrawTotals totals;
   for (size_t k = done; k < schedule.size() && totals.draws < arguments.draws_max; ++k) {
+    // The week's booking flows run before the next draw.
+    if (absl::Status status = PhaseAfterDraw(store, schedule, k); !status.ok()) {
+      return Fail(fmt::format("the week after draw {}", k), status);
+    }
     if (absl::Status status = RunDraw(store, schedule[k], static_cast<int>(k + 1), &totals);
         !status.ok()) {
       return Fail(fmt::format("draw {}", k + 1), status);
     }
   }
   if (totals.draws > 0) {
-    fmt::print("\nDraw speed: {} series in {} draws; in memory {:.2f} s ({} series/s), "
-               "committed to SQLite {:.2f} s ({} series/s)\n",
-               Thousands(totals.series), totals.draws, totals.prepare_seconds,
-               PerSecond(totals.series, totals.prepare_seconds), totals.commit_seconds,
-               PerSecond(totals.series, totals.commit_seconds));
+    fmt::print(
+        "\nDraw speed: {} series in {} draws; in memory {:.2f} s ({} series/s), "
+        "committed to SQLite {:.2f} s ({} series/s)\n",
+        Thousands(totals.series), totals.draws, totals.prepare_seconds,
+        PerSecond(totals.series, totals.prepare_seconds), totals.commit_seconds,
+        PerSecond(totals.series, totals.commit_seconds));
   }
   if (engine.draw_count() < schedule.size()) {
     fmt::print("{} draws still to run: run the demo again to continue\n",

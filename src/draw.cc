@@ -10,6 +10,7 @@
 
 #include "fmt/format.h"
 #include "src/engine_state.h"
+#include "src/placement.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/lottery.h"
 
@@ -113,6 +114,14 @@ class DrawRun {
       std::vector<int32_t>& next = next_live_[p];
       next.resize(static_cast<size_t>(window_last_ - window_first_) + 2);
       for (size_t i = 0; i < next.size(); ++i) next[i] = static_cast<int32_t>(i);
+      // First-dose days a release holds are for self-booking only.
+      for (ReleaseId id : state_.releases_by_center[pool.center - 1]) {
+        const ReleaseSpec& release = state_.releases[id - 1].spec;
+        if (release.vaccine != kNoId && release.vaccine != pool.vaccine) continue;
+        const DayNumber from = std::max(window_first_, ToDayNumber(release.first_day));
+        const DayNumber until = std::min(window_last_, ToDayNumber(release.last_day));
+        for (DayNumber day = from; day <= until; ++day) MarkDead(p, day);
+      }
       ++open_pools_;
       if (PoolFull(p)) CloseIfFull(p);
     }
@@ -121,29 +130,9 @@ class DrawRun {
   // Pools in preference order for each district (docs/draw.md section 4).
   void BuildPreferences() {
     const size_t district_count = state_.districts.size();
-    std::vector<std::vector<DistrictId>> neighbours(district_count + 1);
-    if (policy_.residence == ResidenceRule::kHomeOrNeighbourDistrict) {
-      for (const auto& [a, b] : policy_.neighbours) {
-        neighbours[a].push_back(b);
-        neighbours[b].push_back(a);
-      }
-    }
     preferences_.resize(district_count + 1);
     for (DistrictId district = 1; district <= district_count; ++district) {
-      std::vector<CenterId> centers = state_.centers_by_district[district - 1];
-      std::vector<CenterId> neighbour_centers;
-      for (DistrictId other : neighbours[district]) {
-        for (CenterId center : state_.centers_by_district[other - 1]) {
-          if (std::find(centers.begin(), centers.end(), center) == centers.end()) {
-            neighbour_centers.push_back(center);
-          }
-        }
-      }
-      std::sort(neighbour_centers.begin(), neighbour_centers.end());
-      neighbour_centers.erase(std::unique(neighbour_centers.begin(), neighbour_centers.end()),
-                              neighbour_centers.end());
-      centers.insert(centers.end(), neighbour_centers.begin(), neighbour_centers.end());
-      for (CenterId center : centers) {
+      for (CenterId center : internal::CentersFor(state_, policy_, district)) {
         for (uint32_t p : state_.pools_by_center[center - 1]) {
           if (in_draw_[p]) preferences_[district].push_back(p);
         }
@@ -206,7 +195,7 @@ class DrawRun {
     for (RegistrantId id = first; id < end; ++id) {
       const RegistrantRow& row = state_.registrants[id - 1];
       if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
-          row.waiting_since_us > at_us) {
+          row.waiting_since_us > at_us || state_.Holding(id)) {
         continue;
       }
       const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
@@ -400,7 +389,7 @@ class DrawRun {
       hi = std::min(hi, BirthdayOfAge(birth_day, vaccine.age_years_max + 1) - 1);
     }
     for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
-      std::optional<DayNumber> d2 = SecondDoseDay(pool, vaccine, d1);
+      std::optional<DayNumber> d2 = internal::SecondDoseDay(pool, vaccine, d1);
       if (!d2) {
         MarkDead(p, d1);  // nobody can start a series on d1 any more
         continue;
@@ -415,56 +404,11 @@ class DrawRun {
     return std::nullopt;
   }
 
-  // The second-dose day for a series starting on d1 (d1 itself for a one-dose
-  // vaccine), or none when no day fits seats and supply.
-  std::optional<DayNumber> SecondDoseDay(const Pool& pool, const VaccineSpec& vaccine,
-                                         DayNumber d1) const {
-    const size_t i1 = static_cast<size_t>(d1 - pool.first_day);
-    if (pool.days[i1].free_first() <= 0) return std::nullopt;
-    if (vaccine.dose_count == 1) {
-      if (pool.slack_suffix_min[i1] >= 1) return d1;
-      return std::nullopt;
-    }
-    const DayNumber target = d1 + vaccine.interval_days_target;
-    const DayNumber earliest = d1 + vaccine.interval_days_min;
-    const DayNumber latest = std::min(d1 + vaccine.interval_days_max, pool_last_day(pool));
-    const bool supply_ample = pool.slack_suffix_min[i1] >= 2;
-    // target, target - 1, target + 1, target - 2, ... within [earliest, latest]
-    for (int distance = 0; distance <= vaccine.interval_days_max; ++distance) {
-      const DayNumber days[2] = {target - distance, target + distance};
-      for (int side = 0; side < (distance == 0 ? 1 : 2); ++side) {
-        const DayNumber d2 = days[side];
-        if (d2 < earliest || d2 > latest) continue;
-        const size_t i2 = static_cast<size_t>(d2 - pool.first_day);
-        if (pool.days[i2].free_second() <= 0) continue;
-        if (supply_ample || SupplyFits(pool, i1, i2)) return d2;
-      }
-      if (target - distance < earliest && target + distance > latest) break;
-    }
-    return std::nullopt;
-  }
-
-  static bool SupplyFits(const Pool& pool, size_t i1, size_t i2) {
-    if (pool.slack_suffix_min[i2] < 2) return false;
-    for (size_t i = i1; i < i2; ++i) {
-      if (pool.slack[i] < 1) return false;
-    }
-    return true;
-  }
-
   static int BookEarliest(Pool& pool, DayNumber day, bool second_dose) {
-    const PoolDay& pool_day = pool.days[day - pool.first_day];
-    for (const PoolSlot& slot : pool_day.slots) {
-      const bool free = second_dose ? slot.booked_second < slot.seats_second
-                                    : slot.booked_first < slot.seats_first;
-      if (free) {
-        const int minute = slot.minute;
-        pool.Book(day, minute, second_dose);
-        return minute;
-      }
-    }
-    VAXALLOC_ASSERT(false && "a day with free seats has a free slot");
-    return 0;
+    const int minute = internal::FreeSlotMinute(pool, day, second_dose);
+    VAXALLOC_ASSERT(minute >= 0 && "a day with free seats has a free slot");
+    pool.Book(day, minute, second_dose);
+    return minute;
   }
 
   // --- Days that can no longer start a series, skipped in O(1) amortized -------
@@ -492,7 +436,7 @@ class DrawRun {
     const DayNumber hi = std::min(window_last_, pool_last_day(pool));
     const VaccineSpec& vaccine = state_.vaccines[pool.vaccine - 1].spec;
     for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
-      if (SecondDoseDay(pool, vaccine, d1)) return false;
+      if (internal::SecondDoseDay(pool, vaccine, d1)) return false;
       MarkDead(p, d1);
     }
     return true;
@@ -509,9 +453,7 @@ class DrawRun {
   }
 
   bool pool_open(uint32_t p) const { return in_draw_[p]; }
-  static DayNumber pool_last_day(const Pool& pool) {
-    return pool.first_day + static_cast<DayNumber>(pool.days.size()) - 1;
-  }
+  static DayNumber pool_last_day(const Pool& pool) { return internal::LastDay(pool); }
 
   const Engine::State& state_;
   const DrawRequest& request_;

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "fmt/format.h"
 #include "src/engine_state.h"
 
@@ -58,6 +59,74 @@ absl::Time FromMicros(int64_t micros) {
   if (micros == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
   if (micros == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
   return absl::FromUnixMicros(micros);
+}
+
+std::vector<CenterId> CentersFor(const Engine::State& state, const Policy& policy,
+                                 DistrictId district) {
+  std::vector<CenterId> centers = state.centers_by_district[district - 1];
+  if (policy.residence != ResidenceRule::kHomeOrNeighbourDistrict) return centers;
+  std::vector<CenterId> neighbour_centers;
+  for (const auto& [a, b] : policy.neighbours) {
+    if (a != district && b != district) continue;
+    for (CenterId center : state.centers_by_district[(a == district ? b : a) - 1]) {
+      if (std::find(centers.begin(), centers.end(), center) == centers.end()) {
+        neighbour_centers.push_back(center);
+      }
+    }
+  }
+  std::sort(neighbour_centers.begin(), neighbour_centers.end());
+  neighbour_centers.erase(std::unique(neighbour_centers.begin(), neighbour_centers.end()),
+                          neighbour_centers.end());
+  centers.insert(centers.end(), neighbour_centers.begin(), neighbour_centers.end());
+  return centers;
+}
+
+void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows) {
+  absl::InlinedVector<Pool*, 4> touched;
+  auto seats = [&](const Series& series, bool book) {
+    Pool& pool = state.PoolFor(series.center, series.vaccine);
+    for (int dose = 0; dose < series.dose_count; ++dose) {
+      if (!HoldsSeat(series.doses[dose])) continue;
+      const Appointment& appointment = series.appointments[dose];
+      if (book) {
+        pool.Book(ToDayNumber(appointment.day), appointment.minute, dose > 0, false);
+      } else {
+        pool.Unbook(ToDayNumber(appointment.day), appointment.minute, dose > 0);
+      }
+    }
+    if (std::find(touched.begin(), touched.end(), &pool) == touched.end()) touched.push_back(&pool);
+  };
+  auto track = [&](const Series& series, int direction) {
+    if (series.release != kNoId && CountsAgainstCap(series.status)) {
+      state.releases[series.release - 1].booked += direction;
+    }
+    if (series.status != SeriesStatus::kHeld) return;
+    const std::pair<int64_t, SeriesId> key{ToMicros(series.hold_expires_at), series.id};
+    if (direction > 0) {
+      VAXALLOC_ASSERT(state.hold_by_registrant.emplace(series.registrant, series.id).second);
+      state.holds_by_expiry.insert(key);
+    } else {
+      state.hold_by_registrant.erase(series.registrant);
+      state.holds_by_expiry.erase(key);
+    }
+  };
+  for (const Series& row : rows) {
+    if (row.id == state.series.size() + 1) {
+      state.series.push_back(row);
+    } else {
+      VAXALLOC_ASSERT(row.id != kNoId && row.id <= state.series.size());
+      Series& old = state.series[row.id - 1];
+      VAXALLOC_ASSERT(old.registrant == row.registrant && old.center == row.center &&
+                      old.vaccine == row.vaccine);
+      seats(old, false);
+      track(old, -1);
+      old = row;
+    }
+    seats(row, true);
+    track(row, +1);
+  }
+  // Unbooking kept the slack current; booking without it did not.
+  for (Pool* pool : touched) pool->RecomputeSlack();
 }
 
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us) {
@@ -248,12 +317,6 @@ absl::Status CheckText(std::string_view what, std::string_view text, size_t leng
   }
   return absl::OkStatus();
 }
-
-#define VAXALLOC_RETURN_IF_ERROR(expr) \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (0)
 
 }  // namespace
 
@@ -574,6 +637,22 @@ absl::StatusOr<Prepared<PolicyVersion>> Engine::PrepareSetPolicy(const Policy& r
           fmt::format("policy: district {} cannot neighbour itself", a));
     }
   }
+  VAXALLOC_RETURN_IF_ERROR(CheckText("policy: time_zone", policy.time_zone, kTimeZoneLengthMax));
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(policy.time_zone, &zone)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "policy: unknown time zone '{}' (an IANA name such as Europe/Berlin)", policy.time_zone));
+  }
+  if (policy.hold < absl::Seconds(1) || policy.hold > absl::Minutes(kHoldMinutesMax)) {
+    return absl::InvalidArgumentError(fmt::format("policy: hold {} is outside 1 s .. {} minutes",
+                                                  std::string(absl::FormatDuration(policy.hold)),
+                                                  kHoldMinutesMax));
+  }
+  policy.hold = absl::Microseconds(absl::ToInt64Microseconds(policy.hold));
+  if (policy.short_notice_days < 0 || policy.short_notice_days > kShortNoticeDaysMax) {
+    return absl::InvalidArgumentError(fmt::format("policy: short_notice_days {} is outside 0..{}",
+                                                  policy.short_notice_days, kShortNoticeDaysMax));
+  }
   PolicyVersion version{static_cast<uint32_t>(state_->policies.size() + 1), policy};
   return Prepared<PolicyVersion>{state_->revision, std::move(version)};
 }
@@ -615,6 +694,7 @@ void Engine::Apply(const Prepared<Center>& prepared) {
   state_->center_by_code.emplace(center.spec.code, center.id);
   state_->centers.push_back(center);
   state_->pools_by_center.emplace_back();
+  state_->releases_by_center.emplace_back();
   for (DistrictId district : center.spec.districts) {
     std::vector<CenterId>& serving = state_->centers_by_district[district - 1];
     serving.insert(std::upper_bound(serving.begin(), serving.end(), center.id), center.id);
@@ -662,6 +742,9 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   CheckRevision(prepared, state_->revision);
   VAXALLOC_ASSERT(prepared.change.version == state_->policies.size() + 1);
   state_->policies.push_back(prepared.change);
+  // Validated by PrepareSetPolicy; absl caches loaded zones.
+  const bool loaded = absl::LoadTimeZone(prepared.change.policy.time_zone, &state_->time_zone);
+  VAXALLOC_ASSERT(loaded);
   ++state_->revision;
 }
 
@@ -786,6 +869,52 @@ void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
 // ---------------------------------------------------------------------------
 // Cancellation and withdrawal
 
+namespace {
+// The row of an active series once cancelled: the doses not yet given give
+// their seats back.
+Series CancelledRow(const Series& series) {
+  Series row = series;
+  row.status = SeriesStatus::kCancelled;
+  for (int dose = 0; dose < row.dose_count; ++dose) {
+    if (row.doses[dose] == DoseState::kBooked) row.doses[dose] = DoseState::kReleased;
+  }
+  return row;
+}
+
+std::string_view StatusName(SeriesStatus status) {
+  switch (status) {
+    case SeriesStatus::kActive:
+      return "active";
+    case SeriesStatus::kCancelled:
+      return "cancelled";
+    case SeriesStatus::kHeld:
+      return "a hold";
+    case SeriesStatus::kLapsed:
+      return "a lapsed hold";
+    case SeriesStatus::kCompleted:
+      return "completed";
+    case SeriesStatus::kMissed:
+      return "ended by a missed first dose";
+  }
+  return "in an unknown state";
+}
+}  // namespace
+
+namespace internal {
+Series LapsedRow(const Series& hold) {
+  Series row = hold;
+  row.status = SeriesStatus::kLapsed;
+  row.hold_expires_at = absl::InfinitePast();  // meaningful only while held
+  for (int dose = 0; dose < row.dose_count; ++dose) row.doses[dose] = DoseState::kReleased;
+  return row;
+}
+
+absl::Status NotActiveError(SeriesId id, SeriesStatus status) {
+  return absl::FailedPreconditionError(
+      fmt::format("series {} is {}, not active", id, StatusName(status)));
+}
+}  // namespace internal
+
 absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId series_id,
                                                                    absl::Time at) const {
   VAXALLOC_RETURN_IF_ERROR(CheckTime("cancellation time", at));
@@ -794,12 +923,22 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
     return absl::NotFoundError(fmt::format("unknown series id {}", series_id));
   }
   const Series& series = state_->series[series_id - 1];
-  if (series.status != SeriesStatus::kActive) {
+  if (series.status == SeriesStatus::kCancelled) {
     return absl::FailedPreconditionError(fmt::format("series {} is already cancelled", series_id));
   }
-  Cancellation cancellation{series_id, series.registrant,
-                            internal::FromMicros(internal::ToMicros(at)), false};
-  return Prepared<Cancellation>{state_->revision, cancellation};
+  if (series.status == SeriesStatus::kHeld) {
+    return absl::FailedPreconditionError(
+        fmt::format("series {} is a hold: decline it rather than cancel it", series_id));
+  }
+  if (series.status != SeriesStatus::kActive) {
+    return internal::NotActiveError(series_id, series.status);
+  }
+  Cancellation cancellation;
+  cancellation.series = series_id;
+  cancellation.registrant = series.registrant;
+  cancellation.at = internal::FromMicros(internal::ToMicros(at));
+  cancellation.written.push_back(CancelledRow(series));
+  return Prepared<Cancellation>{state_->revision, std::move(cancellation)};
 }
 
 absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId registrant_id,
@@ -814,27 +953,31 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId regi
     return absl::FailedPreconditionError(
         fmt::format("registrant {} has already withdrawn", registrant_id));
   }
-  Cancellation cancellation{row.series, registrant_id, internal::FromMicros(internal::ToMicros(at)),
-                            true};
-  return Prepared<Cancellation>{state_->revision, cancellation};
+  // A completed series stays completed; only a scheduled one is cancelled.
+  const SeriesId active = row.status == RegistrantStatus::kScheduled ? row.series : kNoId;
+  Cancellation cancellation;
+  cancellation.series = active;
+  cancellation.registrant = registrant_id;
+  cancellation.at = internal::FromMicros(internal::ToMicros(at));
+  cancellation.withdraw = true;
+  if (active != kNoId) cancellation.written.push_back(CancelledRow(state_->series[active - 1]));
+  if (auto hold = state_->hold_by_registrant.find(registrant_id);
+      hold != state_->hold_by_registrant.end()) {
+    cancellation.hold = hold->second;
+    cancellation.written.push_back(internal::LapsedRow(state_->series[hold->second - 1]));
+  }
+  return Prepared<Cancellation>{state_->revision, std::move(cancellation)};
 }
 
 void Engine::Apply(const Prepared<Cancellation>& prepared) {
   CheckRevision(prepared, state_->revision);
   const Cancellation& cancellation = prepared.change;
   RegistrantRow& row = state_->registrants[cancellation.registrant - 1];
-  if (cancellation.series != kNoId) {
-    Series& series = state_->series[cancellation.series - 1];
-    VAXALLOC_ASSERT(series.status == SeriesStatus::kActive);
-    VAXALLOC_ASSERT(series.registrant == cancellation.registrant);
-    Pool& pool = state_->PoolFor(series.center, series.vaccine);
-    for (int dose = 0; dose < series.dose_count; ++dose) {
-      pool.Unbook(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
-                  dose > 0);
-    }
-    series.status = SeriesStatus::kCancelled;
-    row.series = kNoId;
+  for (const Series& written : cancellation.written) {
+    VAXALLOC_ASSERT(written.registrant == cancellation.registrant);
   }
+  internal::WriteSeriesRows(*state_, cancellation.written);
+  if (cancellation.series != kNoId || cancellation.withdraw) row.series = kNoId;
   if (cancellation.withdraw) {
     row.status = RegistrantStatus::kWithdrawn;
   } else {
@@ -857,7 +1000,7 @@ absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
   if (status.ok()) status = CheckRegistrantFields(*state_, registrant.spec);
   const int registrant_status = static_cast<int>(registrant.status);
   if (status.ok() && (registrant_status < 0 ||
-                      registrant_status > static_cast<int>(RegistrantStatus::kWithdrawn))) {
+                      registrant_status > static_cast<int>(RegistrantStatus::kVaccinated))) {
     status = absl::InvalidArgumentError(fmt::format("unknown status {}", registrant_status));
   }
   if (status.ok() && !AppendRegistrant(*state_, registrant)) {
@@ -885,8 +1028,31 @@ absl::Status Engine::RestoreSeries(const Series& series) {
     return absl::DataLossError(
         fmt::format("{}{}", what, " names an unknown vaccine or dose count"));
   }
-  if (series.status != SeriesStatus::kActive && series.status != SeriesStatus::kCancelled) {
-    return absl::DataLossError(fmt::format("{}{}", what, " has an unknown status"));
+  if (static_cast<int>(series.status) > static_cast<int>(SeriesStatus::kMissed) ||
+      static_cast<int>(series.origin) > static_cast<int>(SeriesOrigin::kShortNotice)) {
+    return absl::DataLossError(fmt::format("{}{}", what, " has an unknown status or origin"));
+  }
+  for (int dose = 0; dose < series.dose_count; ++dose) {
+    if (static_cast<int>(series.doses[dose]) > static_cast<int>(DoseState::kReleased)) {
+      return absl::DataLossError(fmt::format("{} has an unknown dose {} state", what, dose + 1));
+    }
+  }
+  if (series.release != kNoId &&
+      (series.release > state_->releases.size() ||
+       state_->releases[series.release - 1].spec.center != series.center)) {
+    return absl::DataLossError(fmt::format("{}{}", what, " names a release of another center"));
+  }
+  if (series.status == SeriesStatus::kHeld) {
+    if (state_->Holding(series.registrant)) {
+      return absl::DataLossError(fmt::format("{}{}", what, " is a second hold of its registrant"));
+    }
+    if (series.hold_expires_at == absl::InfinitePast() ||
+        series.hold_expires_at == absl::InfiniteFuture()) {
+      return absl::DataLossError(fmt::format("{}{}", what, " is a hold without an expiry"));
+    }
+  }
+  if (series.replaces != kNoId && series.replaces >= series.id) {
+    return absl::DataLossError(fmt::format("{}{}", what, " replaces a later series"));
   }
   const Pool* pool = state_->FindPool(series.center, series.vaccine);
   for (int dose = 0; dose < series.dose_count; ++dose) {
@@ -897,14 +1063,7 @@ absl::Status Engine::RestoreSeries(const Series& series) {
     }
   }
   // Capacity and supply are not checked here: CheckInvariants reports them.
-  if (series.status == SeriesStatus::kActive) {
-    Pool& writable = state_->PoolFor(series.center, series.vaccine);
-    for (int dose = 0; dose < series.dose_count; ++dose) {
-      writable.Book(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
-                    dose > 0);
-    }
-  }
-  state_->series.push_back(series);
+  internal::WriteSeriesRows(*state_, {series});
   ++state_->revision;
   return absl::OkStatus();
 }
@@ -1167,14 +1326,35 @@ Report Engine::Summarize() const {
       case RegistrantStatus::kWithdrawn:
         ++report.withdrawn;
         break;
+      case RegistrantStatus::kVaccinated:
+        ++report.vaccinated;
+        break;
     }
   }
   for (const Series& series : state_->series) {
-    if (series.status == SeriesStatus::kActive) {
-      ++report.series_active;
-      ++report.centers[series.center - 1].series_active;
-    } else {
-      ++report.series_cancelled;
+    switch (series.status) {
+      case SeriesStatus::kActive:
+        ++report.series_active;
+        ++report.centers[series.center - 1].series_active;
+        break;
+      case SeriesStatus::kCancelled:
+        ++report.series_cancelled;
+        break;
+      case SeriesStatus::kHeld:
+        ++report.series_held;
+        break;
+      case SeriesStatus::kLapsed:
+        break;
+      case SeriesStatus::kCompleted:
+        ++report.series_completed;
+        break;
+      case SeriesStatus::kMissed:
+        ++report.series_missed;
+        break;
+    }
+    for (int dose = 0; dose < series.dose_count; ++dose) {
+      report.doses_given += series.doses[dose] == DoseState::kGiven;
+      report.doses_missed += series.doses[dose] == DoseState::kMissed;
     }
   }
   for (const Pool& pool : state_->pools) {

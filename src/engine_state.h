@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -22,6 +23,12 @@
 #define VAXALLOC_ASSERT(condition)                                                           \
   do {                                                                                       \
     if (!(condition)) ::vaxalloc::internal::AssertionFailed(#condition, __FILE__, __LINE__); \
+  } while (0)
+
+#define VAXALLOC_RETURN_IF_ERROR(expr) \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (0)
 
 namespace vaxalloc::internal {
@@ -162,6 +169,13 @@ struct Engine::State {
 
   std::vector<Series> series;  // [id - 1]
   std::vector<DrawRecord> draws;
+
+  std::vector<Release> releases;                           // [id - 1], booked kept current
+  std::vector<std::vector<ReleaseId>> releases_by_center;  // [center - 1], ascending
+  // Series kHeld now: by registrant (one each) and by expiry.
+  absl::flat_hash_map<RegistrantId, SeriesId> hold_by_registrant;
+  absl::btree_set<std::pair<int64_t, SeriesId>> holds_by_expiry;  // (expires_us, id)
+  absl::TimeZone time_zone = absl::UTCTimeZone();                 // the current policy's
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;
 
   std::string_view Ref(RegistrantId id) const {
@@ -175,6 +189,9 @@ struct Engine::State {
   internal::Pool& PoolFor(CenterId center, VaccineId vaccine);  // creates it
   const PolicyVersion& current_policy() const { return policies.back(); }
   Registrant MakeRegistrant(RegistrantId id) const;
+  bool Holding(RegistrantId id) const {
+    return !hold_by_registrant.empty() && hold_by_registrant.contains(id);
+  }
 };
 
 namespace internal {
@@ -187,6 +204,31 @@ absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view w
 
 // The tier of a registration under a policy (docs/draw.md section 2).
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us);
+
+// The centers a resident of `district` may use under `policy`: those serving
+// the district (by id), then those serving a neighbouring one (by id).
+std::vector<CenterId> CentersFor(const Engine::State& state, const Policy& policy,
+                                 DistrictId district);
+
+// Whether a dose in this state holds its seat and its dose.
+inline bool HoldsSeat(DoseState dose) {
+  return dose == DoseState::kBooked || dose == DoseState::kGiven;
+}
+// Whether a series in this status counts against its release's cap.
+inline bool CountsAgainstCap(SeriesStatus status) {
+  return status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
+         status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed;
+}
+
+// Writes series rows (new ones take the next ids), moving seats, holds and
+// release counts along with their dose states and status. Slack is
+// recomputed for every pool touched.
+void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows);
+
+// A hold's row once it lapses.
+Series LapsedRow(const Series& hold);
+// FailedPrecondition naming the series and its status.
+absl::Status NotActiveError(SeriesId id, SeriesStatus status);
 }  // namespace internal
 
 }  // namespace vaxalloc

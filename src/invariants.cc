@@ -1,8 +1,25 @@
 // The invariant checker. Everything is recomputed from the engine's public
-// queries (series, registrants, draws, policies, capacity blocks, deliveries)
-// and compared with what the engine reports (Slots, DosesAvailableFrom,
-// Summarize). It never reads Engine::State: a checker that trusted the
-// engine's counters would agree with the engine's bugs.
+// queries (series, registrants, draws, releases, policies, capacity blocks,
+// deliveries) and compared with what the engine reports (Slots,
+// DosesAvailableFrom, GetRelease, hold_count, Summarize). It never reads
+// Engine::State: a checker that trusted the engine's counters would agree
+// with the engine's bugs.
+//
+// Some history is not stored, so a few checks are bounded by what the public
+// data can tell soundly (never a false alarm):
+// - Releases carry no creation time. AddRelease refuses a release_at before
+//   the latest draw's instant, so a release whose release_at lies strictly
+//   before a draw's `at` existed at that draw, and only those releases are
+//   held against the draw's first doses (kReleaseWindow). A release added
+//   later may cover days a draw had already filled.
+// - Holds lapse lazily (ExpireHolds, the next Book, a withdrawal) and a
+//   declined hold keeps its original expiry, so when a hold ended is unknown.
+//   A registrant with a hold (held or lapsed) booked at or before a draw's
+//   instant may have held it during the draw, which skips holders: such
+//   (registrant, draw) pairs are not tested for kTierOrder.
+// - Policy versions carry no time. A draw's series is held to its draw's
+//   policy; a self-booked series to residence under some policy version (the
+//   one current at the booking is not recorded), and never to a reserve.
 #include "vaxalloc/invariants.h"
 
 #include <algorithm>
@@ -44,6 +61,12 @@ const char* InvariantName(Invariant invariant) {
       return "eligibility";
     case Invariant::kBookkeeping:
       return "bookkeeping";
+    case Invariant::kSeriesState:
+      return "series_state";
+    case Invariant::kReleaseWindow:
+      return "release_window";
+    case Invariant::kReleaseCap:
+      return "release_cap";
   }
   return "unknown";
 }
@@ -170,9 +193,68 @@ struct RegistrantInfo {
   absl::Time waiting_since;
 };
 
+const char* StatusName(SeriesStatus status) {
+  switch (status) {
+    case SeriesStatus::kActive:
+      return "active";
+    case SeriesStatus::kCancelled:
+      return "cancelled";
+    case SeriesStatus::kHeld:
+      return "held";
+    case SeriesStatus::kLapsed:
+      return "lapsed";
+    case SeriesStatus::kCompleted:
+      return "completed";
+    case SeriesStatus::kMissed:
+      return "missed";
+  }
+  return "unknown-status";
+}
+
+const char* RegistrantStatusName(RegistrantStatus status) {
+  switch (status) {
+    case RegistrantStatus::kWaiting:
+      return "waiting";
+    case RegistrantStatus::kScheduled:
+      return "scheduled";
+    case RegistrantStatus::kWithdrawn:
+      return "withdrawn";
+    case RegistrantStatus::kVaccinated:
+      return "vaccinated";
+  }
+  return "unknown-status";
+}
+
+const char* DoseStateName(DoseState state) {
+  switch (state) {
+    case DoseState::kBooked:
+      return "booked";
+    case DoseState::kGiven:
+      return "given";
+    case DoseState::kMissed:
+      return "missed";
+    case DoseState::kReleased:
+      return "released";
+  }
+  return "unknown";
+}
+
+const char* OriginName(SeriesOrigin origin) {
+  switch (origin) {
+    case SeriesOrigin::kDraw:
+      return "draw";
+    case SeriesOrigin::kRelease:
+      return "release";
+    case SeriesOrigin::kShortNotice:
+      return "short-notice";
+  }
+  return "unknown";
+}
+
 struct SeriesInfo {
   bool present = false;
   SeriesStatus status = SeriesStatus::kActive;
+  SeriesOrigin origin = SeriesOrigin::kDraw;
   uint8_t tier = 0;
   uint8_t category = 0;
   int dose_count = 0;
@@ -180,9 +262,35 @@ struct SeriesInfo {
   CenterId center = kNoId;
   VaccineId vaccine = kNoId;
   DrawId draw = kNoId;
+  ReleaseId release = kNoId;
+  SeriesId replaces = kNoId;
+  absl::Time booked_at;
+  absl::Time hold_expires_at;
   std::array<Appointment, kDoseCountMax> appointments;
+  std::array<DoseState, kDoseCountMax> doses{};
   // Appointments to count: dose_count clamped to what the array holds.
   int used() const { return std::clamp(dose_count, 0, kDoseCountMax); }
+  // docs/booking.md: an appointment holds its seat and dose while booked or
+  // given, whatever the series' status.
+  bool HoldsSeat(int dose) const {
+    return doses[dose] == DoseState::kBooked || doses[dose] == DoseState::kGiven;
+  }
+  bool HoldsAnySeat() const {
+    for (int dose = 0; dose < used(); ++dose) {
+      if (HoldsSeat(dose)) return true;
+    }
+    return false;
+  }
+  std::string DosesText() const {
+    std::vector<std::string> names;
+    for (int dose = 0; dose < used(); ++dose) names.push_back(DoseStateName(doses[dose]));
+    return absl::StrJoin(names, "/");
+  }
+};
+
+struct ReleaseInfo {
+  bool present = false;
+  Release release;
 };
 
 struct SlotKey {
@@ -251,14 +359,16 @@ class Checker {
     LoadRegistrants();
     LoadSeries();
     LoadDraws();
+    LoadReleases();
     BuildPools();
-    CheckSeriesShape();
+    CheckSeries();
     CheckSlots();
     CheckAppointmentsOnSlots();
     CheckSupply();
     CheckOneActiveSeries();
     CheckResidenceAndEligibility();
     CheckDrawRecords();
+    CheckReleases();
     CheckTierOrder();
     CheckSummary();
     return out_.Take();
@@ -355,6 +465,7 @@ class Checker {
 
   void LoadSeries() {
     series_.resize(engine_.series_count() + size_t{1});
+    hold_since_.assign(registrants_.size(), absl::InfiniteFuture());
     for (SeriesId id = 1; id < series_.size(); ++id) {
       absl::StatusOr<Series> series = engine_.GetSeries(id);
       if (!series.ok() || series->id != id) {
@@ -376,6 +487,37 @@ class Checker {
       info.vaccine = series->vaccine;
       info.draw = series->draw;
       info.appointments = series->appointments;
+      info.origin = series->origin;
+      info.release = series->release;
+      info.replaces = series->replaces;
+      info.booked_at = series->booked_at;
+      info.hold_expires_at = series->hold_expires_at;
+      info.doses = series->doses;
+      if (series->status == SeriesStatus::kHeld || series->status == SeriesStatus::kLapsed) {
+        if (series->registrant < hold_since_.size()) {
+          hold_since_[series->registrant] =
+              std::min(hold_since_[series->registrant], series->booked_at);
+        }
+      }
+    }
+  }
+
+  void LoadReleases() {
+    releases_.resize(engine_.release_count() + size_t{1});
+    releases_by_center_.assign(centers_.size(), {});
+    for (ReleaseId id = 1; id < releases_.size(); ++id) {
+      absl::StatusOr<Release> release = engine_.GetRelease(id);
+      if (!release.ok() || release->id != id) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat(
+              "release_count() is %d but GetRelease(%d) gives %s", engine_.release_count(), id,
+              release.ok() ? absl::StrCat("id ", release->id) : release.status().ToString());
+        });
+        continue;
+      }
+      releases_[id] = {true, *std::move(release)};
+      const CenterId center = releases_[id].release.spec.center;
+      if (center < centers_.size()) releases_by_center_[center].push_back(id);
     }
   }
 
@@ -439,40 +581,42 @@ class Checker {
     }
   }
 
-  // --- kSecondDoseReserved (shape) and the recount of bookings ----------------
+  // --- kSecondDoseReserved (shape), kSeriesState, the recount of seats -------
 
-  void CheckSeriesShape() {
+  void CheckSeries() {
     for (SeriesId id = 1; id < series_.size(); ++id) {
       const SeriesInfo& series = series_[id];
-      if (!series.present || series.status != SeriesStatus::kActive) continue;
+      if (!series.present) continue;
       if (series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present) {
-        out_.Add(Invariant::kSecondDoseReserved, [&] {
-          return absl::StrFormat("active series %d has unknown vaccine %d", id, series.vaccine);
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("series %d has unknown vaccine %d", id, series.vaccine);
         });
         continue;
       }
       if (series.center >= centers_.size() || !centers_[series.center].present) {
-        out_.Add(Invariant::kSecondDoseReserved, [&] {
-          return absl::StrFormat("active series %d has unknown center %d", id, series.center);
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("series %d has unknown center %d", id, series.center);
         });
         continue;
       }
+      CheckSeriesState(id, series);
+      CheckOrigin(id, series);
       const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
       if (series.dose_count != vaccine.dose_count) {
         out_.Add(Invariant::kSecondDoseReserved, [&] {
-          return absl::StrFormat(
-              "active series %d has %d appointment(s) but vaccine %d needs %d doses", id,
-              series.dose_count, series.vaccine, vaccine.dose_count);
+          return absl::StrFormat("%s series %d has %d appointment(s) but vaccine %d needs %d doses",
+                                 StatusName(series.status), id, series.dose_count, series.vaccine,
+                                 vaccine.dose_count);
         });
-      } else if (series.dose_count == 2) {
+      } else if (series.dose_count == 2 && series.HoldsSeat(1)) {
         const int64_t interval_days = series.appointments[1].day - series.appointments[0].day;
         if (interval_days < vaccine.interval_days_min ||
             interval_days > vaccine.interval_days_max) {
           out_.Add(Invariant::kSecondDoseReserved, [&] {
             return absl::StrFormat(
-                "active series %d: second dose %s is %d days after the first (%s); vaccine %d "
+                "%s series %d: second dose %s is %d days after the first (%s); vaccine %d "
                 "allows %d..%d",
-                id, DayText(series.appointments[1].day), interval_days,
+                StatusName(series.status), id, DayText(series.appointments[1].day), interval_days,
                 DayText(series.appointments[0].day), series.vaccine, vaccine.interval_days_min,
                 vaccine.interval_days_max);
           });
@@ -480,12 +624,113 @@ class Checker {
       }
       const uint32_t pool = PoolIndex(series.center, series.vaccine);
       for (int dose = 0; dose < series.used(); ++dose) {
+        if (!series.HoldsSeat(dose)) continue;
         const Appointment& appointment = series.appointments[dose];
         SlotTally& tally = tallies_[SlotKey{pool, appointment.minute, DayNumber(appointment.day)}];
         (dose == 0 ? tally.booked_first : tally.booked_second) += 1;
         pools_[pool].appointments_per_day[DayNumber(appointment.day)] += 1;
       }
     }
+  }
+
+  // docs/booking.md's table: what each status allows of the dose states. A
+  // first dose still to come without its second reserved (in a held or
+  // active series) is kSecondDoseReserved; every other disagreement is
+  // kSeriesState.
+  void CheckSeriesState(SeriesId id, const SeriesInfo& series) {
+    const int used = series.used();
+    const DoseState first = series.doses[0];
+    const bool two = used == 2;
+    const DoseState second = two ? series.doses[1] : DoseState::kBooked;
+    const bool first_to_come = first == DoseState::kBooked;
+    if ((series.status == SeriesStatus::kActive || series.status == SeriesStatus::kHeld) &&
+        first_to_come && two && second != DoseState::kBooked) {
+      out_.Add(Invariant::kSecondDoseReserved, [&] {
+        return absl::StrFormat(
+            "%s series %d: the first dose is still to come but the second is %s, not reserved",
+            StatusName(series.status), id, DoseStateName(second));
+      });
+      return;
+    }
+    auto all = [&](DoseState state) {
+      for (int dose = 0; dose < used; ++dose) {
+        if (series.doses[dose] != state) return false;
+      }
+      return true;
+    };
+    const char* rule = nullptr;
+    switch (series.status) {
+      case SeriesStatus::kActive:
+        if (first != DoseState::kBooked && first != DoseState::kGiven) {
+          rule = "an active series' first dose is booked or given";
+        } else if (all(DoseState::kGiven)) {
+          rule = "an active series has a dose still to give (every dose given: completed)";
+        } else if (two && first == DoseState::kGiven && second != DoseState::kBooked &&
+                   second != DoseState::kMissed) {
+          rule = "after a given first dose an active series' second is booked or missed";
+        }
+        break;
+      case SeriesStatus::kCancelled:
+        for (int dose = 0; dose < used; ++dose) {
+          if (series.doses[dose] == DoseState::kBooked) {
+            rule = "a cancelled series keeps no booked dose";
+          }
+        }
+        break;
+      case SeriesStatus::kHeld:
+        if (!all(DoseState::kBooked)) {
+          rule = "a hold has every dose booked";
+        } else if (series.hold_expires_at == absl::InfinitePast() ||
+                   series.hold_expires_at == absl::InfiniteFuture()) {
+          rule = "a hold has a finite hold_expires_at";
+        }
+        break;
+      case SeriesStatus::kLapsed:
+        if (!all(DoseState::kReleased)) rule = "a lapsed hold has every dose released";
+        break;
+      case SeriesStatus::kCompleted:
+        if (!all(DoseState::kGiven)) rule = "a completed series has every dose given";
+        break;
+      case SeriesStatus::kMissed:
+        if (first != DoseState::kMissed || (two && second != DoseState::kReleased)) {
+          rule = "a missed series has its first dose missed and its second released";
+        }
+        break;
+      default:
+        rule = "the status is one of SeriesStatus";
+        break;
+    }
+    if (rule == nullptr) return;
+    out_.Add(Invariant::kSeriesState, [&] {
+      return absl::StrFormat("%s series %d has doses %s, but %s", StatusName(series.status), id,
+                             series.DosesText(), rule);
+    });
+  }
+
+  // The origin, draw, release and replaced series agree.
+  void CheckOrigin(SeriesId id, const SeriesInfo& series) {
+    const char* rule = nullptr;
+    if (series.draw != kNoId && series.origin != SeriesOrigin::kDraw) {
+      rule = "a series naming a draw has origin draw";
+    } else if ((series.release != kNoId) != (series.origin == SeriesOrigin::kRelease)) {
+      rule = "a series names a release exactly when its origin is release";
+    } else if (series.category != 0 && series.draw == kNoId) {
+      rule = "only a draw places a series in a reserve category";
+    } else if (series.replaces != kNoId) {
+      if (series.origin != SeriesOrigin::kShortNotice) {
+        rule = "only a short-notice booking replaces a series";
+      } else if (series.replaces >= id || !series_[series.replaces].present ||
+                 series_[series.replaces].registrant != series.registrant) {
+        rule = "a series replaces an earlier series of its own registrant";
+      }
+    }
+    if (rule == nullptr) return;
+    out_.Add(Invariant::kBookkeeping, [&] {
+      return absl::StrFormat(
+          "series %d (origin %s, draw %d, release %d, category %d, replaces %d): %s", id,
+          OriginName(series.origin), series.draw, series.release, series.category, series.replaces,
+          rule);
+    });
   }
 
   // --- kSlotCapacity ---------------------------------------------------------
@@ -566,6 +811,8 @@ class Checker {
     const std::vector<SlotView> views =
         engine_.Slots(pool.center, pool.vaccine, DayFromNumber(day));
     size_t view_index = 0;
+    int64_t day_seats_first = 0;
+    int64_t day_booked_first = 0;
     for (const ExpectedSlot& slot : expected) {
       while (view_index < views.size() && views[view_index].minute < slot.minute) {
         ReportUnexpectedSlot(pool, views[view_index]);
@@ -584,8 +831,12 @@ class Checker {
         tally = it->second;
       }
       CheckSlot(pool, day, slot, tally, view);
+      day_seats_first += slot.seats_first;
+      day_booked_first += tally.booked_first;
     }
     for (; view_index < views.size(); ++view_index) ReportUnexpectedSlot(pool, views[view_index]);
+    seats_first_free_[pool.center] +=
+        static_cast<uint64_t>(std::max<int64_t>(0, day_seats_first - day_booked_first));
   }
 
   void CheckSlot(const Pool& pool, int64_t day, const ExpectedSlot& slot, const SlotTally& tally,
@@ -645,33 +896,34 @@ class Checker {
   void CheckAppointmentsOnSlots() {
     for (SeriesId id = 1; id < series_.size(); ++id) {
       const SeriesInfo& series = series_[id];
-      if (!series.present || series.status != SeriesStatus::kActive) continue;
-      const uint32_t pool = PoolIndex(series.center, series.vaccine);
+      if (!series.present) continue;
       if (series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present ||
           series.center >= centers_.size() || !centers_[series.center].present) {
-        continue;  // reported by CheckSeriesShape
+        continue;  // reported by CheckSeries
       }
+      const uint32_t pool = PoolIndex(series.center, series.vaccine);
       for (int dose = 0; dose < series.used(); ++dose) {
+        if (!series.HoldsSeat(dose)) continue;
         const Appointment& appointment = series.appointments[dose];
         auto it = tallies_.find(SlotKey{pool, appointment.minute, DayNumber(appointment.day)});
-        if (it == tallies_.end()) continue;  // cannot happen: CheckSeriesShape counted it
+        if (it == tallies_.end()) continue;  // cannot happen: CheckSeries counted it
         const SlotTally& tally = it->second;
         const int64_t seats = dose == 0 ? tally.seats_first : tally.seats_second;
         if (!tally.on_slot) {
           out_.Add(Invariant::kSecondDoseReserved, [&] {
             return absl::StrFormat(
-                "active series %d: appointment %d (%s minute %d) is on no slot of center %d "
+                "%s series %d: appointment %d (%s minute %d) is on no slot of center %d "
                 "vaccine %d",
-                id, dose + 1, DayText(appointment.day), appointment.minute, series.center,
-                series.vaccine);
+                StatusName(series.status), id, dose + 1, DayText(appointment.day),
+                appointment.minute, series.center, series.vaccine);
           });
         } else if (seats <= 0) {
           out_.Add(Invariant::kSecondDoseReserved, [&] {
             return absl::StrFormat(
-                "active series %d: appointment %d (%s minute %d) is on a slot of center %d "
+                "%s series %d: appointment %d (%s minute %d) is on a slot of center %d "
                 "vaccine %d without %s-dose seats",
-                id, dose + 1, DayText(appointment.day), appointment.minute, series.center,
-                series.vaccine, dose == 0 ? "first" : "second");
+                StatusName(series.status), id, dose + 1, DayText(appointment.day),
+                appointment.minute, series.center, series.vaccine, dose == 0 ? "first" : "second");
           });
         }
       }
@@ -714,7 +966,7 @@ class Checker {
       if (short_days > 0) {
         out_.Add(Invariant::kDoseSupply, [&] {
           return absl::StrFormat(
-              "center %d vaccine %d: by %s, %d appointments of active series but %d doses "
+              "center %d vaccine %d: by %s, %d appointments booked or given but %d doses "
               "delivered (short on %d event day(s))",
               pool.center, pool.vaccine, DayText(first_short_day), short_booked, short_delivered,
               short_days);
@@ -759,9 +1011,17 @@ class Checker {
 
   // --- kOneActiveSeries --------------------------------------------------------
 
+  // Per registrant: its active, held and completed series (the first two ids
+  // of each kept for messages).
+  struct Holdings {
+    uint32_t active = 0;
+    uint32_t held = 0;
+    std::array<SeriesId, 2> active_ids = {kNoId, kNoId};
+    std::array<SeriesId, 2> held_ids = {kNoId, kNoId};
+  };
+
   void CheckOneActiveSeries() {
-    std::vector<uint32_t> active_count(registrants_.size(), 0);
-    std::vector<std::array<SeriesId, 2>> active_ids(registrants_.size(), {kNoId, kNoId});
+    std::vector<Holdings> holdings(registrants_.size());
     for (SeriesId id = 1; id < series_.size(); ++id) {
       const SeriesInfo& series = series_[id];
       if (!series.present) continue;
@@ -772,45 +1032,117 @@ class Checker {
         });
         continue;
       }
-      if (series.status != SeriesStatus::kActive) continue;
-      uint32_t& count = active_count[series.registrant];
-      if (count < 2) active_ids[series.registrant][count] = id;
-      ++count;
-    }
-    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
-      const RegistrantInfo& registrant = registrants_[id];
-      if (!registrant.present) continue;
-      const uint32_t count = active_count[id];
-      if (count > 1) {
-        out_.Add(Invariant::kOneActiveSeries, [&] {
-          return absl::StrFormat("registrant %d holds %d active series (e.g. %d and %d)", id, count,
-                                 active_ids[id][0], active_ids[id][1]);
-        });
-      } else if (registrant.status == RegistrantStatus::kScheduled &&
-                 (count != 1 || registrant.series != active_ids[id][0])) {
-        out_.Add(Invariant::kOneActiveSeries, [&] {
-          return absl::StrFormat(
-              "registrant %d is scheduled with series %d but holds %d active series%s", id,
-              registrant.series, count,
-              count == 1 ? absl::StrCat(" (", active_ids[id][0], ")") : std::string());
-        });
-      } else if (registrant.status != RegistrantStatus::kScheduled && count != 0) {
-        out_.Add(Invariant::kOneActiveSeries, [&] {
-          return absl::StrFormat(
-              "%s registrant %d holds active series %d",
-              registrant.status == RegistrantStatus::kWaiting ? "waiting" : "withdrawn", id,
-              active_ids[id][0]);
-        });
-      } else if (registrant.status != RegistrantStatus::kScheduled &&
-                 registrant.series != kNoId) {
-        out_.Add(Invariant::kOneActiveSeries, [&] {
-          return absl::StrFormat(
-              "%s registrant %d names series %d",
-              registrant.status == RegistrantStatus::kWaiting ? "waiting" : "withdrawn", id,
-              registrant.series);
-        });
+      Holdings& holding = holdings[series.registrant];
+      if (series.status == SeriesStatus::kActive) {
+        if (holding.active < 2) holding.active_ids[holding.active] = id;
+        ++holding.active;
+      } else if (series.status == SeriesStatus::kHeld) {
+        if (holding.held < 2) holding.held_ids[holding.held] = id;
+        ++holding.held;
+      } else if (series.status == SeriesStatus::kCompleted) {
+        CheckCompletedOwner(id, series);
       }
     }
+    for (RegistrantId id = 1; id < registrants_.size(); ++id) {
+      if (registrants_[id].present) CheckRegistrantSeries(id, registrants_[id], holdings[id]);
+    }
+  }
+
+  // A completed series belongs to a vaccinated registrant that names it, or
+  // to one who withdrew since.
+  void CheckCompletedOwner(SeriesId id, const SeriesInfo& series) {
+    const RegistrantInfo& registrant = registrants_[series.registrant];
+    if (registrant.status == RegistrantStatus::kWithdrawn) return;
+    if (registrant.status == RegistrantStatus::kVaccinated && registrant.series == id) return;
+    out_.Add(Invariant::kOneActiveSeries, [&] {
+      return absl::StrFormat("completed series %d belongs to %s registrant %d, who names series %d",
+                             id, RegistrantStatusName(registrant.status), series.registrant,
+                             registrant.series);
+    });
+  }
+
+  void CheckRegistrantSeries(RegistrantId id, const RegistrantInfo& registrant,
+                             const Holdings& holding) {
+    const char* status = RegistrantStatusName(registrant.status);
+    if (holding.active > 1) {
+      out_.Add(Invariant::kOneActiveSeries, [&] {
+        return absl::StrFormat("registrant %d holds %d active series (e.g. %d and %d)", id,
+                               holding.active, holding.active_ids[0], holding.active_ids[1]);
+      });
+      return;
+    }
+    if (holding.held > 1) {
+      out_.Add(Invariant::kOneActiveSeries, [&] {
+        return absl::StrFormat("registrant %d holds %d holds (e.g. series %d and %d)", id,
+                               holding.held, holding.held_ids[0], holding.held_ids[1]);
+      });
+      return;
+    }
+    switch (registrant.status) {
+      case RegistrantStatus::kScheduled:
+        if (holding.active != 1 || registrant.series != holding.active_ids[0]) {
+          out_.Add(Invariant::kOneActiveSeries, [&] {
+            return absl::StrFormat(
+                "registrant %d is scheduled with series %d but holds %d active series%s", id,
+                registrant.series, holding.active,
+                holding.active == 1 ? absl::StrCat(" (", holding.active_ids[0], ")")
+                                    : std::string());
+          });
+          return;
+        }
+        break;
+      case RegistrantStatus::kVaccinated: {
+        const bool names_completed =
+            registrant.series != kNoId && registrant.series < series_.size() &&
+            series_[registrant.series].present && series_[registrant.series].registrant == id &&
+            series_[registrant.series].status == SeriesStatus::kCompleted;
+        if (!names_completed && holding.active == 0) {
+          out_.Add(Invariant::kOneActiveSeries, [&] {
+            return absl::StrFormat(
+                "vaccinated registrant %d names series %d, not a completed "
+                "series of its own",
+                id, registrant.series);
+          });
+          return;
+        }
+        break;
+      }
+      case RegistrantStatus::kWaiting:
+      case RegistrantStatus::kWithdrawn:
+        if (holding.active == 0 && registrant.series != kNoId) {
+          out_.Add(Invariant::kOneActiveSeries, [&] {
+            return absl::StrFormat("%s registrant %d names series %d", status, id,
+                                   registrant.series);
+          });
+          return;
+        }
+        break;
+    }
+    if (registrant.status != RegistrantStatus::kScheduled && holding.active != 0) {
+      out_.Add(Invariant::kOneActiveSeries, [&] {
+        return absl::StrFormat("%s registrant %d holds active series %d", status, id,
+                               holding.active_ids[0]);
+      });
+      return;
+    }
+    if (holding.held == 1) CheckHold(id, registrant, holding.held_ids[0]);
+  }
+
+  // A hold belongs to a waiting registrant, or to a scheduled one whose
+  // active series it would replace (a short-notice swap).
+  void CheckHold(RegistrantId id, const RegistrantInfo& registrant, SeriesId hold) {
+    if (registrant.status == RegistrantStatus::kWaiting) return;
+    const SeriesId replaces = series_[hold].replaces;
+    if (registrant.status == RegistrantStatus::kScheduled && replaces != kNoId &&
+        replaces == registrant.series) {
+      return;
+    }
+    out_.Add(Invariant::kOneActiveSeries, [&] {
+      return absl::StrFormat(
+          "%s registrant %d (series %d) holds series %d, which replaces series %d; only a "
+          "waiting registrant, or a scheduled one swapping its active series, may hold",
+          RegistrantStatusName(registrant.status), id, registrant.series, hold, replaces);
+    });
   }
 
   // --- kResidence and kEligibility ---------------------------------------------
@@ -826,21 +1158,25 @@ class Checker {
     return false;
   }
 
-  // Every active series, and every series a draw placed (its policy and the
-  // registrant's data never change, so the check stays exact afterwards).
+  // Every series, whatever its status: the registrant's data and the
+  // policies never change, so what held when it was placed still holds.
   void CheckResidenceAndEligibility() {
     for (SeriesId id = 1; id < series_.size(); ++id) {
       const SeriesInfo& series = series_[id];
       if (!series.present) continue;
-      if (series.status != SeriesStatus::kActive && series.draw == kNoId) continue;
       if (series.registrant >= registrants_.size() || !registrants_[series.registrant].present ||
           series.center >= centers_.size() || !centers_[series.center].present ||
           series.vaccine >= vaccines_.size() || !vaccines_[series.vaccine].present) {
         continue;  // reported elsewhere
       }
+      const RegistrantInfo& registrant = registrants_[series.registrant];
+      if (series.draw == kNoId) {
+        CheckSelfBookedResidence(id, series, registrant);
+        CheckEligibility(id, series, registrant, nullptr);
+        continue;
+      }
       const PolicyInfo* policy = PolicyOfSeries(series);
       if (policy == nullptr) continue;  // reported by CheckDrawRecords
-      const RegistrantInfo& registrant = registrants_[series.registrant];
       if (!MayUseCenter(*policy, centers_[series.center], registrant.district)) {
         out_.Add(Invariant::kResidence, [&] {
           return absl::StrFormat(
@@ -850,12 +1186,35 @@ class Checker {
               policy->neighbour_rule() ? ", nor a neighbour of it" : "", policy->version);
         });
       }
-      CheckEligibility(id, series, registrant, *policy);
+      CheckEligibility(id, series, registrant, policy);
     }
   }
 
+  // Which policy was current at a self-booking is not recorded: the center
+  // must be one the registrant may use under some policy version.
+  void CheckSelfBookedResidence(SeriesId id, const SeriesInfo& series,
+                                const RegistrantInfo& registrant) {
+    const CenterInfo& center = centers_[series.center];
+    if (center.Serves(registrant.district)) return;
+    const uint32_t versions = engine_.policy_version();
+    for (uint32_t version = versions; version >= 1; --version) {
+      const PolicyInfo* policy = version == versions
+                                     ? current_policy_
+                                     : GetPolicyInfo(version, absl::StrCat("series ", id));
+      if (policy != nullptr && MayUseCenter(*policy, center, registrant.district)) return;
+    }
+    out_.Add(Invariant::kResidence, [&] {
+      return absl::StrFormat(
+          "%s series %d (origin %s): registrant %d lives in district %d, which center %d does "
+          "not serve, nor a neighbour of it under any policy version 1..%d",
+          StatusName(series.status), id, OriginName(series.origin), series.registrant,
+          registrant.district, series.center, versions);
+    });
+  }
+
+  // `policy` is the draw's, or nullptr for a self-booked series.
   void CheckEligibility(SeriesId id, const SeriesInfo& series, const RegistrantInfo& registrant,
-                        const PolicyInfo& policy) {
+                        const PolicyInfo* draw_policy) {
     const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
     const absl::CivilDay first_day = series.appointments[0].day;
     if (!AgeWithin(registrant.birth_day, first_day, vaccine.age_years_min, vaccine.age_years_max)) {
@@ -874,7 +1233,8 @@ class Checker {
                                series.registrant, registrant.vaccine_preference, series.vaccine);
       });
     }
-    if (series.category == 0) return;
+    if (series.category == 0 || draw_policy == nullptr) return;  // CheckOrigin: no reserve
+    const PolicyInfo& policy = *draw_policy;
     if (series.category > policy.policy.reserves.size()) {
       out_.Add(Invariant::kBookkeeping, [&] {
         return absl::StrFormat(
@@ -1079,6 +1439,101 @@ class Checker {
     }
   }
 
+  // --- kReleaseWindow and kReleaseCap --------------------------------------------
+
+  static bool CountsAgainstCap(SeriesStatus status) {
+    return status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
+           status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed;
+  }
+
+  static bool InRelease(const ReleaseSpec& release, const SeriesInfo& series) {
+    const absl::CivilDay first_day = series.appointments[0].day;
+    return release.center == series.center &&
+           (release.vaccine == kNoId || release.vaccine == series.vaccine) &&
+           first_day >= release.first_day && first_day <= release.last_day;
+  }
+
+  void CheckReleases() {
+    std::vector<uint32_t> counted(releases_.size(), 0);
+    for (SeriesId id = 1; id < series_.size(); ++id) {
+      const SeriesInfo& series = series_[id];
+      if (!series.present) continue;
+      if (series.release != kNoId) {
+        if (series.release >= releases_.size() || !releases_[series.release].present) {
+          out_.Add(Invariant::kBookkeeping, [&] {
+            return absl::StrFormat("series %d names unknown release %d", id, series.release);
+          });
+          continue;
+        }
+        if (CountsAgainstCap(series.status)) ++counted[series.release];
+        CheckReleaseSeries(id, series, releases_[series.release].release);
+      } else if (series.draw != kNoId && series.draw < draws_.size() &&
+                 draw_present_[series.draw] && series.center < releases_by_center_.size()) {
+        CheckDrawSeriesOffReleases(id, series, draws_[series.draw]);
+      }
+    }
+    for (ReleaseId id = 1; id < releases_.size(); ++id) {
+      if (!releases_[id].present) continue;
+      const Release& release = releases_[id].release;
+      const uint32_t cap = release.spec.first_dose_cap;
+      if (cap != 0 && counted[id] > cap) {
+        out_.Add(Invariant::kReleaseCap, [&] {
+          return absl::StrFormat(
+              "release %d (center %d, %s..%s) gave out %d series (held, active, completed or "
+              "missed); its first_dose_cap is %d",
+              id, release.spec.center, DayText(release.spec.first_day),
+              DayText(release.spec.last_day), counted[id], cap);
+        });
+      }
+      if (release.booked != counted[id]) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("GetRelease(%d) says %d booked; recount gives %d", id,
+                                 release.booked, counted[id]);
+        });
+      }
+    }
+  }
+
+  // A series booked in a release: first dose on its days, at its center (and
+  // vaccine, when it names one), booked no earlier than it opened.
+  void CheckReleaseSeries(SeriesId id, const SeriesInfo& series, const Release& release) {
+    const ReleaseSpec& spec = release.spec;
+    if (!InRelease(spec, series)) {
+      out_.Add(Invariant::kReleaseWindow, [&] {
+        return absl::StrFormat(
+            "series %d of release %d: first dose at center %d vaccine %d on %s, but the "
+            "release is center %d vaccine %d (0 = any), %s..%s",
+            id, release.id, series.center, series.vaccine, DayText(series.appointments[0].day),
+            spec.center, spec.vaccine, DayText(spec.first_day), DayText(spec.last_day));
+      });
+    }
+    if (series.booked_at < spec.release_at) {
+      out_.Add(Invariant::kReleaseWindow, [&] {
+        return absl::StrFormat("series %d of release %d was booked at %s, before release_at %s", id,
+                               release.id, TimeText(series.booked_at), TimeText(spec.release_at));
+      });
+    }
+  }
+
+  // Draws leave a release's first-dose days alone. Only releases opening
+  // strictly before the draw's instant certainly existed at the draw (see
+  // the top of this file).
+  void CheckDrawSeriesOffReleases(SeriesId id, const SeriesInfo& series, const DrawRecord& draw) {
+    for (ReleaseId release_id : releases_by_center_[series.center]) {
+      const ReleaseSpec& spec = releases_[release_id].release.spec;
+      if (spec.release_at >= draw.request.at || !InRelease(spec, series)) continue;
+      out_.Add(Invariant::kReleaseWindow, [&] {
+        return absl::StrFormat(
+            "draw %d (at %s) placed series %d's first dose on %s, a day of release %d (center "
+            "%d, %s..%s, opening %s)",
+            draw.id, TimeText(draw.request.at), id, DayText(series.appointments[0].day), release_id,
+            spec.center, DayText(spec.first_day), DayText(spec.last_day),
+            TimeText(spec.release_at));
+      });
+      return;
+    }
+  }
+
   // --- kTierOrder ------------------------------------------------------------
 
   // One pass over the waiting registrants; each is tested against the draws
@@ -1091,8 +1546,12 @@ class Checker {
       const RegistrantInfo& registrant = registrants_[id];
       if (!registrant.present || registrant.status != RegistrantStatus::kWaiting) continue;
       std::fill(tiers.begin(), tiers.end(), 0);
+      const absl::Time hold_since = hold_since_[id];
       for (const DrawIndex& draw : draw_indices_) {
         if (registrant.registered_at > draw.at || registrant.waiting_since > draw.at) continue;
+        // A draw skips holders, and a hold may have lasted until any later
+        // draw (see the top of this file).
+        if (hold_since <= draw.at) continue;
         if (registrant.district >= draw.groups_by_district.size()) continue;
         int& tier = tiers[draw.policy_slot];
         if (tier == 0) tier = RegistrantTier(id, registrant, *draw.policy);
@@ -1191,20 +1650,54 @@ class Checker {
         case RegistrantStatus::kWithdrawn:
           ++expected.withdrawn;
           break;
+        case RegistrantStatus::kVaccinated:
+          ++expected.vaccinated;
+          break;
       }
     }
+    uint64_t held = 0;
     for (SeriesId id = 1; id < series_.size(); ++id) {
       const SeriesInfo& series = series_[id];
       if (!series.present) continue;
-      if (series.status != SeriesStatus::kActive) {
-        ++expected.series_cancelled;
-        continue;
+      auto center = centers.find(series.center);
+      switch (series.status) {
+        case SeriesStatus::kActive:
+          ++expected.series_active;
+          if (center != centers.end()) ++center->second.series_active;
+          break;
+        case SeriesStatus::kCancelled:
+          ++expected.series_cancelled;
+          break;
+        case SeriesStatus::kHeld:
+          ++expected.series_held;
+          ++held;
+          break;
+        case SeriesStatus::kLapsed:
+          break;
+        case SeriesStatus::kCompleted:
+          ++expected.series_completed;
+          break;
+        case SeriesStatus::kMissed:
+          ++expected.series_missed;
+          break;
       }
-      ++expected.series_active;
-      auto it = centers.find(series.center);
-      if (it == centers.end()) continue;
-      ++it->second.series_active;
-      it->second.doses_reserved += series.dose_count;
+      for (int dose = 0; dose < series.used(); ++dose) {
+        expected.doses_given += series.doses[dose] == DoseState::kGiven;
+        expected.doses_missed += series.doses[dose] == DoseState::kMissed;
+        if (series.HoldsSeat(dose) && center != centers.end()) {
+          ++center->second.doses_reserved;
+        }
+      }
+    }
+    if (engine_.hold_count() != held) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("hold_count() is %d; %d series are held", engine_.hold_count(),
+                               held);
+      });
+    }
+    for (auto& [id, center] : centers) {
+      auto it = seats_first_free_.find(id);
+      if (it != seats_first_free_.end()) center.seats_first_free = it->second;
     }
     for (const SupplyDelivery& delivery : engine_.deliveries()) {
       auto it = centers.find(delivery.center);
@@ -1216,6 +1709,12 @@ class Checker {
     CompareCount("withdrawn", report.withdrawn, expected.withdrawn);
     CompareCount("series_active", report.series_active, expected.series_active);
     CompareCount("series_cancelled", report.series_cancelled, expected.series_cancelled);
+    CompareCount("vaccinated", report.vaccinated, expected.vaccinated);
+    CompareCount("series_held", report.series_held, expected.series_held);
+    CompareCount("series_completed", report.series_completed, expected.series_completed);
+    CompareCount("series_missed", report.series_missed, expected.series_missed);
+    CompareCount("doses_given", report.doses_given, expected.doses_given);
+    CompareCount("doses_missed", report.doses_missed, expected.doses_missed);
     CompareCount("draws", report.draws, expected.draws);
     for (int tier = 1; tier <= kTierMax; ++tier) {
       CompareCount(absl::StrCat("waiting_per_tier[", tier - 1, "]"),
@@ -1240,6 +1739,7 @@ class Checker {
       CompareCount(name + "series_active", reported.series_active, recount.series_active);
       CompareCount(name + "doses_delivered", reported.doses_delivered, recount.doses_delivered);
       CompareCount(name + "doses_reserved", reported.doses_reserved, recount.doses_reserved);
+      CompareCount(name + "seats_first_free", reported.seats_first_free, recount.seats_first_free);
       CompareCount(name + "residents_waiting", reported.residents_waiting,
                    recount.residents_waiting);
     }
@@ -1263,11 +1763,16 @@ class Checker {
   std::vector<SeriesInfo> series_;
   std::vector<DrawRecord> draws_;
   std::vector<bool> draw_present_;
+  std::vector<ReleaseInfo> releases_;                       // by id; [0] unused
+  std::vector<std::vector<ReleaseId>> releases_by_center_;  // by center id
+  // By registrant: the earliest booked_at of its held and lapsed series.
+  std::vector<absl::Time> hold_since_;
   std::map<uint32_t, PolicyInfo> policies_;  // by version; std::map keeps pointers stable
   const PolicyInfo* current_policy_ = nullptr;
   std::vector<Pool> pools_;
   absl::flat_hash_map<std::pair<CenterId, VaccineId>, uint32_t> pool_index_;
   absl::flat_hash_map<SlotKey, SlotTally> tallies_;
+  absl::flat_hash_map<CenterId, uint64_t> seats_first_free_;  // recounted per day
   std::vector<DrawIndex> draw_indices_;
   std::vector<const PolicyInfo*> tier_policies_;  // distinct policies of draws
   absl::flat_hash_set<uint64_t> winners_;         // WinnerKey(registrant, draw)

@@ -307,6 +307,9 @@ Policy MakePolicy(absl::Time tier_cut_off) {
   reserve.vaccine = kScenarioVaxzevria;
   policy.reserves.push_back(reserve);
   policy.residence = ResidenceRule::kHomeDistrictOnly;
+  // Central European summer time all campaign long, as ScenarioTimeZone()
+  // (POSIX names count the offset the other way round).
+  policy.time_zone = "Etc/GMT-2";
   return policy;
 }
 

@@ -20,14 +20,19 @@
 //   keeps a deleted id from ever being handed out again, even once the table
 //   is empty. Ids are dense: 1 .. sqlite_sequence's seq were all committed,
 //   since a rolled-back transaction rolls back its sequence update too.
+// - A series row is written whole, by every change that touches it (an
+//   UPSERT on its id): the booking flows, cancellations and draws all leave
+//   the row exactly as the engine holds it. Dose states, status and origin
+//   are their enum values; hold_expires_us is set only while the series is
+//   held.
 #include "vaxalloc/store.h"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <iterator>
 #include <limits>
@@ -48,9 +53,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-
 #include "src/engine_state.h"
 
 #define VAXALLOC_STORE_RETURN_IF_ERROR(expr) \
@@ -67,6 +72,8 @@ constexpr int32_t kApplicationId = 0x56584131;
 
 // Schema versions (PRAGMA user_version). Each migration takes a file from the
 // previous version to `version` in one transaction; a new file runs them all.
+// Migrations may rebuild tables: they run with foreign keys off, and the
+// foreign keys are checked before the commit.
 struct Migration {
   int version;
   const char* sql;
@@ -247,15 +254,138 @@ CREATE TABLE events (
 ) STRICT;
 )sql";
 
+// Version 2: self-booking (releases, holds) and attendance (dose states).
+// A CHECK cannot be altered, so registrants, series and events are rebuilt by
+// SQLite's procedure for other schema changes (lang_altertable.html): with
+// foreign keys off (Migrate turns them off outside the transaction), create
+// each new table, copy the rows, drop the old table, rename the new one to
+// the old name (which keeps every other table's REFERENCES pointing at it),
+// then check the foreign keys before the commit. Renaming carries the
+// UNIQUE index of external_ref along. The events table keeps its
+// AUTOINCREMENT high-water mark: the copy's own mark is only the highest id
+// still pending (acknowledged rows are gone), so the old mark replaces it.
+// v1 series: active ones have every dose booked, cancelled ones released;
+// all came from draws.
+constexpr const char* kSchemaVersion2 = R"sql(
+-- Capacity held back from draws and opened for self-booking at release_at_us.
+-- vaccine NULL: every vaccine of the center.
+CREATE TABLE releases (
+  id INTEGER PRIMARY KEY,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER REFERENCES vaccines(id),
+  first_day INTEGER NOT NULL,
+  last_day INTEGER NOT NULL,
+  release_at_us INTEGER NOT NULL,
+  first_dose_cap INTEGER NOT NULL CHECK (first_dose_cap >= 0)
+) STRICT;
+
+ALTER TABLE policies ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE policies ADD COLUMN hold_us INTEGER NOT NULL DEFAULT 600000000;
+ALTER TABLE policies ADD COLUMN short_notice_days INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE registrants_v2 (
+  id INTEGER PRIMARY KEY,
+  external_ref TEXT NOT NULL UNIQUE,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  birth_day INTEGER NOT NULL,
+  priority_group INTEGER NOT NULL CHECK (priority_group BETWEEN 1 AND 4),
+  channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+  registered_at_us INTEGER NOT NULL,
+  vaccine_preference INTEGER REFERENCES vaccines(id),
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
+  waiting_since_us INTEGER NOT NULL,
+  series INTEGER REFERENCES series(id)
+) STRICT;
+INSERT INTO registrants_v2 (id, external_ref, district, birth_day, priority_group, channel,
+                            registered_at_us, vaccine_preference, status, waiting_since_us, series)
+  SELECT id, external_ref, district, birth_day, priority_group, channel, registered_at_us,
+         vaccine_preference, status, waiting_since_us, series
+  FROM registrants ORDER BY id;
+
+-- Appointment 2 and its state are NULL for a one-dose vaccine. Dose states:
+-- 0 booked, 1 given, 2 missed, 3 released. Status: 0 active, 1 cancelled,
+-- 2 held (until hold_expires_us), 3 lapsed, 4 completed, 5 missed. Origin:
+-- 0 draw, 1 release, 2 short notice. replaces: the series a confirmed
+-- short-notice hold cancels.
+CREATE TABLE series_v2 (
+  id INTEGER PRIMARY KEY,
+  registrant INTEGER NOT NULL REFERENCES registrants(id),
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  dose_count INTEGER NOT NULL CHECK (dose_count IN (1, 2)),
+  dose_1_day INTEGER NOT NULL,
+  dose_1_minute INTEGER NOT NULL,
+  dose_1_state INTEGER NOT NULL CHECK (dose_1_state BETWEEN 0 AND 3),
+  dose_2_day INTEGER,
+  dose_2_minute INTEGER,
+  dose_2_state INTEGER CHECK (dose_2_state BETWEEN 0 AND 3),
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 5),
+  booked_at_us INTEGER NOT NULL,
+  origin INTEGER NOT NULL CHECK (origin BETWEEN 0 AND 2),
+  draw INTEGER REFERENCES draws(id),
+  tier INTEGER NOT NULL,
+  category INTEGER NOT NULL,
+  release INTEGER REFERENCES releases(id),
+  hold_expires_us INTEGER,
+  replaces INTEGER REFERENCES series(id),
+  CHECK ((dose_count = 2) = (dose_2_day IS NOT NULL AND dose_2_minute IS NOT NULL AND
+                             dose_2_state IS NOT NULL)),
+  CHECK ((status = 2) = (hold_expires_us IS NOT NULL))
+) STRICT;
+INSERT INTO series_v2 (id, registrant, center, vaccine, dose_count, dose_1_day, dose_1_minute,
+                       dose_1_state, dose_2_day, dose_2_minute, dose_2_state, status,
+                       booked_at_us, origin, draw, tier, category, release, hold_expires_us,
+                       replaces)
+  SELECT id, registrant, center, vaccine, dose_count, dose_1_day, dose_1_minute,
+         CASE status WHEN 0 THEN 0 ELSE 3 END, dose_2_day, dose_2_minute,
+         CASE WHEN dose_count = 2 THEN (CASE status WHEN 0 THEN 0 ELSE 3 END) END, status,
+         booked_at_us, 0, draw, tier, category, NULL, NULL, NULL
+  FROM series ORDER BY id;
+
+-- Kinds as in version 1, and 4 series booked (series set), 5 second dose
+-- rebooked (series set).
+CREATE TABLE events_v2 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 5),
+  at_us INTEGER NOT NULL,
+  registrant INTEGER NOT NULL,
+  series INTEGER,
+  draw INTEGER,
+  CHECK ((kind = 1) = (draw IS NOT NULL)),
+  CHECK (kind = 3 OR series IS NOT NULL)
+) STRICT;
+INSERT INTO events_v2 (id, kind, at_us, registrant, series, draw)
+  SELECT id, kind, at_us, registrant, series, draw FROM events ORDER BY id;
+DELETE FROM sqlite_sequence WHERE name = 'events_v2';
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'events_v2', seq FROM sqlite_sequence WHERE name = 'events';
+
+DROP TABLE events;
+DROP TABLE series;
+DROP TABLE registrants;
+ALTER TABLE registrants_v2 RENAME TO registrants;
+ALTER TABLE series_v2 RENAME TO series;
+ALTER TABLE events_v2 RENAME TO events;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
+    {2, kSchemaVersion2},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 
-// The series table has one column pair per appointment.
+// The series table has one column triple (day, minute, state) per appointment.
 static_assert(kDoseCountMax == 2);
-constexpr int kSeriesColumns = 14;
-// Rows per multi-row INSERT of a draw's series (parameters: 14 per row).
+// Every column of a series row, in the order BindSeries binds and LoadSeries
+// reads them.
+constexpr const char* kSeriesColumnNames[] = {
+    "id",           "registrant",    "center",       "vaccine",         "dose_count",
+    "dose_1_day",   "dose_1_minute", "dose_1_state", "dose_2_day",      "dose_2_minute",
+    "dose_2_state", "status",        "booked_at_us", "origin",          "draw",
+    "tier",         "category",      "release",      "hold_expires_us", "replaces",
+};
+constexpr int kSeriesColumns = static_cast<int>(std::size(kSeriesColumnNames));
+// Rows per multi-row INSERT of a draw's series (parameters: 20 per row).
 constexpr int kSeriesPerInsert = 32;
 // Winners per multi-row UPDATE of the registrants a draw scheduled.
 constexpr int kSchedulesPerUpdate = 64;
@@ -480,8 +610,10 @@ struct Store::Database {
   Statement insert_district, insert_vaccine, insert_center, insert_center_district;
   Statement insert_capacity_block, insert_delivery;
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
-  Statement insert_registrant, update_registrant, insert_series, update_series_status;
-  Statement insert_series_chunk;  // kSeriesPerInsert rows
+  Statement insert_registrant, update_registrant;
+  Statement upsert_series;        // one whole row, new or changed
+  Statement insert_series_chunk;  // kSeriesPerInsert new rows
+  Statement insert_release;
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
@@ -702,11 +834,47 @@ struct Store::Database {
   // Makes an empty file a campaign of the current schema, in one transaction.
   absl::Status Initialize(const Policy& default_policy) {
     VAXALLOC_STORE_RETURN_IF_ERROR(SwitchToWal());
-    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "creating the campaign"));
-    absl::Status status = InitializeLocked(default_policy);
-    if (status.ok()) status = Exec("COMMIT", "creating the campaign");
-    if (!status.ok() && !sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", "rolling back");
-    return status;
+    return WithoutForeignKeys([&] {
+      VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "creating the campaign"));
+      absl::Status status = InitializeLocked(default_policy);
+      if (status.ok()) status = Exec("COMMIT", "creating the campaign");
+      if (!status.ok() && !sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", "rolling back");
+      return status;
+    });
+  }
+
+  // Runs `change` (which opens and ends its own transaction) with foreign
+  // keys off, as migrations that rebuild tables need: PRAGMA foreign_keys is
+  // a no-op inside a transaction. They are back on afterwards, whatever
+  // happened; a statement prepared meanwhile is prepared again by SQLite.
+  template <class Change>
+  absl::Status WithoutForeignKeys(Change&& change) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = OFF", "disabling foreign keys"));
+    const absl::Status status = change();
+    const absl::Status enabled = Exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
+    return status.ok() ? enabled : status;
+  }
+
+  // Inside a migration's transaction, before its commit: the rows as copied
+  // must satisfy every foreign key, which nothing checked while they were
+  // off.
+  absl::Status CheckForeignKeys(absl::string_view what) {
+    absl::StatusOr<Statement> check = Prepare("PRAGMA foreign_key_check");
+    if (!check.ok()) return check.status();
+    int64_t broken = 0;
+    std::string first;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(check->get(), [&](Row& row) {
+      // Columns: table, rowid, parent table, foreign key index.
+      if (broken++ == 0) {
+        first = absl::StrCat("row ", row.Int64(1), " of ", AbslView(row.Text(0)),
+                             " names a missing row of ", AbslView(row.Text(2)));
+      }
+      return absl::OkStatus();
+    }));
+    if (broken == 0) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(what, " (campaign file '", path, "'): ", broken,
+                                            " stored rows break a foreign key (", first,
+                                            "); the file was not changed"));
   }
 
   absl::Status InitializeLocked(const Policy& default_policy) {
@@ -728,23 +896,32 @@ struct Store::Database {
     return InsertPolicy(PolicyVersion{1, default_policy});
   }
 
-  // Brings a file of an older schema version to the current one.
+  // Brings a file of an older schema version to the current one, one
+  // transaction per version: a failure leaves the file at the last version
+  // reached, whole.
   absl::Status Migrate(int64_t from_version) {
     for (const Migration& migration : kMigrations) {
       if (migration.version <= from_version) continue;
       const std::string what = absl::StrCat("migrating to schema version ", migration.version);
-      VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", what));
-      absl::Status status = Exec(migration.sql, what);
-      if (status.ok()) {
-        status = Exec(absl::StrCat("PRAGMA user_version = ", migration.version).c_str(), what);
-      }
-      if (status.ok()) status = Exec("COMMIT", what);
-      if (!status.ok()) {
-        if (!sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", what);
+      VAXALLOC_STORE_RETURN_IF_ERROR(WithoutForeignKeys([&] {
+        VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", what));
+        absl::Status status = MigrateLocked(migration, what);
+        if (status.ok()) status = Exec("COMMIT", what);
+        if (!status.ok() && !sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", what);
         return status;
-      }
+      }));
     }
     return absl::OkStatus();
+  }
+
+  absl::Status MigrateLocked(const Migration& migration, const std::string& what) {
+    // Another process may have migrated the file while we waited for the lock.
+    absl::StatusOr<int64_t> version = QueryInt("PRAGMA user_version");
+    if (!version.ok()) return version.status();
+    if (*version >= migration.version) return absl::OkStatus();
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec(migration.sql, what));
+    VAXALLOC_STORE_RETURN_IF_ERROR(CheckForeignKeys(what));
+    return Exec(absl::StrCat("PRAGMA user_version = ", migration.version).c_str(), what);
   }
 
   absl::Status PrepareStatements() {
@@ -767,7 +944,9 @@ struct Store::Database {
          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_delivery,
          "INSERT INTO deliveries (seq, center, vaccine, day, doses) VALUES (?, ?, ?, ?, ?)"},
-        {&Database::insert_policy, "INSERT INTO policies (version, residence) VALUES (?, ?)"},
+        {&Database::insert_policy,
+         "INSERT INTO policies (version, residence, time_zone, hold_us, short_notice_days) "
+         "VALUES (?, ?, ?, ?, ?)"},
         {&Database::insert_tier_rule,
          "INSERT INTO policy_tier_rules (version, position, registered_before_us, tier_group_1, "
          "tier_group_2, tier_group_3, tier_group_none) VALUES (?, ?, ?, ?, ?, ?, ?)"},
@@ -785,11 +964,9 @@ struct Store::Database {
         {&Database::update_registrant,
          "UPDATE registrants SET status = ?2, series = ?3, "
          "waiting_since_us = coalesce(?4, waiting_since_us) WHERE id = ?1"},
-        {&Database::insert_series,
-         "INSERT INTO series (id, registrant, center, vaccine, dose_count, dose_1_day, "
-         "dose_1_minute, dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-        {&Database::update_series_status, "UPDATE series SET status = ?2 WHERE id = ?1"},
+        {&Database::insert_release,
+         "INSERT INTO releases (id, center, vaccine, first_day, last_day, release_at_us, "
+         "first_dose_cap) VALUES (?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_draw,
          "INSERT INTO draws (id, seed_k0, seed_k1, at_us, first_dose_from, first_dose_until, "
          "series_limit, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
@@ -828,6 +1005,7 @@ struct Store::Database {
     for (const auto& [member, sql] : statements) {
       VAXALLOC_STORE_RETURN_IF_ERROR(prepare(member, sql));
     }
+    VAXALLOC_STORE_RETURN_IF_ERROR(prepare(&Database::upsert_series, UpsertSeriesSql().c_str()));
     VAXALLOC_STORE_RETURN_IF_ERROR(
         prepare(&Database::insert_series_chunk, SeriesChunkSql().c_str()));
     return prepare(&Database::schedule_registrants_chunk, ScheduleChunkSql().c_str());
@@ -844,47 +1022,79 @@ struct Store::Database {
     return sql;
   }
 
-  // insert_series for kSeriesPerInsert rows: a draw's series go in chunks,
-  // paying SQLite's per-statement cost once per chunk.
-  static std::string SeriesChunkSql() {
+  // "(?, ?, ..., ?)": one series row's parameters.
+  static std::string SeriesRowParameters() {
+    std::string row = "(";
+    for (int column = 0; column < kSeriesColumns; ++column) {
+      absl::StrAppend(&row, column == 0 ? "?" : ", ?");
+    }
+    return row + ")";
+  }
+
+  // One series row, written whole: inserted if its id is new, else every
+  // column replaced. Every change that touches a series writes it this way.
+  static std::string UpsertSeriesSql() {
     std::string sql =
-        "INSERT INTO series (id, registrant, center, vaccine, dose_count, dose_1_day, "
-        "dose_1_minute, dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category) "
-        "VALUES ";
-    for (int row = 0; row < kSeriesPerInsert; ++row) {
-      absl::StrAppend(&sql, row == 0 ? "" : ", ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        absl::StrCat("INSERT INTO series (", absl::StrJoin(kSeriesColumnNames, ", "), ") VALUES ",
+                     SeriesRowParameters(), " ON CONFLICT(id) DO UPDATE SET ");
+    for (int column = 1; column < kSeriesColumns; ++column) {  // all but the id
+      absl::StrAppend(&sql, column == 1 ? "" : ", ", kSeriesColumnNames[column], " = excluded.",
+                      kSeriesColumnNames[column]);
     }
     return sql;
   }
 
-  // Binds one series row's kSeriesColumns values from parameter `first` on.
+  // kSeriesPerInsert new rows: a draw's series go in chunks, paying SQLite's
+  // per-statement cost once per chunk.
+  static std::string SeriesChunkSql() {
+    std::string sql =
+        absl::StrCat("INSERT INTO series (", absl::StrJoin(kSeriesColumnNames, ", "), ") VALUES ");
+    const std::string row_parameters = SeriesRowParameters();
+    for (int row = 0; row < kSeriesPerInsert; ++row) {
+      absl::StrAppend(&sql, row == 0 ? "" : ", ", row_parameters);
+    }
+    return sql;
+  }
+
+  // Binds one series row's kSeriesColumns values (kSeriesColumnNames) from
+  // parameter `first` on.
   static int BindSeries(sqlite3_stmt* statement, int first, const Series& series) {
+    struct Value {
+      int64_t value;
+      bool null;  // "none", or a second dose a one-dose series lacks
+    };
     const Appointment& dose_1 = series.appointments[0];
     const Appointment& dose_2 = series.appointments[1];
-    const bool two_doses = series.dose_count == 2;
-    const int64_t values[kSeriesColumns] = {
-        series.id,
-        series.registrant,
-        series.center,
-        series.vaccine,
-        series.dose_count,
-        DayToStored(dose_1.day),
-        dose_1.minute,
-        two_doses ? DayToStored(dose_2.day) : 0,
-        dose_2.minute,
-        static_cast<int64_t>(series.status),
-        TimeToStored(series.booked_at),
-        series.draw,
-        series.tier,
-        series.category,
+    const bool one_dose = series.dose_count != 2;
+    const bool held = series.status == SeriesStatus::kHeld;
+    const Value values[] = {
+        {series.id, false},
+        {series.registrant, false},
+        {series.center, false},
+        {series.vaccine, false},
+        {series.dose_count, false},
+        {DayToStored(dose_1.day), false},
+        {dose_1.minute, false},
+        {static_cast<int64_t>(series.doses[0]), false},
+        {one_dose ? 0 : DayToStored(dose_2.day), one_dose},
+        {dose_2.minute, one_dose},
+        {static_cast<int64_t>(series.doses[1]), one_dose},
+        {static_cast<int64_t>(series.status), false},
+        {TimeToStored(series.booked_at), false},
+        {static_cast<int64_t>(series.origin), false},
+        {series.draw, series.draw == kNoId},
+        {series.tier, false},
+        {series.category, false},
+        {series.release, series.release == kNoId},
+        {held ? TimeToStored(series.hold_expires_at) : 0, !held},
+        {series.replaces, series.replaces == kNoId},
     };
+    static_assert(std::size(values) == kSeriesColumns);
     int code = SQLITE_OK;
     for (int column = 0; column < kSeriesColumns && code == SQLITE_OK; ++column) {
-      // The second appointment and the draw may be "none": NULL.
-      const bool null = (!two_doses && (column == 7 || column == 8)) ||
-                        (column == 11 && series.draw == kNoId);
-      code = null ? sqlite3_bind_null(statement, first + column)
-                  : sqlite3_bind_int64(statement, first + column, values[column]);
+      code = values[column].null
+                 ? sqlite3_bind_null(statement, first + column)
+                 : sqlite3_bind_int64(statement, first + column, values[column].value);
     }
     return code;
   }
@@ -926,7 +1136,9 @@ struct Store::Database {
   absl::Status InsertPolicy(const PolicyVersion& policy_version) {
     const uint32_t version = policy_version.version;
     const Policy& policy = policy_version.policy;
-    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_policy.get(), version, policy.residence));
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_policy.get(), version, policy.residence,
+                                       policy.time_zone, absl::ToInt64Microseconds(policy.hold),
+                                       policy.short_notice_days));
     for (size_t i = 0; i < policy.tier_rules.size(); ++i) {
       const TierRule& rule = policy.tier_rules[i];
       VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_tier_rule.get(), version, i, rule.registered_before,
@@ -957,18 +1169,27 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
-  absl::Status InsertSeries(const Series& series) {
-    const Appointment& first = series.appointments[0];
-    const Appointment& second = series.appointments[1];
-    const bool two_doses = series.dose_count == 2;
-    return Run(insert_series.get(), series.id, series.registrant, series.center, series.vaccine,
-               series.dose_count, first.day, first.minute,
-               two_doses ? std::optional<int64_t>(DayToStored(second.day)) : std::nullopt,
-               two_doses ? std::optional<int64_t>(second.minute) : std::nullopt, series.status,
-               series.booked_at, NullableId{series.draw}, series.tier, series.category);
+  // The one writer of series rows outside a draw's chunks: each row as the
+  // engine holds it after the change, new (the next id) or changed.
+  absl::Status WriteSeriesRows(absl::Span<const Series> rows) {
+    sqlite3_stmt* statement = upsert_series.get();
+    for (const Series& series : rows) {
+      sqlite3_reset(statement);
+      int code = BindSeries(statement, 1, series);
+      if (code == SQLITE_OK) code = sqlite3_step(statement);
+      absl::Status status = absl::OkStatus();
+      if (code != SQLITE_DONE) {
+        status = Error(code, absl::StrCat(StatementLabel(statement), " (series ", series.id, ")"));
+      }
+      sqlite3_reset(statement);
+      sqlite3_clear_bindings(statement);
+      VAXALLOC_STORE_RETURN_IF_ERROR(status);
+    }
+    return absl::OkStatus();
   }
 
-  // `rows` in order: whole chunks with insert_series_chunk, the rest one by one.
+  // A draw's new rows in order: whole chunks with insert_series_chunk, the
+  // rest one by one.
   absl::Status InsertSeriesRows(absl::Span<const Series> rows) {
     sqlite3_stmt* chunk = insert_series_chunk.get();
     size_t done = 0;
@@ -986,10 +1207,7 @@ struct Store::Database {
       }
     }
     sqlite3_reset(chunk);
-    for (; done < rows.size(); ++done) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(InsertSeries(rows[done]));
-    }
-    return absl::OkStatus();
+    return WriteSeriesRows(rows.subspan(done));
   }
 
   absl::Status InsertDraw(const DrawOutcome& outcome) {
@@ -1027,7 +1245,8 @@ struct Store::Database {
     // updating them by ascending id walks its pages once.
     std::vector<std::pair<RegistrantId, SeriesId>> scheduled;
     scheduled.reserve(outcome.series.size());
-    for (const Series& series : outcome.series) scheduled.emplace_back(series.registrant, series.id);
+    for (const Series& series : outcome.series)
+      scheduled.emplace_back(series.registrant, series.id);
     std::sort(scheduled.begin(), scheduled.end());
     size_t done = 0;
     for (; scheduled.size() - done >= kSchedulesPerUpdate; done += kSchedulesPerUpdate) {
@@ -1075,15 +1294,14 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
-  // The engine's Apply(Cancellation): the series (if any) is cancelled; the
-  // registrant waits again from `at`, or withdraws keeping its waiting_since.
-  // Its events: the series' cancellation, then the withdrawal (which names
-  // the series the registrant held, if any).
+  // The engine's Apply(Cancellation): the series (if any) is cancelled and a
+  // hold (if any) lapses, as their rows in `written` say; the registrant
+  // waits again from `at`, or withdraws keeping its waiting_since. Its
+  // events: the series' cancellation, then the withdrawal (which names the
+  // series the registrant held, if any).
   absl::Status WriteCancellation(const Cancellation& cancellation) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(WriteSeriesRows(cancellation.written));
     if (cancellation.series != kNoId) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(RunUpdateOne(update_series_status.get(),
-                                                  absl::StrCat("series ", cancellation.series),
-                                                  cancellation.series, SeriesStatus::kCancelled));
       VAXALLOC_STORE_RETURN_IF_ERROR(InsertEvent(EventKind::kSeriesCancelled, cancellation.at,
                                                  cancellation.registrant, cancellation.series,
                                                  kNoId));
@@ -1099,6 +1317,39 @@ struct Store::Database {
     return RunUpdateOne(update_registrant.get(), what, cancellation.registrant,
                         RegistrantStatus::kWaiting, NullableId{kNoId},
                         std::optional<absl::Time>(cancellation.at));
+  }
+
+  absl::Status InsertRelease(const Release& release) {
+    const ReleaseSpec& spec = release.spec;
+    return Run(insert_release.get(), release.id, spec.center, NullableId{spec.vaccine},
+               spec.first_day, spec.last_day, spec.release_at, spec.first_dose_cap);
+  }
+
+  // A booking flow's change: the series rows first (a registrant may point
+  // at a new one), then the registrants, then the events in order.
+  absl::Status WriteSeriesChange(const SeriesChange& change) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(WriteSeriesRows(change.series));
+    for (const RegistrantUpdate& update : change.registrants) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(RunUpdateOne(
+          update_registrant.get(), absl::StrCat("registrant ", update.id), update.id, update.status,
+          NullableId{update.series}, std::optional<absl::Time>(update.waiting_since)));
+    }
+    for (const Event& event : change.events) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          InsertEvent(event.kind, event.at, event.registrant, event.series, event.draw));
+    }
+    return absl::OkStatus();
+  }
+
+  // Commits a prepared booking flow and applies it. A change that touches
+  // nothing (no hold was due) needs no transaction.
+  absl::Status CommitSeriesChange(Engine& engine, const Prepared<SeriesChange>& prepared) {
+    const SeriesChange& change = prepared.change;
+    if (!change.series.empty() || !change.registrants.empty() || !change.events.empty()) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(Transaction([&] { return WriteSeriesChange(change); }));
+    }
+    engine.Apply(prepared);
+    return absl::OkStatus();
   }
 
   // --- The outbox ------------------------------------------------------------
@@ -1131,7 +1382,7 @@ struct Store::Database {
     const absl::Status status = ForEachRow(statement, [&](Row& row) {
       Event& event = events.emplace_back();
       event.id = row.Int<uint64_t>(0, 1, std::numeric_limits<int64_t>::max());
-      event.kind = row.EnumValue<EventKind>(1, 1, 3);
+      event.kind = row.EnumValue<EventKind>(1, 1, static_cast<int>(EventKind::kSecondDoseRebooked));
       event.at = row.Time(2);
       event.registrant = row.Int<RegistrantId>(3, 1, UINT32_MAX);
       event.series = row.Id(4);
@@ -1183,6 +1434,8 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadCapacityBlocks(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDeliveries(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicies(engine));
+    // Before the series: restoring a series counts it against its release.
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadReleases(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadRegistrants(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
     return LoadDraws(engine);
@@ -1304,14 +1557,20 @@ struct Store::Database {
   }
 
   absl::Status LoadPolicies(Engine& engine) {
-    absl::StatusOr<Statement> query =
-        Query("SELECT version, residence FROM policies ORDER BY version");
+    absl::StatusOr<Statement> query = Query(
+        "SELECT version, residence, time_zone, hold_us, short_notice_days FROM policies "
+        "ORDER BY version");
     if (!query.ok()) return query.status();
     bool default_seen = false;
     VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(query->get(), [&](Row& row) {
       const int64_t version = row.Int64(0);
       Policy policy;
       policy.residence = row.EnumValue<ResidenceRule>(1, 0, 1);
+      policy.time_zone = row.Text(2);
+      // The engine checks the ranges; these only keep the conversions exact.
+      policy.hold =
+          absl::Microseconds(row.Int<int64_t>(3, 0, int64_t{kHoldMinutesMax} * 60'000'000));
+      policy.short_notice_days = row.Int<int>(4, 0, kShortNoticeDaysMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicyChildren(version, policy));
       if (version == 1) {
@@ -1382,6 +1641,8 @@ struct Store::Database {
              x.vaccine == y.vaccine;
     };
     return a.residence == b.residence && a.neighbours == b.neighbours &&
+           a.time_zone == b.time_zone && a.hold == b.hold &&
+           a.short_notice_days == b.short_notice_days &&
            std::equal(a.tier_rules.begin(), a.tier_rules.end(), b.tier_rules.begin(),
                       b.tier_rules.end(), same_rule) &&
            std::equal(a.reserves.begin(), a.reserves.end(), b.reserves.begin(), b.reserves.end(),
@@ -1428,7 +1689,7 @@ struct Store::Database {
     std::condition_variable changed;
     std::vector<std::unique_ptr<RegistrantBatch>> free;  // for the reader to fill
     std::deque<std::unique_ptr<RegistrantBatch>> full;   // for the restorer, in order
-    bool stop = false;             // the restorer failed: read no further
+    bool stop = false;                                   // the restorer failed: read no further
     bool single_threaded = false;  // no reader thread: the restorer reads itself
     RegistrantPipe() {
       for (size_t i = 0; i < kRegistrantBatches; ++i) {
@@ -1459,7 +1720,8 @@ struct Store::Database {
       registrant.spec.channel = row.EnumValue<Channel>(5, 0, 1);
       registrant.spec.registered_at = row.Time(6);
       registrant.spec.vaccine_preference = row.Id(7);
-      registrant.status = row.EnumValue<RegistrantStatus>(8, 0, 2);
+      registrant.status =
+          row.EnumValue<RegistrantStatus>(8, 0, static_cast<int>(RegistrantStatus::kVaccinated));
       registrant.waiting_since = row.Time(9);
       registrant.series = row.Id(10);
       if (!row.status().ok()) {
@@ -1530,12 +1792,13 @@ struct Store::Database {
   absl::flat_hash_map<DrawId, std::vector<SeriesId>> series_by_draw;
 
   absl::Status LoadSeries(Engine& engine) {
-    absl::StatusOr<Statement> query = Query(
-        "SELECT id, registrant, center, vaccine, dose_count, dose_1_day, dose_1_minute, "
-        "dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category "
-        "FROM series ORDER BY id");
+    const std::string sql = absl::StrCat("SELECT ", absl::StrJoin(kSeriesColumnNames, ", "),
+                                         " FROM series ORDER BY id");
+    absl::StatusOr<Statement> query = Query(sql.c_str());
     if (!query.ok()) return query.status();
+    constexpr int kDoseStateMax = static_cast<int>(DoseState::kReleased);
     return ForEachRow(query->get(), [&](Row& row) {
+      // Columns as in kSeriesColumnNames.
       Series series;
       series.id = row.Int<SeriesId>(0, 1, UINT32_MAX);
       series.registrant = row.Int<RegistrantId>(1, 1, UINT32_MAX);
@@ -1543,23 +1806,51 @@ struct Store::Database {
       series.vaccine = row.Int<VaccineId>(3, 1, UINT32_MAX);
       series.dose_count = row.Int<int>(4, 1, kDoseCountMax);
       series.appointments[0] = Appointment{row.Day(5), row.Int<int>(6, 0, 24 * 60)};
+      series.doses[0] = row.EnumValue<DoseState>(7, 0, kDoseStateMax);
       if (series.dose_count == 2) {
-        if (row.IsNull(7) || row.IsNull(8)) {
+        if (row.IsNull(8) || row.IsNull(9) || row.IsNull(10)) {
           return absl::DataLossError(
               absl::StrCat("stored series ", series.id, " lacks its second appointment"));
         }
-        series.appointments[1] = Appointment{row.Day(7), row.Int<int>(8, 0, 24 * 60)};
+        series.appointments[1] = Appointment{row.Day(8), row.Int<int>(9, 0, 24 * 60)};
+        series.doses[1] = row.EnumValue<DoseState>(10, 0, kDoseStateMax);
       }
-      series.status = row.EnumValue<SeriesStatus>(9, 0, 1);
-      series.booked_at = row.Time(10);
-      series.draw = row.Id(11);
-      series.tier = row.Int<uint8_t>(12, 0, kTierMax);
-      series.category = row.Int<uint8_t>(13, 0, kReserveCategoriesMax);
+      series.status = row.EnumValue<SeriesStatus>(11, 0, static_cast<int>(SeriesStatus::kMissed));
+      series.booked_at = row.Time(12);
+      series.origin =
+          row.EnumValue<SeriesOrigin>(13, 0, static_cast<int>(SeriesOrigin::kShortNotice));
+      series.draw = row.Id(14);
+      series.tier = row.Int<uint8_t>(15, 0, kTierMax);
+      series.category = row.Int<uint8_t>(16, 0, kReserveCategoriesMax);
+      series.release = row.Id(17);
+      if (!row.IsNull(18)) series.hold_expires_at = row.Time(18);
+      series.replaces = row.Id(19);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       // A draw's series are its rows in id order: a draw writes them with
       // dense ids in assignment order.
       if (series.draw != kNoId) series_by_draw[series.draw].push_back(series.id);
       return engine.RestoreSeries(series);
+    });
+  }
+
+  absl::Status LoadReleases(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, center, vaccine, first_day, last_day, release_at_us, first_dose_cap "
+        "FROM releases ORDER BY id");
+    if (!query.ok()) return query.status();
+    ReleaseSpec spec;
+    return ForEachRow(query->get(), [&](Row& row) {
+      const int64_t id = row.Int64(0);
+      spec.center = row.Int<CenterId>(1, 1, UINT32_MAX);
+      spec.vaccine = row.Id(2);
+      spec.first_day = row.Day(3);
+      spec.last_day = row.Day(4);
+      spec.release_at = row.Time(5);
+      spec.first_dose_cap = row.Int<uint32_t>(6, 0, UINT32_MAX);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      auto prepared = engine.PrepareAddRelease(spec);
+      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
+      return Replay(engine, std::move(prepared), absl::StrCat("release ", id), id, expected);
     });
   }
 
@@ -1624,8 +1915,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                      " is outside 0 .. ", std::numeric_limits<int>::max(), " ms"));
   }
   if (options.durability != Durability::kNormal && options.durability != Durability::kFull) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown durability ", static_cast<int>(options.durability)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown durability ", static_cast<int>(options.durability)));
   }
   std::error_code error;
   const bool exists = std::filesystem::exists(path, error);
@@ -1766,6 +2057,57 @@ absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
       database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
   engine_.Apply(*prepared);
   return absl::OkStatus();
+}
+
+absl::StatusOr<ReleaseId> Store::AddRelease(const ReleaseSpec& spec) {
+  auto prepared = engine_.PrepareAddRelease(spec);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->InsertRelease(prepared->change); }));
+  engine_.Apply(*prepared);
+  return prepared->change.id;
+}
+
+absl::StatusOr<Series> Store::Book(const BookingRequest& request) {
+  auto prepared = engine_.PrepareBook(request);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
+  return engine_.GetSeries(prepared->change.subject);
+}
+
+absl::StatusOr<Series> Store::ConfirmHold(SeriesId hold, absl::Time at) {
+  auto prepared = engine_.PrepareConfirmHold(hold, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
+  return engine_.GetSeries(prepared->change.subject);
+}
+
+absl::Status Store::DeclineHold(SeriesId hold, absl::Time at) {
+  auto prepared = engine_.PrepareDeclineHold(hold, at);
+  if (!prepared.ok()) return prepared.status();
+  return database_->CommitSeriesChange(engine_, *prepared);
+}
+
+absl::StatusOr<uint32_t> Store::ExpireHolds(absl::Time at) {
+  auto prepared = engine_.PrepareExpireHolds(at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
+  return prepared->change.holds_lapsed;
+}
+
+absl::StatusOr<Series> Store::RecordDose(SeriesId series, int dose, DoseOutcome outcome,
+                                         absl::Time at) {
+  auto prepared = engine_.PrepareRecordDose(series, dose, outcome, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
+  return engine_.GetSeries(prepared->change.subject);
+}
+
+absl::StatusOr<Series> Store::RebookSecondDose(SeriesId series, absl::Time at) {
+  auto prepared = engine_.PrepareRebookSecondDose(series, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
+  return engine_.GetSeries(prepared->change.subject);
 }
 
 absl::StatusOr<std::vector<Event>> Store::PendingEvents(uint64_t after_id, size_t limit) const {

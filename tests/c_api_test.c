@@ -1,8 +1,10 @@
 /* The C ABI tested in C11 (as LevelDB's db/c_test.c): every function of
  * vaxalloc.h, its results on a small campaign whose outcome is known exactly,
  * and its error paths: NULL handle and pointers, unknown ids, invalid enum
- * values, overlong strings, buffers too small, struct versions unknown; and
- * the outbox (pending events, paging, acknowledging, across a reopen).
+ * values, overlong strings, buffers too small, struct versions unknown; the
+ * outbox (pending events, paging, acknowledging, across a reopen); releases,
+ * self-booking, holds, short notice and attendance (0.2); and callers built
+ * against 0.1, whose structs are smaller (version 1).
  * After every failed call that could change the campaign, the test checks
  * that nothing changed (counts, revision, report and per-center report).
  *
@@ -115,14 +117,21 @@ static int same_snapshot(const snapshot* a, const snapshot* b) {
       a->counts.series != b->counts.series || a->counts.draws != b->counts.draws ||
       a->counts.policy_version != b->counts.policy_version ||
       a->counts.capacity_blocks != b->counts.capacity_blocks ||
-      a->counts.deliveries != b->counts.deliveries || a->counts.revision != b->counts.revision) {
+      a->counts.deliveries != b->counts.deliveries || a->counts.revision != b->counts.revision ||
+      a->counts.releases != b->counts.releases || a->counts.holds != b->counts.holds) {
     return 0;
   }
   if (a->report.registrants != b->report.registrants || a->report.waiting != b->report.waiting ||
       a->report.scheduled != b->report.scheduled || a->report.withdrawn != b->report.withdrawn ||
       a->report.series_active != b->report.series_active ||
       a->report.series_cancelled != b->report.series_cancelled ||
-      a->report.draws != b->report.draws || a->report.center_count != b->report.center_count) {
+      a->report.draws != b->report.draws || a->report.center_count != b->report.center_count ||
+      a->report.vaccinated != b->report.vaccinated ||
+      a->report.series_held != b->report.series_held ||
+      a->report.series_completed != b->report.series_completed ||
+      a->report.series_missed != b->report.series_missed ||
+      a->report.doses_given != b->report.doses_given ||
+      a->report.doses_missed != b->report.doses_missed) {
     return 0;
   }
   for (t = 0; t < VAXALLOC_TIER_MAX; ++t) {
@@ -361,6 +370,17 @@ static void test_init(void) {
   EXPECT_INIT_ERRORS(vaxalloc_series_init, vaxalloc_series, VAXALLOC_SERIES_VERSION);
   EXPECT_INIT_ERRORS(vaxalloc_counts_init, vaxalloc_counts, VAXALLOC_COUNTS_VERSION);
   EXPECT_INIT_ERRORS(vaxalloc_report_init, vaxalloc_report, VAXALLOC_REPORT_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_release_spec_init, vaxalloc_release_spec,
+                     VAXALLOC_RELEASE_SPEC_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_release_init, vaxalloc_release, VAXALLOC_RELEASE_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_booking_request_init, vaxalloc_booking_request,
+                     VAXALLOC_BOOKING_REQUEST_VERSION);
+  /* 0.2 grew these: version 2 is current. */
+  EXPECT_EQ(VAXALLOC_POLICY_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_POLICY_INFO_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_SERIES_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_COUNTS_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_REPORT_VERSION, 2);
 
   /* The macros and the functions give the same defaults; the functions take
    * theirs from the core, so this also checks the header against the core. */
@@ -424,6 +444,43 @@ static void test_init(void) {
     EXPECT(function.tier_rules == NULL && function.reserves == NULL && function.neighbours == NULL);
     EXPECT_EQ(function.residence, macro.residence);
     EXPECT_EQ(function.tier_rule_count + function.reserve_count + function.neighbour_count, 0);
+    EXPECT(function.time_zone == NULL && macro.time_zone == NULL); /* NULL: UTC */
+    EXPECT_EQ(function.hold_seconds, macro.hold_seconds);
+    EXPECT_EQ(function.short_notice_days, macro.short_notice_days);
+    EXPECT_EQ(macro.hold_seconds, 600);
+    EXPECT_EQ(macro.short_notice_days, 0);
+  }
+  {
+    const vaxalloc_release_spec macro = VAXALLOC_RELEASE_SPEC_INIT;
+    vaxalloc_release_spec function;
+    EXPECT_OK(vaxalloc_release_spec_init(&function, VAXALLOC_RELEASE_SPEC_VERSION));
+    EXPECT_EQ(function.center, macro.center);
+    EXPECT_EQ(function.vaccine, macro.vaccine);
+    EXPECT_EQ(function.first_day, macro.first_day);
+    EXPECT_EQ(function.last_day, macro.last_day);
+    EXPECT_EQ(function.release_at, macro.release_at);
+    EXPECT_EQ(function.first_dose_cap, macro.first_dose_cap);
+  }
+  {
+    const vaxalloc_booking_request macro = VAXALLOC_BOOKING_REQUEST_INIT;
+    vaxalloc_booking_request function;
+    int32_t first = 0, last = 0;
+    EXPECT_OK(vaxalloc_booking_request_init(&function, VAXALLOC_BOOKING_REQUEST_VERSION));
+    EXPECT_EQ(function.registrant, macro.registrant);
+    EXPECT_EQ(function.at, macro.at);
+    EXPECT_EQ(function.mode, macro.mode);
+    EXPECT_EQ(function.center, macro.center);
+    EXPECT_EQ(function.vaccine, macro.vaccine);
+    EXPECT_EQ(function.first_dose_from, macro.first_dose_from);
+    EXPECT_EQ(function.first_dose_until, macro.first_dose_until);
+    EXPECT_EQ(function.confirm, macro.confirm);
+    EXPECT_EQ(macro.mode, VAXALLOC_BOOKING_RELEASE);
+    EXPECT_OK(vaxalloc_day_from_ymd(1900, 1, 1, &first));
+    EXPECT_OK(vaxalloc_day_from_ymd(2200, 12, 31, &last));
+    EXPECT_EQ(VAXALLOC_DAY_MIN, first);
+    EXPECT_EQ(VAXALLOC_DAY_MAX, last);
+    EXPECT_EQ(macro.first_dose_from, VAXALLOC_DAY_MIN);
+    EXPECT_EQ(macro.first_dose_until, VAXALLOC_DAY_MAX);
   }
   {
     const vaxalloc_registrant_spec macro = VAXALLOC_REGISTRANT_SPEC_INIT;
@@ -460,8 +517,20 @@ static void test_init(void) {
   {
     vaxalloc_series series;
     vaxalloc_draw_info info;
+    vaxalloc_release release;
+    vaxalloc_policy_info policy_info;
+    memset(&series, 0x5a, sizeof series);
     EXPECT_OK(vaxalloc_series_init(&series, VAXALLOC_SERIES_VERSION));
     EXPECT_EQ(series.id + series.registrant + series.appointments[1].day + series.booked_at, 0);
+    EXPECT_EQ(series.doses[1] + series.origin + series.release + series.replaces, 0);
+    EXPECT_EQ(series.hold_expires_at, 0);
+    memset(&release, 0x5a, sizeof release);
+    EXPECT_OK(vaxalloc_release_init(&release, VAXALLOC_RELEASE_VERSION));
+    EXPECT_EQ(release.id + release.booked + release.first_dose_cap + release.release_at, 0);
+    memset(&policy_info, 0x5a, sizeof policy_info);
+    EXPECT_OK(vaxalloc_policy_info_init(&policy_info, VAXALLOC_POLICY_INFO_VERSION));
+    EXPECT_STR(policy_info.time_zone, "");
+    EXPECT_EQ(policy_info.hold_seconds + policy_info.short_notice_days, 0);
     EXPECT_OK(vaxalloc_draw_info_init(&info, VAXALLOC_DRAW_INFO_VERSION));
     EXPECT_EQ(info.id + info.tiers[7].assigned + info.series_count, 0);
   }
@@ -494,6 +563,10 @@ static void test_null_handle(void) {
   vaxalloc_second_dose_shortfall shortfalls[1];
   vaxalloc_center_report centers[1];
   vaxalloc_event events[1];
+  vaxalloc_release_spec release_spec = VAXALLOC_RELEASE_SPEC_INIT;
+  vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  vaxalloc_booking_request booking = VAXALLOC_BOOKING_REQUEST_INIT;
+  vaxalloc_day_attendance attendance[1];
   uint32_t id = 0, ids[1];
   size_t count = 0;
   int32_t tier = 0;
@@ -555,6 +628,15 @@ static void test_null_handle(void) {
   EXPECT_NULL_HANDLE(vaxalloc_check_invariants(NULL, &violations, &text));
   EXPECT_NULL_HANDLE(vaxalloc_pending_events(NULL, 0, events, 1, &count));
   EXPECT_NULL_HANDLE(vaxalloc_acknowledge_events(NULL, 1));
+  EXPECT_NULL_HANDLE(vaxalloc_release_add(NULL, &release_spec, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_release_get(NULL, 1, &release));
+  EXPECT_NULL_HANDLE(vaxalloc_book(NULL, &booking, &series));
+  EXPECT_NULL_HANDLE(vaxalloc_hold_confirm(NULL, 1, 0, &series));
+  EXPECT_NULL_HANDLE(vaxalloc_hold_decline(NULL, 1, 0));
+  EXPECT_NULL_HANDLE(vaxalloc_holds_expire(NULL, 0, &id));
+  EXPECT_NULL_HANDLE(vaxalloc_dose_record(NULL, 1, 1, VAXALLOC_OUTCOME_GIVEN, 0, &series));
+  EXPECT_NULL_HANDLE(vaxalloc_second_dose_rebook(NULL, 1, 0, &series));
+  EXPECT_NULL_HANDLE(vaxalloc_attendance(NULL, 1, 0, 1, attendance, 1, &count));
   EXPECT(text == NULL); /* char** outputs are NULL after a failure */
 #undef EXPECT_NULL_HANDLE
 }
@@ -1327,6 +1409,8 @@ static void test_report(vaxalloc_campaign* c) {
   EXPECT_EQ(counts.capacity_blocks, 2);
   EXPECT_EQ(counts.deliveries, 1);
   EXPECT(counts.revision > 0);
+  EXPECT_EQ(counts.releases, 0);
+  EXPECT_EQ(counts.holds, 0);
   counts.version = 0;
   EXPECT_FAILS(c, vaxalloc_counts_get(c, &counts), VAXALLOC_EVERSION);
   EXPECT_FAILS(c, vaxalloc_counts_get(c, NULL), VAXALLOC_EINVALID);
@@ -1344,7 +1428,10 @@ static void test_report(vaxalloc_campaign* c) {
   EXPECT_EQ(report.series_cancelled, 1);
   EXPECT_EQ(report.draws, 2);
   EXPECT_EQ(report.center_count, 2);
-  report.version = 2;
+  /* Nothing self-booked or attended in this campaign. */
+  EXPECT_EQ(report.vaccinated + report.series_held + report.series_completed, 0);
+  EXPECT_EQ(report.series_missed + report.doses_given + report.doses_missed, 0);
+  report.version = VAXALLOC_REPORT_VERSION + 1;
   EXPECT_FAILS(c, vaxalloc_report_get(c, &report), VAXALLOC_EVERSION);
   EXPECT_EQ(report.registrants, 6);
 
@@ -1733,6 +1820,904 @@ static void test_event_files(const char* dir) {
   remove_campaign_files(path);
 }
 
+/* --- Self-booking and attendance (0.2) ----------------------------------------------------- */
+
+/* The booking campaign, in a file (its last step reopens it):
+ *   district 1 (center 1 IZ-F), district 2 (center 2 IZ-DA, no capacity);
+ *   vaccine 1 comirnaty (21/21/42 days); vaccine 2 "tight" (21 days exactly).
+ *   Center 1, vaccine 1: J .. J+6, slots 08:00 and 08:30, one first-dose seat
+ *   each; J+21 .. J+48, the same slots with two second-dose seats each.
+ *   Center 1, vaccine 2: J+1 10:00 one first-dose seat, J+22 10:00 one
+ *   second-dose seat. Supply: 100 and 2 doses from J - 30.
+ *   Registrants B-01 .. B-08 (ids 1-8), district 1 and online unless said:
+ *   B-03 by phone, B-04 in district 2, B-06 registered on J - 1 at 12:00,
+ *   everyone else on J - 10. */
+static void booking_setup(vaxalloc_campaign* c) {
+  vaxalloc_vaccine_spec vaccine = VAXALLOC_VACCINE_SPEC_INIT;
+  vaxalloc_center_spec center = VAXALLOC_CENTER_SPEC_INIT;
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  uint32_t district = 0, id = 0;
+  char ref[16];
+  int k;
+
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", &district));
+  EXPECT_OK(vaxalloc_district_add(c, "06411", "Darmstadt", NULL));
+  vaccine.code = "comirnaty";
+  vaccine.name = "Comirnaty";
+  EXPECT_OK(vaxalloc_vaccine_add(c, &vaccine, &id));
+  EXPECT_EQ(id, 1);
+  vaccine.code = "tight";
+  vaccine.name = "Exactly 21 days";
+  vaccine.interval_days_max = 21;
+  EXPECT_OK(vaxalloc_vaccine_add(c, &vaccine, &id));
+  EXPECT_EQ(id, 2);
+  center.code = "IZ-F";
+  center.name = "Impfzentrum Frankfurt";
+  center.districts = &district;
+  center.district_count = 1;
+  EXPECT_OK(vaxalloc_center_add(c, &center, NULL));
+  district = 2;
+  center.code = "IZ-DA";
+  center.name = "Impfzentrum Darmstadt";
+  EXPECT_OK(vaxalloc_center_add(c, &center, NULL));
+
+  block.center = 1;
+  block.vaccine = 1;
+  block.first_day = J;
+  block.last_day = J + 6;
+  block.open_minute = 480;
+  block.close_minute = 540;
+  block.slot_minutes = 30;
+  block.seats_first = 1;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  block.first_day = J + 21;
+  block.last_day = J + 48;
+  block.seats_first = 0;
+  block.seats_second = 2;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  block.vaccine = 2;
+  block.first_day = block.last_day = J + 1;
+  block.open_minute = 600;
+  block.close_minute = 630;
+  block.seats_first = 1;
+  block.seats_second = 0;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  block.first_day = block.last_day = J + 22;
+  block.seats_first = 0;
+  block.seats_second = 1;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  delivery.center = 1;
+  delivery.vaccine = 1;
+  delivery.day = J - 30;
+  delivery.doses = 100;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+  delivery.vaccine = 2;
+  delivery.doses = 2;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+
+  spec.external_ref = ref;
+  spec.birth_day = ymd(1960, 1, 1);
+  for (k = 1; k <= 8; ++k) {
+    snprintf(ref, sizeof ref, "B-%02d", k);
+    spec.district = k == 4 ? 2 : 1;
+    spec.channel = k == 3 ? VAXALLOC_CHANNEL_PHONE : VAXALLOC_CHANNEL_ONLINE;
+    spec.registered_at = k == 6 ? at(J - 1, 12, 0) : at(J - 10, 9, 0);
+    EXPECT_OK(vaxalloc_register(c, &spec, &id));
+    EXPECT_EQ(id, k);
+  }
+}
+
+static void expect_release(const vaxalloc_release* release, uint32_t id, uint32_t vaccine,
+                           int32_t first_day, int32_t last_day, int64_t release_at, uint32_t cap,
+                           uint32_t booked) {
+  EXPECT_EQ(release->id, id);
+  EXPECT_EQ(release->center, 1);
+  EXPECT_EQ(release->vaccine, vaccine);
+  EXPECT_EQ(release->first_day, first_day);
+  EXPECT_EQ(release->last_day, last_day);
+  EXPECT_EQ(release->release_at, release_at);
+  EXPECT_EQ(release->first_dose_cap, cap);
+  EXPECT_EQ(release->booked, booked);
+}
+
+/* Release 1: center 1, vaccine 1, first doses J+3 .. J+6, opened on J - 3 at
+ * 08:00, at most three series. Release 2: center 1, every vaccine,
+ * J+40 .. J+41, opened on J + 30, no cap. */
+static void test_releases(vaxalloc_campaign* c) {
+  vaxalloc_release_spec spec = VAXALLOC_RELEASE_SPEC_INIT;
+  vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  uint32_t id = 0;
+
+  spec.center = 1;
+  spec.vaccine = 1;
+  spec.first_day = J + 3;
+  spec.last_day = J + 6;
+  spec.release_at = at(J - 3, 8, 0);
+  spec.first_dose_cap = 3;
+
+  /* Refused specs add nothing. */
+  EXPECT_FAILS(c, vaxalloc_release_add(c, NULL, &id), VAXALLOC_EINVALID);
+  spec.version = 0;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EVERSION);
+  spec.version = VAXALLOC_RELEASE_SPEC_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EVERSION);
+  spec.version = VAXALLOC_RELEASE_SPEC_VERSION;
+  spec.center = 0;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.center = 9;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.center = 1;
+  spec.vaccine = 9;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_ENOTFOUND);
+  spec.vaccine = 1;
+  spec.last_day = J + 2;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.last_day = J + 3 + 400;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.last_day = J + 6;
+  spec.first_day = ymd(1800, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_ERANGE);
+  spec.first_day = J + 3;
+  spec.release_at = VAXALLOC_TIME_INFINITE_FUTURE;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EINVALID);
+  spec.release_at = at(J - 3, 8, 0);
+  EXPECT_EQ(id, 0);
+
+  EXPECT_OK(vaxalloc_release_add(c, &spec, &id));
+  EXPECT_EQ(id, 1);
+  /* Its days overlap release 1 for the same vaccine. */
+  spec.first_day = J + 6;
+  spec.last_day = J + 8;
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EEXISTS);
+  spec.vaccine = VAXALLOC_NO_ID; /* every vaccine: meets vaccine 1 too */
+  EXPECT_FAILS(c, vaxalloc_release_add(c, &spec, &id), VAXALLOC_EEXISTS);
+  spec.first_day = J + 40;
+  spec.last_day = J + 41;
+  spec.release_at = at(J + 30, 8, 0);
+  spec.first_dose_cap = 0;
+  EXPECT_OK(vaxalloc_release_add(c, &spec, NULL)); /* id_out may be NULL */
+
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.releases, 2);
+  EXPECT_EQ(counts.holds, 0);
+  EXPECT_OK(vaxalloc_release_get(c, 1, &release));
+  expect_release(&release, 1, 1, J + 3, J + 6, at(J - 3, 8, 0), 3, 0);
+  EXPECT_OK(vaxalloc_release_get(c, 2, &release));
+  expect_release(&release, 2, VAXALLOC_NO_ID, J + 40, J + 41, at(J + 30, 8, 0), 0, 0);
+  EXPECT_FAILS(c, vaxalloc_release_get(c, 3, &release), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_release_get(c, 0, &release), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_release_get(c, 1, NULL), VAXALLOC_EINVALID);
+  release.version = 0;
+  EXPECT_FAILS(c, vaxalloc_release_get(c, 1, &release), VAXALLOC_EVERSION);
+  release.version = VAXALLOC_RELEASE_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_release_get(c, 1, &release), VAXALLOC_EVERSION);
+  EXPECT_EQ(release.id, 2); /* untouched */
+}
+
+static void expect_series(vaxalloc_campaign* c, uint32_t id, int32_t status, int32_t dose_1,
+                          int32_t dose_2, int32_t day_1, int32_t minute_1, int32_t day_2,
+                          int32_t minute_2) {
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  EXPECT_OK(vaxalloc_series_get(c, id, &series));
+  EXPECT_EQ(series.id, id);
+  EXPECT_EQ(series.status, status);
+  EXPECT_EQ(series.dose_count, 2);
+  EXPECT_EQ(series.doses[0], dose_1);
+  EXPECT_EQ(series.doses[1], dose_2);
+  EXPECT_EQ(series.appointments[0].day, day_1);
+  EXPECT_EQ(series.appointments[0].minute, minute_1);
+  EXPECT_EQ(series.appointments[1].day, day_2);
+  EXPECT_EQ(series.appointments[1].minute, minute_2);
+}
+
+static void expect_registrant(vaxalloc_campaign* c, uint32_t id, int32_t status, uint32_t series) {
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  EXPECT_OK(vaxalloc_registrant_get(c, id, &registrant));
+  EXPECT_EQ(registrant.status, status);
+  EXPECT_EQ(registrant.series, series);
+}
+
+static uint32_t holds_now(vaxalloc_campaign* c) {
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  return counts.holds;
+}
+
+/* Release 1 opens on J - 3 at 08:00; series 1-6 (see the comments). */
+static void test_self_booking(vaxalloc_campaign* c) {
+  vaxalloc_booking_request request = VAXALLOC_BOOKING_REQUEST_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  uint32_t lapsed = 77;
+
+  request.registrant = 1;
+  request.at = at(J - 3, 8, 0);
+
+  /* Refused requests book and hold nothing. */
+  EXPECT_FAILS(c, vaxalloc_book(c, NULL, &series), VAXALLOC_EINVALID);
+  request.version = 0;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EVERSION);
+  request.version = VAXALLOC_BOOKING_REQUEST_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EVERSION);
+  request.version = VAXALLOC_BOOKING_REQUEST_VERSION;
+  series.version = VAXALLOC_SERIES_VERSION + 1; /* checked before booking */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EVERSION);
+  series.version = VAXALLOC_SERIES_VERSION;
+  request.mode = 2;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EINVALID);
+  request.mode = -1;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EINVALID);
+  request.mode = 256 + VAXALLOC_BOOKING_SHORT_NOTICE; /* would wrap in a uint8_t */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EINVALID);
+  request.mode = VAXALLOC_BOOKING_RELEASE;
+  request.registrant = 0;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ENOTFOUND);
+  request.registrant = 99;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ENOTFOUND);
+  request.registrant = 1;
+  request.center = 9;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ENOTFOUND);
+  request.center = 2; /* does not serve district 1 */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  request.center = VAXALLOC_NO_ID;
+  request.vaccine = 9;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ENOTFOUND);
+  request.vaccine = VAXALLOC_NO_ID;
+  request.at = VAXALLOC_TIME_INFINITE_FUTURE;
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EINVALID);
+  request.at = at(ymd(1800, 1, 1), 8, 0);
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ERANGE);
+  request.at = at(J - 3, 8, 0);
+  request.first_dose_until = ymd(2300, 1, 1);
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_ERANGE);
+  request.first_dose_until = VAXALLOC_DAY_MAX;
+  request.registrant = 6; /* registers only on J - 1 */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  request.registrant = 1;
+  request.mode = VAXALLOC_BOOKING_SHORT_NOTICE; /* the policy has it off */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  request.mode = VAXALLOC_BOOKING_RELEASE;
+  request.at = at(J - 3, 7, 59); /* a minute before the release opens */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EEXHAUSTED);
+  request.at = at(J - 3, 8, 0);
+  EXPECT_EQ(series.id, 0);
+
+  /* Series 1: B-01 holds J+3 08:00 (+ J+24 08:00) until 08:10. */
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 1);
+  EXPECT_EQ(series.registrant, 1);
+  EXPECT_EQ(series.center, 1);
+  EXPECT_EQ(series.vaccine, 1);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_HELD);
+  EXPECT_EQ(series.origin, VAXALLOC_ORIGIN_RELEASE);
+  EXPECT_EQ(series.release, 1);
+  EXPECT_EQ(series.draw, VAXALLOC_NO_ID);
+  EXPECT_EQ(series.booked_at, at(J - 3, 8, 0));
+  EXPECT_EQ(series.hold_expires_at, at(J - 3, 8, 10));
+  EXPECT_EQ(series.replaces, VAXALLOC_NO_ID);
+  expect_series(c, 1, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3, 480,
+                J + 24, 480);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_WAITING, VAXALLOC_NO_ID); /* until confirmed */
+  EXPECT_EQ(holds_now(c), 1);
+  EXPECT_OK(vaxalloc_report_get(c, &report));
+  EXPECT_EQ(report.series_held, 1);
+  /* One hold at a time. */
+  request.at = at(J - 3, 8, 1);
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "holds series 1") != NULL);
+
+  /* Series 2: B-02 holds J+3 08:30 (+ J+24 08:00). */
+  request.registrant = 2;
+  request.at = at(J - 3, 8, 2);
+  EXPECT_OK(vaxalloc_book(c, &request, NULL)); /* out may be NULL */
+  expect_series(c, 2, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3, 510,
+                J + 24, 480);
+  EXPECT_EQ(holds_now(c), 2);
+
+  /* Confirming: errors first, then series 1 becomes active (event 1). */
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 99, at(J - 3, 8, 5), &series), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 0, at(J - 3, 8, 5), &series), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 1, VAXALLOC_TIME_INFINITE_PAST, &series),
+               VAXALLOC_EINVALID);
+  series.version = 0;
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 1, at(J - 3, 8, 5), &series), VAXALLOC_EVERSION);
+  series.version = VAXALLOC_SERIES_VERSION;
+  expect_series(c, 1, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3, 480,
+                J + 24, 480);
+  EXPECT_OK(vaxalloc_hold_confirm(c, 1, at(J - 3, 8, 5), &series));
+  EXPECT_EQ(series.id, 1);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_ACTIVE);
+  EXPECT_EQ(series.hold_expires_at, VAXALLOC_TIME_INFINITE_PAST);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_SCHEDULED, 1);
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 1, at(J - 3, 8, 6), &series), VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "not a hold") != NULL);
+  EXPECT_EQ(holds_now(c), 1);
+
+  /* Declining series 2: lapsed, seats back. */
+  EXPECT_FAILS(c, vaxalloc_hold_decline(c, 99, at(J - 3, 8, 6)), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_hold_decline(c, 2, VAXALLOC_TIME_INFINITE_FUTURE), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_hold_decline(c, 1, at(J - 3, 8, 6)), VAXALLOC_EPRECONDITION);
+  EXPECT_OK(vaxalloc_hold_decline(c, 2, at(J - 3, 8, 6)));
+  expect_series(c, 2, VAXALLOC_SERIES_LAPSED, VAXALLOC_DOSE_RELEASED, VAXALLOC_DOSE_RELEASED, J + 3,
+                510, J + 24, 480);
+  EXPECT_FAILS(c, vaxalloc_hold_decline(c, 2, at(J - 3, 8, 7)), VAXALLOC_EPRECONDITION);
+  EXPECT_EQ(holds_now(c), 0);
+
+  /* Series 3: B-02 again, J+3 08:30, until 08:20; too late to confirm at
+   * 08:20; expiry at 08:19 lets nothing lapse, at 08:20 series 3. */
+  request.at = at(J - 3, 8, 10);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 3);
+  EXPECT_EQ(series.appointments[0].minute, 510);
+  EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 3, at(J - 3, 8, 20), &series), VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "lapsed") != NULL);
+  EXPECT_FAILS(c, vaxalloc_holds_expire(c, VAXALLOC_TIME_INFINITE_FUTURE, &lapsed),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_holds_expire(c, at(ymd(2300, 1, 1), 0, 0), &lapsed), VAXALLOC_ERANGE);
+  EXPECT_EQ(lapsed, 77);
+  EXPECT_OK(vaxalloc_holds_expire(c, at(J - 3, 8, 19), &lapsed));
+  EXPECT_EQ(lapsed, 0);
+  EXPECT_EQ(holds_now(c), 1);
+  EXPECT_OK(vaxalloc_holds_expire(c, at(J - 3, 8, 20), &lapsed));
+  EXPECT_EQ(lapsed, 1);
+  EXPECT_OK(vaxalloc_holds_expire(c, at(J - 3, 8, 21), NULL)); /* count may be NULL */
+  expect_series(c, 3, VAXALLOC_SERIES_LAPSED, VAXALLOC_DOSE_RELEASED, VAXALLOC_DOSE_RELEASED, J + 3,
+                510, J + 24, 480);
+  EXPECT_EQ(holds_now(c), 0);
+
+  /* Series 4: B-02 books at once (event 2). */
+  request.at = at(J - 3, 9, 0);
+  request.confirm = 1;
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 4);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_ACTIVE);
+  EXPECT_EQ(series.hold_expires_at, VAXALLOC_TIME_INFINITE_PAST);
+  expect_series(c, 4, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3,
+                510, J + 24, 480);
+  expect_registrant(c, 2, VAXALLOC_REGISTRANT_SCHEDULED, 4);
+  /* B-02 is scheduled now: not waiting. */
+  request.at = at(J - 3, 9, 1);
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  request.confirm = 0;
+
+  /* Series 5: B-05 holds J+4 08:00 until 09:15: the cap of 3 is reached. */
+  request.registrant = 5;
+  request.at = at(J - 3, 9, 5);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 5);
+  EXPECT_EQ(series.appointments[0].day, J + 4);
+  EXPECT_OK(vaxalloc_release_get(c, 1, &release));
+  EXPECT_EQ(release.booked, 3);
+  request.registrant = 7;
+  request.at = at(J - 3, 9, 10);
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EEXHAUSTED);
+  EXPECT(strstr(failure_message, "cap") != NULL);
+  /* Series 6: at 09:15 series 5's hold lapses within the booking, and B-07
+   * takes its seats. */
+  request.at = at(J - 3, 9, 15);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 6);
+  expect_series(c, 6, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 4, 480,
+                J + 25, 480);
+  expect_series(c, 5, VAXALLOC_SERIES_LAPSED, VAXALLOC_DOSE_RELEASED, VAXALLOC_DOSE_RELEASED, J + 4,
+                480, J + 25, 480);
+  EXPECT_EQ(holds_now(c), 1);
+  EXPECT_OK(vaxalloc_hold_decline(c, 6, at(J - 3, 9, 16)));
+  EXPECT_OK(vaxalloc_release_get(c, 1, &release));
+  EXPECT_EQ(release.booked, 2); /* series 1 and 4 */
+}
+
+/* Policies 2 and 3 (Europe/Berlin, then short notice over four days), and the
+ * short-notice pool on J - 1: series 7-10. */
+static void test_short_notice(vaxalloc_campaign* c) {
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_policy_info info = VAXALLOC_POLICY_INFO_INIT;
+  vaxalloc_booking_request request = VAXALLOC_BOOKING_REQUEST_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  char long_zone[VAXALLOC_TIME_ZONE_LENGTH_MAX + 2];
+  uint32_t version = 0;
+
+  EXPECT_OK(vaxalloc_policy_get(c, 1, &info));
+  EXPECT_STR(info.time_zone, "UTC");
+  EXPECT_EQ(info.hold_seconds, 600);
+  EXPECT_EQ(info.short_notice_days, 0);
+
+  policy.time_zone = "Mars/Olympus_Mons";
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "Mars/Olympus_Mons") != NULL);
+  policy.time_zone = "";
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.time_zone = repeat('Z', VAXALLOC_TIME_ZONE_LENGTH_MAX + 1, long_zone);
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.time_zone = "Europe/Berlin";
+  policy.hold_seconds = 0;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.hold_seconds = VAXALLOC_HOLD_MINUTES_MAX * 60 + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.hold_seconds = INT64_MAX;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.hold_seconds = VAXALLOC_HOLD_MINUTES_MAX * 60;
+  policy.short_notice_days = -1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.short_notice_days = VAXALLOC_SHORT_NOTICE_DAYS_MAX + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  policy.short_notice_days = VAXALLOC_SHORT_NOTICE_DAYS_MAX;
+  EXPECT_EQ(version, 0);
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 2);
+  EXPECT_OK(vaxalloc_policy_get(c, 2, &info));
+  EXPECT_STR(info.time_zone, "Europe/Berlin");
+  EXPECT_EQ(info.hold_seconds, 86400);
+  EXPECT_EQ(info.short_notice_days, 60);
+
+  /* Back to UTC (NULL) with ten-minute holds, short notice over 4 days. */
+  policy.time_zone = NULL;
+  policy.hold_seconds = 600;
+  policy.short_notice_days = 4;
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 3);
+  EXPECT_OK(vaxalloc_policy_get(c, 3, &info));
+  EXPECT_STR(info.time_zone, "UTC");
+  EXPECT_EQ(info.hold_seconds, 600);
+  EXPECT_EQ(info.short_notice_days, 4);
+
+  request.mode = VAXALLOC_BOOKING_SHORT_NOTICE;
+  request.at = at(J - 1, 12, 0);
+  request.registrant = 3; /* by phone: a letter would come too late */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "phone") != NULL);
+  request.registrant = 4; /* district 2: its center has no capacity */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EEXHAUSTED);
+  request.registrant = 6;
+  request.at = at(J - 1, 11, 0); /* before B-06 registered */
+  EXPECT_FAILS(c, vaxalloc_book(c, &request, &series), VAXALLOC_EPRECONDITION);
+
+  /* Series 7: B-01 (series 1 on J+3) swaps for J 08:00 (+ J+21 08:00). */
+  request.registrant = 1;
+  request.at = at(J - 1, 12, 0);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 7);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_HELD);
+  EXPECT_EQ(series.origin, VAXALLOC_ORIGIN_SHORT_NOTICE);
+  EXPECT_EQ(series.release, VAXALLOC_NO_ID);
+  EXPECT_EQ(series.replaces, 1);
+  EXPECT_EQ(series.hold_expires_at, at(J - 1, 12, 10));
+  expect_series(c, 7, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J, 480,
+                J + 21, 480);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_SCHEDULED, 1); /* series 1 until confirmed */
+  /* Confirming cancels series 1 (events 3 and 4). */
+  EXPECT_OK(vaxalloc_hold_confirm(c, 7, at(J - 1, 12, 5), NULL));
+  expect_series(c, 1, VAXALLOC_SERIES_CANCELLED, VAXALLOC_DOSE_RELEASED, VAXALLOC_DOSE_RELEASED,
+                J + 3, 480, J + 24, 480);
+  expect_series(c, 7, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J, 480,
+                J + 21, 480);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_SCHEDULED, 7);
+
+  /* Series 8: B-05 at once, J 08:30 (event 5). Series 9: B-08, vaccine 2, at
+   * once, J+1 10:00 (+ J+22 10:00) (event 6). */
+  request.registrant = 5;
+  request.at = at(J - 1, 12, 10);
+  request.confirm = 1;
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 8);
+  expect_series(c, 8, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J, 510,
+                J + 21, 480);
+  request.registrant = 8;
+  request.vaccine = 2;
+  request.at = at(J - 1, 12, 15);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 9);
+  EXPECT_EQ(series.vaccine, 2);
+  expect_series(c, 9, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 1,
+                600, J + 22, 600);
+
+  /* Series 10: B-06 takes series 1's old seat in release 1, at once (event 7). */
+  request.mode = VAXALLOC_BOOKING_RELEASE;
+  request.registrant = 6;
+  request.vaccine = VAXALLOC_NO_ID;
+  request.at = at(J - 1, 12, 30);
+  EXPECT_OK(vaxalloc_book(c, &request, &series));
+  EXPECT_EQ(series.id, 10);
+  EXPECT_EQ(series.release, 1);
+  expect_series(c, 10, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3,
+                480, J + 24, 480);
+}
+
+static void test_doses(vaxalloc_campaign* c) {
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+
+  /* Errors first: nothing is recorded. */
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, VAXALLOC_OUTCOME_GIVEN, at(J, 7, 59), &series),
+               VAXALLOC_EPRECONDITION); /* the appointment has not begun */
+  EXPECT(strstr(failure_message, "not begun") != NULL);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 0, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 3, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, 0, at(J, 8, 0), &series), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, 3, at(J, 8, 0), &series), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, 257, at(J, 8, 0), &series), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 99, 1, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series),
+               VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 2, 1, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series),
+               VAXALLOC_EPRECONDITION); /* a lapsed hold */
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 8, 2, VAXALLOC_OUTCOME_GIVEN, at(J, 9, 0), &series),
+               VAXALLOC_EPRECONDITION); /* dose 2 before dose 1 */
+  EXPECT_FAILS(
+      c,
+      vaxalloc_dose_record(c, 7, 1, VAXALLOC_OUTCOME_GIVEN, VAXALLOC_TIME_INFINITE_FUTURE, &series),
+      VAXALLOC_EINVALID);
+  series.version = VAXALLOC_SERIES_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series),
+               VAXALLOC_EVERSION);
+  series.version = VAXALLOC_SERIES_VERSION;
+  EXPECT_EQ(series.id, 0);
+  expect_series(c, 7, VAXALLOC_SERIES_ACTIVE, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J, 480,
+                J + 21, 480);
+
+  /* Series 7 (B-01): dose 1 given at 08:00 sharp. */
+  EXPECT_OK(vaxalloc_dose_record(c, 7, 1, VAXALLOC_OUTCOME_GIVEN, at(J, 8, 0), &series));
+  EXPECT_EQ(series.id, 7);
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_ACTIVE);
+  EXPECT_EQ(series.doses[0], VAXALLOC_DOSE_GIVEN);
+  EXPECT_EQ(series.doses[1], VAXALLOC_DOSE_BOOKED);
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 7, 1, VAXALLOC_OUTCOME_MISSED, at(J, 8, 1), &series),
+               VAXALLOC_EPRECONDITION); /* recorded already */
+  /* Series 8 (B-05): dose 1 missed: the series ends, B-05 waits again. */
+  EXPECT_OK(vaxalloc_dose_record(c, 8, 1, VAXALLOC_OUTCOME_MISSED, at(J, 9, 0), NULL));
+  expect_series(c, 8, VAXALLOC_SERIES_MISSED, VAXALLOC_DOSE_MISSED, VAXALLOC_DOSE_RELEASED, J, 510,
+                J + 21, 480);
+  EXPECT_OK(vaxalloc_registrant_get(c, 5, &registrant));
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WAITING);
+  EXPECT_EQ(registrant.series, VAXALLOC_NO_ID);
+  EXPECT_EQ(registrant.waiting_since, at(J, 9, 0));
+  EXPECT_FAILS(c, vaxalloc_dose_record(c, 8, 2, VAXALLOC_OUTCOME_GIVEN, at(J + 21, 9, 0), &series),
+               VAXALLOC_EPRECONDITION); /* not active */
+  /* Series 9 (B-08, vaccine 2) dose 1, series 4 (B-02) dose 1. */
+  EXPECT_OK(vaxalloc_dose_record(c, 9, 1, VAXALLOC_OUTCOME_GIVEN, at(J + 1, 10, 0), NULL));
+  EXPECT_OK(vaxalloc_dose_record(c, 4, 1, VAXALLOC_OUTCOME_GIVEN, at(J + 3, 9, 0), NULL));
+  /* Series 7 completes: B-01 is vaccinated. */
+  EXPECT_OK(vaxalloc_dose_record(c, 7, 2, VAXALLOC_OUTCOME_GIVEN, at(J + 21, 9, 0), &series));
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_COMPLETED);
+  EXPECT_EQ(series.doses[1], VAXALLOC_DOSE_GIVEN);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_VACCINATED, 7);
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 7, at(J + 21, 10, 0), &series),
+               VAXALLOC_EPRECONDITION); /* completed: nothing to rebook */
+
+  /* Series 9: dose 2 missed; its vaccine allows exactly day J+22, whose only
+   * slot has begun: no seat to rebook. */
+  EXPECT_OK(vaxalloc_dose_record(c, 9, 2, VAXALLOC_OUTCOME_MISSED, at(J + 22, 10, 30), &series));
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_ACTIVE);
+  EXPECT_EQ(series.doses[1], VAXALLOC_DOSE_MISSED);
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 9, at(J + 22, 10, 31), &series),
+               VAXALLOC_EEXHAUSTED);
+
+  /* Series 4: dose 2 missed on J+24, rebooked to J+25 08:00 (event 8), given. */
+  EXPECT_OK(vaxalloc_dose_record(c, 4, 2, VAXALLOC_OUTCOME_MISSED, at(J + 24, 9, 0), NULL));
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 99, at(J + 24, 10, 0), &series),
+               VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 4, VAXALLOC_TIME_INFINITE_PAST, &series),
+               VAXALLOC_EINVALID);
+  series.version = 0;
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 4, at(J + 24, 10, 0), &series), VAXALLOC_EVERSION);
+  series.version = VAXALLOC_SERIES_VERSION;
+  EXPECT_OK(vaxalloc_second_dose_rebook(c, 4, at(J + 24, 10, 0), &series));
+  EXPECT_EQ(series.id, 4);
+  EXPECT_EQ(series.doses[1], VAXALLOC_DOSE_BOOKED);
+  EXPECT_EQ(series.appointments[1].day, J + 25);
+  EXPECT_EQ(series.appointments[1].minute, 480);
+  EXPECT_FAILS(c, vaxalloc_second_dose_rebook(c, 4, at(J + 24, 10, 1), &series),
+               VAXALLOC_EPRECONDITION); /* booked again */
+  EXPECT_OK(vaxalloc_dose_record(c, 4, 2, VAXALLOC_OUTCOME_GIVEN, at(J + 25, 9, 0), NULL));
+  expect_series(c, 4, VAXALLOC_SERIES_COMPLETED, VAXALLOC_DOSE_GIVEN, VAXALLOC_DOSE_GIVEN, J + 3,
+                510, J + 25, 480);
+  expect_registrant(c, 2, VAXALLOC_REGISTRANT_VACCINATED, 4);
+}
+
+static void expect_day(const vaxalloc_day_attendance* day, int32_t number, uint32_t booked,
+                       uint32_t given, uint32_t missed, double no_show_rate) {
+  EXPECT_EQ(day->day, number);
+  EXPECT_EQ(day->booked, booked);
+  EXPECT_EQ(day->given, given);
+  EXPECT_EQ(day->missed, missed);
+  ++checks;
+  if (day->no_show_rate != no_show_rate) {
+    fprintf(stderr, "%s:%d: day %d: no-show rate %g, expected %g\n", __FILE__, __LINE__,
+            (int)number, day->no_show_rate, no_show_rate);
+    ++failures;
+  }
+}
+
+/* Center 1 after test_doses (released appointments do not count; series 4's
+ * missed J+24 appointment was replaced by the rebooking). */
+static void expect_booking_end(vaxalloc_campaign* c) {
+  vaxalloc_day_attendance days[8];
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  vaxalloc_event events[10];
+  size_t count = 0;
+
+  EXPECT_OK(vaxalloc_attendance(c, 1, J - 10, J + 60, days, 8, &count));
+  EXPECT_EQ(count, 7);
+  if (count == 7) {
+    expect_day(&days[0], J, 0, 1, 1, 0.5);
+    expect_day(&days[1], J + 1, 0, 1, 0, 0.0);
+    expect_day(&days[2], J + 3, 1, 1, 0, 0.0);
+    expect_day(&days[3], J + 21, 0, 1, 0, 0.0);
+    expect_day(&days[4], J + 22, 0, 0, 1, 1.0);
+    expect_day(&days[5], J + 24, 1, 0, 0, 0.0);
+    expect_day(&days[6], J + 25, 0, 1, 0, 0.0);
+  }
+  EXPECT_OK(vaxalloc_attendance(c, 2, J, J + 60, NULL, 0, &count)); /* nothing at center 2 */
+  EXPECT_EQ(count, 0);
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.series, 10);
+  EXPECT_EQ(counts.releases, 2);
+  EXPECT_EQ(counts.holds, 0);
+  EXPECT_OK(vaxalloc_release_get(c, 1, &release));
+  expect_release(&release, 1, 1, J + 3, J + 6, at(J - 3, 8, 0), 3, 2); /* series 4 and 10 */
+  EXPECT_OK(vaxalloc_report_get(c, &report));
+  EXPECT_EQ(report.registrants, 8);
+  EXPECT_EQ(report.vaccinated, 2); /* B-01, B-02 */
+  EXPECT_EQ(report.scheduled, 2);  /* B-06, B-08 */
+  EXPECT_EQ(report.waiting, 4);    /* B-03, B-04, B-05, B-07 */
+  EXPECT_EQ(report.series_active, 2);
+  EXPECT_EQ(report.series_cancelled, 1);
+  EXPECT_EQ(report.series_held, 0);
+  EXPECT_EQ(report.series_completed, 2);
+  EXPECT_EQ(report.series_missed, 1);
+  EXPECT_EQ(report.doses_given, 5);
+  EXPECT_EQ(report.doses_missed, 2);
+
+  EXPECT_OK(vaxalloc_pending_events(c, 0, events, 10, &count));
+  EXPECT_EQ(count, 8);
+  if (count == 8) {
+    expect_event(&events[0], 1, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 3, 8, 5), 1, 1, 0);
+    expect_event(&events[1], 2, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 3, 9, 0), 2, 4, 0);
+    expect_event(&events[2], 3, VAXALLOC_EVENT_SERIES_CANCELLED, at(J - 1, 12, 5), 1, 1, 0);
+    expect_event(&events[3], 4, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 1, 12, 5), 1, 7, 0);
+    expect_event(&events[4], 5, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 1, 12, 10), 5, 8, 0);
+    expect_event(&events[5], 6, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 1, 12, 15), 8, 9, 0);
+    expect_event(&events[6], 7, VAXALLOC_EVENT_SERIES_BOOKED, at(J - 1, 12, 30), 6, 10, 0);
+    expect_event(&events[7], 8, VAXALLOC_EVENT_SECOND_DOSE_REBOOKED, at(J + 24, 10, 0), 2, 4, 0);
+  }
+  {
+    uint64_t violations = 99;
+    char* text = NULL;
+    EXPECT_OK(vaxalloc_check_invariants(c, &violations, &text));
+    EXPECT_EQ(violations, 0);
+    if (violations != 0 && text != NULL) fprintf(stderr, "%s\n", text);
+    vaxalloc_free(text);
+  }
+}
+
+static void test_attendance_errors(vaxalloc_campaign* c) {
+  vaxalloc_day_attendance days[2];
+  size_t count = 77;
+  memset(days, 0x5a, sizeof days);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 0, J, J + 60, days, 2, &count), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 9, J, J + 60, days, 2, &count), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J - 1, days, 2, &count), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J + 3660, days, 2, &count), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, ymd(1800, 1, 1), J, days, 2, &count), VAXALLOC_ERANGE);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J + 60, days, 2, NULL), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J + 60, NULL, 2, &count), VAXALLOC_EINVALID);
+  EXPECT_EQ(count, 77);
+  /* Too small: the count needed, nothing written. */
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J + 60, days, 2, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 7);
+  EXPECT_FAILS(c, vaxalloc_attendance(c, 1, J, J + 60, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 7);
+  EXPECT_EQ(days[0].day, 0x5a5a5a5a);
+  /* The longest range, after every appointment. */
+  EXPECT_OK(vaxalloc_attendance(c, 1, J + 100, J + 100 + 3659, NULL, 0, &count));
+  EXPECT_EQ(count, 0);
+}
+
+static void test_booking(const char* dir) {
+  char path[1024];
+  vaxalloc_campaign* c = NULL;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+
+  snprintf(path, sizeof path, "%s/booking.sqlite", dir);
+  remove_campaign_files(path);
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  booking_setup(c);
+  test_releases(c);
+  test_self_booking(c);
+  test_short_notice(c);
+  test_doses(c);
+  expect_booking_end(c);
+  test_attendance_errors(c);
+  vaxalloc_campaign_close(c);
+
+  /* Everything is in the file. */
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  expect_booking_end(c);
+  EXPECT_OK(vaxalloc_series_get(c, 7, &series));
+  EXPECT_EQ(series.origin, VAXALLOC_ORIGIN_SHORT_NOTICE);
+  EXPECT_EQ(series.replaces, 1);
+  EXPECT_EQ(series.booked_at, at(J - 1, 12, 0));
+  EXPECT_OK(vaxalloc_series_get(c, 6, &series));
+  EXPECT_EQ(series.status, VAXALLOC_SERIES_LAPSED);
+  EXPECT_EQ(series.release, 1);
+  expect_series(c, 4, VAXALLOC_SERIES_COMPLETED, VAXALLOC_DOSE_GIVEN, VAXALLOC_DOSE_GIVEN, J + 3,
+                510, J + 25, 480);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_VACCINATED, 7);
+  vaxalloc_campaign_close(c);
+  remove_campaign_files(path);
+}
+
+/* --- Callers built against 0.1 (struct version 1) ------------------------------------------ */
+
+/* The 0.1 layouts of the structs that 0.2 grew. */
+typedef struct series_v1 {
+  uint32_t version, id, registrant, center, vaccine;
+  int32_t dose_count;
+  vaxalloc_appointment appointments[VAXALLOC_DOSE_COUNT_MAX];
+  int32_t status;
+  int64_t booked_at;
+  uint32_t draw;
+  int32_t tier, category;
+} series_v1;
+typedef struct counts_v1 {
+  uint32_t version, districts, vaccines, centers, registrants, series, draws, policy_version;
+  uint64_t capacity_blocks, deliveries, revision;
+} counts_v1;
+typedef struct report_v1 {
+  uint32_t version;
+  uint64_t registrants, waiting, scheduled, withdrawn;
+  uint64_t waiting_per_tier[VAXALLOC_TIER_MAX];
+  uint64_t series_active, series_cancelled, draws, center_count;
+} report_v1;
+typedef struct policy_v1 {
+  uint32_t version;
+  const vaxalloc_tier_rule* tier_rules;
+  size_t tier_rule_count;
+  const vaxalloc_reserve* reserves;
+  size_t reserve_count;
+  int32_t residence;
+  const vaxalloc_neighbour_pair* neighbours;
+  size_t neighbour_count;
+} policy_v1;
+typedef struct policy_info_v1 {
+  uint32_t version, policy_version;
+  int32_t residence;
+  uint32_t tier_rule_count, reserve_count, neighbour_count;
+} policy_info_v1;
+
+/* Each old struct followed by bytes it does not own. */
+#define CANARY_SIZE 64
+#define CANARY_BYTE 0xee
+typedef struct guarded_series {
+  series_v1 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_series;
+typedef struct guarded_counts {
+  counts_v1 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_counts;
+typedef struct guarded_report {
+  report_v1 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_report;
+typedef struct guarded_policy {
+  policy_v1 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_policy;
+typedef struct guarded_policy_info {
+  policy_info_v1 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_policy_info;
+
+static int canary_intact(const unsigned char* canary) {
+  int i;
+  for (i = 0; i < CANARY_SIZE; ++i) {
+    if (canary[i] != CANARY_BYTE) return 0;
+  }
+  return 1;
+}
+
+/* On the main campaign after test_report: version-1 structs are read and
+ * written within their 0.1 size, and a version-1 policy gets the defaults of
+ * the fields it lacks (the bytes after it are garbage that must not be read). */
+static void test_old_struct_versions(vaxalloc_campaign* c) {
+  guarded_series old_series;
+  guarded_counts old_counts;
+  guarded_report old_report;
+  guarded_policy old_policy;
+  guarded_policy_info old_info;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_policy_info info = VAXALLOC_POLICY_INFO_INIT;
+  uint32_t version = 0;
+
+  EXPECT_EQ(sizeof(series_v1), 72);
+  EXPECT_EQ(sizeof(counts_v1), 56);
+  EXPECT_EQ(sizeof(report_v1), 136);
+  EXPECT_EQ(sizeof(policy_v1), 64);
+  EXPECT_EQ(sizeof(policy_info_v1), 24);
+
+  /* Series. */
+  memset(&old_series, CANARY_BYTE, sizeof old_series);
+  EXPECT_OK(vaxalloc_series_init((vaxalloc_series*)&old_series.value, 1));
+  EXPECT_EQ(old_series.value.version, 1);
+  EXPECT_EQ(old_series.value.id + old_series.value.category, 0);
+  EXPECT(canary_intact(old_series.canary));
+  EXPECT_OK(vaxalloc_series_get(c, 1, (vaxalloc_series*)&old_series.value));
+  EXPECT_OK(vaxalloc_series_get(c, 1, &series));
+  EXPECT_EQ(old_series.value.version, 1);
+  EXPECT_EQ(old_series.value.id, 1);
+  EXPECT_EQ(old_series.value.registrant, series.registrant);
+  EXPECT_EQ(old_series.value.appointments[1].day, series.appointments[1].day);
+  EXPECT_EQ(old_series.value.status, series.status);
+  EXPECT_EQ(old_series.value.booked_at, series.booked_at);
+  EXPECT_EQ(old_series.value.draw, 1);
+  EXPECT_EQ(old_series.value.tier, series.tier);
+  EXPECT_EQ(old_series.value.category, 1);
+  EXPECT(canary_intact(old_series.canary));
+  EXPECT_EQ(series.origin, VAXALLOC_ORIGIN_DRAW);
+  EXPECT_EQ(series.release, VAXALLOC_NO_ID);
+  EXPECT_EQ(series.hold_expires_at, VAXALLOC_TIME_INFINITE_PAST);
+  EXPECT_EQ(series.doses[0], VAXALLOC_DOSE_BOOKED);
+
+  /* Counts and report. */
+  memset(&old_counts, CANARY_BYTE, sizeof old_counts);
+  EXPECT_OK(vaxalloc_counts_init((vaxalloc_counts*)&old_counts.value, 1));
+  EXPECT(canary_intact(old_counts.canary));
+  EXPECT_OK(vaxalloc_counts_get(c, (vaxalloc_counts*)&old_counts.value));
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(old_counts.value.version, 1);
+  EXPECT_EQ(old_counts.value.registrants, counts.registrants);
+  EXPECT_EQ(old_counts.value.policy_version, counts.policy_version);
+  EXPECT_U64(old_counts.value.revision, counts.revision);
+  EXPECT(canary_intact(old_counts.canary));
+  memset(&old_report, CANARY_BYTE, sizeof old_report);
+  EXPECT_OK(vaxalloc_report_init((vaxalloc_report*)&old_report.value, 1));
+  EXPECT(canary_intact(old_report.canary));
+  EXPECT_OK(vaxalloc_report_get(c, (vaxalloc_report*)&old_report.value));
+  EXPECT_OK(vaxalloc_report_get(c, &report));
+  EXPECT_EQ(old_report.value.version, 1);
+  EXPECT_U64(old_report.value.waiting, report.waiting);
+  EXPECT_U64(old_report.value.waiting_per_tier[3], report.waiting_per_tier[3]);
+  EXPECT_U64(old_report.value.center_count, report.center_count);
+  EXPECT(canary_intact(old_report.canary));
+
+  /* A version-1 policy: garbage after it, which a pointer read would crash
+   * on; time zone, hold and short notice take their defaults. */
+  memset(&old_policy, 0xff, sizeof old_policy);
+  memset(&old_policy.value, 0, sizeof old_policy.value);
+  old_policy.value.version = 0;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, (const vaxalloc_policy*)&old_policy.value, &version),
+               VAXALLOC_EVERSION);
+  old_policy.value.version = 1;
+  old_policy.value.residence = VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY;
+  EXPECT_OK(vaxalloc_policy_set(c, (const vaxalloc_policy*)&old_policy.value, &version));
+  EXPECT_EQ(version, 3);
+  EXPECT_OK(vaxalloc_policy_get(c, 3, &info));
+  EXPECT_STR(info.time_zone, "UTC");
+  EXPECT_EQ(info.hold_seconds, 600);
+  EXPECT_EQ(info.short_notice_days, 0);
+  EXPECT_EQ(info.tier_rule_count, 0);
+  memset(&old_info, CANARY_BYTE, sizeof old_info);
+  EXPECT_OK(vaxalloc_policy_info_init((vaxalloc_policy_info*)&old_info.value, 1));
+  EXPECT(canary_intact(old_info.canary));
+  EXPECT_OK(vaxalloc_policy_get(c, 2, (vaxalloc_policy_info*)&old_info.value));
+  EXPECT_EQ(old_info.value.version, 1);
+  EXPECT_EQ(old_info.value.policy_version, 2);
+  EXPECT_EQ(old_info.value.tier_rule_count, 2);
+  EXPECT_EQ(old_info.value.reserve_count, 1);
+  EXPECT(canary_intact(old_info.canary));
+}
+
 /* --- Threads: one handle, several threads -------------------------------------------------- */
 
 enum { kThreads = 4, kPerThread = 25 };
@@ -1825,10 +2810,12 @@ int main(int argc, char** argv) {
   test_cancellation(c);
   test_events(c);
   test_report(c);
+  test_old_struct_versions(c);
   vaxalloc_campaign_close(c);
 
   test_files(dir);
   test_event_files(dir);
+  test_booking(dir);
   test_threads();
 
   if (failures != 0) {

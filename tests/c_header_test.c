@@ -18,6 +18,7 @@ _Static_assert(sizeof(vaxalloc_appointment) == 8, "vaxalloc_appointment is froze
 _Static_assert(sizeof(vaxalloc_tier_count) == 8, "vaxalloc_tier_count is frozen");
 _Static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
 _Static_assert(sizeof(vaxalloc_event) == 40, "vaxalloc_event is frozen");
+_Static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
 _Static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
                                               VAXALLOC_VERSION_MINOR * 1000 +
                                               VAXALLOC_VERSION_PATCH,
@@ -46,6 +47,9 @@ static const vaxalloc_draw_info draw_info = VAXALLOC_DRAW_INFO_INIT;
 static const vaxalloc_series series = VAXALLOC_SERIES_INIT;
 static const vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
 static const vaxalloc_report report = VAXALLOC_REPORT_INIT;
+static const vaxalloc_release_spec release_spec = VAXALLOC_RELEASE_SPEC_INIT;
+static const vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+static const vaxalloc_booking_request booking_request = VAXALLOC_BOOKING_REQUEST_INIT;
 
 int main(void) {
   int failures = 0;
@@ -78,6 +82,14 @@ int main(void) {
   failures += series.version != VAXALLOC_SERIES_VERSION;
   failures += counts.version != VAXALLOC_COUNTS_VERSION;
   failures += report.version != VAXALLOC_REPORT_VERSION;
+  failures += release_spec.version != VAXALLOC_RELEASE_SPEC_VERSION;
+  failures += release.version != VAXALLOC_RELEASE_VERSION;
+  failures += booking_request.version != VAXALLOC_BOOKING_REQUEST_VERSION;
+  /* The macros of grown structs set the appended fields too. */
+  failures += policy.hold_seconds != 600 || policy.time_zone != NULL;
+  failures += series.hold_expires_at != 0 || series.replaces != 0;
+  failures += counts.holds != 0 || report.doses_missed != 0;
+  failures += booking_request.first_dose_until != VAXALLOC_DAY_MAX;
   if (failures != 0) {
     fprintf(stderr, "c_header_test: %d failures\n", failures);
     return 1;

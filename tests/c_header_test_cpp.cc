@@ -17,6 +17,9 @@ static_assert(noexcept(vaxalloc_campaign_close(nullptr)), "C functions are noexc
 static_assert(std::is_standard_layout<vaxalloc_series>::value, "plain C structs");
 static_assert(std::is_trivially_copyable<vaxalloc_draw_info>::value, "plain C structs");
 static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
+static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
+static_assert(noexcept(vaxalloc_book(nullptr, nullptr, nullptr)),
+              "C functions are noexcept in C++");
 static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
                                              VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH,
               "VAXALLOC_VERSION_NUMBER");
@@ -42,6 +45,9 @@ int main() {
   const vaxalloc_series series = VAXALLOC_SERIES_INIT;
   const vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
   const vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  const vaxalloc_release_spec release_spec = VAXALLOC_RELEASE_SPEC_INIT;
+  const vaxalloc_release release = VAXALLOC_RELEASE_INIT;
+  const vaxalloc_booking_request booking_request = VAXALLOC_BOOKING_REQUEST_INIT;
 
   int failures = 0;
   failures += vaxalloc_version_number() != VAXALLOC_VERSION_NUMBER;
@@ -65,6 +71,13 @@ int main() {
   failures += series.version != VAXALLOC_SERIES_VERSION;
   failures += counts.version != VAXALLOC_COUNTS_VERSION;
   failures += report.version != VAXALLOC_REPORT_VERSION;
+  failures += release_spec.version != VAXALLOC_RELEASE_SPEC_VERSION;
+  failures += release.version != VAXALLOC_RELEASE_VERSION;
+  failures += booking_request.version != VAXALLOC_BOOKING_REQUEST_VERSION;
+  failures += policy.hold_seconds != 600 || policy.time_zone != nullptr;
+  failures += series.hold_expires_at != 0 || series.replaces != 0;
+  failures += counts.holds != 0 || report.doses_missed != 0;
+  failures += booking_request.first_dose_until != VAXALLOC_DAY_MAX;
   // A campaign opens and closes from C++ as from C.
   vaxalloc_campaign* campaign = nullptr;
   failures += vaxalloc_campaign_open(":memory:", nullptr, &campaign) != VAXALLOC_OK;

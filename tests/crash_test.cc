@@ -1,12 +1,15 @@
 // Crash consistency with fault injection. A child process opens a campaign
-// file, completes the scenario in it if needed, then runs random operations
-// (draws with fresh seeds, single and batch registrations, cancellations,
-// withdrawals, acknowledging events) and reports each one that returned OK
-// down a pipe. The parent kills it with SIGKILL after a random delay, reopens
-// the file and checks that it opens, that every invariant holds, that every
-// reported operation is there, and that the outbox holds exactly one event
-// per change. The file is kept across kills, so later kills hit a bigger
-// campaign, also in the middle of a long draw, batch or acknowledgment.
+// file, completes the scenario in it if needed, adds a release per center,
+// then runs random operations (draws with fresh seeds, single and batch
+// registrations, cancellations, withdrawals, self-bookings held or confirmed
+// at once, confirmations, declines and expiries of holds, attendance,
+// rebooking missed second doses, acknowledging events) and reports each one
+// that returned OK down a pipe. The parent kills it with SIGKILL after a
+// random delay, reopens the file and checks that it opens, that every
+// invariant holds, that every reported operation is there, and that the
+// outbox holds exactly one event per change. The file is kept across kills,
+// so later kills hit a bigger campaign, also in the middle of a long draw,
+// batch or acknowledgment.
 //
 // The seed is printed; VAXALLOC_TEST_SEED=<seed> repeats the delays and the
 // children's choices (the instant a kill lands still depends on the machine).
@@ -112,18 +115,39 @@ const Scenario& SmallScenario() {
 //   C <series>     the series is cancelled
 //   W <registrant> the registrant has withdrawn
 //   A <event id>   events through this id are acknowledged
+//   L <release>    the release is added
+//   S              the delivery for the latest release is added
+//   H <series>     a self-booking holds this series
+//   K <series>     the series is booked for good (booked at once, or its
+//                  hold confirmed)
+//   X <series>     the hold has lapsed (declined, expired, lapsed by a later
+//                  booking or by its registrant's withdrawal)
+//   G <series> <dose> <g|m>  the dose was given or missed
+//   V <series>     the missed second dose has a new appointment
 //   > <letter>     it is about to call (statistics): O Open, P Populate,
 //                  R Register, B RegisterBatch, D Draw, C CancelSeries,
-//                  W Withdraw, A AcknowledgeEvents
+//                  W Withdraw, A AcknowledgeEvents, L AddRelease, S AddSupply,
+//                  H Book (hold), K Book (confirm), Y ConfirmHold,
+//                  N DeclineHold, T ExpireHolds, G RecordDose,
+//                  V RebookSecondDose
 //   E <message>    a call failed that should not have; it stops
+// A booking flow may also be refused for what the campaign holds (no seat
+// left, the hold lapsed, the registrant moved on): FailedPrecondition and
+// ResourceExhausted are expected there and reported as nothing.
 
-constexpr int kOpsPerChildMax = 3000;  // one virtual second each: under an hour
+constexpr int kOpsPerChildMax = 3000;
+// Virtual seconds per operation: a 10-minute hold lapses 200 operations later.
+constexpr int kOpSeconds = 3;
+// Between the starts of two children: more than kOpsPerChildMax operations.
+constexpr int kChildHours = 3;
+static_assert(kOpSeconds * kOpsPerChildMax < kChildHours * 3600);
 constexpr uint32_t kBatchSizeMax = 1000;
 // Registrations per child and per kill: the campaign keeps growing over all
 // the kills, but stays small enough to reopen and check quickly.
 constexpr uint32_t kRegistrationsPerChildMax = 1500;
 constexpr uint32_t kRegistrationsPerKill = 500;
 constexpr size_t kEventsReadMax = 3000;
+constexpr int64_t kReleaseDoses = 2000;  // per center, delivered with its release
 
 class Reporter {
  public:
@@ -158,6 +182,9 @@ struct ChildPlan {
   uint64_t seed = 0;  // of the child's choices
   int ops_max = kOpsPerChildMax;
   uint32_t registrants_max = 0;  // no registration beyond
+  // First run every booking flow once on people of its own (the round that
+  // is not killed: so that each is reported, whatever the random mix did).
+  bool cover_booking_flows = false;
 };
 
 // The child's life: open, complete the scenario, then random operations
@@ -182,22 +209,44 @@ class Child {
         out_.Fail("Populate", s);
     }
     out_.Write("P\n");
-    // Each child's virtual clock starts an hour after the previous one's:
-    // every change comes after the latest draw, as the engine requires.
-    now_ = scenario_.first_draw_at + absl::Hours(plan_.iteration);
+    AddReleases();
+    if (!absl::LoadTimeZone(engine().policy().time_zone, &zone_)) {
+      out_.Fail("LoadTimeZone", absl::InternalError(engine().policy().time_zone));
+    }
+    FindOpenHolds();
+    // Each child's virtual clock starts after the previous one's ended:
+    // every change comes after the latest draw, as the engine requires, and
+    // every hold of an earlier child is due. Attendance is stamped at the
+    // appointment itself, days later.
+    now_ = scenario_.first_draw_at + absl::Hours(kChildHours) * plan_.iteration;
+    if (plan_.cover_booking_flows) CoverBookingFlows();
     for (op_ = 0; op_ < plan_.ops_max; ++op_) {
-      now_ += absl::Seconds(1);
+      now_ += absl::Seconds(kOpSeconds);
       const uint64_t roll = random_.Below(100);
-      if (roll < 8) {
+      if (roll < 6) {
         Register(1);
-      } else if (roll < 16) {
+      } else if (roll < 12) {
         Register(1 + static_cast<uint32_t>(random_.Below(kBatchSizeMax)));
-      } else if (roll < 24) {
+      } else if (roll < 18) {
         Draw();
-      } else if (roll < 40) {
+      } else if (roll < 28) {
         Cancel();
-      } else if (roll < 48) {
+      } else if (roll < 33) {
         Withdraw();
+      } else if (roll < 41) {
+        Book(/*confirm=*/false);
+      } else if (roll < 46) {
+        Book(/*confirm=*/true);
+      } else if (roll < 51) {
+        ConfirmHold();
+      } else if (roll < 55) {
+        DeclineHold();
+      } else if (roll < 58) {
+        ExpireHolds();
+      } else if (roll < 67) {
+        RecordDose();
+      } else if (roll < 70) {
+        RebookSecondDose();
       } else {
         Acknowledge();
       }
@@ -218,12 +267,14 @@ class Child {
     for (RegistrantSpec& spec : specs) spec = NewPerson();
     if (wanted == 1) {
       out_.Write("> R\n");
-      if (auto id = store_->Register(specs[0]); !id.ok()) out_.Fail("Register", id.status());
+      absl::StatusOr<RegistrantId> id = store_->Register(specs[0]);
+      if (!id.ok()) out_.Fail("Register", id.status());
+      newcomers_.push_back(*id);
     } else {
       out_.Write("> B\n");
-      if (auto ids = store_->RegisterBatch(specs); !ids.ok()) {
-        out_.Fail("RegisterBatch", ids.status());
-      }
+      absl::StatusOr<std::vector<RegistrantId>> ids = store_->RegisterBatch(specs);
+      if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
+      newcomers_.insert(newcomers_.end(), ids->begin(), ids->end());
     }
     std::string lines;
     for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
@@ -299,7 +350,290 @@ class Child {
     if (registrant == kNoId) return;
     out_.Write("> W\n");
     if (absl::Status s = store_->Withdraw(registrant, now_); !s.ok()) out_.Fail("Withdraw", s);
-    out_.Write(fmt::format("W {}\n", registrant));
+    // The registrant's hold, if any, lapsed with the withdrawal.
+    std::string lines = fmt::format("W {}\n", registrant);
+    std::erase_if(open_holds_, [&](const OpenHold& hold) {
+      if (hold.registrant != registrant) return false;
+      lines += fmt::format("X {}\n", hold.series);
+      return true;
+    });
+    out_.Write(lines);
+  }
+
+  // --- Self-booking and attendance ---------------------------------------------
+
+  // Refusals a booking flow may meet in a busy campaign; anything else stops.
+  void CheckExpected(std::string_view what, const absl::Status& status) const {
+    if (status.code() == absl::StatusCode::kFailedPrecondition ||
+        status.code() == absl::StatusCode::kResourceExhausted) {
+      return;
+    }
+    out_.Fail(what, status);
+  }
+
+  // One release per center, the calendar's second week, open since before
+  // the first draw; every other center's for Comirnaty alone, every third
+  // with a cap. Each comes with a Comirnaty delivery for it: the draws, held
+  // back by supply, would otherwise leave no dose to book. An interrupted
+  // child's successor adds the rest (a release, then its delivery).
+  void AddReleases() {
+    const size_t deliveries = scenario_.supply.size() + engine().release_count();
+    if (engine().deliveries().size() < deliveries) AddReleaseSupply(engine().release_count());
+    for (CenterId center = engine().release_count() + 1; center <= engine().center_count();
+         ++center) {
+      ReleaseSpec spec;
+      spec.center = center;
+      spec.vaccine = center % 2 == 0 ? kScenarioComirnaty : kNoId;
+      spec.first_day = scenario_.options.first_day + 7;
+      spec.last_day = spec.first_day + 6;
+      spec.release_at = scenario_.first_draw_at - absl::Hours(1);
+      spec.first_dose_cap = center % 3 == 0 ? 40 : 0;
+      out_.Write("> L\n");
+      absl::StatusOr<ReleaseId> id = store_->AddRelease(spec);
+      if (!id.ok()) out_.Fail("AddRelease", id.status());
+      out_.Write(fmt::format("L {}\n", *id));
+      AddReleaseSupply(center);
+    }
+  }
+
+  void AddReleaseSupply(CenterId center) {
+    SupplyDelivery delivery;
+    delivery.center = center;
+    delivery.vaccine = kScenarioComirnaty;
+    delivery.day = scenario_.options.first_day + 7;
+    delivery.doses = kReleaseDoses;
+    out_.Write("> S\n");
+    if (absl::Status s = store_->AddSupply(delivery); !s.ok()) out_.Fail("AddSupply", s);
+    out_.Write("S\n");
+  }
+
+  struct OpenHold {
+    SeriesId series = kNoId;
+    RegistrantId registrant = kNoId;
+    absl::Time expires_at;
+  };
+
+  // The holds in the file, also those an earlier child made and was killed
+  // before reporting.
+  void FindOpenHolds() {
+    if (engine().hold_count() == 0) return;
+    for (SeriesId id = 1; id <= engine().series_count(); ++id) {
+      const Series series = *engine().GetSeries(id);
+      if (series.status == SeriesStatus::kHeld) {
+        open_holds_.push_back(OpenHold{id, series.registrant, series.hold_expires_at});
+      }
+    }
+  }
+
+  // Holds due by `at` lapse with the call that passed it: reported, forgotten.
+  void ForgetDueHolds(absl::Time at, std::string& lines) {
+    std::erase_if(open_holds_, [&](const OpenHold& hold) {
+      if (hold.expires_at > at) return false;
+      lines += fmt::format("X {}\n", hold.series);
+      return true;
+    });
+  }
+
+  // Mostly someone this child registered, who is likely still waiting: the
+  // draws leave few others.
+  void Book(bool confirm) {
+    auto waiting = [&](RegistrantId id) {
+      return engine().GetRegistrant(id)->status == RegistrantStatus::kWaiting;
+    };
+    RegistrantId registrant = kNoId;
+    while (!newcomers_.empty() && random_.Permille(700)) {
+      const size_t index = random_.Below(newcomers_.size());
+      if (waiting(newcomers_[index])) {
+        registrant = newcomers_[index];
+        break;
+      }
+      newcomers_.erase(newcomers_.begin() + static_cast<ptrdiff_t>(index));
+    }
+    if (registrant == kNoId) registrant = FindFrom(engine().registrant_count(), waiting);
+    if (registrant == kNoId) return;
+    // Those the draws left waiting are mostly those who prefer a vaccine
+    // whose doses are gone; half of them take what the releases have.
+    BookFor(registrant, confirm, random_.Permille(500) ? kScenarioComirnaty : kNoId);
+  }
+
+  // The series booked, or kNoId if the campaign had none to give.
+  SeriesId BookFor(RegistrantId registrant, bool confirm, VaccineId vaccine) {
+    BookingRequest request;
+    request.registrant = registrant;
+    request.at = now_;
+    request.confirm = confirm;
+    request.vaccine = vaccine;
+    out_.Write(confirm ? "> K\n" : "> H\n");
+    absl::StatusOr<Series> series = store_->Book(request);
+    if (!series.ok()) {
+      CheckExpected("Book", series.status());
+      return kNoId;
+    }
+    std::string lines;
+    ForgetDueHolds(now_, lines);
+    lines += fmt::format("{} {}\n", confirm ? 'K' : 'H', series->id);
+    if (!confirm) open_holds_.push_back(OpenHold{series->id, registrant, series->hold_expires_at});
+    out_.Write(lines);
+    return series->id;
+  }
+
+  // A hold that has not expired yet.
+  void ConfirmHold() {
+    auto hold = std::find_if(open_holds_.begin(), open_holds_.end(),
+                             [&](const OpenHold& h) { return h.expires_at > now_; });
+    if (hold != open_holds_.end()) ConfirmHoldOf(hold->series);
+  }
+
+  void ConfirmHoldOf(SeriesId id) {
+    out_.Write("> Y\n");
+    absl::StatusOr<Series> series = store_->ConfirmHold(id, now_);
+    if (!series.ok()) return CheckExpected("ConfirmHold", series.status());
+    std::erase_if(open_holds_, [&](const OpenHold& hold) { return hold.series == id; });
+    out_.Write(fmt::format("K {}\n", id));
+  }
+
+  void DeclineHold() {
+    if (!open_holds_.empty()) DeclineHoldOf(open_holds_[random_.Below(open_holds_.size())].series);
+  }
+
+  void DeclineHoldOf(SeriesId id) {
+    out_.Write("> N\n");
+    if (absl::Status s = store_->DeclineHold(id, now_); !s.ok()) out_.Fail("DeclineHold", s);
+    std::erase_if(open_holds_, [&](const OpenHold& hold) { return hold.series == id; });
+    out_.Write(fmt::format("X {}\n", id));
+  }
+
+  // Every booking flow once, on newcomers in the most populous districts
+  // (whose centers have the largest releases): a hold declined, a hold
+  // confirmed, a series booked at once whose first dose is given, second
+  // missed and rebooked. Refusals (a campaign with no seat left) are
+  // expected as in the random mix.
+  void CoverBookingFlows() {
+    std::vector<DistrictId> districts(scenario_.districts.size());
+    for (size_t i = 0; i < districts.size(); ++i) districts[i] = static_cast<DistrictId>(i + 1);
+    std::sort(districts.begin(), districts.end(), [&](DistrictId a, DistrictId b) {
+      return scenario_.districts[a - 1].population > scenario_.districts[b - 1].population;
+    });
+    for (size_t i = 0; i < std::min<size_t>(districts.size(), 5); ++i) {
+      std::vector<RegistrantSpec> specs(3);
+      for (RegistrantSpec& spec : specs) {
+        spec = NewPerson();
+        spec.district = districts[i];
+        spec.birth_day = absl::CivilDay(1970, 1, 1);
+        spec.vaccine_preference = kNoId;
+      }
+      out_.Write("> B\n");
+      absl::StatusOr<std::vector<RegistrantId>> ids = store_->RegisterBatch(specs);
+      if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
+      std::string lines;
+      for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
+      out_.Write(lines);
+      BookingRequest probe;
+      probe.registrant = (*ids)[0];
+      probe.at = now_;
+      probe.vaccine = kScenarioComirnaty;
+      if (!engine().PrepareBook(probe).ok()) continue;
+      if (const SeriesId hold = BookFor((*ids)[0], false, kScenarioComirnaty); hold != kNoId) {
+        DeclineHoldOf(hold);
+      }
+      if (const SeriesId hold = BookFor((*ids)[1], false, kScenarioComirnaty); hold != kNoId) {
+        ConfirmHoldOf(hold);
+      }
+      const SeriesId booked = BookFor((*ids)[2], true, kScenarioComirnaty);
+      if (booked == kNoId) continue;
+      RecordDoseOf(booked, true);
+      RecordDoseOf(booked, false);
+      RebookSecondDoseOf(booked);
+      return;
+    }
+  }
+
+  void ExpireHolds() {
+    size_t due = 0;
+    for (const OpenHold& hold : open_holds_) due += hold.expires_at <= now_;
+    out_.Write("> T\n");
+    absl::StatusOr<uint32_t> lapsed = store_->ExpireHolds(now_);
+    if (!lapsed.ok()) out_.Fail("ExpireHolds", lapsed.status());
+    if (*lapsed != due) {
+      out_.Fail("ExpireHolds",
+                absl::InternalError(fmt::format("{} holds lapsed, {} were due", *lapsed, due)));
+    }
+    std::string lines;
+    ForgetDueHolds(now_, lines);
+    out_.Write(lines);
+  }
+
+  // The instant `minutes` after an appointment begins.
+  absl::Time AfterStart(const Appointment& appointment, int minutes) const {
+    return absl::FromCivil(absl::CivilMinute(appointment.day) + appointment.minute + minutes,
+                           zone_);
+  }
+
+  static bool DoseOpen(const Series& series) {
+    return series.status == SeriesStatus::kActive &&
+           (series.doses[0] == DoseState::kBooked ||
+            (series.dose_count == 2 && series.doses[1] == DoseState::kBooked));
+  }
+  static bool SecondDoseMissed(const Series& series) {
+    return series.status == SeriesStatus::kActive && series.dose_count == 2 &&
+           series.doses[1] == DoseState::kMissed;
+  }
+
+  // The first series on `list` (from the back) that still passes `wanted`;
+  // those that no longer do are dropped.
+  template <class Wanted>
+  SeriesId TakeFrom(std::vector<SeriesId>& list, Wanted&& wanted) {
+    while (!list.empty()) {
+      const SeriesId id = list.back();
+      if (wanted(*engine().GetSeries(id))) return id;
+      list.pop_back();
+    }
+    return kNoId;
+  }
+
+  // The next dose of an active series, given (mostly) or missed, stamped
+  // half an hour into its appointment. Half the time a series whose first
+  // dose this child recorded: second doses get recorded too.
+  void RecordDose() {
+    SeriesId id = random_.Permille(500) ? TakeFrom(second_doses_due_, DoseOpen) : kNoId;
+    if (id == kNoId) {
+      id = FindFrom(engine().series_count(),
+                    [&](SeriesId s) { return DoseOpen(*engine().GetSeries(s)); });
+    }
+    if (id != kNoId) RecordDoseOf(id, random_.Permille(750));
+  }
+
+  void RecordDoseOf(SeriesId id, bool given) {
+    const Series series = *engine().GetSeries(id);
+    const int dose = series.doses[0] == DoseState::kBooked ? 1 : 2;
+    out_.Write("> G\n");
+    absl::StatusOr<Series> recorded =
+        store_->RecordDose(id, dose, given ? DoseOutcome::kGiven : DoseOutcome::kMissed,
+                           AfterStart(series.appointments[dose - 1], 30));
+    if (!recorded.ok()) return CheckExpected("RecordDose", recorded.status());
+    out_.Write(fmt::format("G {} {} {}\n", id, dose, given ? 'g' : 'm'));
+    if (DoseOpen(*recorded)) second_doses_due_.push_back(id);
+    if (SecondDoseMissed(*recorded)) second_doses_missed_.push_back(id);
+  }
+
+  // Two hours after the missed appointment.
+  void RebookSecondDose() {
+    SeriesId id = TakeFrom(second_doses_missed_, SecondDoseMissed);
+    if (id != kNoId) second_doses_missed_.pop_back();  // one try each
+    if (id == kNoId) {
+      id = FindFrom(engine().series_count(),
+                    [&](SeriesId s) { return SecondDoseMissed(*engine().GetSeries(s)); });
+    }
+    if (id != kNoId) RebookSecondDoseOf(id);
+  }
+
+  void RebookSecondDoseOf(SeriesId id) {
+    const Series series = *engine().GetSeries(id);
+    out_.Write("> V\n");
+    absl::StatusOr<Series> rebooked =
+        store_->RebookSecondDose(id, AfterStart(series.appointments[1], 120));
+    if (!rebooked.ok()) return CheckExpected("RebookSecondDose", rebooked.status());
+    out_.Write(fmt::format("V {}\n", id));
   }
 
   // The host reads a page, sends it, acknowledges all or part of it.
@@ -322,9 +656,14 @@ class Child {
   const Reporter out_;
   SplitMix64 random_;
   std::unique_ptr<Store> store_;
+  absl::TimeZone zone_;  // the policy's, for appointment times
   absl::Time now_;
   int op_ = 0;
   uint32_t people_ = 0;  // registered by this child
+  std::vector<OpenHold> open_holds_;
+  std::vector<RegistrantId> newcomers_;        // registered by this child, maybe still waiting
+  std::vector<SeriesId> second_doses_due_;     // first dose recorded here as given
+  std::vector<SeriesId> second_doses_missed_;  // to rebook
 };
 
 // --- The parent ------------------------------------------------------------------
@@ -337,6 +676,17 @@ struct Reported {
   std::vector<SeriesId> cancelled;
   std::vector<RegistrantId> withdrawn;
   uint64_t acknowledged_through = 0;
+  std::vector<ReleaseId> releases;
+  uint32_t release_deliveries = 0;  // S
+  std::vector<SeriesId> holds;      // H
+  std::vector<SeriesId> booked;     // K: booked at once or confirmed
+  std::vector<SeriesId> lapsed;     // X
+  std::vector<std::pair<SeriesId, int>> doses_given;
+  std::vector<std::pair<SeriesId, int>> doses_missed;
+  std::vector<SeriesId> rebooked;  // V
+  // Second-dose rebookings in the file: those reported, and one more if a
+  // kill landed after its commit and before its report (CheckOutbox counts).
+  uint64_t rebookings_committed = 0;
   std::string errors;  // E lines
 };
 
@@ -389,6 +739,34 @@ char Parse(std::string_view output, Reported& reported, Stats& stats) {
             std::max<uint64_t>(reported.acknowledged_through, std::stoull(std::string(rest)));
         ++stats.acknowledgments;
         break;
+      case 'S':
+        ++reported.release_deliveries;
+        break;
+      case 'L':
+        reported.releases.push_back(static_cast<ReleaseId>(std::stoul(std::string(rest))));
+        break;
+      case 'H':
+        reported.holds.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
+        break;
+      case 'K':
+        reported.booked.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
+        break;
+      case 'X':
+        reported.lapsed.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
+        break;
+      case 'G': {
+        unsigned series = 0;
+        int dose = 0;
+        char outcome = 0;
+        REQUIRE(std::sscanf(std::string(rest).c_str(), "%u %d %c", &series, &dose, &outcome) == 3);
+        (outcome == 'g' ? reported.doses_given : reported.doses_missed)
+            .emplace_back(static_cast<SeriesId>(series), dose);
+        break;
+      }
+      case 'V':
+        reported.rebooked.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
+        ++reported.rebookings_committed;
+        break;
       case 'E':
         reported.errors += std::string(line) + "\n";
         break;
@@ -435,9 +813,24 @@ struct Missing {
   }
 };
 
+// Whether every series in (after, until) is not a draw's: draws write their
+// series with dense ids, but bookings may come between two draws.
+bool OnlyBookedBetween(const Engine& engine, SeriesId after, SeriesId until) {
+  for (SeriesId id = after + 1; id < until; ++id) {
+    if (engine.GetSeries(id)->origin == SeriesOrigin::kDraw) return false;
+  }
+  return true;
+}
+
+// Whether a series was booked for good: confirmed at some point.
+bool Confirmed(const Series& series) {
+  return series.status != SeriesStatus::kHeld && series.status != SeriesStatus::kLapsed;
+}
+
 // Every pending event agrees with the engine; kinds as documented.
 void CheckPendingEvents(const Engine& engine, const std::vector<Event>& pending, Missing& wrong) {
   absl::flat_hash_set<SeriesId> cancelled_seen;
+  absl::flat_hash_set<SeriesId> booked_seen;
   absl::flat_hash_set<RegistrantId> withdrawn_seen;
   SeriesId previous_assigned = kNoId;
   for (const Event& event : pending) {
@@ -446,11 +839,13 @@ void CheckPendingEvents(const Engine& engine, const std::vector<Event>& pending,
       case EventKind::kSeriesAssigned: {
         absl::StatusOr<Series> series = engine.GetSeries(event.series);
         if (!series.ok() || series->registrant != event.registrant || series->draw != event.draw ||
-            series->booked_at != event.at) {
+            series->booked_at != event.at || series->origin != SeriesOrigin::kDraw) {
           wrong.Add(where + " (assigned) does not match its series");
         }
-        // Series ids ascend with event ids, without gaps.
-        if (previous_assigned != kNoId && event.series != previous_assigned + 1) {
+        // Series ids ascend with event ids; only booked series lie between.
+        if (previous_assigned != kNoId &&
+            (event.series <= previous_assigned ||
+             !OnlyBookedBetween(engine, previous_assigned, event.series))) {
           wrong.Add(where + " assigns series out of order");
         }
         previous_assigned = event.series;
@@ -477,14 +872,33 @@ void CheckPendingEvents(const Engine& engine, const std::vector<Event>& pending,
         if (!ok) wrong.Add(where + " (withdrawn) does not match a withdrawn registrant");
         break;
       }
+      case EventKind::kSeriesBooked: {
+        absl::StatusOr<Series> series = engine.GetSeries(event.series);
+        if (!series.ok() || series->registrant != event.registrant || event.draw != kNoId ||
+            series->origin == SeriesOrigin::kDraw || !Confirmed(*series) ||
+            !booked_seen.insert(event.series).second) {
+          wrong.Add(where + " (booked) does not match a confirmed booking");
+        }
+        break;
+      }
+      case EventKind::kSecondDoseRebooked: {
+        absl::StatusOr<Series> series = engine.GetSeries(event.series);
+        if (!series.ok() || series->registrant != event.registrant || event.draw != kNoId ||
+            series->dose_count != 2 || series->doses[0] != DoseState::kGiven) {
+          wrong.Add(where + " (rebooked) does not match a series with a first dose given");
+        }
+        break;
+      }
       default:
         wrong.Add(where + " has an unknown kind");
     }
   }
-  // The pending assignments are the newest series, up to the last one.
-  if (previous_assigned != kNoId && previous_assigned != engine.series_count()) {
-    wrong.Add(fmt::format("the last pending assignment is of series {}, the last series is {}",
-                          previous_assigned, engine.series_count()));
+  // The pending assignments are the newest draw series, up to the last one.
+  if (previous_assigned != kNoId &&
+      !OnlyBookedBetween(engine, previous_assigned, engine.series_count() + 1)) {
+    wrong.Add(
+        fmt::format("the last pending assignment is of series {}, but a draw made a later one",
+                    previous_assigned));
   }
 }
 
@@ -495,7 +909,9 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
     CHECK(engine.registrant_count() >= scenario.registrants.size());
     CHECK(engine.center_count() == scenario.centers.size());
     CHECK(engine.capacity_blocks().size() == scenario.capacity.size());
-    CHECK(engine.deliveries().size() == scenario.supply.size());
+    // And one delivery per release (Child::AddReleases).
+    CHECK(engine.deliveries().size() >= scenario.supply.size());
+    CHECK(engine.deliveries().size() <= scenario.supply.size() + engine.release_count());
     CHECK(engine.policy_version() == 2u);
   }
   Missing missing;
@@ -520,15 +936,61 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
       missing.Add(fmt::format("withdrawal of registrant {}", id));
     }
   }
+  for (ReleaseId id : reported.releases) {
+    if (!engine.GetRelease(id).ok()) missing.Add(fmt::format("release {}", id));
+  }
+  if (reported.release_deliveries > 0 &&
+      engine.deliveries().size() < scenario.supply.size() + reported.release_deliveries) {
+    missing.Add(fmt::format("{} deliveries for releases", reported.release_deliveries));
+  }
+  // Each fact below stays true whatever happens to the series later.
+  for (SeriesId id : reported.holds) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || series->origin != SeriesOrigin::kRelease || series->release == kNoId) {
+      missing.Add(fmt::format("hold {}", id));
+    }
+  }
+  for (SeriesId id : reported.booked) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || !Confirmed(*series)) missing.Add(fmt::format("booking of series {}", id));
+  }
+  for (SeriesId id : reported.lapsed) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || series->status != SeriesStatus::kLapsed) {
+      missing.Add(fmt::format("lapse of hold {}", id));
+    }
+  }
+  for (const auto& [id, dose] : reported.doses_given) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || series->doses[dose - 1] != DoseState::kGiven) {
+      missing.Add(fmt::format("dose {} given in series {}", dose, id));
+    }
+  }
+  for (const auto& [id, dose] : reported.doses_missed) {
+    // A missed second dose may have been rebooked since.
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || (dose == 1 && series->status != SeriesStatus::kMissed)) {
+      missing.Add(fmt::format("dose {} missed in series {}", dose, id));
+    }
+  }
+  for (SeriesId id : reported.rebooked) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || series->dose_count != 2 || series->doses[0] != DoseState::kGiven) {
+      missing.Add(fmt::format("rebooking of series {}", id));
+    }
+  }
   REQUIRE_MESSAGE(missing.count == 0, missing.count,
                   " reported operations are missing: ", missing.examples);
 }
 
 // The outbox: ids 1..last were all written (a rolled-back transaction takes
-// its ids back), one per change; the pending ones are exactly those above
-// the last acknowledgment, and those pending before that were not
-// acknowledged since come back unchanged. Returns the pending events.
-std::vector<Event> CheckOutbox(const Store& store, const Reported& reported,
+// its ids back), one per change: per draw series, per confirmed booking, per
+// cancelled series, per withdrawal and per rebooking (not visible in the
+// state: reported ones, and the one a kill may have cut off from its
+// report); the pending ones are exactly those above the last
+// acknowledgment, and those pending before that were not acknowledged since
+// come back unchanged. Returns the pending events.
+std::vector<Event> CheckOutbox(const Store& store, Reported& reported, bool rebooking_cut_off,
                                const std::vector<Event>& pending_before) {
   const Engine& engine = store.engine();
   std::vector<Event> pending;
@@ -543,7 +1005,15 @@ std::vector<Event> CheckOutbox(const Store& store, const Reported& reported,
   CHECK(raw.integrity == "ok");
   const uint64_t last = static_cast<uint64_t>(raw.last_event_id);
   const Report report = engine.Summarize();
-  REQUIRE(last == engine.series_count() + report.series_cancelled + report.withdrawn);
+  uint64_t changes = report.withdrawn;
+  for (SeriesId id = 1; id <= engine.series_count(); ++id) {
+    const Series series = *engine.GetSeries(id);
+    changes += series.origin == SeriesOrigin::kDraw || Confirmed(series);
+    changes += series.status == SeriesStatus::kCancelled;
+  }
+  REQUIRE(last >= changes + reported.rebookings_committed);
+  REQUIRE(last <= changes + reported.rebookings_committed + (rebooking_cut_off ? 1 : 0));
+  reported.rebookings_committed = last - changes;
   const uint64_t first_pending = pending.empty() ? last + 1 : pending.front().id;
   REQUIRE(first_pending > reported.acknowledged_through);
   for (size_t i = 0; i < pending.size(); ++i) {
@@ -569,14 +1039,15 @@ std::vector<Event> CheckOutbox(const Store& store, const Reported& reported,
 // Reopens the file after a kill and checks everything; returns the pending
 // events for the next round's comparison.
 std::vector<Event> CheckRecovered(const std::string& path, const StoreOptions& options,
-                                  const Scenario& scenario, const Reported& reported,
+                                  const Scenario& scenario, Reported& reported,
+                                  bool rebooking_cut_off,
                                   const std::vector<Event>& pending_before) {
   absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(path, options);
   REQUIRE_MESSAGE(opened.ok(), opened.status());
   const InvariantReport invariants = CheckInvariants((*opened)->engine());
   REQUIRE_MESSAGE(invariants.ok(), invariants.ToString());
   CheckReportedPresent((*opened)->engine(), scenario, reported);
-  return CheckOutbox(**opened, reported, pending_before);
+  return CheckOutbox(**opened, reported, rebooking_cut_off, pending_before);
 }
 
 // Forks a child for `plan`, kills it after `delay` (never, if negative, when
@@ -644,10 +1115,18 @@ void PrintSummary(const std::string& durability_name, const Reported& reported, 
   }
   fmt::print(
       "crash_test: durability {}: {} kills (during open {}, populate {}, draw {}, batch {}, "
-      "register {}, cancel {}, withdraw {}, acknowledge {}), {} children finished before their "
-      "kill\n",
+      "register {}, cancel {}, withdraw {}, acknowledge {}, add release {}, book {}, book at "
+      "once {}, confirm {}, decline {}, expire {}, record dose {}, rebook {}), {} children "
+      "finished before their kill\n",
       durability_name, stats.kills, during('O'), during('P'), during('D'), during('B'), during('R'),
-      during('C'), during('W'), during('A'), stats.children_finished);
+      during('C'), during('W'), during('A'), during('L'), during('H'), during('K'), during('Y'),
+      during('N'), during('T'), during('G'), during('V'), stats.children_finished);
+  fmt::print(
+      "crash_test: reported {} releases, {} holds, {} bookings, {} lapses, {} doses given, {} "
+      "missed, {} second doses rebooked\n",
+      reported.releases.size(), reported.holds.size(), reported.booked.size(),
+      reported.lapsed.size(), reported.doses_given.size(), reported.doses_missed.size(),
+      reported.rebooked.size());
   fmt::print(
       "crash_test: reported {} registrations, {} draws with {} series (the largest {}), {} "
       "cancellations, {} withdrawals, {} acknowledgments through event {}; {} events pending; "
@@ -671,8 +1150,9 @@ void RunCrashCampaign(Durability durability, int kills) {
   ChildPlan plan;
   plan.path = dir.File("campaign.sqlite");
   plan.options.durability = durability;
-  plan.registrants_max = static_cast<uint32_t>(scenario.registrants.size()) +
-                         kRegistrationsPerKill * static_cast<uint32_t>(kills + 1);
+  // The last round has room of its own: its newcomers are whom it books.
+  const uint32_t registrants_max_killed = static_cast<uint32_t>(scenario.registrants.size()) +
+                                          kRegistrationsPerKill * static_cast<uint32_t>(kills);
   SplitMix64 random(seed);
   Reported reported;
   Stats stats;
@@ -686,14 +1166,17 @@ void RunCrashCampaign(Durability durability, int kills) {
     REQUIRE_MESSAGE(populated.ok(), populated);
     reported.populated = true;
   }
-  // The last round is not killed: it runs a fixed number of operations to the
-  // end, so that every kind of operation is reported and checked.
+  // The last round is not killed: it runs every booking flow once, then a
+  // fixed number of operations to the end, so that every kind of operation
+  // is reported and checked.
   for (int iteration = 0; iteration <= kills; ++iteration) {
     CAPTURE(iteration);
     const bool last = iteration == kills;
     plan.iteration = iteration;
     plan.seed = random.Next();
-    plan.ops_max = last ? 200 : kOpsPerChildMax;
+    plan.ops_max = last ? 400 : kOpsPerChildMax;
+    plan.registrants_max = registrants_max_killed + (last ? kRegistrationsPerKill : 0);
+    plan.cover_booking_flows = last;
     const auto delay = std::chrono::milliseconds(last ? -1 : 2 + random.Below(199));
     bool killed = false, finished = false;
     const std::string output = RunAndKill(scenario, plan, delay, killed, finished);
@@ -707,7 +1190,8 @@ void RunCrashCampaign(Durability durability, int kills) {
     // A fast child may finish all its operations before its kill is due.
     if (last) CHECK(finished);
     const auto check_start = std::chrono::steady_clock::now();
-    pending = CheckRecovered(plan.path, plan.options, scenario, reported, pending);
+    pending = CheckRecovered(plan.path, plan.options, scenario, reported,
+                             killed && in_flight == 'V', pending);
     stats.check_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count();
   }
@@ -719,6 +1203,12 @@ void RunCrashCampaign(Durability durability, int kills) {
   CHECK(reported.cancelled.size() > 0u);
   CHECK(reported.withdrawn.size() > 0u);
   CHECK(reported.acknowledged_through > 0u);
+  CHECK(reported.releases.size() > 0u);
+  CHECK(reported.holds.size() > 0u);
+  CHECK(reported.booked.size() > 0u);
+  CHECK(reported.lapsed.size() > 0u);
+  CHECK(reported.doses_given.size() > 0u);
+  CHECK(reported.doses_missed.size() > 0u);
   PrintSummary(durability_name, reported, stats, pending.size());
 }
 

@@ -69,7 +69,33 @@ struct SeriesArgs {
   uint8_t tier = 0;
   uint8_t category = 0;
   SeriesStatus status = SeriesStatus::kActive;
+  // Default: what the status implies (DosesFor).
+  std::optional<std::array<DoseState, kDoseCountMax>> doses = std::nullopt;
+  // Default: kRelease when `release` is set, else kDraw.
+  std::optional<SeriesOrigin> origin = std::nullopt;
+  ReleaseId release = kNoId;
+  absl::Time booked_at = May(10);
+  // Default for a hold: booked_at + 10 minutes.
+  std::optional<absl::Time> hold_expires_at = std::nullopt;
+  SeriesId replaces = kNoId;
 };
+
+// The dose states a series of this status has when nothing went wrong.
+std::array<DoseState, kDoseCountMax> DosesFor(SeriesStatus status) {
+  switch (status) {
+    case SeriesStatus::kActive:
+    case SeriesStatus::kHeld:
+      return {DoseState::kBooked, DoseState::kBooked};
+    case SeriesStatus::kCancelled:
+    case SeriesStatus::kLapsed:
+      return {DoseState::kReleased, DoseState::kReleased};
+    case SeriesStatus::kCompleted:
+      return {DoseState::kGiven, DoseState::kGiven};
+    case SeriesStatus::kMissed:
+      return {DoseState::kMissed, DoseState::kReleased};
+  }
+  return {};
+}
 
 // Districts A, B, C; a one-dose and a two-dose (21..42 days) vaccine; center
 // A serves district A, center B district B.
@@ -156,10 +182,18 @@ class Campaign {
       series.appointments[1] = Appointment{*args.second_day, args.second_minute};
     }
     series.status = args.status;
-    series.booked_at = May(10);
+    series.doses = args.doses.value_or(DosesFor(args.status));
+    series.booked_at = args.booked_at;
     series.draw = args.draw;
     series.tier = args.tier;
     series.category = args.category;
+    series.release = args.release;
+    series.origin =
+        args.origin.value_or(args.release != kNoId ? SeriesOrigin::kRelease : SeriesOrigin::kDraw);
+    if (args.status == SeriesStatus::kHeld || args.hold_expires_at.has_value()) {
+      series.hold_expires_at = args.hold_expires_at.value_or(args.booked_at + absl::Minutes(10));
+    }
+    series.replaces = args.replaces;
     return engine.RestoreSeries(series);
   }
 
@@ -211,16 +245,24 @@ class Campaign {
 const RegistrantStatus kScheduled = RegistrantStatus::kScheduled;
 const RegistrantStatus kWaiting = RegistrantStatus::kWaiting;
 const RegistrantStatus kWithdrawn = RegistrantStatus::kWithdrawn;
+const RegistrantStatus kVaccinated = RegistrantStatus::kVaccinated;
 
 TEST_CASE("names and the report's text") {
-  const std::vector<Invariant> all = {Invariant::kSlotCapacity, Invariant::kSecondDoseReserved,
-                                      Invariant::kDoseSupply,   Invariant::kOneActiveSeries,
-                                      Invariant::kResidence,    Invariant::kTierOrder,
-                                      Invariant::kEligibility,  Invariant::kBookkeeping};
+  const std::vector<Invariant> all = {
+      Invariant::kSlotCapacity,    Invariant::kSecondDoseReserved, Invariant::kDoseSupply,
+      Invariant::kOneActiveSeries, Invariant::kResidence,          Invariant::kTierOrder,
+      Invariant::kEligibility,     Invariant::kBookkeeping,        Invariant::kSeriesState,
+      Invariant::kReleaseWindow,   Invariant::kReleaseCap};
   std::set<std::string> names;
   for (Invariant invariant : all) names.insert(InvariantName(invariant));
   CHECK(names.size() == all.size());
   CHECK(std::string(InvariantName(Invariant::kTierOrder)) == "tier_order");
+  CHECK(std::string(InvariantName(Invariant::kSeriesState)) == "series_state");
+  CHECK(std::string(InvariantName(Invariant::kReleaseWindow)) == "release_window");
+  CHECK(std::string(InvariantName(Invariant::kReleaseCap)) == "release_cap");
+  // The bindings expose the values: existing ones never move.
+  CHECK(static_cast<int>(Invariant::kBookkeeping) == 7);
+  CHECK(static_cast<int>(Invariant::kReleaseCap) == 10);
 
   InvariantReport report;
   CHECK(report.ok());
@@ -366,7 +408,7 @@ TEST_CASE("dose_supply: more appointments than doses delivered by their day") {
     CHECK(Kinds(report) == "dose_supply");
     CHECK(report.violation_count == 1);
     CHECK(Mentions(report,
-                   "center 1 vaccine 1: by 2021-06-01, 2 appointments of active series "
+                   "center 1 vaccine 1: by 2021-06-01, 2 appointments booked or given "
                    "but 1 doses delivered"));
   }
   SUBCASE("doses arrive after the appointment") {
@@ -385,7 +427,7 @@ TEST_CASE("dose_supply: more appointments than doses delivered by their day") {
     campaign.Book({.registrant = second, .center = campaign.center_a, .vaccine = campaign.mono});
     report = CheckInvariants(campaign.engine);
     CHECK(Kinds(report) == "dose_supply");
-    CHECK(Mentions(report, "by 2021-06-01, 1 appointments of active series but 0 doses"));
+    CHECK(Mentions(report, "by 2021-06-01, 1 appointments booked or given but 0 doses"));
   }
   SUBCASE("a cancelled series holds no doses") {
     Campaign campaign;
@@ -472,22 +514,31 @@ TEST_CASE("residence: the home district's center, or a neighbour's when the poli
   // A resident of district B at center A (which serves only A).
   const RegistrantId person =
       campaign.Person({.district = campaign.district_b, .status = kScheduled, .series = 1});
-  SUBCASE("no draw: the current policy decides") {
-    campaign.Book({.registrant = person, .center = campaign.center_a, .vaccine = campaign.mono});
+  SUBCASE("a self-booked series: some policy version must allow it") {
+    // Which version was current at the booking is not recorded.
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .origin = SeriesOrigin::kShortNotice});
     InvariantReport report = CheckInvariants(campaign.engine);
     CHECK(Kinds(report) == "residence");
     CHECK(report.violation_count == 1);
     CHECK(Mentions(report,
-                   "series 1: registrant 1 lives in district 2, which center 1 does not "
-                   "serve (policy version 1)"));
-    campaign.SetNeighbourPolicy(campaign.district_a, campaign.district_b);
-    report = CheckInvariants(campaign.engine);
-    CHECK_MESSAGE(report.ok(), report.ToString());
+                   "active series 1 (origin short-notice): registrant 1 lives in district 2, "
+                   "which center 1 does not serve, nor a neighbour of it under any policy "
+                   "version 1..1"));
     // Neighbours of someone else's district do not count.
     campaign.SetNeighbourPolicy(campaign.district_a, campaign.district_c);
     report = CheckInvariants(campaign.engine);
     CHECK(Kinds(report) == "residence");
-    CHECK(Mentions(report, "nor a neighbour of it (policy version 3)"));
+    CHECK(Mentions(report, "under any policy version 1..2"));
+    campaign.SetNeighbourPolicy(campaign.district_a, campaign.district_b);
+    report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(report.ok(), report.ToString());
+    // A later policy without neighbours does not make the booking wrong.
+    REQUIRE(campaign.engine.SetPolicy(Policy{}).ok());
+    report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(report.ok(), report.ToString());
   }
   SUBCASE("a draw's series: its draw's policy decides, not the current one") {
     const uint32_t neighbourly =
@@ -519,6 +570,51 @@ TEST_CASE("residence: the home district's center, or a neighbour's when the poli
     REQUIRE(allowed.engine.SetPolicy(Policy{}).ok());  // home district only from now on
     report = CheckInvariants(allowed.engine);
     CHECK_MESSAGE(report.ok(), report.ToString());
+  }
+}
+
+TEST_CASE("residence and eligibility: every series, whatever its status or origin") {
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 5, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 5);
+  SUBCASE("a lapsed hold at the wrong center") {
+    const RegistrantId person = campaign.Person({.district = campaign.district_b});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .status = SeriesStatus::kLapsed,
+                   .origin = SeriesOrigin::kShortNotice});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "residence");
+    CHECK(report.violation_count == 1);
+    CHECK(Mentions(report, "lapsed series 1 (origin short-notice): registrant 1 lives in "));
+  }
+  SUBCASE("a completed self-booked series of the wrong vaccine") {
+    const RegistrantId person =
+        campaign.Person({.status = kVaccinated, .series = 1, .vaccine_preference = campaign.duo});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .status = SeriesStatus::kCompleted,
+                   .origin = SeriesOrigin::kShortNotice});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "eligibility");
+    CHECK(Mentions(report, "series 1: registrant 1 prefers vaccine 2 but got vaccine 1"));
+  }
+  SUBCASE("a held self-booking of someone too young") {
+    const VaccineId adults = campaign.AddVaccine("adults", 18, 0);
+    campaign.Slot(campaign.center_a, adults, kDay, 5, 0);
+    campaign.Supply(campaign.center_a, adults, kDay, 5);
+    const RegistrantId person = campaign.Person({.birth_day = absl::CivilDay(2003, 6, 2)});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = adults,
+                   .status = SeriesStatus::kHeld,
+                   .origin = SeriesOrigin::kShortNotice});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "eligibility");
+    CHECK(report.violation_count == 1);
+    CHECK(Mentions(report, "is 17 on 2021-06-01"));
   }
 }
 
@@ -794,6 +890,514 @@ TEST_CASE("tier_order: reserve categories, neighbours and the draw's own policy"
     campaign.RecordDraw(May(10));
     const InvariantReport report = CheckInvariants(campaign.engine);
     CHECK_MESSAGE(report.ok(), report.ToString());
+  }
+}
+
+// --- The booking model: dose states, holds, releases ------------------------------
+
+const DoseState kBooked = DoseState::kBooked;
+const DoseState kGiven = DoseState::kGiven;
+const DoseState kMissed = DoseState::kMissed;
+const DoseState kReleased = DoseState::kReleased;
+
+struct StateCase {
+  const char* name;
+  SeriesStatus status;
+  std::array<DoseState, kDoseCountMax> doses;
+  bool two_doses;
+  const char* kinds;  // "" when the state is consistent
+};
+
+TEST_CASE("series_state: a series' status agrees with its dose states") {
+  const std::vector<StateCase> cases = {
+      {"active, both booked", SeriesStatus::kActive, {kBooked, kBooked}, true, ""},
+      {"active, first given", SeriesStatus::kActive, {kGiven, kBooked}, true, ""},
+      {"active, second missed", SeriesStatus::kActive, {kGiven, kMissed}, true, ""},
+      {"held", SeriesStatus::kHeld, {kBooked, kBooked}, true, ""},
+      {"cancelled before", SeriesStatus::kCancelled, {kReleased, kReleased}, true, ""},
+      {"cancelled after dose 1", SeriesStatus::kCancelled, {kGiven, kReleased}, true, ""},
+      {"cancelled after a missed dose 2", SeriesStatus::kCancelled, {kGiven, kMissed}, true, ""},
+      {"lapsed", SeriesStatus::kLapsed, {kReleased, kReleased}, true, ""},
+      {"completed", SeriesStatus::kCompleted, {kGiven, kGiven}, true, ""},
+      {"missed", SeriesStatus::kMissed, {kMissed, kReleased}, true, ""},
+      {"one dose, completed", SeriesStatus::kCompleted, {kGiven, kBooked}, false, ""},
+      {"one dose, missed", SeriesStatus::kMissed, {kMissed, kBooked}, false, ""},
+      // Broken.
+      {"active, every dose given", SeriesStatus::kActive, {kGiven, kGiven}, true, "series_state"},
+      {"active one-dose series given",
+       SeriesStatus::kActive,
+       {kGiven, kBooked},
+       false,
+       "series_state"},
+      {"active, first missed", SeriesStatus::kActive, {kMissed, kReleased}, true, "series_state"},
+      {"active, second released after dose 1",
+       SeriesStatus::kActive,
+       {kGiven, kReleased},
+       true,
+       "series_state"},
+      {"active, second released before dose 1",
+       SeriesStatus::kActive,
+       {kBooked, kReleased},
+       true,
+       "second_dose_reserved"},
+      {"active, second missed before dose 1",
+       SeriesStatus::kActive,
+       {kBooked, kMissed},
+       true,
+       "second_dose_reserved"},
+      {"held, second released",
+       SeriesStatus::kHeld,
+       {kBooked, kReleased},
+       true,
+       "second_dose_reserved"},
+      {"held, first released", SeriesStatus::kHeld, {kReleased, kBooked}, true, "series_state"},
+      {"cancelled, still booked",
+       SeriesStatus::kCancelled,
+       {kBooked, kBooked},
+       true,
+       "series_state"},
+      {"cancelled, second still booked",
+       SeriesStatus::kCancelled,
+       {kGiven, kBooked},
+       true,
+       "series_state"},
+      {"lapsed, still booked", SeriesStatus::kLapsed, {kBooked, kBooked}, true, "series_state"},
+      {"completed, second booked",
+       SeriesStatus::kCompleted,
+       {kGiven, kBooked},
+       true,
+       "series_state"},
+      {"missed, second booked", SeriesStatus::kMissed, {kMissed, kBooked}, true, "series_state"},
+      {"missed, first given", SeriesStatus::kMissed, {kGiven, kReleased}, true, "series_state"},
+  };
+  for (const StateCase& c : cases) {
+    INFO("case: ", c.name);
+    Campaign campaign;
+    const VaccineId vaccine = c.two_doses ? campaign.duo : campaign.mono;
+    campaign.Slot(campaign.center_a, vaccine, kDay, 1, 0);
+    if (c.two_doses) campaign.Slot(campaign.center_a, vaccine, kDay + 21, 0, 1);
+    campaign.Supply(campaign.center_a, vaccine, kDay, 2);
+    PersonArgs person;
+    if (c.status == SeriesStatus::kActive) person = {.status = kScheduled, .series = 1};
+    if (c.status == SeriesStatus::kCompleted) person = {.status = kVaccinated, .series = 1};
+    const RegistrantId id = campaign.Person(person);
+    SeriesArgs series{.registrant = id,
+                      .center = campaign.center_a,
+                      .vaccine = vaccine,
+                      .status = c.status,
+                      .doses = c.doses};
+    if (c.two_doses) series.second_day = kDay + 21;
+    campaign.Book(series);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(Kinds(report) == c.kinds, report.ToString());
+    if (std::string_view(c.kinds) == "series_state") {
+      CHECK(report.violation_count == 1);
+      CHECK(Mentions(report, absl::StrCat(" series 1 has doses ")));
+    }
+  }
+  // A hold without an expiry cannot be restored.
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 1, 0);
+  const RegistrantId person = campaign.Person({});
+  CHECK(campaign
+            .TryBook({.registrant = person,
+                      .center = campaign.center_a,
+                      .vaccine = campaign.mono,
+                      .status = SeriesStatus::kHeld,
+                      .hold_expires_at = absl::InfiniteFuture()})
+            .code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("series_state: seats follow the dose states, whatever the status") {
+  // One seat: a cancelled series that kept its given first dose still sits
+  // in it, so an active series there overfills the slot.
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.duo, kDay, 1, 0);
+  campaign.Slot(campaign.center_a, campaign.duo, kDay + 21, 0, 1);
+  campaign.Supply(campaign.center_a, campaign.duo, kDay, 4);
+  const RegistrantId first = campaign.Person({});
+  campaign.Book({.registrant = first,
+                 .center = campaign.center_a,
+                 .vaccine = campaign.duo,
+                 .second_day = kDay + 21,
+                 .status = SeriesStatus::kCancelled,
+                 .doses = std::array<DoseState, kDoseCountMax>{kGiven, kReleased}});
+  InvariantReport report = CheckInvariants(campaign.engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+  CHECK(campaign.engine.Slots(campaign.center_a, campaign.duo, kDay)[0].booked_first == 1);
+  CHECK(campaign.engine.Slots(campaign.center_a, campaign.duo, kDay + 21)[0].booked_second == 0);
+  const RegistrantId second = campaign.Person({.status = kScheduled, .series = 2});
+  campaign.Book({.registrant = second,
+                 .center = campaign.center_a,
+                 .vaccine = campaign.duo,
+                 .second_day = kDay + 21});
+  report = CheckInvariants(campaign.engine);
+  CHECK(Kinds(report) == "slot_capacity");
+  CHECK(report.violation_count == 1);
+  CHECK(Mentions(report, "2021-06-01 minute 480: 2 first-dose appointments for 1 seats"));
+}
+
+TEST_CASE("one_active_series: holds, completed series and vaccinated registrants") {
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 10, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 10);
+  auto series_for = [&](RegistrantId registrant, SeriesStatus status,
+                        SeriesOrigin origin = SeriesOrigin::kShortNotice,
+                        SeriesId replaces = kNoId) {
+    return campaign.Book({.registrant = registrant,
+                          .center = campaign.center_a,
+                          .vaccine = campaign.mono,
+                          .status = status,
+                          .origin = origin,
+                          .replaces = replaces});
+  };
+  SUBCASE("holds") {
+    series_for(campaign.Person({}), SeriesStatus::kHeld);
+    // A swap: scheduled with series 2, holding series 3 that replaces it.
+    const RegistrantId swapping = campaign.Person({.status = kScheduled, .series = 2});
+    series_for(swapping, SeriesStatus::kActive);
+    series_for(swapping, SeriesStatus::kHeld, SeriesOrigin::kShortNotice, 2);
+    // A swap whose old series was cancelled meanwhile: waiting with the hold.
+    const RegistrantId cancelled = campaign.Person({});
+    series_for(cancelled, SeriesStatus::kCancelled);
+    series_for(cancelled, SeriesStatus::kHeld, SeriesOrigin::kShortNotice, 4);
+    series_for(campaign.Person({.status = kVaccinated, .series = 6}), SeriesStatus::kCompleted);
+    series_for(campaign.Person({.status = kWithdrawn}), SeriesStatus::kCompleted);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(report.ok(), report.ToString());
+    CHECK(campaign.engine.hold_count() == 3);
+  }
+  SUBCASE("a second hold cannot be restored") {
+    const RegistrantId person = campaign.Person({});
+    series_for(person, SeriesStatus::kHeld);
+    CHECK(campaign
+              .TryBook({.registrant = person,
+                        .center = campaign.center_a,
+                        .vaccine = campaign.mono,
+                        .status = SeriesStatus::kHeld,
+                        .origin = SeriesOrigin::kShortNotice})
+              .code() == absl::StatusCode::kDataLoss);
+  }
+  SUBCASE("a withdrawn registrant's hold") {
+    series_for(campaign.Person({.status = kWithdrawn}), SeriesStatus::kHeld);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(report.violation_count == 1);
+    CHECK(Mentions(report,
+                   "withdrawn registrant 1 (series 0) holds series 1, which replaces "
+                   "series 0"));
+  }
+  SUBCASE("a scheduled registrant's hold that replaces nothing") {
+    const RegistrantId person = campaign.Person({.status = kScheduled, .series = 1});
+    series_for(person, SeriesStatus::kActive);
+    series_for(person, SeriesStatus::kHeld);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(Mentions(report, "scheduled registrant 1 (series 1) holds series 2"));
+  }
+  SUBCASE("a vaccinated registrant's swap hold") {
+    const RegistrantId person = campaign.Person({.status = kVaccinated, .series = 1});
+    series_for(person, SeriesStatus::kCompleted);
+    series_for(person, SeriesStatus::kHeld, SeriesOrigin::kShortNotice, 1);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(Mentions(report, "vaccinated registrant 1 (series 1) holds series 2"));
+  }
+  SUBCASE("vaccinated without a completed series") {
+    series_for(campaign.Person({.status = kVaccinated, .series = 1}), SeriesStatus::kCancelled);
+    campaign.Person({.status = kVaccinated});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(report.violation_count == 2);
+    CHECK(Mentions(report, "vaccinated registrant 1 names series 1, not a completed series"));
+    CHECK(Mentions(report, "vaccinated registrant 2 names series 0, not a completed series"));
+  }
+  SUBCASE("vaccinated with an active series") {
+    const RegistrantId person = campaign.Person({.status = kVaccinated, .series = 1});
+    series_for(person, SeriesStatus::kCompleted);
+    series_for(person, SeriesStatus::kActive);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(Mentions(report, "vaccinated registrant 1 holds active series 2"));
+  }
+  SUBCASE("a completed series of someone waiting, or of someone else") {
+    series_for(campaign.Person({}), SeriesStatus::kCompleted);
+    const RegistrantId other = campaign.Person({.status = kVaccinated, .series = 1});
+    series_for(other, SeriesStatus::kCompleted);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "one_active_series");
+    CHECK(report.violation_count == 3);
+    CHECK(Mentions(report,
+                   "completed series 1 belongs to waiting registrant 1, who names "
+                   "series 0"));
+    CHECK(Mentions(report,
+                   "completed series 2 belongs to vaccinated registrant 2, who names "
+                   "series 1"));
+    CHECK(Mentions(report, "vaccinated registrant 2 names series 1, not a completed series"));
+  }
+}
+
+struct ReleaseArgs {
+  VaccineId vaccine = kNoId;
+  absl::CivilDay first_day = kDay;
+  absl::CivilDay last_day = kDay + 2;
+  absl::Time release_at = May(9);
+  uint32_t cap = 0;
+};
+
+ReleaseId AddRelease(Campaign& campaign, const ReleaseArgs& args) {
+  ReleaseSpec spec;
+  spec.center = campaign.center_a;
+  spec.vaccine = args.vaccine;
+  spec.first_day = args.first_day;
+  spec.last_day = args.last_day;
+  spec.release_at = args.release_at;
+  spec.first_dose_cap = args.cap;
+  absl::StatusOr<ReleaseId> id = campaign.engine.AddRelease(spec);
+  REQUIRE_MESSAGE(id.ok(), id.status());
+  return *id;
+}
+
+TEST_CASE("release_window: a release's first doses, on its days, from release_at on") {
+  Campaign campaign;
+  for (int day = 0; day < 3; ++day)
+    campaign.Slot(campaign.center_a, campaign.mono, kDay + day, 5, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 15);
+  SUBCASE("inside") {
+    const ReleaseId release = AddRelease(campaign, {.vaccine = campaign.mono});
+    const RegistrantId person = campaign.Person({.status = kScheduled, .series = 1});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .first_day = kDay + 2,
+                   .release = release,
+                   .booked_at = May(9)});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(report.ok(), report.ToString());
+    CHECK(campaign.engine.GetRelease(release)->booked == 1);
+  }
+  SUBCASE("booked before it opened") {
+    const ReleaseId release = AddRelease(campaign, {});
+    const RegistrantId person = campaign.Person({.status = kScheduled, .series = 1});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .release = release,
+                   .booked_at = May(9) - absl::Seconds(1)});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "release_window");
+    CHECK(report.violation_count == 1);
+    CHECK(Mentions(report,
+                   "series 1 of release 1 was booked at 2021-05-09T07:59:59+00:00, before "
+                   "release_at 2021-05-09T08:00:00+00:00"));
+  }
+  SUBCASE("outside its days or of another vaccine") {
+    const ReleaseId release =
+        AddRelease(campaign, {.vaccine = campaign.mono, .first_day = kDay + 1});
+    const ReleaseId duo_release =
+        AddRelease(campaign, {.vaccine = campaign.duo, .first_day = kDay, .last_day = kDay});
+    const RegistrantId early = campaign.Person({.status = kScheduled, .series = 1});
+    campaign.Book({.registrant = early,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .release = release});
+    const RegistrantId other = campaign.Person({.status = kScheduled, .series = 2});
+    campaign.Book({.registrant = other,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .release = duo_release});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "release_window");
+    CHECK(report.violation_count == 2);
+    CHECK(Mentions(report,
+                   "series 1 of release 1: first dose at center 1 vaccine 1 on "
+                   "2021-06-01, but the release is center 1 vaccine 1 (0 = any), "
+                   "2021-06-02..2021-06-03"));
+    CHECK(Mentions(report, "series 2 of release 2: first dose at center 1 vaccine 1"));
+  }
+  SUBCASE("a draw's first dose on a release day") {
+    struct Case {
+      absl::Time release_at;
+      bool violation;
+    };
+    // Draw 1 is at 10 May 08:00; a release opening at or after that instant
+    // may have been added after the draw.
+    for (const Case& c : {Case{May(9), true}, Case{May(10) - absl::Seconds(1), true},
+                          Case{May(10), false}, Case{May(11), false}}) {
+      INFO("release_at ", absl::FormatTime(c.release_at));
+      Campaign one;
+      one.Slot(one.center_a, one.mono, kDay, 5, 0);
+      one.Supply(one.center_a, one.mono, kDay, 5);
+      AddRelease(one, {.release_at = c.release_at});
+      const RegistrantId person = one.Person({.status = kScheduled, .series = 1});
+      one.Book({.registrant = person,
+                .center = one.center_a,
+                .vaccine = one.mono,
+                .draw = 1,
+                .tier = 4});
+      one.RecordDraw(May(10));
+      const InvariantReport report = CheckInvariants(one.engine);
+      if (c.violation) {
+        CHECK(Kinds(report) == "release_window");
+        CHECK(report.violation_count == 1);
+        CHECK(Mentions(report,
+                       "draw 1 (at 2021-05-10T08:00:00+00:00) placed series 1's first dose "
+                       "on 2021-06-01, a day of release 1"));
+      } else {
+        CHECK_MESSAGE(report.ok(), report.ToString());
+      }
+    }
+  }
+  SUBCASE("a release of another vaccine does not hold the draw's day") {
+    AddRelease(campaign, {.vaccine = campaign.duo});
+    const RegistrantId person = campaign.Person({.status = kScheduled, .series = 1});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .draw = 1,
+                   .tier = 4});
+    campaign.RecordDraw(May(10));
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK_MESSAGE(report.ok(), report.ToString());
+  }
+}
+
+TEST_CASE("release_cap: held, active, completed and missed series count against the cap") {
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 10, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 10);
+  const ReleaseId release = AddRelease(campaign, {.cap = 2});
+  auto book = [&](PersonArgs person, SeriesStatus status) {
+    campaign.Book({.registrant = campaign.Person(person),
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .status = status,
+                   .release = release});
+  };
+  book({.status = kScheduled, .series = 1}, SeriesStatus::kActive);
+  book({}, SeriesStatus::kCancelled);
+  book({}, SeriesStatus::kLapsed);
+  book({}, SeriesStatus::kHeld);
+  InvariantReport report = CheckInvariants(campaign.engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+  CHECK(campaign.engine.GetRelease(release)->booked == 2);
+  SUBCASE("a completed one over the cap") {
+    book({.status = kVaccinated, .series = 5}, SeriesStatus::kCompleted);
+  }
+  SUBCASE("a missed one over the cap") { book({}, SeriesStatus::kMissed); }
+  report = CheckInvariants(campaign.engine);
+  CHECK(Kinds(report) == "release_cap");
+  CHECK(report.violation_count == 1);
+  CHECK(Mentions(report,
+                 "release 1 (center 1, 2021-06-01..2021-06-03) gave out 3 series (held, "
+                 "active, completed or missed); its first_dose_cap is 2"));
+  CHECK(campaign.engine.GetRelease(release)->booked == 3);
+  // GetRelease's count is kept by the engine with every row it writes; the
+  // public API cannot make it disagree with the recount.
+}
+
+TEST_CASE("bookkeeping: origin, draw, release, category and replaced series agree") {
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 5, 0);
+  campaign.Slot(campaign.center_a, campaign.mono, kDay + 1, 5, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 10);
+  // The release leaves kDay to draws.
+  const ReleaseId release = AddRelease(campaign, {.first_day = kDay + 1});
+  SeriesArgs args{.registrant = 1, .center = campaign.center_a, .vaccine = campaign.mono};
+  std::string rule;
+  SUBCASE("release origin without a release") {
+    args.origin = SeriesOrigin::kRelease;
+    rule = "a series names a release exactly when its origin is release";
+  }
+  SUBCASE("a release with another origin") {
+    args.release = release;
+    args.first_day = kDay + 1;
+    args.origin = SeriesOrigin::kShortNotice;
+    rule = "a series names a release exactly when its origin is release";
+  }
+  SUBCASE("a reserve category without a draw") {
+    args.category = 1;
+    rule = "only a draw places a series in a reserve category";
+  }
+  SUBCASE("a draw's series with another origin") {
+    args.origin = SeriesOrigin::kShortNotice;
+    args.draw = 1;
+    args.tier = 4;
+    rule = "a series naming a draw has origin draw";
+  }
+  SUBCASE("a release booking that replaces a series") {
+    args.release = release;
+    args.first_day = kDay + 1;
+    args.replaces = 1;
+    rule = "only a short-notice booking replaces a series";
+  }
+  SUBCASE("replacing someone else's series") {
+    args.origin = SeriesOrigin::kShortNotice;
+    args.replaces = 1;
+    rule = "a series replaces an earlier series of its own registrant";
+  }
+  if (args.replaces != kNoId) {
+    // Series 1 belongs to registrant 2 (cancelled); registrant 1 books series 2.
+    campaign.Person({.status = kScheduled, .series = 2});
+    const RegistrantId owner = campaign.Person({});
+    campaign.Book({.registrant = owner,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .status = SeriesStatus::kCancelled});
+  } else {
+    campaign.Person({.status = kScheduled, .series = 1});
+  }
+  campaign.Book(args);
+  if (args.draw != kNoId) campaign.RecordDraw(May(10));
+  const InvariantReport report = CheckInvariants(campaign.engine);
+  CHECK(Kinds(report) == "bookkeeping");
+  CHECK(report.violation_count == 1);
+  CHECK(Mentions(report, rule));
+}
+
+TEST_CASE("tier_order: a registrant who may have held a hold during the draw is not flagged") {
+  struct Case {
+    const char* name;
+    SeriesStatus status;
+    absl::Time booked_at;
+    bool violation;
+  };
+  // Draw 1 at 10 May gives a seat to a tier-4 winner while a group 1 person
+  // waits; the group 1 person also has a hold, booked at various times.
+  const std::vector<Case> cases = {
+      {"a hold still held, booked before the draw", SeriesStatus::kHeld, May(9), false},
+      {"a lapsed hold booked before the draw", SeriesStatus::kLapsed, May(9), false},
+      {"a lapsed hold booked at the draw's instant", SeriesStatus::kLapsed, May(10), false},
+      {"a lapsed hold booked after the draw", SeriesStatus::kLapsed, May(11), true},
+      {"a hold booked after the draw", SeriesStatus::kHeld, May(11), true},
+      {"a cancelled self-booking before the draw", SeriesStatus::kCancelled, May(9), true},
+  };
+  for (const Case& c : cases) {
+    INFO("case: ", c.name);
+    Campaign campaign;
+    campaign.Slot(campaign.center_a, campaign.mono, kDay, 2, 0);
+    campaign.Supply(campaign.center_a, campaign.mono, kDay, 2);
+    const RegistrantId winner = campaign.Person({.status = kScheduled, .series = 1});
+    const RegistrantId waiting = campaign.Person({.group = PriorityGroup::kGroup1});
+    campaign.Book({.registrant = winner,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .draw = 1,
+                   .tier = 4});
+    campaign.Book({.registrant = waiting,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .status = c.status,
+                   .origin = SeriesOrigin::kShortNotice,
+                   .booked_at = c.booked_at});
+    campaign.RecordDraw(May(10));
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    if (c.violation) {
+      CHECK(Kinds(report) == "tier_order");
+      CHECK(report.violation_count == 1);
+    } else {
+      CHECK_MESSAGE(report.ok(), report.ToString());
+    }
   }
 }
 

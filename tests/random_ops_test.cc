@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -306,7 +307,13 @@ std::string Digest(const Engine& engine) {
       " blocks ", engine.capacity_blocks().size(), " deliveries ", engine.deliveries().size(),
       " waiting ", report.waiting, " scheduled ", report.scheduled, " withdrawn ", report.withdrawn,
       " active ", report.series_active, " cancelled ", report.series_cancelled, " per tier ",
-      absl::StrJoin(report.waiting_per_tier, ","));
+      absl::StrJoin(report.waiting_per_tier, ","), " vaccinated ", report.vaccinated, " held ",
+      report.series_held, " completed ", report.series_completed, " missed ", report.series_missed,
+      " given ", report.doses_given, " no-shows ", report.doses_missed, " holds ",
+      engine.hold_count(), " releases ", engine.release_count());
+  for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
+    absl::StrAppend(&text, " rel", id, ":", engine.GetRelease(id)->booked);
+  }
   for (const CenterReport& center : report.centers) {
     absl::StrAppend(&text, " | center ", center.center, ": ", center.series_active, " ",
                     center.seats_first_free, " ", center.doses_delivered, " ",
@@ -318,7 +325,10 @@ std::string Digest(const Engine& engine) {
                     registrant.series, ":", TimeText(registrant.waiting_since));
   }
   for (SeriesId id = 1; id <= engine.series_count(); ++id) {
-    absl::StrAppend(&text, " s", id, ":", static_cast<int>(engine.GetSeries(id)->status));
+    const Series series = *engine.GetSeries(id);
+    absl::StrAppend(&text, " s", id, ":", static_cast<int>(series.status), ":",
+                    static_cast<int>(series.doses[0]), static_cast<int>(series.doses[1]), "@",
+                    DayText(series.appointments[1].day), "+", series.appointments[1].minute);
   }
   return text;
 }
@@ -412,14 +422,34 @@ class ReferenceDraw {
         }
       }
     }
+    // docs/booking.md: a booked or given appointment holds its dose,
+    // whatever its series' status; holders take no part in the draw.
     for (SeriesId id = 1; id <= engine_.series_count(); ++id) {
       const Series series = *engine_.GetSeries(id);
-      if (series.status != SeriesStatus::kActive) continue;
+      if (series.status == SeriesStatus::kHeld) holders_.insert(series.registrant);
       for (int dose = 0; dose < series.dose_count; ++dose) {
+        if (series.doses[dose] != DoseState::kBooked && series.doses[dose] != DoseState::kGiven) {
+          continue;
+        }
         pools_[{series.center, series.vaccine}].appointment_days.push_back(
             series.appointments[dose].day);
       }
     }
+    for (ReleaseId id = 1; id <= engine_.release_count(); ++id) {
+      releases_.push_back(engine_.GetRelease(id)->spec);
+    }
+  }
+
+  // Released first-dose days are for self-booking only.
+  bool Released(const PoolKey& key, absl::CivilDay day) const {
+    for (const ReleaseSpec& release : releases_) {
+      if (release.center == key.first &&
+          (release.vaccine == kNoId || release.vaccine == key.second) && day >= release.first_day &&
+          day <= release.last_day) {
+        return true;
+      }
+    }
+    return false;
   }
 
   int Tier(const Registrant& registrant) const {
@@ -442,6 +472,7 @@ class ReferenceDraw {
       if (registrant.status != RegistrantStatus::kWaiting) continue;
       if (registrant.spec.registered_at > request_.at) continue;
       if (registrant.waiting_since > request_.at) continue;
+      if (holders_.contains(id)) continue;
       Candidate candidate;
       candidate.id = id;
       candidate.registrant = registrant;
@@ -588,6 +619,7 @@ class ReferenceDraw {
     const VaccineSpec& vaccine = pool.vaccine;
     for (absl::CivilDay d1 = request_.first_dose_from; d1 <= request_.first_dose_until; ++d1) {
       if (!AgeEligible(candidate.registrant, vaccine, category_age_min, d1)) continue;
+      if (Released(key, d1)) continue;
       if (FreeSlot(pool, d1, false) == nullptr) continue;
       if (vaccine.dose_count == 1) {
         if (!SupplyFits(pool, d1, std::nullopt)) continue;
@@ -642,6 +674,8 @@ class ReferenceDraw {
   const DrawRequest request_;
   const Policy policy_;
   std::map<PoolKey, PoolState> pools_;
+  std::set<RegistrantId> holders_;
+  std::vector<ReleaseSpec> releases_;
   std::vector<Candidate> candidates_;
   ReferenceOutcome outcome_;
 };
@@ -713,6 +747,8 @@ void CompareWithReference(const Engine& engine, const DrawRequest& request,
 class OperationRunner {
  public:
   explicit OperationRunner(Campaign& campaign) : c_(campaign), rng_(campaign.rng) {}
+  // The mixed-flow runner below reuses the operations that do not touch series.
+  friend class BookingRunner;
 
   // One random operation; returns its name.
   std::string Step() {
@@ -1024,6 +1060,727 @@ TEST_CASE("random operations keep every invariant; invalid ones change nothing")
   }
   // The campaigns must exercise the draw, not only refuse things.
   CHECK(draws_placing > campaigns);
+}
+
+// --- (c) Random mixed flows: draws, releases, self-booking, attendance ------------
+
+// What the mixed-flow runner predicts from the results of the calls alone:
+// every series' status, every registrant's status and series, the holds
+// with their expiry, and each release's count against its cap.
+struct FlowModel {
+  struct SeriesRow {
+    SeriesStatus status = SeriesStatus::kActive;
+    RegistrantId registrant = kNoId;
+    ReleaseId release = kNoId;
+    SeriesId replaces = kNoId;
+    absl::Time hold_expires_at;
+  };
+  struct RegistrantRow {
+    RegistrantStatus status = RegistrantStatus::kWaiting;
+    SeriesId series = kNoId;
+  };
+  std::vector<SeriesRow> series{SeriesRow{}};               // [id]; [0] unused
+  std::vector<RegistrantRow> registrants{RegistrantRow{}};  // [id]
+  std::map<RegistrantId, SeriesId> holds;
+
+  void Lapse(SeriesId id) {
+    series[id].status = SeriesStatus::kLapsed;
+    holds.erase(series[id].registrant);
+  }
+  // The holds due by `at`, which a Book or ExpireHolds lets lapse.
+  std::vector<SeriesId> Due(absl::Time at) const {
+    std::vector<SeriesId> due;
+    for (const auto& [registrant, id] : holds) {
+      if (series[id].hold_expires_at <= at) due.push_back(id);
+    }
+    return due;
+  }
+  void Schedule(RegistrantId registrant, SeriesId id) {
+    registrants[registrant] = {RegistrantStatus::kScheduled, id};
+    series[id].status = SeriesStatus::kActive;
+  }
+  void Wait(RegistrantId registrant) {
+    registrants[registrant] = {RegistrantStatus::kWaiting, kNoId};
+  }
+  // A confirmed booking: the registrant scheduled, a replaced series cancelled.
+  void Confirm(SeriesId id) {
+    const SeriesRow& row = series[id];
+    holds.erase(row.registrant);
+    if (row.replaces != kNoId) series[row.replaces].status = SeriesStatus::kCancelled;
+    Schedule(row.registrant, id);
+  }
+};
+
+class BookingRunner {
+ public:
+  // The campaign's registrants so far are waiting, with no series yet.
+  explicit BookingRunner(Campaign& campaign)
+      : c_(campaign), rng_(campaign.rng), generic_(campaign) {
+    SyncRegistrants();
+  }
+
+  std::string Step() {
+    // Follow-ups, so that holds are decided before they lapse and missed
+    // second doses get rebooked: seconds to minutes later.
+    if (const SeriesId hold = std::exchange(follow_hold_, kNoId);
+        hold != kNoId && rng_.Percent(70)) {
+      c_.now += absl::Seconds(rng_.Uniform(1, 300));
+      return rng_.Percent(75) ? Confirm(hold) : Decline(hold);
+    }
+    if (const SeriesId missed = std::exchange(follow_rebook_, kNoId);
+        missed != kNoId && rng_.Percent(70)) {
+      c_.now += absl::Minutes(rng_.Uniform(1, 600));
+      return Rebook(missed);
+    }
+    c_.Advance();
+    if (rng_.Percent(8)) c_.now += absl::Hours(rng_.Uniform(6, 30));
+    const int pick = rng_.Uniform(1, 100);
+    std::string name;
+    if (pick <= 12) {
+      name = generic_.Register();
+    } else if (pick <= 20) {
+      name = Draw();
+    } else if (pick <= 26) {
+      name = AddRelease();
+    } else if (pick <= 50) {
+      name = Book();
+    } else if (pick <= 55) {
+      name = Confirm(PickHold());
+    } else if (pick <= 58) {
+      name = Decline(PickHold());
+    } else if (pick <= 62) {
+      name = Expire();
+    } else if (pick <= 74) {
+      name = RecordDose();
+    } else if (pick <= 77) {
+      name = Rebook();
+    } else if (pick <= 82) {
+      name = Cancel();
+    } else if (pick <= 84) {
+      name = Withdraw();
+    } else if (pick <= 87) {
+      name = SetPolicy();
+    } else if (pick <= 91) {
+      name = rng_.Percent(50) ? generic_.AddCapacity() : generic_.AddSupply();
+    } else if (pick <= 97) {
+      name = InvalidBooking();
+    } else {
+      name = generic_.Invalid();
+    }
+    SyncRegistrants();
+    return name;
+  }
+
+  // The engine must agree with the model; stops the campaign at the first
+  // difference.
+  void CompareWithModel() const {
+    const Engine& engine = c_.engine;
+    REQUIRE(engine.series_count() + size_t{1} == model_.series.size());
+    REQUIRE(engine.registrant_count() + size_t{1} == model_.registrants.size());
+    std::map<ReleaseId, uint32_t> counted;
+    for (SeriesId id = 1; id <= engine.series_count(); ++id) {
+      const Series series = *engine.GetSeries(id);
+      const FlowModel::SeriesRow& row = model_.series[id];
+      REQUIRE_MESSAGE(series.status == row.status, "series ", id, ": engine status ",
+                      static_cast<int>(series.status), ", model ", static_cast<int>(row.status));
+      const SeriesStatus status = row.status;
+      if (row.release != kNoId &&
+          (status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
+           status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed)) {
+        ++counted[row.release];
+      }
+    }
+    for (RegistrantId id = 1; id <= engine.registrant_count(); ++id) {
+      const Registrant registrant = *engine.GetRegistrant(id);
+      const FlowModel::RegistrantRow& row = model_.registrants[id];
+      REQUIRE_MESSAGE(registrant.status == row.status, "registrant ", id, ": engine status ",
+                      static_cast<int>(registrant.status), ", model ",
+                      static_cast<int>(row.status));
+      REQUIRE_MESSAGE(registrant.series == row.series, "registrant ", id, ": engine series ",
+                      registrant.series, ", model ", row.series);
+    }
+    REQUIRE(engine.hold_count() == model_.holds.size());
+    for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
+      REQUIRE_MESSAGE(engine.GetRelease(id)->booked == counted[id], "release ", id);
+    }
+  }
+
+  // How often each flow succeeded, over all campaigns.
+  std::map<std::string, int>& successes() { return successes_; }
+
+ private:
+  void SyncRegistrants() {
+    while (model_.registrants.size() <= c_.engine.registrant_count()) {
+      model_.registrants.push_back({});
+    }
+  }
+  FlowModel::SeriesRow& NewSeries(const Series& series) {
+    REQUIRE(series.id == model_.series.size());
+    FlowModel::SeriesRow row;
+    row.status = series.status;
+    row.registrant = series.registrant;
+    row.release = series.release;
+    row.replaces = series.replaces;
+    row.hold_expires_at = series.hold_expires_at;
+    model_.series.push_back(row);
+    return model_.series.back();
+  }
+  void Succeeded(const std::string& flow) { ++successes_[flow]; }
+
+  // A refused call: the one-call form fails with a code in `codes` and
+  // changes nothing.
+  std::string Refused(const std::string& name, const absl::Status& status,
+                      std::initializer_list<absl::StatusCode> codes, uint64_t revision,
+                      const std::string& digest) {
+    INFO("refused: ", name);
+    CHECK_MESSAGE(!status.ok(), "the engine accepted it");
+    CHECK_MESSAGE(std::find(codes.begin(), codes.end(), status.code()) != codes.end(), status);
+    CHECK(c_.engine.revision() == revision);
+    CHECK(Digest(c_.engine) == digest);
+    return absl::StrCat(name, " refused (", status.ToString(), ")");
+  }
+
+  RegistrantId AnyRegistrant() {
+    return static_cast<RegistrantId>(
+        rng_.Uniform(1, static_cast<int>(c_.engine.registrant_count())));
+  }
+  SeriesId AnySeries() {
+    return static_cast<SeriesId>(rng_.Uniform(1, static_cast<int>(c_.engine.series_count())));
+  }
+  std::vector<SeriesId> SeriesWith(SeriesStatus status) const {
+    std::vector<SeriesId> ids;
+    for (SeriesId id = 1; id < model_.series.size(); ++id) {
+      if (model_.series[id].status == status) ids.push_back(id);
+    }
+    return ids;
+  }
+
+  std::string Draw() {
+    const DrawRequest request = c_.RandomDrawRequest();
+    absl::StatusOr<Prepared<DrawOutcome>> prepared = c_.engine.PrepareDraw(request);
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    CompareWithReference(c_.engine, request, prepared->change);
+    c_.engine.Apply(*prepared);
+    for (const Series& series : prepared->change.series) {
+      NewSeries(series);
+      model_.Schedule(series.registrant, series.id);
+    }
+    if (!prepared->change.series.empty()) Succeeded("draw");
+    return absl::StrCat("draw (", prepared->change.series.size(), " placed)");
+  }
+
+  std::string AddRelease() {
+    ReleaseSpec spec;
+    spec.center = static_cast<CenterId>(rng_.Uniform(1, c_.engine.center_count()));
+    spec.vaccine = rng_.Percent(40)
+                       ? kNoId
+                       : static_cast<VaccineId>(rng_.Uniform(1, c_.engine.vaccine_count()));
+    spec.first_day = c_.Day(-2, 14);
+    spec.last_day = spec.first_day + rng_.Uniform(0, 3);
+    spec.release_at = c_.now + absl::Minutes(rng_.Uniform(0, 600));
+    spec.first_dose_cap = static_cast<uint32_t>(rng_.Percent(50) ? 0 : rng_.Uniform(1, 3));
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    const uint32_t count = c_.engine.release_count();
+    absl::StatusOr<ReleaseId> id = c_.engine.AddRelease(spec);
+    if (!id.ok()) {
+      return Refused("add release (overlapping)", id.status(), {absl::StatusCode::kAlreadyExists},
+                     revision, digest);
+    }
+    CHECK(*id == count + 1);
+    Succeeded("release");
+    return "add release";
+  }
+
+  // Calls the engine's Book; a refusal the model predicts must happen.
+  std::string Book() {
+    std::vector<RegistrantId> waiting;
+    for (RegistrantId id = 1; id < model_.registrants.size(); ++id) {
+      if (model_.registrants[id].status == RegistrantStatus::kWaiting) waiting.push_back(id);
+    }
+    const RegistrantId id =
+        !waiting.empty() && rng_.Percent(70) ? rng_.Pick(waiting) : AnyRegistrant();
+    BookingRequest request;
+    request.registrant = id;
+    request.at = c_.now;
+    request.mode = rng_.Percent(50) ? BookingMode::kRelease : BookingMode::kShortNotice;
+    request.confirm = rng_.Percent(40);
+    if (rng_.Percent(15)) {
+      request.center = static_cast<CenterId>(rng_.Uniform(1, c_.engine.center_count()));
+    }
+    if (rng_.Percent(15)) {
+      request.vaccine = static_cast<VaccineId>(rng_.Uniform(1, c_.engine.vaccine_count()));
+    }
+    if (rng_.Percent(15)) request.first_dose_from = c_.Day(-2, 8);
+    if (rng_.Percent(15)) request.first_dose_until = c_.Day(0, 12);
+    const Registrant registrant = *c_.engine.GetRegistrant(id);
+    const Policy& policy = c_.engine.policy();
+    const auto hold = model_.holds.find(id);
+    const bool short_notice = request.mode == BookingMode::kShortNotice;
+    const bool must_fail =
+        registrant.status == RegistrantStatus::kWithdrawn ||
+        registrant.status == RegistrantStatus::kVaccinated ||
+        (hold != model_.holds.end() && model_.series[hold->second].hold_expires_at > c_.now) ||
+        (short_notice &&
+         (policy.short_notice_days == 0 || registrant.spec.channel == Channel::kPhone)) ||
+        (!short_notice && registrant.status == RegistrantStatus::kScheduled) ||
+        (request.vaccine != kNoId && registrant.spec.vaccine_preference != kNoId &&
+         request.vaccine != registrant.spec.vaccine_preference);
+    const std::string name =
+        absl::StrCat(short_notice ? "short-notice " : "release ",
+                     request.confirm ? "booking" : "hold", " for registrant ", id);
+    absl::StatusOr<Prepared<SeriesChange>> prepared = c_.engine.PrepareBook(request);
+    if (!prepared.ok()) {
+      const uint64_t revision = c_.engine.revision();
+      const std::string digest = Digest(c_.engine);
+      const absl::Status status = c_.engine.Book(request).status();
+      CHECK(status == prepared.status());
+      return Refused(name, status,
+                     {absl::StatusCode::kFailedPrecondition, absl::StatusCode::kResourceExhausted},
+                     revision, digest);
+    }
+    CHECK_MESSAGE(!must_fail, name, " succeeded against the model's prediction");
+    const std::vector<SeriesId> due = model_.Due(c_.now);
+    CHECK(prepared->change.holds_lapsed == due.size());
+    c_.engine.Apply(*prepared);
+    for (SeriesId lapsed : due) model_.Lapse(lapsed);
+    const Series series = *c_.engine.GetSeries(prepared->change.subject);
+    CHECK(series.registrant == id);
+    CHECK(series.origin == (short_notice ? SeriesOrigin::kShortNotice : SeriesOrigin::kRelease));
+    CHECK((series.release != kNoId) == !short_notice);
+    const SeriesId replaces = short_notice && registrant.status == RegistrantStatus::kScheduled
+                                  ? registrant.series
+                                  : kNoId;
+    CHECK(series.replaces == replaces);
+    if (replaces != kNoId) {
+      CHECK(series.appointments[0].day < c_.engine.GetSeries(replaces)->appointments[0].day);
+    }
+    FlowModel::SeriesRow& row = NewSeries(series);
+    row.replaces = replaces;
+    if (request.confirm) {
+      CHECK(series.status == SeriesStatus::kActive);
+      model_.Confirm(series.id);
+      Succeeded(replaces != kNoId ? "swap" : "book");
+    } else {
+      CHECK(series.status == SeriesStatus::kHeld);
+      CHECK(series.hold_expires_at == c_.now + policy.hold);
+      row.status = SeriesStatus::kHeld;
+      model_.holds[id] = series.id;
+      follow_hold_ = series.id;
+      Succeeded("hold");
+    }
+    return name;
+  }
+
+  // A hold of the model (mostly), or any series.
+  SeriesId PickHold() {
+    const std::vector<SeriesId> held = SeriesWith(SeriesStatus::kHeld);
+    if (!held.empty() && rng_.Percent(85)) return rng_.Pick(held);
+    return c_.engine.series_count() == 0 ? kNoId : AnySeries();
+  }
+
+  std::string Confirm(SeriesId id) {
+    if (id == kNoId) return "confirm (no series)";
+    const FlowModel::SeriesRow row = model_.series[id];
+    bool expect = row.status == SeriesStatus::kHeld && row.hold_expires_at > c_.now;
+    if (expect) {
+      const FlowModel::RegistrantRow& owner = model_.registrants[row.registrant];
+      if (row.replaces == kNoId) {
+        expect = owner.status == RegistrantStatus::kWaiting;
+      } else {
+        expect = owner.status == RegistrantStatus::kScheduled && owner.series == row.replaces &&
+                 model_.series[row.replaces].status == SeriesStatus::kActive &&
+                 c_.engine.GetSeries(row.replaces)->doses[0] == DoseState::kBooked;
+      }
+    }
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    absl::StatusOr<Series> confirmed = c_.engine.ConfirmHold(id, c_.now);
+    const std::string name = absl::StrCat("confirm series ", id);
+    CHECK_MESSAGE(confirmed.ok() == expect, name, ": ", confirmed.status());
+    if (!confirmed.ok()) {
+      return Refused(name, confirmed.status(), {absl::StatusCode::kFailedPrecondition}, revision,
+                     digest);
+    }
+    model_.Confirm(id);
+    Succeeded(row.replaces != kNoId ? "swap" : "confirm");
+    return name;
+  }
+
+  std::string Decline(SeriesId id) {
+    if (id == kNoId) return "decline (no series)";
+    const bool expect = model_.series[id].status == SeriesStatus::kHeld;
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    const absl::Status status = c_.engine.DeclineHold(id, c_.now);
+    const std::string name = absl::StrCat("decline series ", id);
+    CHECK_MESSAGE(status.ok() == expect, name, ": ", status);
+    if (!status.ok()) {
+      return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
+    }
+    model_.Lapse(id);
+    Succeeded("decline");
+    return name;
+  }
+
+  std::string Expire() {
+    const std::vector<SeriesId> due = model_.Due(c_.now);
+    absl::StatusOr<uint32_t> lapsed = c_.engine.ExpireHolds(c_.now);
+    REQUIRE_MESSAGE(lapsed.ok(), lapsed.status());
+    CHECK(*lapsed == due.size());
+    for (SeriesId id : due) model_.Lapse(id);
+    if (*lapsed > 0) Succeeded("expire");
+    return absl::StrCat("expire holds (", *lapsed, ")");
+  }
+
+  // `now` in the policy's local time, and an appointment's local start.
+  absl::CivilSecond LocalNow() const {
+    absl::TimeZone zone;
+    REQUIRE(absl::LoadTimeZone(c_.engine.policy().time_zone, &zone));
+    return absl::ToCivilSecond(c_.now, zone);
+  }
+  static absl::CivilSecond Start(const Appointment& appointment) {
+    return absl::CivilSecond(appointment.day.year(), appointment.day.month(), appointment.day.day(),
+                             appointment.minute / 60, appointment.minute % 60, 0);
+  }
+  bool Begun(const Appointment& appointment) const { return LocalNow() >= Start(appointment); }
+
+  std::string RecordDose() {
+    const std::vector<SeriesId> active = SeriesWith(SeriesStatus::kActive);
+    SeriesId id = kNoId;
+    if (!active.empty() && rng_.Percent(90)) {
+      id = rng_.Pick(active);
+    } else if (c_.engine.series_count() > 0) {
+      id = AnySeries();
+    } else {
+      return "record dose (no series)";
+    }
+    const Series series = *c_.engine.GetSeries(id);
+    int dose = series.doses[0] == DoseState::kBooked ? 1 : 2;
+    if (dose > series.dose_count) dose = 1;
+    const int i = dose - 1;
+    const DoseOutcome outcome =
+        rng_.Percent(i == 0 ? 80 : 60) ? DoseOutcome::kGiven : DoseOutcome::kMissed;
+    const bool expect = model_.series[id].status == SeriesStatus::kActive &&
+                        series.doses[i] == DoseState::kBooked &&
+                        (i == 0 || series.doses[0] == DoseState::kGiven) &&
+                        Begun(series.appointments[i]);
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    absl::StatusOr<Series> recorded = c_.engine.RecordDose(id, dose, outcome, c_.now);
+    const std::string name = absl::StrCat("record dose ", dose, " of series ", id,
+                                          outcome == DoseOutcome::kGiven ? " given" : " missed");
+    CHECK_MESSAGE(recorded.ok() == expect, name, ": ", recorded.status());
+    if (!recorded.ok()) {
+      return Refused(name, recorded.status(), {absl::StatusCode::kFailedPrecondition}, revision,
+                     digest);
+    }
+    const RegistrantId registrant = series.registrant;
+    if (outcome == DoseOutcome::kGiven) {
+      // A swap hold of the series lapses with the first dose.
+      if (i == 0 && model_.holds.contains(registrant)) model_.Lapse(model_.holds[registrant]);
+      if (dose == series.dose_count) {
+        model_.series[id].status = SeriesStatus::kCompleted;
+        model_.registrants[registrant] = {RegistrantStatus::kVaccinated, id};
+        Succeeded("completed");
+      }
+      Succeeded("given");
+    } else if (i == 0) {
+      model_.series[id].status = SeriesStatus::kMissed;
+      model_.Wait(registrant);
+      Succeeded("missed first");
+    } else {
+      follow_rebook_ = id;
+      Succeeded("missed second");
+    }
+    return name;
+  }
+
+  // docs/booking.md: the earliest free second-dose seat from `now` on (a slot
+  // that has not begun) within the vaccine's interval after the first dose,
+  // on a day from which the pool still has a dose to spare.
+  std::optional<Appointment> ExpectedRebooking(const Series& series) const {
+    const VaccineSpec vaccine = c_.engine.GetVaccine(series.vaccine)->spec;
+    const absl::CivilDay first = series.appointments[0].day;
+    const absl::CivilDay today(LocalNow());
+    for (absl::CivilDay day = std::max(first + vaccine.interval_days_min, today);
+         day <= first + vaccine.interval_days_max; ++day) {
+      if (c_.engine.DosesAvailableFrom(series.center, series.vaccine, day) < 1) continue;
+      for (const SlotView& slot : c_.engine.Slots(series.center, series.vaccine, day)) {
+        const Appointment appointment{day, slot.minute};
+        if (slot.booked_second < slot.seats_second && Start(appointment) >= LocalNow()) {
+          return appointment;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  // A series with a missed second dose (kNoId: pick one, or any series).
+  std::string Rebook(SeriesId chosen = kNoId) {
+    std::vector<SeriesId> missed;
+    for (SeriesId id : SeriesWith(SeriesStatus::kActive)) {
+      if (c_.engine.GetSeries(id)->doses[1] == DoseState::kMissed) missed.push_back(id);
+    }
+    if (chosen != kNoId) {
+      missed.assign(std::find(missed.begin(), missed.end(), chosen) != missed.end() ? 1 : 0,
+                    chosen);
+    }
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    if (missed.empty()) {
+      if (c_.engine.series_count() == 0) return "rebook (no series)";
+      const SeriesId id = AnySeries();
+      return Refused(absl::StrCat("rebook series ", id, " without a missed second dose"),
+                     c_.engine.RebookSecondDose(id, c_.now).status(),
+                     {absl::StatusCode::kFailedPrecondition}, revision, digest);
+    }
+    const SeriesId id = rng_.Pick(missed);
+    const Series before = *c_.engine.GetSeries(id);
+    const std::optional<Appointment> expected = ExpectedRebooking(before);
+    absl::StatusOr<Series> rebooked = c_.engine.RebookSecondDose(id, c_.now);
+    const std::string name = absl::StrCat("rebook series ", id);
+    CHECK_MESSAGE(rebooked.ok() == expected.has_value(), name, ": ", rebooked.status());
+    if (!rebooked.ok()) {
+      return Refused(name, rebooked.status(), {absl::StatusCode::kResourceExhausted}, revision,
+                     digest);
+    }
+    CHECK(rebooked->doses[1] == DoseState::kBooked);
+    CHECK(rebooked->appointments[0].day == before.appointments[0].day);
+    if (expected.has_value()) {
+      CHECK(rebooked->appointments[1].day == expected->day);
+      CHECK(rebooked->appointments[1].minute == expected->minute);
+    }
+    Succeeded("rebook");
+    return name;
+  }
+
+  std::string Cancel() {
+    if (c_.engine.series_count() == 0) return "cancel (no series)";
+    const std::vector<SeriesId> active = SeriesWith(SeriesStatus::kActive);
+    const SeriesId id = !active.empty() && rng_.Percent(70) ? rng_.Pick(active) : AnySeries();
+    const bool expect = model_.series[id].status == SeriesStatus::kActive;
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    const absl::Status status = c_.engine.CancelSeries(id, c_.now);
+    const std::string name = absl::StrCat("cancel series ", id);
+    CHECK_MESSAGE(status.ok() == expect, name, ": ", status);
+    if (!status.ok()) {
+      return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
+    }
+    model_.series[id].status = SeriesStatus::kCancelled;
+    model_.Wait(model_.series[id].registrant);
+    Succeeded("cancel");
+    return name;
+  }
+
+  std::string Withdraw() {
+    const RegistrantId id = AnyRegistrant();
+    const FlowModel::RegistrantRow row = model_.registrants[id];
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    const absl::Status status = c_.engine.Withdraw(id, c_.now);
+    const std::string name = absl::StrCat("withdraw registrant ", id);
+    CHECK_MESSAGE(status.ok() == (row.status != RegistrantStatus::kWithdrawn), name, ": ", status);
+    if (!status.ok()) {
+      return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
+    }
+    if (row.status == RegistrantStatus::kScheduled) {
+      model_.series[row.series].status = SeriesStatus::kCancelled;
+    }
+    if (model_.holds.contains(id)) model_.Lapse(model_.holds[id]);
+    model_.registrants[id] = {RegistrantStatus::kWithdrawn, kNoId};
+    Succeeded("withdraw");
+    return name;
+  }
+
+  std::string SetPolicy() {
+    Policy policy = c_.RandomPolicy();
+    policy.time_zone = rng_.Pick(
+        std::vector<std::string>{"UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"});
+    policy.hold = absl::Minutes(rng_.Uniform(1, 120));
+    policy.short_notice_days = rng_.Percent(20) ? 0 : rng_.Uniform(1, 6);
+    absl::StatusOr<uint32_t> version = c_.engine.SetPolicy(policy);
+    REQUIRE_MESSAGE(version.ok(), version.status());
+    return absl::StrCat("set policy (", policy.time_zone, ", short notice ",
+                        policy.short_notice_days, " days)");
+  }
+
+  // A booking-flow call the engine must refuse without changing anything.
+  std::string InvalidBooking() {
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    const SeriesId unknown_series = c_.engine.series_count() + 1;
+    BookingRequest request;
+    request.registrant = c_.engine.registrant_count() == 0 ? 1 : AnyRegistrant();
+    request.at = c_.now;
+    auto refused = [&](const std::string& name, const absl::Status& status,
+                       std::initializer_list<absl::StatusCode> codes) {
+      return Refused("invalid " + name, status, codes, revision, digest);
+    };
+    using absl::StatusCode;
+    switch (rng_.Uniform(0, 11)) {
+      case 0:
+        request.registrant = c_.engine.registrant_count() + 1;
+        return refused("book for an unknown registrant", c_.engine.Book(request).status(),
+                       {StatusCode::kNotFound});
+      case 1:
+        request.center = c_.engine.center_count() + 1;
+        return refused("book at an unknown center", c_.engine.Book(request).status(),
+                       {StatusCode::kNotFound});
+      case 2:
+        request.at = absl::InfiniteFuture();
+        return refused("book at an infinite time", c_.engine.Book(request).status(),
+                       {StatusCode::kInvalidArgument});
+      case 3:
+        request.first_dose_until = absl::CivilDay(kYearMax + 1, 1, 1);
+        return refused("book up to year 2201", c_.engine.Book(request).status(),
+                       {StatusCode::kOutOfRange});
+      case 4:
+        return refused("confirm an unknown series",
+                       c_.engine.ConfirmHold(unknown_series, c_.now).status(),
+                       {StatusCode::kNotFound});
+      case 5:
+        return refused("decline series 0", c_.engine.DeclineHold(kNoId, c_.now),
+                       {StatusCode::kNotFound});
+      case 6:
+        return refused("record dose 3",
+                       c_.engine
+                           .RecordDose(c_.engine.series_count() == 0 ? 1 : AnySeries(), 3,
+                                       DoseOutcome::kGiven, c_.now)
+                           .status(),
+                       {StatusCode::kInvalidArgument, StatusCode::kNotFound});
+      case 7:
+        return refused("expire holds at an infinite time",
+                       c_.engine.ExpireHolds(absl::InfinitePast()).status(),
+                       {StatusCode::kInvalidArgument});
+      case 8: {
+        ReleaseSpec spec;
+        spec.center = 1;
+        spec.first_day = c_.Day(0, 5);
+        spec.last_day = spec.first_day - 1;
+        spec.release_at = c_.now;
+        return refused("release ending before it starts", c_.engine.AddRelease(spec).status(),
+                       {StatusCode::kInvalidArgument});
+      }
+      case 9: {
+        if (c_.engine.release_count() > 0) {
+          const Release release = *c_.engine.GetRelease(
+              static_cast<ReleaseId>(rng_.Uniform(1, c_.engine.release_count())));
+          ReleaseSpec spec = release.spec;
+          spec.release_at = c_.now;
+          return refused("release overlapping release " + absl::StrCat(release.id),
+                         c_.engine.AddRelease(spec).status(), {StatusCode::kAlreadyExists});
+        }
+        ReleaseSpec spec;
+        spec.center = c_.engine.center_count() + 1;
+        spec.first_day = spec.last_day = c_.Day(0, 5);
+        spec.release_at = c_.now;
+        return refused("release at an unknown center", c_.engine.AddRelease(spec).status(),
+                       {StatusCode::kNotFound});
+      }
+      case 10: {
+        if (c_.engine.draw_count() > 0) {
+          request.at = c_.engine.GetDraw(c_.engine.draw_count())->request.at;
+          return refused("book at the latest draw's instant", c_.engine.Book(request).status(),
+                         {StatusCode::kFailedPrecondition});
+        }
+        request.mode = static_cast<BookingMode>(5);
+        return refused("book in mode 5", c_.engine.Book(request).status(),
+                       {StatusCode::kInvalidArgument});
+      }
+      default: {
+        Policy policy = c_.RandomPolicy();
+        switch (rng_.Uniform(0, 2)) {
+          case 0:
+            policy.time_zone = "Nowhere/Atlantis";
+            break;
+          case 1:
+            policy.hold = absl::ZeroDuration();
+            break;
+          default:
+            policy.short_notice_days = kShortNoticeDaysMax + 1;
+            break;
+        }
+        return refused("policy with a bad booking field", c_.engine.SetPolicy(policy).status(),
+                       {StatusCode::kInvalidArgument});
+      }
+    }
+  }
+
+  Campaign& c_;
+  SplitMix64& rng_;
+  OperationRunner generic_;
+  FlowModel model_;
+  std::map<std::string, int> successes_;
+  SeriesId follow_hold_ = kNoId;    // a hold just made
+  SeriesId follow_rebook_ = kNoId;  // a second dose just missed
+};
+
+TEST_CASE("random mixed flows keep every invariant and match the model") {
+  const int campaigns = SmallScale() ? 8 : 150;
+  const int steps = SmallScale() ? 150 : 250;
+  std::map<std::string, int> successes;
+  for (uint64_t seed : CampaignSeeds(0x5eed0004, campaigns)) {
+    INFO("campaign seed ", seed, " (rerun with VAXALLOC_TEST_SEED=", seed, ")");
+    Campaign campaign(seed);
+    // Two days before the calendar starts, so that appointments come due.
+    campaign.now = absl::FromCivil(absl::CivilSecond(2021, 5, 30, 7, 0, 0), absl::UTCTimeZone());
+    campaign.Setup();
+    for (int i = campaign.rng.Uniform(2, 6); i > 0; --i) {
+      REQUIRE(campaign.engine.AddCapacity(campaign.RandomBlock()).ok());
+      REQUIRE(campaign.engine.AddSupply(campaign.RandomDelivery()).ok());
+    }
+    // Long blocks with second-dose seats, so that series complete and a
+    // missed second dose can be rebooked.
+    for (CenterId center = 1; center <= campaign.engine.center_count(); ++center) {
+      for (VaccineId vaccine = 1; vaccine <= campaign.engine.vaccine_count(); ++vaccine) {
+        if (!campaign.rng.Percent(60)) continue;
+        CapacityBlock block;
+        block.center = center;
+        block.vaccine = vaccine;
+        block.first_day = kDayZero - 2;
+        block.last_day = kDayZero + 24;
+        block.open_minute = 8 * 60;
+        block.close_minute = 10 * 60;
+        block.slot_minutes = 60;
+        block.seats_first = 1;
+        block.seats_second = campaign.engine.GetVaccine(vaccine)->spec.dose_count == 2 ? 1 : 0;
+        REQUIRE(campaign.engine.AddCapacity(block).ok());
+        REQUIRE(campaign.engine
+                    .AddSupply(
+                        SupplyDelivery{center, vaccine, kDayZero - 2, campaign.rng.Uniform(20, 80)})
+                    .ok());
+      }
+    }
+    Policy policy = campaign.RandomPolicy();
+    policy.short_notice_days = campaign.rng.Uniform(1, 5);
+    REQUIRE(campaign.engine.SetPolicy(policy).ok());
+    for (int i = campaign.rng.Uniform(4, 12); i > 0; --i) {
+      REQUIRE(campaign.engine.Register(campaign.RandomSpec()).ok());
+    }
+    BookingRunner runner(campaign);
+    runner.successes().swap(successes);
+    for (int step = 0; step < steps; ++step) {
+      const std::string operation = runner.Step();
+      INFO("step ", step, ": ", operation);
+      const InvariantReport report = CheckInvariants(campaign.engine);
+      REQUIRE_MESSAGE(report.ok(), report.ToString());
+      runner.CompareWithModel();
+    }
+    runner.successes().swap(successes);
+  }
+  // Every flow must have happened somewhere, not only been refused.
+  std::vector<std::string> counts;
+  for (const auto& [flow, count] : successes) counts.push_back(absl::StrCat(flow, " ", count));
+  MESSAGE("successful flows: ", absl::StrJoin(counts, ", "));
+  // (Small runs and single seeds may miss a rare one.)
+  if (SmallScale() || std::getenv("VAXALLOC_TEST_SEED") != nullptr) return;
+  for (const char* flow :
+       {"draw", "release", "hold", "book", "confirm", "decline", "expire", "given", "completed",
+        "missed first", "missed second", "rebook", "cancel", "withdraw", "swap"}) {
+    CHECK_MESSAGE(successes[flow] > 5, "few successful ", std::string(flow));
+  }
 }
 
 // --- (b) The reference draw on many small states ----------------------------------

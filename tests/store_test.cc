@@ -1,8 +1,11 @@
-// Store: the campaign file round-trips every entity exactly, replays a draw
-// from the stored state, leaves the file untouched on every refused call and
-// on every file it cannot accept, and handles a second connection. The
-// outbox: each change writes its events in its own transaction, and only
-// committed changes do; paging, acknowledging and at-least-once delivery.
+// Store: the campaign file round-trips every entity exactly (releases, holds,
+// dose states and the booking policy included), replays a draw from the
+// stored state, leaves the file untouched on every refused call and on every
+// file it cannot accept, rolls a booking flow back whole when a write fails,
+// migrates a version 1 file with nothing lost, and handles a second
+// connection. The outbox: each change writes its events in its own
+// transaction, and only committed changes do; paging, acknowledging and
+// at-least-once delivery.
 #include "tests/test_support.h"
 #include "vaxalloc/store.h"
 
@@ -350,6 +353,9 @@ void CheckSame(const PolicyVersion& a, const PolicyVersion& b) {
   CHECK(a.version == b.version);
   CHECK(a.policy.residence == b.policy.residence);
   CHECK(a.policy.neighbours == b.policy.neighbours);
+  CHECK(a.policy.time_zone == b.policy.time_zone);
+  CHECK(a.policy.hold == b.policy.hold);
+  CHECK(a.policy.short_notice_days == b.policy.short_notice_days);
   REQUIRE(a.policy.tier_rules.size() == b.policy.tier_rules.size());
   for (size_t i = 0; i < a.policy.tier_rules.size(); ++i) {
     CHECK(a.policy.tier_rules[i].registered_before == b.policy.tier_rules[i].registered_before);
@@ -390,14 +396,66 @@ void CheckSame(const Series& a, const Series& b) {
   CHECK(a.vaccine == b.vaccine);
   REQUIRE(a.dose_count == b.dose_count);
   for (int dose = 0; dose < a.dose_count; ++dose) {
+    CAPTURE(dose);
     CHECK(a.appointments[dose].day == b.appointments[dose].day);
     CHECK(a.appointments[dose].minute == b.appointments[dose].minute);
+    CHECK(a.doses[dose] == b.doses[dose]);
   }
   CHECK(a.status == b.status);
   CHECK(a.booked_at == b.booked_at);
+  CHECK(a.origin == b.origin);
   CHECK(a.draw == b.draw);
   CHECK(a.tier == b.tier);
   CHECK(a.category == b.category);
+  CHECK(a.release == b.release);
+  CHECK(a.replaces == b.replaces);
+  CHECK(a.hold_expires_at == b.hold_expires_at);  // InfinitePast unless held
+}
+
+void CheckSame(const Release& a, const Release& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.spec.center == b.spec.center);
+  CHECK(a.spec.vaccine == b.spec.vaccine);
+  CHECK(a.spec.first_day == b.spec.first_day);
+  CHECK(a.spec.last_day == b.spec.last_day);
+  CHECK(a.spec.release_at == b.spec.release_at);
+  CHECK(a.spec.first_dose_cap == b.spec.first_dose_cap);
+  CHECK(a.booked == b.booked);
+}
+
+void CheckSame(const DayAttendance& a, const DayAttendance& b) {
+  CHECK(a.day == b.day);
+  CHECK(a.booked == b.booked);
+  CHECK(a.given == b.given);
+  CHECK(a.missed == b.missed);
+}
+
+void CheckSame(const Report& a, const Report& b) {
+  CHECK(a.registrants == b.registrants);
+  CHECK(a.waiting == b.waiting);
+  CHECK(a.scheduled == b.scheduled);
+  CHECK(a.withdrawn == b.withdrawn);
+  CHECK(a.waiting_per_tier == b.waiting_per_tier);
+  CHECK(a.vaccinated == b.vaccinated);
+  CHECK(a.series_active == b.series_active);
+  CHECK(a.series_cancelled == b.series_cancelled);
+  CHECK(a.series_held == b.series_held);
+  CHECK(a.series_completed == b.series_completed);
+  CHECK(a.series_missed == b.series_missed);
+  CHECK(a.doses_given == b.doses_given);
+  CHECK(a.doses_missed == b.doses_missed);
+  CHECK(a.draws == b.draws);
+  REQUIRE(a.centers.size() == b.centers.size());
+  for (size_t i = 0; i < a.centers.size(); ++i) {
+    CAPTURE(i);
+    CHECK(a.centers[i].center == b.centers[i].center);
+    CHECK(a.centers[i].series_active == b.centers[i].series_active);
+    CHECK(a.centers[i].seats_first_free == b.centers[i].seats_first_free);
+    CHECK(a.centers[i].doses_delivered == b.centers[i].doses_delivered);
+    CHECK(a.centers[i].doses_reserved == b.centers[i].doses_reserved);
+    CHECK(a.centers[i].residents_waiting == b.centers[i].residents_waiting);
+  }
 }
 
 void CheckSame(const DrawRecord& a, const DrawRecord& b) {
@@ -435,8 +493,12 @@ struct Snapshot {
   std::vector<Registrant> registrants;
   std::vector<Series> series;
   std::vector<DrawRecord> draws;
+  std::vector<Release> releases;
+  uint32_t holds = 0;
   std::vector<SlotView> slots;  // every pool, every day of June and July
   std::vector<int64_t> doses_available;
+  std::vector<DayAttendance> attendance;  // every center, June and July
+  Report report;
 };
 
 Snapshot Take(const Engine& engine) {
@@ -464,6 +526,17 @@ Snapshot Take(const Engine& engine) {
   for (uint32_t id = 1; id <= engine.draw_count(); ++id) {
     snapshot.draws.push_back(Ok(engine.GetDraw(id)));
   }
+  for (uint32_t id = 1; id <= engine.release_count(); ++id) {
+    snapshot.releases.push_back(Ok(engine.GetRelease(id)));
+  }
+  snapshot.holds = engine.hold_count();
+  snapshot.report = engine.Summarize();
+  for (CenterId center = 1; center <= engine.center_count(); ++center) {
+    for (const DayAttendance& day :
+         Ok(engine.Attendance(center, CivilDay(2021, 5, 31), CivilDay(2021, 7, 31)))) {
+      snapshot.attendance.push_back(day);
+    }
+  }
   for (CenterId center = 1; center <= engine.center_count(); ++center) {
     for (VaccineId vaccine = 1; vaccine <= engine.vaccine_count(); ++vaccine) {
       for (CivilDay day(2021, 5, 31); day <= CivilDay(2021, 7, 31); ++day) {
@@ -487,6 +560,10 @@ void CheckSame(const Snapshot& a, const Snapshot& b) {
   CheckSameLists(a.registrants, b.registrants);
   CheckSameLists(a.series, b.series);
   CheckSameLists(a.draws, b.draws);
+  CheckSameLists(a.releases, b.releases);
+  CHECK(a.holds == b.holds);
+  CheckSameLists(a.attendance, b.attendance);
+  CheckSame(a.report, b.report);
   REQUIRE(a.slots.size() == b.slots.size());
   for (size_t i = 0; i < a.slots.size(); ++i) {
     CAPTURE(i);
@@ -565,6 +642,190 @@ CampaignIds BuildCampaign(Store& store) {
   return ids;
 }
 
+// --- Self-booking and attendance ------------------------------------------------
+
+// Hessen's policy in Berlin time (UTC+2 in summer: 08:00 local is 06:00
+// UTC), with 15-minute holds and four short-notice days.
+Policy BookingPolicy(const CampaignIds& ids) {
+  Policy policy = HessenPolicy(ids);
+  policy.time_zone = "Europe/Berlin";
+  policy.hold = absl::Minutes(15);
+  policy.short_notice_days = 4;
+  return policy;
+}
+
+absl::Time UtcOn(CivilDay day, int hour, int minute = 0) {
+  return At(static_cast<int>(day.year()), day.month(), day.day(), hour, minute);
+}
+
+// What BuildBookings made, and the events it expects in the outbox (ids unset).
+struct Bookings {
+  ReleaseId frankfurt_release = kNoId;
+  ReleaseId kassel_release = kNoId;  // every vaccine of the center
+  std::vector<RegistrantId> people;  // BK-0 .. BK-6 in Frankfurt, BK-K in Kassel
+  SeriesId completed = kNoId;        // booked at once, both doses given
+  SeriesId missed = kNoId;           // held, confirmed, first dose missed
+  SeriesId declined = kNoId;         // held, declined
+  SeriesId expired = kNoId;          // held, lapsed by ExpireHolds
+  SeriesId rebooked = kNoId;         // booked at once, second dose missed and rebooked
+  SeriesId swapped = kNoId;          // booked at once, cancelled by the short-notice swap
+  SeriesId short_notice = kNoId;     // the swap's series, confirmed
+  SeriesId kassel = kNoId;           // booked at once in the Kassel release
+  SeriesId held = kNoId;             // still held at the end
+  std::vector<Event> events;
+};
+
+// Releases, self-bookings in every state, attendance and a short-notice swap,
+// on top of BuildCampaign (whose last draw was on 30 May).
+Bookings BuildBookings(Store& store, const CampaignIds& ids) {
+  Bookings b;
+  CHECK(Ok(store.SetPolicy(BookingPolicy(ids))) == 3u);
+  // The draws used most of Frankfurt's doses.
+  Ok(store.AddSupply(Supply(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 15), 100)));
+  ReleaseSpec frankfurt;
+  frankfurt.center = ids.frankfurt_center;
+  frankfurt.vaccine = ids.comirnaty;
+  frankfurt.first_day = CivilDay(2021, 6, 20);
+  frankfurt.last_day = CivilDay(2021, 6, 26);
+  frankfurt.release_at = At(2021, 6, 1, 6) + absl::Microseconds(5);
+  frankfurt.first_dose_cap = 6;
+  b.frankfurt_release = Ok(store.AddRelease(frankfurt));
+  ReleaseSpec kassel;
+  kassel.center = ids.kassel_center;
+  kassel.first_day = CivilDay(2021, 6, 21);
+  kassel.last_day = CivilDay(2021, 6, 25);
+  kassel.release_at = At(2021, 6, 2, 10);
+  b.kassel_release = Ok(store.AddRelease(kassel));
+
+  std::vector<RegistrantSpec> people;
+  for (int i = 0; i < 7; ++i) {
+    people.push_back(testing::Person(absl::StrCat("BK-", i), ids.frankfurt, PriorityGroup::kGroup2,
+                                     At(2021, 5, 31, 10, i), CivilDay(1960, 3, 3)));
+  }
+  people.push_back(testing::Person("BK-K", ids.kassel, PriorityGroup::kGroup3, At(2021, 5, 31, 11),
+                                   CivilDay(1955, 7, 7)));
+  b.people = Ok(store.RegisterBatch(people));
+
+  auto booked_event = [&](const Series& series, absl::Time at) {
+    b.events.push_back(Event{0, EventKind::kSeriesBooked, at, series.registrant, series.id, kNoId});
+  };
+  BookingRequest request;
+  request.center = ids.frankfurt_center;
+  request.confirm = true;
+
+  // Booked at once.
+  request.registrant = b.people[1];
+  request.at = At(2021, 6, 1, 7);
+  const Series completed = Ok(store.Book(request));
+  REQUIRE(completed.status == SeriesStatus::kActive);
+  CHECK(completed.origin == SeriesOrigin::kRelease);
+  CHECK(completed.release == b.frankfurt_release);
+  b.completed = completed.id;
+  booked_event(completed, request.at);
+
+  // Held, then confirmed.
+  request.confirm = false;
+  request.registrant = b.people[2];
+  request.at = At(2021, 6, 1, 7, 10);
+  const Series hold = Ok(store.Book(request));
+  REQUIRE(hold.status == SeriesStatus::kHeld);
+  CHECK(hold.hold_expires_at == request.at + absl::Minutes(15));
+  const Series confirmed = Ok(store.ConfirmHold(hold.id, At(2021, 6, 1, 7, 15)));
+  CHECK(confirmed.id == hold.id);
+  CHECK(confirmed.status == SeriesStatus::kActive);
+  b.missed = confirmed.id;
+  booked_event(confirmed, At(2021, 6, 1, 7, 15));
+
+  // Held, then declined.
+  request.registrant = b.people[3];
+  request.at = At(2021, 6, 1, 7, 20);
+  b.declined = Ok(store.Book(request)).id;
+  Ok(store.DeclineHold(b.declined, At(2021, 6, 1, 7, 21)));
+  CHECK(Ok(store.engine().GetSeries(b.declined)).status == SeriesStatus::kLapsed);
+
+  // Held, then lapsed: due at 7:45, not before.
+  request.registrant = b.people[4];
+  request.at = At(2021, 6, 1, 7, 30);
+  b.expired = Ok(store.Book(request)).id;
+  CHECK(Ok(store.ExpireHolds(At(2021, 6, 1, 7, 44))) == 0u);
+  CHECK(Ok(store.ExpireHolds(At(2021, 6, 1, 7, 45))) == 1u);
+  CHECK(Ok(store.engine().GetSeries(b.expired)).status == SeriesStatus::kLapsed);
+
+  // Two more booked at once, and one in Kassel's release (any vaccine).
+  request.confirm = true;
+  request.registrant = b.people[5];
+  request.at = At(2021, 6, 1, 8);
+  const Series rebooked = Ok(store.Book(request));
+  b.rebooked = rebooked.id;
+  booked_event(rebooked, request.at);
+  request.registrant = b.people[6];
+  request.at = At(2021, 6, 1, 8, 10);
+  const Series swapped = Ok(store.Book(request));
+  b.swapped = swapped.id;
+  booked_event(swapped, request.at);
+  request.registrant = b.people[7];
+  request.center = ids.kassel_center;
+  request.at = At(2021, 6, 2, 11);
+  const Series in_kassel = Ok(store.Book(request));
+  CHECK(in_kassel.release == b.kassel_release);
+  b.kassel = in_kassel.id;
+  booked_event(in_kassel, request.at);
+
+  // A short-notice swap: an earlier first dose than the release's, confirmed.
+  request.registrant = b.people[6];
+  request.center = ids.frankfurt_center;
+  request.mode = BookingMode::kShortNotice;
+  request.confirm = false;
+  request.at = At(2021, 6, 17, 6);
+  const Series swap = Ok(store.Book(request));
+  REQUIRE(swap.status == SeriesStatus::kHeld);
+  CHECK(swap.origin == SeriesOrigin::kShortNotice);
+  CHECK(swap.replaces == swapped.id);
+  CHECK(swap.appointments[0].day < swapped.appointments[0].day);
+  const absl::Time swap_confirmed = At(2021, 6, 17, 6, 5);
+  CHECK(Ok(store.ConfirmHold(swap.id, swap_confirmed)).status == SeriesStatus::kActive);
+  CHECK(Ok(store.engine().GetSeries(swapped.id)).status == SeriesStatus::kCancelled);
+  b.short_notice = swap.id;
+  b.events.push_back(
+      Event{0, EventKind::kSeriesCancelled, swap_confirmed, swapped.registrant, swapped.id, kNoId});
+  booked_event(swap, swap_confirmed);
+
+  // Attendance: both doses given; a first dose missed; a second dose missed
+  // and rebooked.
+  REQUIRE(completed.appointments[0].day == CivilDay(2021, 6, 20));
+  const absl::Time first_doses_done = At(2021, 6, 20, 12);
+  Ok(store.RecordDose(b.completed, 1, DoseOutcome::kGiven, first_doses_done));
+  const Series done = Ok(store.RecordDose(b.completed, 2, DoseOutcome::kGiven,
+                                          UtcOn(completed.appointments[1].day, 18)));
+  CHECK(done.status == SeriesStatus::kCompleted);
+  CHECK(Ok(store.engine().GetRegistrant(done.registrant)).status == RegistrantStatus::kVaccinated);
+  const Series no_show = Ok(store.RecordDose(b.missed, 1, DoseOutcome::kMissed, first_doses_done));
+  CHECK(no_show.status == SeriesStatus::kMissed);
+  CHECK(Ok(store.engine().GetRegistrant(no_show.registrant)).status == RegistrantStatus::kWaiting);
+  Ok(store.RecordDose(b.rebooked, 1, DoseOutcome::kGiven, first_doses_done));
+  const CivilDay second_day = rebooked.appointments[1].day;
+  const Series second_missed =
+      Ok(store.RecordDose(b.rebooked, 2, DoseOutcome::kMissed, UtcOn(second_day, 18)));
+  CHECK(second_missed.status == SeriesStatus::kActive);
+  CHECK(second_missed.doses[1] == DoseState::kMissed);
+  const absl::Time rebooked_at = UtcOn(second_day + 1, 4);
+  const Series again = Ok(store.RebookSecondDose(b.rebooked, rebooked_at));
+  CHECK(again.doses[1] == DoseState::kBooked);
+  CHECK(again.appointments[1].day > second_day);
+  b.events.push_back(
+      Event{0, EventKind::kSecondDoseRebooked, rebooked_at, again.registrant, again.id, kNoId});
+
+  // A hold left open (at an earlier instant, so that nothing above lapsed it).
+  request.registrant = b.people[0];
+  request.mode = BookingMode::kRelease;
+  request.at = At(2021, 6, 2, 9) + absl::Microseconds(7);
+  const Series open_hold = Ok(store.Book(request));
+  REQUIRE(open_hold.status == SeriesStatus::kHeld);
+  b.held = open_hold.id;
+  CHECK(store.engine().hold_count() == 1u);
+  return b;
+}
+
 // ---------------------------------------------------------------------------
 // Creating and reopening
 // ---------------------------------------------------------------------------
@@ -580,14 +841,14 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   }
   RawConnection raw(path);
   CHECK(raw.QueryInt("PRAGMA application_id") == 0x56584131);
-  CHECK(raw.QueryInt("PRAGMA user_version") == 1);
+  CHECK(raw.QueryInt("PRAGMA user_version") == 2);
   CHECK(raw.QueryText("PRAGMA journal_mode") == "wal");
   CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE version = 1") == 1);
   // Every table is STRICT.
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name NOT LIKE 'sqlite_%'") == 16);
+                     "name NOT LIKE 'sqlite_%'") == 17);
   // The outbox's AUTOINCREMENT keeps its high-water mark here.
   CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
 }
@@ -1279,7 +1540,7 @@ TEST_CASE("a campaign of a newer schema version is refused, naming both versions
     raw.Exec("PRAGMA user_version = 7");
   }
   CheckRefusedFile(path, StatusCode::kFailedPrecondition,
-                   {"schema version 7", "version 1", "newer"});
+                   {"schema version 7", "version 2", "newer"});
 }
 
 TEST_CASE("a campaign whose tables are missing is DataLoss") {
@@ -1321,6 +1582,710 @@ TEST_CASE("a stored row the engine rejects is DataLoss naming it") {
     raw.Exec("UPDATE vaccines SET dose_count = 9 WHERE id = 2");
   }
   CheckRefusedFile(path, StatusCode::kDataLoss, {"dose_count", "9"});
+}
+
+// ---------------------------------------------------------------------------
+// Self-booking, holds and attendance
+// ---------------------------------------------------------------------------
+
+TEST_CASE("every booking state round-trips through the file") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Snapshot before;
+  Bookings b;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    b = BuildBookings(*store, ids);
+    CheckInvariantsOk(store->engine());
+    before = Take(store->engine());
+  }
+  // The campaign has what the comparison is meant to cover.
+  REQUIRE(before.releases.size() == 2);
+  // Held, active, completed and missed count against a cap; lapsed and
+  // cancelled (the swapped series) do not.
+  CHECK(before.releases[0].booked == 4u);
+  CHECK(before.releases[1].booked == 1u);
+  CHECK(before.releases[1].spec.vaccine == kNoId);
+  CHECK(before.holds == 1u);
+  REQUIRE(before.policies.size() == 3);
+  CHECK(before.policies[2].policy.time_zone == "Europe/Berlin");
+  CHECK(before.policies[2].policy.hold == absl::Minutes(15));
+  CHECK(before.policies[2].policy.short_notice_days == 4);
+  CHECK(before.report.vaccinated == 1u);
+  CHECK(before.report.series_held == 1u);
+  CHECK(before.report.series_completed == 1u);
+  CHECK(before.report.series_missed == 1u);
+  CHECK(before.report.doses_given == 3u);
+  CHECK(before.report.doses_missed >= 1u);
+  CHECK_FALSE(before.attendance.empty());
+  const Series& held = before.series[b.held - 1];
+  CHECK(held.status == SeriesStatus::kHeld);
+  CHECK(held.hold_expires_at == At(2021, 6, 2, 9, 15) + absl::Microseconds(7));
+  CHECK(before.series[b.declined - 1].status == SeriesStatus::kLapsed);
+  CHECK(before.series[b.expired - 1].status == SeriesStatus::kLapsed);
+  CHECK(before.series[b.completed - 1].doses[1] == DoseState::kGiven);
+  CHECK(before.series[b.missed - 1].doses[0] == DoseState::kMissed);
+  CHECK(before.series[b.missed - 1].doses[1] == DoseState::kReleased);
+  CHECK(before.series[b.rebooked - 1].doses[0] == DoseState::kGiven);
+  CHECK(before.series[b.swapped - 1].status == SeriesStatus::kCancelled);
+  CHECK(before.series[b.short_notice - 1].replaces == b.swapped);
+  CHECK(before.registrants[b.people[1] - 1].status == RegistrantStatus::kVaccinated);
+  CHECK(before.registrants[b.people[1] - 1].series == b.completed);
+
+  auto reopened = OpenOk(path);
+  CheckSame(before, Take(reopened->engine()));
+  CheckInvariantsOk(reopened->engine());
+  // Outside a hold there is no expiry.
+  CHECK(Ok(reopened->engine().GetSeries(b.declined)).hold_expires_at == absl::InfinitePast());
+
+  // The reopened store goes on: the hold is still open until its expiry,
+  // and the cap still counts it.
+  const Series confirmed = Ok(reopened->ConfirmHold(b.held, At(2021, 6, 2, 9, 10)));
+  CHECK(confirmed.status == SeriesStatus::kActive);
+  CHECK(reopened->engine().hold_count() == 0u);
+  CHECK(Ok(reopened->engine().GetRelease(b.frankfurt_release)).booked == 4u);
+  Ok(reopened->RecordDose(b.short_notice, 1, DoseOutcome::kGiven, At(2021, 6, 19, 12)));
+  // A withdrawal lets the registrant's hold lapse, in the file too.
+  BookingRequest request;
+  request.registrant = b.people[3];
+  request.at = At(2021, 6, 2, 9, 20);
+  const Series hold = Ok(reopened->Book(request));
+  REQUIRE(hold.status == SeriesStatus::kHeld);
+  Ok(reopened->Withdraw(b.people[3], At(2021, 6, 2, 9, 21)));
+  CHECK(Ok(reopened->engine().GetSeries(hold.id)).status == SeriesStatus::kLapsed);
+  CHECK(reopened->engine().hold_count() == 0u);
+  const Snapshot changed = Take(reopened->engine());
+  reopened.reset();
+  CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("the booking columns hold the documented values") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Bookings b;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    b = BuildBookings(*store, ids);
+  }
+  RawConnection raw(path);
+  auto series_value = [&](SeriesId id, const char* column) {
+    return raw.QueryInt(
+        absl::StrCat("SELECT coalesce(", column, ", -1) FROM series WHERE id = ", id));
+  };
+  // Dose states 0 booked, 1 given, 2 missed, 3 released; NULL for the
+  // second dose of a one-dose series.
+  CHECK(series_value(b.completed, "dose_1_state") == 1);
+  CHECK(series_value(b.completed, "dose_2_state") == 1);
+  CHECK(series_value(b.missed, "dose_1_state") == 2);
+  CHECK(series_value(b.missed, "dose_2_state") == 3);
+  CHECK(series_value(b.declined, "dose_2_state") == 3);
+  CHECK(series_value(b.rebooked, "dose_2_state") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series WHERE dose_count = 1 AND "
+                     "dose_2_state IS NOT NULL") == 0);
+  // Status and origin as their enum values; the release and the replaced
+  // series as ids.
+  CHECK(series_value(b.held, "status") == 2);
+  CHECK(series_value(b.expired, "status") == 3);
+  CHECK(series_value(b.completed, "status") == 4);
+  CHECK(series_value(b.missed, "status") == 5);
+  CHECK(series_value(b.completed, "origin") == 1);
+  CHECK(series_value(b.completed, "release") == b.frankfurt_release);
+  CHECK(series_value(b.short_notice, "origin") == 2);
+  CHECK(series_value(b.short_notice, "release") == -1);
+  CHECK(series_value(b.short_notice, "replaces") == b.swapped);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series WHERE draw IS NOT NULL AND "
+                     "(origin != 0 OR release IS NOT NULL)") == 0);
+  // The expiry in microseconds, for the hold only.
+  CHECK(series_value(b.held, "hold_expires_us") == absl::ToUnixMicros(At(2021, 6, 2, 9, 15)) + 7);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series WHERE hold_expires_us IS NOT NULL") == 1);
+  // Releases: NULL for every vaccine.
+  CHECK(raw.QueryInt("SELECT release_at_us FROM releases WHERE id = 1") ==
+        absl::ToUnixMicros(At(2021, 6, 1, 6)) + 5);
+  CHECK(raw.QueryInt("SELECT first_dose_cap FROM releases WHERE id = 1") == 6);
+  CHECK(raw.QueryInt("SELECT vaccine IS NULL FROM releases WHERE id = 2") == 1);
+  // Policies: the zone's name, the hold in microseconds.
+  CHECK(raw.QueryText("SELECT time_zone FROM policies WHERE version = 1") == "UTC");
+  CHECK(raw.QueryInt("SELECT hold_us FROM policies WHERE version = 1") == 600'000'000);
+  CHECK(raw.QueryText("SELECT time_zone FROM policies WHERE version = 3") == "Europe/Berlin");
+  CHECK(raw.QueryInt("SELECT hold_us FROM policies WHERE version = 3") == 900'000'000);
+  CHECK(raw.QueryInt("SELECT short_notice_days FROM policies WHERE version = 3") == 4);
+  CHECK(raw.QueryInt("SELECT status FROM registrants WHERE id = " + std::to_string(b.people[1])) ==
+        3);
+  // Events: kinds 4 and 5 name their series, never a draw.
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind = 4") == 6);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind = 5") == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind >= 4 AND "
+                     "(series IS NULL OR draw IS NOT NULL)") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+}
+
+TEST_CASE("the booking flows write their events with their change") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const CampaignIds ids = BuildCampaign(*store);
+  const std::vector<Event> before = AllPending(*store);
+  REQUIRE_FALSE(before.empty());
+  const Bookings b = BuildBookings(*store, ids);
+  const std::vector<Event> after = AllPending(*store);
+  // Booked at once, confirmed, booked at once (x3), the swap (the replaced
+  // series' cancellation, then the booking), the rebooking; holds, lapses
+  // and attendance write none.
+  REQUIRE(b.events.size() == 8);
+  REQUIRE(after.size() == before.size() + b.events.size());
+  const std::vector<Event> added = Tail(after, before.size());
+  for (size_t i = 0; i < added.size(); ++i) {
+    CAPTURE(i);
+    const Event& expected = b.events[i];
+    CheckEvent(added[i], before.back().id + 1 + i, expected.kind, expected.at, expected.registrant,
+               expected.series, expected.draw);
+  }
+  store.reset();
+  CheckSameEvents(AllPending(*OpenOk(path)), after);
+}
+
+// Four registrants in Frankfurt, a release from 20 June, nothing drawn.
+struct FaultCampaign {
+  CampaignIds ids;
+  std::vector<RegistrantId> people;
+};
+
+FaultCampaign BuildFaultCampaign(Store& store) {
+  FaultCampaign campaign;
+  campaign.ids = BuildSetup(store);
+  const CampaignIds& ids = campaign.ids;
+  Ok(store.SetPolicy(BookingPolicy(ids)));
+  ReleaseSpec release;
+  release.center = ids.frankfurt_center;
+  release.vaccine = ids.comirnaty;
+  release.first_day = CivilDay(2021, 6, 20);
+  release.last_day = CivilDay(2021, 6, 26);
+  release.release_at = At(2021, 6, 1, 6);
+  Ok(store.AddRelease(release));
+  std::vector<RegistrantSpec> people;
+  for (int i = 0; i < 4; ++i) {
+    people.push_back(testing::Person(absl::StrCat("FC-", i), ids.frankfurt, PriorityGroup::kGroup1,
+                                     At(2021, 5, 20, 9, i)));
+  }
+  campaign.people = Ok(store.RegisterBatch(people));
+  return campaign;
+}
+
+// Creates a trigger that refuses writes `when` (its WHEN and event part):
+// `on_what` is e.g. "INSERT ON events".
+void InjectFailure(RawConnection& raw, const std::string& name, const std::string& on_what,
+                   const std::string& when) {
+  raw.Exec(absl::StrCat("CREATE TRIGGER ", name, " BEFORE ", on_what, " WHEN ", when,
+                        " BEGIN SELECT RAISE(ABORT, 'injected ", name, "'); END"));
+}
+
+// The call fails with the injected error and leaves file and engine alone.
+#define CHECK_INJECTED(store, name, ...)                                                  \
+  do {                                                                                    \
+    const Unchanged unchanged_(store);                                                    \
+    const absl::Status status_ = StatusOf(__VA_ARGS__);                                   \
+    CHECK_MESSAGE(status_.code() == StatusCode::kInternal, #__VA_ARGS__ " -> ", status_); \
+    CHECK_MESSAGE(Contains(status_, "injected " name), status_);                          \
+    unchanged_.Check(#__VA_ARGS__);                                                       \
+  } while (0)
+
+TEST_CASE("a failure inside a booking flow rolls all of it back") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  FaultCampaign campaign;
+  {
+    auto store = OpenOk(path);
+    campaign = BuildFaultCampaign(*store);
+  }
+  const CampaignIds& ids = campaign.ids;
+  RawConnection raw(path);
+  BookingRequest request;
+  request.registrant = campaign.people[0];
+  request.center = ids.frankfurt_center;
+  request.at = At(2021, 6, 1, 7);
+  request.confirm = true;
+
+  // Booking at once fails at its event, after the series and the registrant.
+  InjectFailure(raw, "booked_event", "INSERT ON events", "NEW.kind = 4");
+  auto store = OpenOk(path);
+  CHECK_INJECTED(*store, "booked_event", store->Book(request));
+  CHECK(store->engine().series_count() == 0u);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series") == 0);
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE status != 0") == 0);
+  // A hold writes no event; its confirmation fails the same way and leaves it held.
+  request.confirm = false;
+  const Series hold = Ok(store->Book(request));
+  CHECK_INJECTED(*store, "booked_event", store->ConfirmHold(hold.id, At(2021, 6, 1, 7, 5)));
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = 1") == 2);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events") == 0);
+  raw.Exec("DROP TRIGGER booked_event");
+
+  // Letting the hold lapse fails on its row: declined, expired, or lapsed
+  // by another booking, the hold stays.
+  InjectFailure(raw, "lapse", "UPDATE ON series", "NEW.status = 3");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "lapse", store->DeclineHold(hold.id, At(2021, 6, 1, 7, 6)));
+  CHECK_INJECTED(*store, "lapse", store->ExpireHolds(At(2021, 6, 1, 7, 30)));
+  BookingRequest other = request;
+  other.registrant = campaign.people[1];
+  other.at = At(2021, 6, 1, 7, 30);
+  CHECK_INJECTED(*store, "lapse", store->Book(other));
+  CHECK(Ok(store->engine().GetSeries(hold.id)).status == SeriesStatus::kHeld);
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = 1") == 2);
+  CHECK(raw.QueryInt("SELECT count(*) FROM series") == 1);
+  raw.Exec("DROP TRIGGER lapse");
+  store = OpenOk(path);
+  Ok(store->ConfirmHold(hold.id, At(2021, 6, 1, 7, 10)));
+  REQUIRE(AllPending(*store).size() == 1);
+
+  // Completing the series fails at the registrant, after the series row.
+  Ok(store->RecordDose(hold.id, 1, DoseOutcome::kGiven, At(2021, 6, 20, 12)));
+  const Series first_given = Ok(store->engine().GetSeries(hold.id));
+  const absl::Time second_done = UtcOn(first_given.appointments[1].day, 18);
+  InjectFailure(raw, "vaccinated", "UPDATE ON registrants", "NEW.status = 3");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "vaccinated",
+                 store->RecordDose(hold.id, 2, DoseOutcome::kGiven, second_done));
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = 1") == 0);
+  CHECK(raw.QueryInt("SELECT dose_2_state FROM series WHERE id = 1") == 0);
+  raw.Exec("DROP TRIGGER vaccinated");
+
+  // Rebooking a missed second dose fails at its event.
+  InjectFailure(raw, "rebooked_event", "INSERT ON events", "NEW.kind = 5");
+  store = OpenOk(path);
+  Ok(store->RecordDose(hold.id, 2, DoseOutcome::kMissed, second_done));
+  CHECK_INJECTED(*store, "rebooked_event",
+                 store->RebookSecondDose(hold.id, second_done + absl::Hours(12)));
+  CHECK(raw.QueryInt("SELECT dose_2_state FROM series WHERE id = 1") == 2);
+  raw.Exec("DROP TRIGGER rebooked_event");
+
+  // A short-notice swap fails at its second event: the replaced series'
+  // cancellation, its row and its event go too.
+  store = OpenOk(path);
+  request.registrant = campaign.people[2];
+  request.confirm = true;
+  const Series booked = Ok(store->Book(request));
+  request.mode = BookingMode::kShortNotice;
+  request.confirm = false;
+  request.at = At(2021, 6, 17, 6);
+  const Series swap = Ok(store->Book(request));
+  REQUIRE(swap.replaces == booked.id);
+  const int64_t events_written =
+      raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+  InjectFailure(raw, "booked_event", "INSERT ON events", "NEW.kind = 4");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "booked_event", store->ConfirmHold(swap.id, At(2021, 6, 17, 6, 5)));
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = " + std::to_string(booked.id)) == 0);
+  CHECK(raw.QueryInt("SELECT status FROM series WHERE id = " + std::to_string(swap.id)) == 2);
+  CHECK(raw.QueryInt("SELECT series FROM registrants WHERE id = " +
+                     std::to_string(booked.registrant)) == booked.id);
+  CHECK(raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'") == events_written);
+  raw.Exec("DROP TRIGGER booked_event");
+  store = OpenOk(path);
+  Ok(store->ConfirmHold(swap.id, At(2021, 6, 17, 6, 5)));
+  CheckInvariantsOk(store->engine());
+  const Snapshot in_memory = Take(store->engine());
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("a refused booking flow leaves the file and the engine as they were") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const FaultCampaign campaign = BuildFaultCampaign(*store);
+  const CampaignIds& ids = campaign.ids;
+  ReleaseSpec overlapping;
+  overlapping.center = ids.frankfurt_center;
+  overlapping.first_day = CivilDay(2021, 6, 25);
+  overlapping.last_day = CivilDay(2021, 6, 30);
+  overlapping.release_at = At(2021, 6, 1);
+  CHECK_REFUSED(*store, StatusCode::kAlreadyExists, store->AddRelease(overlapping));
+  overlapping.center = 99;
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->AddRelease(overlapping));
+  BookingRequest request;
+  request.registrant = campaign.people[0];
+  request.at = At(2021, 5, 31);  // before the release opens
+  CHECK_REFUSED(*store, StatusCode::kResourceExhausted, store->Book(request));
+  request.registrant = 77;
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->Book(request));
+  request.registrant = campaign.people[0];
+  request.at = At(2021, 6, 1, 7);
+  const Series hold = Ok(store->Book(request));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition, store->Book(request));  // holds one
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->ConfirmHold(hold.id, At(2021, 6, 1, 8)));  // lapsed by then
+  CHECK_REFUSED(*store, StatusCode::kNotFound, store->DeclineHold(99, At(2021, 6, 1, 7, 1)));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->RecordDose(hold.id, 1, DoseOutcome::kGiven, At(2021, 6, 20, 12)));
+  Ok(store->ConfirmHold(hold.id, At(2021, 6, 1, 7, 1)));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->RecordDose(hold.id, 1, DoseOutcome::kGiven, At(2021, 6, 19)));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->RecordDose(hold.id, 3, DoseOutcome::kGiven, At(2021, 6, 20, 12)));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->RebookSecondDose(hold.id, At(2021, 6, 20, 12)));
+  const Snapshot in_memory = Take(store->engine());
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+// ---------------------------------------------------------------------------
+// Schema migration
+// ---------------------------------------------------------------------------
+
+// Version 1 of the schema exactly as that library created it (src/store.cc
+// keeps the same text as its first migration).
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE districts (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE vaccines (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  dose_count INTEGER NOT NULL,
+  interval_days_min INTEGER NOT NULL,
+  interval_days_target INTEGER NOT NULL,
+  interval_days_max INTEGER NOT NULL,
+  age_years_min INTEGER NOT NULL,
+  age_years_max INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE centers (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+) STRICT;
+
+-- The districts a center serves, in the order given.
+CREATE TABLE center_districts (
+  center INTEGER NOT NULL REFERENCES centers(id),
+  position INTEGER NOT NULL,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  PRIMARY KEY (center, position)
+) STRICT, WITHOUT ROWID;
+
+-- Append-only, in the order added.
+CREATE TABLE capacity_blocks (
+  seq INTEGER PRIMARY KEY,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  first_day INTEGER NOT NULL,
+  last_day INTEGER NOT NULL,
+  weekdays INTEGER NOT NULL,
+  open_minute INTEGER NOT NULL,
+  close_minute INTEGER NOT NULL,
+  slot_minutes INTEGER NOT NULL,
+  seats_first INTEGER NOT NULL,
+  seats_second INTEGER NOT NULL
+) STRICT;
+
+-- Append-only, in the order added.
+CREATE TABLE deliveries (
+  seq INTEGER PRIMARY KEY,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  day INTEGER NOT NULL,
+  doses INTEGER NOT NULL
+) STRICT;
+
+-- Version 1 is the engine's default policy, written when the file is created.
+CREATE TABLE policies (
+  version INTEGER PRIMARY KEY,
+  residence INTEGER NOT NULL CHECK (residence IN (0, 1))
+) STRICT;
+
+CREATE TABLE policy_tier_rules (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  registered_before_us INTEGER NOT NULL,
+  tier_group_1 INTEGER NOT NULL,
+  tier_group_2 INTEGER NOT NULL,
+  tier_group_3 INTEGER NOT NULL,
+  tier_group_none INTEGER NOT NULL,
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE policy_reserves (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  share_permille INTEGER NOT NULL,
+  age_years_min INTEGER NOT NULL,
+  group_mask INTEGER NOT NULL,
+  vaccine INTEGER REFERENCES vaccines(id),
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE policy_neighbours (
+  version INTEGER NOT NULL REFERENCES policies(version),
+  position INTEGER NOT NULL,
+  district_a INTEGER NOT NULL REFERENCES districts(id),
+  district_b INTEGER NOT NULL REFERENCES districts(id),
+  PRIMARY KEY (version, position)
+) STRICT, WITHOUT ROWID;
+
+-- Value checks use BETWEEN rather than IN (a, b, c): SQLite evaluates an IN
+-- list of three or more through a temporary index built anew by every
+-- statement run, which was half the time of a draw's registrant updates.
+CREATE TABLE registrants (
+  id INTEGER PRIMARY KEY,
+  external_ref TEXT NOT NULL UNIQUE,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  birth_day INTEGER NOT NULL,
+  priority_group INTEGER NOT NULL CHECK (priority_group BETWEEN 1 AND 4),
+  channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+  registered_at_us INTEGER NOT NULL,
+  vaccine_preference INTEGER REFERENCES vaccines(id),
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+  waiting_since_us INTEGER NOT NULL,
+  series INTEGER REFERENCES series(id)
+) STRICT;
+
+-- Appointment 2 is NULL for a one-dose vaccine.
+CREATE TABLE series (
+  id INTEGER PRIMARY KEY,
+  registrant INTEGER NOT NULL REFERENCES registrants(id),
+  center INTEGER NOT NULL REFERENCES centers(id),
+  vaccine INTEGER NOT NULL REFERENCES vaccines(id),
+  dose_count INTEGER NOT NULL CHECK (dose_count IN (1, 2)),
+  dose_1_day INTEGER NOT NULL,
+  dose_1_minute INTEGER NOT NULL,
+  dose_2_day INTEGER,
+  dose_2_minute INTEGER,
+  status INTEGER NOT NULL CHECK (status IN (0, 1)),
+  booked_at_us INTEGER NOT NULL,
+  draw INTEGER REFERENCES draws(id),
+  tier INTEGER NOT NULL,
+  category INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE draws (
+  id INTEGER PRIMARY KEY,
+  seed_k0 INTEGER NOT NULL,
+  seed_k1 INTEGER NOT NULL,
+  at_us INTEGER NOT NULL,
+  first_dose_from INTEGER NOT NULL,
+  first_dose_until INTEGER NOT NULL,
+  series_limit INTEGER NOT NULL,
+  policy_version INTEGER NOT NULL REFERENCES policies(version),
+  UNIQUE (seed_k0, seed_k1)
+) STRICT;
+
+-- The centers a draw was limited to (none: every center).
+CREATE TABLE draw_centers (
+  draw INTEGER NOT NULL REFERENCES draws(id),
+  position INTEGER NOT NULL,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  PRIMARY KEY (draw, position)
+) STRICT, WITHOUT ROWID;
+
+-- Only tiers with a candidate; a missing tier counted zero.
+CREATE TABLE draw_tiers (
+  draw INTEGER NOT NULL REFERENCES draws(id),
+  tier INTEGER NOT NULL,
+  eligible INTEGER NOT NULL,
+  assigned INTEGER NOT NULL,
+  PRIMARY KEY (draw, tier)
+) STRICT, WITHOUT ROWID;
+
+-- The transactional outbox (store.h): pending events only; acknowledging
+-- deletes them. kind: 1 series assigned (series and draw set), 2 series
+-- cancelled (series set), 3 registrant withdrawn (series: the one it held).
+-- No foreign keys: each row copies ids from a series or registrant row that
+-- the same transaction has just written or updated (and checked); checking
+-- them again would cost more than half of what a draw spends on its events.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 3),
+  at_us INTEGER NOT NULL,
+  registrant INTEGER NOT NULL,
+  series INTEGER,
+  draw INTEGER,
+  CHECK ((kind = 1) = (draw IS NOT NULL)),
+  CHECK (kind = 3 OR series IS NOT NULL)
+) STRICT;
+)sql";
+
+// Writes `v1_path` as the version 1 library would have: its schema, and every
+// row of the closed campaign file `source` (which must use version 1's
+// features only) in its columns, the outbox's high-water mark included.
+void WriteVersion1Copy(const std::string& source, const std::string& v1_path) {
+  RawConnection raw(v1_path);
+  REQUIRE(raw.QueryText("PRAGMA journal_mode = WAL") == "wal");
+  raw.Exec("PRAGMA application_id = 1448624433");  // 0x56584131, 'VXA1'
+  raw.Exec(absl::StrCat("ATTACH DATABASE '", source, "' AS source"));
+  raw.Exec("BEGIN");
+  raw.Exec(kSchemaVersion1);
+  // Same columns in both versions.
+  for (const char* table :
+       {"districts", "vaccines", "centers", "center_districts", "capacity_blocks", "deliveries",
+        "policy_tier_rules", "policy_reserves", "policy_neighbours", "registrants", "draws",
+        "draw_centers", "draw_tiers", "events"}) {
+    raw.Exec(absl::StrCat("INSERT INTO main.", table, " SELECT * FROM source.", table));
+  }
+  raw.Exec("INSERT INTO main.policies SELECT version, residence FROM source.policies");
+  raw.Exec(
+      "INSERT INTO main.series SELECT id, registrant, center, vaccine, dose_count, dose_1_day, "
+      "dose_1_minute, dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category "
+      "FROM source.series");
+  raw.Exec("DELETE FROM main.sqlite_sequence");
+  raw.Exec("INSERT INTO main.sqlite_sequence SELECT name, seq FROM source.sqlite_sequence");
+  raw.Exec("PRAGMA user_version = 1");
+  raw.Exec("COMMIT");
+  raw.Exec("DETACH DATABASE source");
+}
+
+TEST_CASE("a version 1 file is migrated on open with nothing lost") {
+  TempDir dir;
+  const std::string source = dir.File("source.sqlite");
+  const std::string path = dir.File("version1.sqlite");
+  Snapshot before;
+  CampaignIds ids;
+  std::vector<Event> pending;
+  uint64_t last_event = 0;
+  {
+    auto store = OpenOk(source);
+    ids = BuildCampaign(*store);
+    const std::vector<Event> all = AllPending(*store);
+    REQUIRE(all.size() > 3);
+    Ok(store->AcknowledgeEvents(all[2].id));
+    pending = Tail(all, 3);
+    last_event = all.back().id;
+    before = Take(store->engine());
+  }
+  WriteVersion1Copy(source, path);
+  {
+    RawConnection raw(path);
+    REQUIRE(raw.QueryInt("PRAGMA user_version") == 1);
+    REQUIRE(raw.QueryInt("SELECT count(*) FROM series") ==
+            static_cast<int64_t>(before.series.size()));
+    REQUIRE(raw.QueryInt("SELECT count(*) FROM series WHERE status = 1") == 2);
+  }
+
+  auto store = OpenOk(path);
+  // Every entity as it was: active series with their doses booked,
+  // cancelled ones released, all from draws; the default policy fields.
+  CheckSame(before, Take(store->engine()));
+  CheckInvariantsOk(store->engine());
+  CheckSameEvents(AllPending(*store), pending);
+  {
+    RawConnection raw(path);
+    CHECK(raw.QueryInt("PRAGMA user_version") == 2);
+    CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
+                       "name NOT LIKE 'sqlite_%'") == 17);
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
+                       "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
+    // No table is left over from the rebuild, and external_ref keeps its index.
+    CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2%'") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_index_list('registrants') WHERE "
+                       "\"unique\" = 1") == 1);
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_index_list('draws') WHERE "
+                       "\"unique\" = 1") == 1);
+    CHECK(raw.QueryInt("SELECT count(*) FROM series WHERE origin != 0 OR dose_1_state != "
+                       "(CASE status WHEN 0 THEN 0 ELSE 3 END) OR dose_2_state IS NOT "
+                       "(CASE WHEN dose_count = 1 THEN NULL WHEN status = 0 THEN 0 ELSE 3 END)") ==
+          0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE time_zone = 'UTC' AND "
+                       "hold_us = 600000000 AND short_notice_days = 0") == 2);
+    CHECK(raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'") ==
+          static_cast<int64_t>(last_event));
+    // The new checks are in force: a registrant may be vaccinated, a series
+    // neither status 6 nor a second dose state without a second dose.
+    CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'registrants'")
+              .find("status BETWEEN 0 AND 3") != std::string::npos);
+    CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'series'")
+              .find("status BETWEEN 0 AND 5") != std::string::npos);
+    CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'events'")
+              .find("kind BETWEEN 1 AND 5") != std::string::npos);
+  }
+
+  // The migrated campaign takes the new flows; the outbox goes on above its
+  // old high-water mark.
+  CHECK(Ok(store->SetPolicy(BookingPolicy(ids))) == 3u);
+  ReleaseSpec release;
+  release.center = ids.frankfurt_center;
+  release.vaccine = ids.comirnaty;
+  release.first_day = CivilDay(2021, 7, 1);
+  release.last_day = CivilDay(2021, 7, 2);
+  release.release_at = At(2021, 6, 1);
+  Ok(store->AddSupply(Supply(ids.frankfurt_center, ids.comirnaty, CivilDay(2021, 6, 15), 20)));
+  Ok(store->AddRelease(release));
+  const RegistrantId newcomer = Ok(store->Register(
+      testing::Person("after-migration", ids.frankfurt, PriorityGroup::kGroup3, At(2021, 5, 31))));
+  BookingRequest request;
+  request.registrant = newcomer;
+  request.at = At(2021, 6, 2);
+  request.confirm = true;
+  const Series booked = Ok(store->Book(request));
+  const std::vector<Event> next = Ok(store->PendingEvents(pending.back().id, 10));
+  REQUIRE(next.size() == 1);
+  CheckEvent(next[0], last_event + 1, EventKind::kSeriesBooked, At(2021, 6, 2), newcomer, booked.id,
+             kNoId);
+  CheckInvariantsOk(store->engine());
+  const Snapshot changed = Take(store->engine());
+  store.reset();
+  CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("a migrated outbox keeps its high-water mark with every event acknowledged") {
+  TempDir dir;
+  const std::string source = dir.File("source.sqlite");
+  const std::string path = dir.File("version1.sqlite");
+  uint64_t last_event = 0;
+  {
+    auto store = OpenOk(source);
+    BuildCampaign(*store);
+    last_event = AllPending(*store).back().id;
+    Ok(store->AcknowledgeEvents(last_event));
+  }
+  WriteVersion1Copy(source, path);
+  {
+    RawConnection raw(path);
+    REQUIRE(raw.QueryInt("SELECT count(*) FROM events") == 0);
+  }
+  auto store = OpenOk(path);
+  CHECK(AllPending(*store).empty());
+  CHECK_MESSAGE(StatusOf(store->AcknowledgeEvents(last_event)).ok(), "ids up to the mark exist");
+  CHECK(store->AcknowledgeEvents(last_event + 1).code() == StatusCode::kInvalidArgument);
+  const RegistrantId scheduled = FirstWithStatus(store->engine(), RegistrantStatus::kScheduled);
+  const SeriesId series = Ok(store->engine().GetRegistrant(scheduled)).series;
+  Ok(store->CancelSeries(series, At(2021, 5, 31)));
+  const std::vector<Event> next = AllPending(*store);
+  REQUIRE(next.size() == 1);
+  CheckEvent(next[0], last_event + 1, EventKind::kSeriesCancelled, At(2021, 5, 31), scheduled,
+             series, kNoId);
+}
+
+TEST_CASE("a version 1 file whose rows break a foreign key is refused, unchanged") {
+  TempDir dir;
+  const std::string source = dir.File("source.sqlite");
+  const std::string path = dir.File("version1.sqlite");
+  {
+    auto store = OpenOk(source);
+    BuildCampaign(*store);
+  }
+  WriteVersion1Copy(source, path);
+  {
+    RawConnection raw(path);  // foreign keys are off by default
+    raw.Exec("UPDATE registrants SET series = 9999 WHERE id = 2");
+  }
+  // The migration copies the rows, finds the broken reference before its
+  // commit and rolls back: still version 1, whole.
+  CheckRefusedFile(path, StatusCode::kDataLoss,
+                   {"schema version 2", "foreign key", "registrants", "series"});
+  RawConnection raw(path);
+  CHECK(raw.QueryInt("PRAGMA user_version") == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'releases'") == 0);
+  CHECK(raw.QueryInt("SELECT series FROM registrants WHERE id = 2") == 9999);
 }
 
 // ---------------------------------------------------------------------------

@@ -20,6 +20,15 @@ SQLite file, every change one transaction); both have the same methods::
         record = store.draw(seed=2021, at=dt.datetime(2021, 6, 7, tzinfo=utc),
                             first_dose_from=dt.date(2021, 6, 14),
                             first_dose_until=dt.date(2021, 6, 20))
+        # Self-booking: seats released at an announced instant, first come.
+        store.add_release(center=center, first_day=dt.date(2021, 6, 21),
+                          last_day=dt.date(2021, 6, 23),
+                          release_at=dt.datetime(2021, 6, 14, 8, tzinfo=utc))
+        late = store.register(external_ref="A-3", district=district,
+                              birth_day=dt.date(1975, 3, 3),
+                              registered_at=dt.datetime(2021, 6, 10, tzinfo=utc))
+        held = store.book(registrant=late, at=dt.datetime(2021, 6, 14, 8, 1, tzinfo=utc))
+        store.confirm_hold(held.id, at=dt.datetime(2021, 6, 14, 8, 3, tzinfo=utc))
 
 Instants are timezone-aware ``datetime.datetime`` values (naive ones raise
 InvalidArgumentError; results come back in UTC), civil days are
@@ -44,15 +53,20 @@ from ._errors import (
 from . import _core
 from ._types import (
     Appointment,
+    BookingMode,
+    BookingRequest,
     CapacityBlock,
     Center,
     CenterReport,
     CenterSpec,
     Channel,
+    DayAttendance,
     District,
     DrawRecord,
     DrawRequest,
     DrawSeed,
+    DoseOutcome,
+    DoseState,
     Durability,
     Event,
     EventKind,
@@ -63,6 +77,8 @@ from ._types import (
     Registrant,
     RegistrantSpec,
     RegistrantStatus,
+    Release,
+    ReleaseSpec,
     Report,
     ReserveCategory,
     ResidenceRule,
@@ -70,6 +86,7 @@ from ._types import (
     ScenarioOptions,
     SecondDoseShortfall,
     Series,
+    SeriesOrigin,
     SeriesStatus,
     Slot,
     SupplyDelivery,
@@ -95,6 +112,10 @@ EXTERNAL_REF_LENGTH_MAX: int = _core.EXTERNAL_REF_LENGTH_MAX
 VIOLATIONS_KEPT: int = _core.VIOLATIONS_KEPT
 #: The largest page Store.pending_events() returns (store.h, kEventsPerReadMax).
 EVENTS_PER_READ_MAX: int = _core.EVENTS_PER_READ_MAX
+#: Bounds of the self-booking fields of Policy (types.h).
+TIME_ZONE_LENGTH_MAX: int = _core.TIME_ZONE_LENGTH_MAX
+HOLD_MINUTES_MAX: int = _core.HOLD_MINUTES_MAX
+SHORT_NOTICE_DAYS_MAX: int = _core.SHORT_NOTICE_DAYS_MAX
 
 
 def lottery_number(seed, external_ref: str) -> int:
@@ -137,20 +158,22 @@ __all__ = [
     "Engine", "Store",
     # enums
     "PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
-    "Durability", "Invariant", "Weekday", "EventKind",
+    "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
+    "BookingMode", "DoseOutcome",
     # values
     "VaccineSpec", "CenterSpec", "CapacityBlock", "SupplyDelivery", "TierRule",
     "ReserveCategory", "Policy", "RegistrantSpec", "DrawSeed", "DrawRequest", "District",
     "Vaccine", "Center", "Registrant", "Appointment", "Series", "TierCount", "DrawRecord",
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
-    "Event",
+    "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario
     "Scenario", "ScenarioOptions", "ScenarioDistrict", "make_scenario", "SCENARIO_TIMEZONE",
     # limits
     "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
-    "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX",
+    "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX", "TIME_ZONE_LENGTH_MAX", "HOLD_MINUTES_MAX",
+    "SHORT_NOTICE_DAYS_MAX",
 ]
 
 # The public classes present themselves as vaxalloc.X (in reprs, tracebacks

@@ -8,6 +8,7 @@ vaxalloc.Error subclasses with the core's message.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from typing import Any, Iterable, Mapping, Sequence
@@ -15,14 +16,18 @@ from typing import Any, Iterable, Mapping, Sequence
 from . import _convert as cv
 from . import _core
 from ._types import (
+    BookingMode,
+    BookingRequest,
     CapacityBlock,
     Center,
     CenterSpec,
     Channel,
+    DayAttendance,
     District,
     DrawRecord,
     DrawRequest,
     DrawSeed,
+    DoseOutcome,
     Durability,
     Event,
     InvariantReport,
@@ -30,6 +35,8 @@ from ._types import (
     PriorityGroup,
     Registrant,
     RegistrantSpec,
+    Release,
+    ReleaseSpec,
     Report,
     ReserveCategory,
     ResidenceRule,
@@ -47,6 +54,25 @@ from ._types import (
 __all__ = ["Engine", "Store"]
 
 Seed = int | tuple[int, int] | str | DrawSeed
+
+
+def _default(cls: type, name: str) -> Any:
+    """The default of a dataclass field (slots hide it from the class)."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+def _any_field_given(cls: type, **values: Any) -> bool:
+    """Whether a call passed any of a record's fields as keywords: a value
+    other than the field's default (None for the required ones)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    for name, value in values.items():
+        default = defaults[name]
+        if default is dataclasses.MISSING:
+            if value is not None:
+                return True
+        elif value != default:
+            return True
+    return False
 
 
 class _Campaign:
@@ -129,18 +155,57 @@ class _Campaign:
         reserves: Iterable[ReserveCategory] = (),
         residence: ResidenceRule = ResidenceRule.HOME_DISTRICT_ONLY,
         neighbours: Iterable[tuple[int, int]] = (),
+        time_zone: str = _default(Policy, "time_zone"),
+        hold: datetime.timedelta | float = _default(Policy, "hold"),
+        short_notice_days: int = _default(Policy, "short_notice_days"),
     ) -> int:
-        """Replaces the policy for every draw from now on; returns its version
-        (the default policy is version 1). Pass a Policy, or its fields as
-        keywords -- not both."""
+        """Replaces the policy for every draw and booking from now on; returns
+        its version (the default policy is version 1). Pass a Policy, or its
+        fields as keywords -- not both. time_zone (an IANA name such as
+        "Europe/Berlin"), hold and short_notice_days govern self-booking (see
+        Policy)."""
         if policy is None:
             policy = Policy(tier_rules=tuple(tier_rules), reserves=tuple(reserves),
-                            residence=residence, neighbours=tuple(neighbours))
+                            residence=residence, neighbours=tuple(neighbours),
+                            time_zone=time_zone, hold=hold, short_notice_days=short_notice_days)
         elif not isinstance(policy, Policy):
             raise TypeError(f"policy must be a Policy, not {type(policy).__name__}")
-        elif tier_rules or reserves or neighbours or residence != ResidenceRule.HOME_DISTRICT_ONLY:
+        elif (tier_rules or reserves or neighbours
+              or _any_field_given(Policy, residence=residence, time_zone=time_zone, hold=hold,
+                                  short_notice_days=short_notice_days)):
             raise TypeError("set_policy takes a Policy or keyword fields, not both")
         return self._impl.set_policy(**cv.policy_args(policy))
+
+    def add_release(
+        self,
+        spec: ReleaseSpec | None = None,
+        *,
+        center: int | None = None,
+        vaccine: int = _default(ReleaseSpec, "vaccine"),
+        first_day: datetime.date | None = None,
+        last_day: datetime.date | None = None,
+        release_at: datetime.datetime | None = None,
+        first_dose_cap: int = _default(ReleaseSpec, "first_dose_cap"),
+    ) -> int:
+        """Holds the first-dose seats of `center` on [first_day, last_day]
+        back from draws and opens them for self-booking (first come, first
+        served) at release_at; returns the release id. vaccine 0: every
+        vaccine of the center; first_dose_cap: the most series it gives out
+        (0: the seats decide). Releases of one center must not overlap
+        (AlreadyExistsError). Pass a ReleaseSpec or its fields as keywords."""
+        if spec is None:
+            if center is None or first_day is None or last_day is None or release_at is None:
+                raise TypeError("add_release needs center, first_day, last_day and release_at")
+            spec = ReleaseSpec(center=center, vaccine=vaccine, first_day=first_day,
+                               last_day=last_day, release_at=release_at,
+                               first_dose_cap=first_dose_cap)
+        elif not isinstance(spec, ReleaseSpec):
+            raise TypeError(f"spec must be a ReleaseSpec, not {type(spec).__name__}")
+        elif _any_field_given(ReleaseSpec, center=center, vaccine=vaccine, first_day=first_day,
+                              last_day=last_day, release_at=release_at,
+                              first_dose_cap=first_dose_cap):
+            raise TypeError("add_release takes a ReleaseSpec or keyword fields, not both")
+        return self._impl.add_release(**cv.release_args(spec))
 
     # --- Registrants and allocation -------------------------------------------
 
@@ -242,8 +307,91 @@ class _Campaign:
         self._impl.cancel_series(cv.to_int(series, "series id"), at=cv.to_micros(at, "at"))
 
     def withdraw(self, registrant: int, *, at: datetime.datetime) -> None:
-        """The registrant leaves the campaign at `at`; an active series is cancelled."""
+        """The registrant leaves the campaign at `at`; an active series is
+        cancelled and a pending hold lapses."""
         self._impl.withdraw(cv.to_int(registrant, "registrant id"), at=cv.to_micros(at, "at"))
+
+    # --- Self-booking and attendance ---------------------------------------------
+
+    def book(
+        self,
+        request: BookingRequest | None = None,
+        *,
+        registrant: int | None = None,
+        at: datetime.datetime | None = None,
+        mode: BookingMode = _default(BookingRequest, "mode"),
+        center: int = _default(BookingRequest, "center"),
+        vaccine: int = _default(BookingRequest, "vaccine"),
+        first_dose_from: datetime.date | None = None,
+        first_dose_until: datetime.date | None = None,
+        confirm: bool = _default(BookingRequest, "confirm"),
+    ) -> Series:
+        """Self-booking: proposes the earliest fitting series for `registrant`
+        and returns it, HELD until at + Policy.hold (confirm_hold or
+        decline_hold it), or ACTIVE at once with confirm=True.
+
+        mode RELEASE takes a first dose inside a release opened by `at`;
+        SHORT_NOTICE one within Policy.short_notice_days, for online
+        registrants only (FailedPreconditionError for phone registrants,
+        whose confirmation letter would arrive too late); a scheduled person
+        may swap for an earlier first dose (Series.replaces; confirming
+        cancels the old series). center/vaccine 0: any the person may use;
+        first_dose_from/until (dates, None: no bound) narrow the first-dose
+        day. Holds due by `at` lapse first. CapacityExhaustedError when
+        nothing fits (or the open releases reached their caps). Pass a
+        BookingRequest or its fields as keywords. The GIL is released."""
+        if request is None:
+            if registrant is None or at is None:
+                raise TypeError("book needs registrant and at")
+            request = BookingRequest(registrant=registrant, at=at, mode=mode, center=center,
+                                     vaccine=vaccine, first_dose_from=first_dose_from,
+                                     first_dose_until=first_dose_until, confirm=confirm)
+        elif not isinstance(request, BookingRequest):
+            raise TypeError(f"request must be a BookingRequest, not {type(request).__name__}")
+        elif _any_field_given(BookingRequest, registrant=registrant, at=at, mode=mode,
+                              center=center, vaccine=vaccine, first_dose_from=first_dose_from,
+                              first_dose_until=first_dose_until, confirm=confirm):
+            raise TypeError("book takes a BookingRequest or keyword fields, not both")
+        return cv.series_from(self._impl.book(**cv.booking_args(request)))
+
+    def confirm_hold(self, hold: int, *, at: datetime.datetime) -> Series:
+        """Confirms a HELD series before it lapses; returns it ACTIVE (the
+        registrant is scheduled; for a short-notice swap the old series is
+        cancelled). The GIL is released."""
+        return cv.series_from(self._impl.confirm_hold(cv.to_int(hold, "hold series id"),
+                                                      at=cv.to_micros(at, "at")))
+
+    def decline_hold(self, hold: int, *, at: datetime.datetime) -> None:
+        """Lets a HELD series lapse now: its seats and doses return. The GIL
+        is released."""
+        self._impl.decline_hold(cv.to_int(hold, "hold series id"), at=cv.to_micros(at, "at"))
+
+    def expire_holds(self, *, at: datetime.datetime) -> int:
+        """Lets every hold due by `at` lapse (call it now and then; book does
+        it too); returns how many did. The GIL is released."""
+        return self._impl.expire_holds(at=cv.to_micros(at, "at"))
+
+    def record_dose(
+        self, series: int, *, dose: int, outcome: DoseOutcome, at: datetime.datetime
+    ) -> Series:
+        """Records that dose 1 or 2 of an ACTIVE series was GIVEN or MISSED
+        (its appointment must have begun by `at`); returns the series. The
+        last dose given completes it (the registrant is VACCINATED); a missed
+        first dose ends it (MISSED; the person waits again); a missed second
+        keeps it ACTIVE for rebook_second_dose or cancel_series. The GIL is
+        released."""
+        outcome = _coerce_enum(DoseOutcome, outcome, "outcome")
+        return cv.series_from(self._impl.record_dose(
+            cv.to_int(series, "series id"), dose=cv.to_int(dose, "dose"), outcome=int(outcome),
+            at=cv.to_micros(at, "at")))
+
+    def rebook_second_dose(self, series: int, *, at: datetime.datetime) -> Series:
+        """Gives a series whose second dose was missed a new second
+        appointment: the earliest free seat from `at` on that still lies
+        within the vaccine's interval (CapacityExhaustedError if none).
+        Returns the series. The GIL is released."""
+        return cv.series_from(self._impl.rebook_second_dose(cv.to_int(series, "series id"),
+                                                            at=cv.to_micros(at, "at")))
 
     # --- Queries ---------------------------------------------------------------
 
@@ -273,6 +421,15 @@ class _Campaign:
     @property
     def draw_count(self) -> int:
         return self._count("draws")
+
+    @property
+    def release_count(self) -> int:
+        return self._count("releases")
+
+    @property
+    def hold_count(self) -> int:
+        """Series HELD now (proposed, neither confirmed nor lapsed)."""
+        return self._count("holds")
 
     @property
     def revision(self) -> int:
@@ -326,6 +483,9 @@ class _Campaign:
     def get_draw(self, id: int) -> DrawRecord:
         return cv.draw_record_from(self._impl.get_draw(cv.to_int(id, "draw id")))
 
+    def get_release(self, id: int) -> Release:
+        return cv.release_from(self._impl.get_release(cv.to_int(id, "release id")))
+
     def find_district(self, code: str) -> int:
         """The id of the district with this code (NotFoundError if none)."""
         return self._impl.find_district(cv.to_str(code, "district code"))
@@ -369,6 +529,16 @@ class _Campaign:
         """First-dose days whose seats cannot all be paired with a second dose."""
         return [cv.shortfall_from(d) for d in self._impl.check_second_dose_capacity()]
 
+    def attendance(
+        self, center: int, *, first_day: datetime.date, last_day: datetime.date
+    ) -> list[DayAttendance]:
+        """Appointments still booked, doses given and no-shows of `center`
+        (all vaccines), per day, for every day in [first_day, last_day] on
+        which it had an appointment. The GIL is released while counting."""
+        return [cv.attendance_from(d) for d in self._impl.attendance(
+            cv.to_int(center, "center id"), first_day=cv.to_ordinal(first_day, "first_day"),
+            last_day=cv.to_ordinal(last_day, "last_day"))]
+
     def summarize(self) -> Report:
         """Counts of the whole campaign (the GIL is released while counting)."""
         return cv.report_from(self._impl.summarize())
@@ -400,7 +570,7 @@ class Engine(_Campaign):
         counts = self._impl.counts()
         return (f"<vaxalloc.Engine districts={counts['districts']} centers={counts['centers']} "
                 f"registrants={counts['registrants']} series={counts['series']} "
-                f"draws={counts['draws']}>")
+                f"draws={counts['draws']} releases={counts['releases']}>")
 
 
 class Store(_Campaign):

@@ -14,15 +14,18 @@ from typing import Any, Iterable, Mapping
 from ._errors import InvalidArgumentError, OutOfRangeError
 from ._types import (
     Appointment,
+    BookingRequest,
     CapacityBlock,
     Center,
     CenterReport,
     CenterSpec,
     Channel,
+    DayAttendance,
     District,
     DrawRecord,
     DrawRequest,
     DrawSeed,
+    DoseState,
     Event,
     EventKind,
     Invariant,
@@ -32,6 +35,8 @@ from ._types import (
     Registrant,
     RegistrantSpec,
     RegistrantStatus,
+    Release,
+    ReleaseSpec,
     Report,
     ReserveCategory,
     ResidenceRule,
@@ -39,6 +44,7 @@ from ._types import (
     ScenarioOptions,
     SecondDoseShortfall,
     Series,
+    SeriesOrigin,
     SeriesStatus,
     Slot,
     SupplyDelivery,
@@ -98,6 +104,16 @@ def to_micros_duration(value: Any, what: str) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return round(value * 1_000_000)
     raise TypeError(f"{what} must be a datetime.timedelta or seconds, not {type(value).__name__}")
+
+
+def to_optional_ordinal(value: Any, what: str) -> int | None:
+    return None if value is None else to_ordinal(value, what)
+
+
+def to_bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
+    return value
 
 
 def to_int(value: Any, what: str) -> int:
@@ -247,6 +263,9 @@ def policy_args(policy: Policy) -> dict[str, Any]:
         "reserves": reserves,
         "residence": int(policy.residence),
         "neighbours": neighbours,
+        "time_zone": to_str(policy.time_zone, "policy time_zone"),
+        "hold_micros": to_micros_duration(policy.hold, "policy hold"),
+        "short_notice_days": to_int(policy.short_notice_days, "policy short_notice_days"),
     }
 
 
@@ -332,6 +351,32 @@ def draw_args(request: DrawRequest) -> dict[str, Any]:
     }
 
 
+def release_args(spec: ReleaseSpec) -> dict[str, Any]:
+    return {
+        "center": to_int(spec.center, "release center"),
+        "vaccine": to_int(spec.vaccine, "release vaccine"),
+        "first_day": to_ordinal(spec.first_day, "release first_day"),
+        "last_day": to_ordinal(spec.last_day, "release last_day"),
+        "release_at": to_micros(spec.release_at, "release release_at"),
+        "first_dose_cap": to_int(spec.first_dose_cap, "release first_dose_cap"),
+    }
+
+
+def booking_args(request: BookingRequest) -> dict[str, Any]:
+    return {
+        "registrant": to_int(request.registrant, "booking registrant"),
+        "at": to_micros(request.at, "booking at"),
+        "mode": int(request.mode),
+        "center": to_int(request.center, "booking center"),
+        "vaccine": to_int(request.vaccine, "booking vaccine"),
+        "first_dose_from": to_optional_ordinal(request.first_dose_from,
+                                               "booking first_dose_from"),
+        "first_dose_until": to_optional_ordinal(request.first_dose_until,
+                                                "booking first_dose_until"),
+        "confirm": to_bool(request.confirm, "booking confirm"),
+    }
+
+
 # ---------------------------------------------------------------------------
 # Records, _core dicts to Python
 
@@ -378,6 +423,9 @@ def policy_from(d: dict) -> Policy:
         reserves=tuple(ReserveCategory(**reserve) for reserve in d["reserves"]),
         residence=ResidenceRule(d["residence"]),
         neighbours=tuple(tuple(pair) for pair in d["neighbours"]),
+        time_zone=d["time_zone"],
+        hold=datetime.timedelta(microseconds=d["hold_micros"]),
+        short_notice_days=d["short_notice_days"],
     )
 
 
@@ -418,12 +466,36 @@ def series_from(d: dict) -> Series:
         dose_count=d["dose_count"],
         appointments=tuple(Appointment(day=from_ordinal(day), minute=minute)
                            for day, minute in d["appointments"]),
+        doses=tuple(DoseState(state) for state in d["doses"]),
         status=SeriesStatus(d["status"]),
         booked_at=from_micros(d["booked_at"]),
+        origin=SeriesOrigin(d["origin"]),
         draw=d["draw"],
         tier=d["tier"],
         category=d["category"],
+        release=d["release"],
+        hold_expires_at=from_optional_micros(d["hold_expires_at"]),
+        replaces=d["replaces"],
     )
+
+
+def release_from(d: dict) -> Release:
+    return Release(
+        id=d["id"],
+        center=d["center"],
+        vaccine=d["vaccine"],
+        first_day=from_ordinal(d["first_day"]),
+        last_day=from_ordinal(d["last_day"]),
+        release_at=from_micros(d["release_at"]),
+        first_dose_cap=d["first_dose_cap"],
+        booked=d["booked"],
+    )
+
+
+def attendance_from(d: dict) -> DayAttendance:
+    d = dict(d)
+    d["day"] = from_ordinal(d["day"])
+    return DayAttendance(**d)
 
 
 def draw_request_from(d: dict) -> DrawRequest:

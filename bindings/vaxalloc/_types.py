@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import zoneinfo
 from typing import Tuple
 
 from . import _core
@@ -23,6 +24,10 @@ __all__ = [
     "Channel",
     "RegistrantStatus",
     "SeriesStatus",
+    "DoseState",
+    "SeriesOrigin",
+    "BookingMode",
+    "DoseOutcome",
     "ResidenceRule",
     "Durability",
     "EventKind",
@@ -38,12 +43,16 @@ __all__ = [
     "RegistrantSpec",
     "DrawSeed",
     "DrawRequest",
+    "ReleaseSpec",
+    "BookingRequest",
     "District",
     "Vaccine",
     "Center",
     "Registrant",
     "Appointment",
     "Series",
+    "Release",
+    "DayAttendance",
     "TierCount",
     "DrawRecord",
     "Slot",
@@ -58,6 +67,10 @@ __all__ = [
 ]
 
 _UINT64_MAX = 2**64 - 1
+
+#: The core's defaults, for the fields added with self-booking: read from the
+#: core rather than repeated here (tests/python/test_api.py compares the rest).
+_DEFAULTS = _core.defaults()
 
 
 class _Enum(enum.IntEnum):
@@ -87,13 +100,51 @@ class RegistrantStatus(_Enum):
     WAITING = 0  #: on the waiting list, no active series
     SCHEDULED = 1  #: holds exactly one active series
     WITHDRAWN = 2  #: left the campaign; keeps no series
+    VACCINATED = 3  #: every dose of a series given (Registrant.series names it)
 
 
 class SeriesStatus(_Enum):
-    """Whether an appointment series still holds its seats and doses."""
+    """Where an appointment series stands; only ACTIVE and HELD reserve seats
+    and doses (see Series.doses for each appointment's fate)."""
 
-    ACTIVE = 0  #: appointments and doses reserved
-    CANCELLED = 1  #: seats and doses returned
+    ACTIVE = 0  #: appointments reserved; the doses given so far recorded
+    CANCELLED = 1  #: ended early; the seats and doses not yet given returned
+    HELD = 2  #: proposed to a self-booker and reserved until hold_expires_at
+    LAPSED = 3  #: a hold declined or expired; nothing reserved
+    COMPLETED = 4  #: every dose given
+    MISSED = 5  #: the first dose was missed; the second's seat returned
+
+
+class DoseState(_Enum):
+    """One appointment's fate: its seat and dose are reserved while BOOKED
+    and used once GIVEN; MISSED and RELEASED give both back."""
+
+    BOOKED = 0
+    GIVEN = 1
+    MISSED = 2  #: the person did not come
+    RELEASED = 3  #: cancelled, or its hold lapsed
+
+
+class SeriesOrigin(_Enum):
+    """How a series came about."""
+
+    DRAW = 0  #: a waitlist draw (Series.draw)
+    RELEASE = 1  #: self-booked in a scheduled release (Series.release)
+    SHORT_NOTICE = 2  #: self-booked from the short-notice pool
+
+
+class BookingMode(_Enum):
+    """Where a self-booking looks for a first dose."""
+
+    RELEASE = 0  #: a first-dose day inside an opened release
+    SHORT_NOTICE = 1  #: a first-dose day within Policy.short_notice_days
+
+
+class DoseOutcome(_Enum):
+    """What record_dose() records for an appointment."""
+
+    GIVEN = 1
+    MISSED = 2  #: the person did not come
 
 
 class ResidenceRule(_Enum):
@@ -111,11 +162,13 @@ class Durability(_Enum):
 
 
 class EventKind(_Enum):
-    """What an outbox Event tells a host to act on (store.h, EventKind)."""
+    """What an outbox Event tells a host to act on (types.h, EventKind)."""
 
     SERIES_ASSIGNED = 1  #: a draw gave the registrant a series
-    SERIES_CANCELLED = 2  #: the series was cancelled (also by a withdrawal)
+    SERIES_CANCELLED = 2  #: the series was cancelled (also by a withdrawal or a swap)
     REGISTRANT_WITHDRAWN = 3  #: the registrant left; personal data may go
+    SERIES_BOOKED = 4  #: a self-booking or short-notice swap was confirmed
+    SECOND_DOSE_REBOOKED = 5  #: a missed second dose got a new appointment
 
 
 class Invariant(_Enum):
@@ -129,6 +182,9 @@ class Invariant(_Enum):
     TIER_ORDER = 5
     ELIGIBILITY = 6
     BOOKKEEPING = 7
+    SERIES_STATE = 8
+    RELEASE_WINDOW = 9
+    RELEASE_CAP = 10
 
     @property
     def label(self) -> str:
@@ -261,18 +317,36 @@ class ReserveCategory:
 
 @_record
 class Policy:
-    """Tier rules, reserve categories and the residence rule for draws."""
+    """Tier rules, reserve categories and the residence rule for draws, and
+    the settings of self-booking:
+
+    - time_zone: the IANA name of the zone of the slots' local times (what
+      "today" and "a slot has started" mean for an instant); a
+      zoneinfo.ZoneInfo is accepted and kept as its name.
+    - hold: how long a proposed series stays reserved for the person to
+      confirm (a timedelta; a number is seconds), 1 s .. HOLD_MINUTES_MAX.
+    - short_notice_days: short-notice first doses lie on today .. today +
+      short_notice_days - 1 (local time); 0 turns short-notice booking off.
+    """
 
     tier_rules: Tuple[TierRule, ...] = ()
     reserves: Tuple[ReserveCategory, ...] = ()
     residence: ResidenceRule = ResidenceRule.HOME_DISTRICT_ONLY
     neighbours: Tuple[Tuple[int, int], ...] = ()
+    time_zone: str = _DEFAULTS["Policy"]["time_zone"]
+    hold: datetime.timedelta = datetime.timedelta(
+        microseconds=_DEFAULTS["Policy"]["hold_micros"])
+    short_notice_days: int = _DEFAULTS["Policy"]["short_notice_days"]
 
     def __post_init__(self) -> None:
         _set(self, "tier_rules", tuple(self.tier_rules))
         _set(self, "reserves", tuple(self.reserves))
         _set(self, "residence", _coerce_enum(ResidenceRule, self.residence, "residence"))
         _set(self, "neighbours", tuple(tuple(pair) for pair in self.neighbours))
+        if isinstance(self.time_zone, zoneinfo.ZoneInfo) and self.time_zone.key:
+            _set(self, "time_zone", self.time_zone.key)
+        if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool):
+            _set(self, "hold", datetime.timedelta(seconds=self.hold))
 
 
 @_record
@@ -360,6 +434,49 @@ class DrawRequest:
         _set(self, "centers", tuple(self.centers))
 
 
+@_record
+class ReleaseSpec:
+    """Capacity held back from draws and opened for self-booking (first come,
+    first served) at release_at: the first-dose seats of one center on
+    [first_day, last_day] (vaccine 0: every vaccine of the center). Before
+    release_at the release is invisible and unbookable; first_dose_cap
+    limits the series it gives out (0: the seats decide). Second doses go
+    wherever the vaccine's interval fits."""
+
+    center: int
+    vaccine: int = _DEFAULTS["ReleaseSpec"]["vaccine"]
+    first_day: datetime.date
+    last_day: datetime.date
+    release_at: datetime.datetime
+    first_dose_cap: int = _DEFAULTS["ReleaseSpec"]["first_dose_cap"]
+
+
+@_record
+class BookingRequest:
+    """A self-booking: the library proposes the earliest fitting series and
+    holds it for Policy.hold (or books it at once with confirm=True).
+
+    at is "now" (slots that have started are not offered); mode RELEASE
+    looks in the opened releases, SHORT_NOTICE in the next
+    Policy.short_notice_days (online registrants only; a scheduled person
+    may swap for an earlier first dose, and confirming cancels the old
+    series). center/vaccine 0: any the registrant may use (vaccine: the
+    registrant's preference, else any). first_dose_from/until bound the
+    first-dose day (None: from today on / without end)."""
+
+    registrant: int
+    at: datetime.datetime
+    mode: BookingMode = BookingMode(_DEFAULTS["BookingRequest"]["mode"])
+    center: int = _DEFAULTS["BookingRequest"]["center"]
+    vaccine: int = _DEFAULTS["BookingRequest"]["vaccine"]
+    first_dose_from: datetime.date | None = None
+    first_dose_until: datetime.date | None = None
+    confirm: bool = _DEFAULTS["BookingRequest"]["confirm"]
+
+    def __post_init__(self) -> None:
+        _set(self, "mode", _coerce_enum(BookingMode, self.mode, "booking mode"))
+
+
 # ---------------------------------------------------------------------------
 # What the engine reports
 
@@ -395,7 +512,9 @@ class Center:
 @_record
 class Registrant:
     """A registrant as the engine holds it. waiting_since: when the person
-    (re-)entered the waiting list; series: the active series (0 if none)."""
+    (re-)entered the waiting list; series: the active series, or for a
+    VACCINATED person the completed one (0 if none). A pending hold is not
+    counted here (see Engine.book)."""
 
     id: int
     external_ref: str
@@ -429,9 +548,15 @@ class Appointment:
 @_record
 class Series:
     """An appointment series: both appointments of a two-dose vaccine (one for
-    a single dose). draw: the draw that assigned it (0 if none); tier: the
-    registrant's tier in that draw; category: 0 = general pool, k = policy
-    reserve k - 1."""
+    a single dose), and each one's DoseState in doses (same order).
+
+    origin: how it came about; draw: the draw that assigned it (0 if none);
+    tier: the registrant's tier when it was assigned or booked; category: 0 =
+    general pool, k = policy reserve k - 1; release: the release it was
+    booked in (0 if none); hold_expires_at: while HELD, the instant the hold
+    lapses unless confirmed (None otherwise); replaces: for a short-notice
+    hold, the registrant's later series that confirming cancels (0 if none).
+    """
 
     id: int
     registrant: int
@@ -439,11 +564,45 @@ class Series:
     vaccine: int
     dose_count: int
     appointments: Tuple[Appointment, ...]
+    doses: Tuple[DoseState, ...]
     status: SeriesStatus
     booked_at: datetime.datetime
+    origin: SeriesOrigin
     draw: int
     tier: int
     category: int
+    release: int
+    hold_expires_at: datetime.datetime | None
+    replaces: int
+
+
+@_record
+class Release:
+    """A scheduled release as the engine holds it: its ReleaseSpec fields and
+    booked, the series that count against first_dose_cap (held, active,
+    completed or missed)."""
+
+    id: int
+    center: int
+    vaccine: int
+    first_day: datetime.date
+    last_day: datetime.date
+    release_at: datetime.datetime
+    first_dose_cap: int
+    booked: int
+
+
+@_record
+class DayAttendance:
+    """Appointments of one center (all vaccines) on one day: booked (still
+    open), given, missed, and the core's no_show_rate = missed / (given +
+    missed), 0.0 when nobody was recorded."""
+
+    day: datetime.date
+    booked: int
+    given: int
+    missed: int
+    no_show_rate: float
 
 
 @_record
@@ -516,8 +675,14 @@ class Report:
     scheduled: int
     withdrawn: int
     waiting_per_tier: Tuple[int, ...]
+    vaccinated: int
     series_active: int
     series_cancelled: int
+    series_held: int
+    series_completed: int
+    series_missed: int  #: ended by a missed first dose
+    doses_given: int
+    doses_missed: int
     draws: int
     centers: Tuple[CenterReport, ...]
 
@@ -554,9 +719,12 @@ class Event:
     duplicates by id.
 
     id: ascending in commit order, never reused. at: the instant of the
-    change (UTC). series: 0 for REGISTRANT_WITHDRAWN when the registrant held
-    no series; draw: the draw for SERIES_ASSIGNED, else 0 (0 means "none", as
-    for every id)."""
+    change (UTC). series: the series assigned, cancelled, booked or rebooked;
+    0 for REGISTRANT_WITHDRAWN when the registrant held no series; draw: the
+    draw for SERIES_ASSIGNED, else 0 (0 means "none", as for every id). A
+    short-notice swap gives SERIES_CANCELLED (the old series) then
+    SERIES_BOOKED; holds, declines, expiries and recorded doses tell nobody
+    anything."""
 
     id: int
     kind: EventKind

@@ -37,7 +37,7 @@ struct PolicyVersion {
 
 struct DrawOutcome {
   DrawRecord record;
-  std::vector<Series> series;  // new series, ids record.series
+  std::vector<Series> series;             // new series, ids record.series
   std::vector<RegistrantId> registrants;  // now scheduled, same order
 };
 
@@ -45,7 +45,41 @@ struct Cancellation {
   SeriesId series = kNoId;
   RegistrantId registrant = kNoId;
   absl::Time at;
-  bool withdraw = false;  // the registrant leaves the campaign too
+  bool withdraw = false;        // the registrant leaves the campaign too
+  SeriesId hold = kNoId;        // a withdrawal also lets the registrant's hold lapse
+  std::vector<Series> written;  // the rows of `series` and `hold` after the change
+};
+
+// A registrant's new state within a SeriesChange.
+struct RegistrantUpdate {
+  RegistrantId id = kNoId;
+  RegistrantStatus status = RegistrantStatus::kWaiting;
+  SeriesId series = kNoId;
+  absl::Time waiting_since;
+};
+
+// What a booking flow (hold, confirmation, decline, expiry, attendance,
+// rebooking) changes: series rows written whole (a new one takes the next
+// id) and registrants moved. Seats follow the dose states: a dose reserves
+// its seat and dose while kBooked or kGiven.
+struct SeriesChange {
+  std::vector<Series> series;                 // each id at most once
+  std::vector<RegistrantUpdate> registrants;  // each id at most once
+  std::vector<Event> events;                  // for the outbox; ids unset
+  SeriesId subject = kNoId;                   // the series the call was about
+  uint32_t holds_lapsed = 0;                  // expired holds the change lets go
+};
+
+// Attendance on one day of one center (all vaccines).
+struct DayAttendance {
+  absl::CivilDay day;
+  uint32_t booked = 0;  // appointments still open
+  uint32_t given = 0;
+  uint32_t missed = 0;
+  // missed / (given + missed); 0 when nobody was recorded.
+  double no_show_rate() const {
+    return given + missed == 0 ? 0.0 : static_cast<double>(missed) / (given + missed);
+  }
 };
 
 // One slot of a pool's calendar as it stands.
@@ -74,7 +108,7 @@ struct CenterReport {
   uint64_t series_active = 0;
   uint64_t seats_first_free = 0;  // in the whole calendar, past days included
   int64_t doses_delivered = 0;
-  int64_t doses_reserved = 0;  // by active series, both doses
+  int64_t doses_reserved = 0;      // by appointments booked or given
   uint64_t residents_waiting = 0;  // waiting people whose home district it serves
 };
 
@@ -84,8 +118,14 @@ struct Report {
   uint64_t scheduled = 0;
   uint64_t withdrawn = 0;
   std::array<uint64_t, kTierMax> waiting_per_tier{};  // by the current policy
+  uint64_t vaccinated = 0;
   uint64_t series_active = 0;
   uint64_t series_cancelled = 0;
+  uint64_t series_held = 0;
+  uint64_t series_completed = 0;
+  uint64_t series_missed = 0;  // ended by a missed first dose
+  uint64_t doses_given = 0;
+  uint64_t doses_missed = 0;
   uint64_t draws = 0;
   std::vector<CenterReport> centers;  // by center id
 };
@@ -118,6 +158,27 @@ class Engine {
   // The registrant leaves the campaign; an active series is cancelled.
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
 
+  // --- Self-booking, attendance (docs/booking.md) ----------------------------
+  // Holds first-dose seats of a center on a range of days back from draws and
+  // opens them for self-booking at spec.release_at.
+  absl::StatusOr<ReleaseId> AddRelease(const ReleaseSpec& spec);
+  // Proposes the earliest fitting series and holds it (kHeld) until
+  // at + Policy::hold, or books it at once with request.confirm. Holds due
+  // by request.at lapse first. In short-notice mode a registrant with a
+  // later first appointment may book; confirming cancels the old series.
+  absl::StatusOr<Series> Book(const BookingRequest& request);
+  absl::StatusOr<Series> ConfirmHold(SeriesId hold, absl::Time at);
+  absl::Status DeclineHold(SeriesId hold, absl::Time at);
+  // Lets every hold due by `at` lapse; returns how many did.
+  absl::StatusOr<uint32_t> ExpireHolds(absl::Time at);
+  // Records that dose 1 or 2 of an active series was given or missed. A
+  // missed first dose ends the series (kMissed; the registrant waits again);
+  // a missed second keeps it active for RebookSecondDose or CancelSeries.
+  absl::StatusOr<Series> RecordDose(SeriesId series, int dose, DoseOutcome outcome, absl::Time at);
+  // A new second appointment for a series whose second dose was missed: the
+  // earliest seat from `at` on that still lies within the vaccine's interval.
+  absl::StatusOr<Series> RebookSecondDose(SeriesId series, absl::Time at);
+
   // --- Two-phase forms (see the top of this file) -------------------------
   absl::StatusOr<Prepared<District>> PrepareAddDistrict(std::string_view code,
                                                         std::string_view name) const;
@@ -132,6 +193,16 @@ class Engine {
   absl::StatusOr<Prepared<Cancellation>> PrepareCancelSeries(SeriesId series, absl::Time at) const;
   absl::StatusOr<Prepared<Cancellation>> PrepareWithdraw(RegistrantId registrant,
                                                          absl::Time at) const;
+  absl::StatusOr<Prepared<Release>> PrepareAddRelease(const ReleaseSpec& spec) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareBook(const BookingRequest& request) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareConfirmHold(SeriesId hold, absl::Time at) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareDeclineHold(SeriesId hold, absl::Time at) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareExpireHolds(absl::Time at) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareRecordDose(SeriesId series, int dose,
+                                                           DoseOutcome outcome,
+                                                           absl::Time at) const;
+  absl::StatusOr<Prepared<SeriesChange>> PrepareRebookSecondDose(SeriesId series,
+                                                                 absl::Time at) const;
 
   void Apply(const Prepared<District>& prepared);
   void Apply(const Prepared<Vaccine>& prepared);
@@ -142,6 +213,8 @@ class Engine {
   void Apply(const Prepared<std::vector<Registrant>>& prepared);
   void Apply(const Prepared<DrawOutcome>& prepared);
   void Apply(const Prepared<Cancellation>& prepared);
+  void Apply(const Prepared<Release>& prepared);
+  void Apply(const Prepared<SeriesChange>& prepared);
 
   // --- Restoring a stored state (Store's loader) ---------------------------
   // Entities come back with their ids and current state; ids must be the next
@@ -158,6 +231,8 @@ class Engine {
   uint32_t registrant_count() const;
   uint32_t series_count() const;
   uint32_t draw_count() const;
+  uint32_t release_count() const;
+  uint32_t hold_count() const;  // series kHeld now
   // Incremented by every Apply and Restore.
   uint64_t revision() const;
 
@@ -167,6 +242,7 @@ class Engine {
   absl::StatusOr<Registrant> GetRegistrant(RegistrantId id) const;
   absl::StatusOr<Series> GetSeries(SeriesId id) const;
   absl::StatusOr<DrawRecord> GetDraw(DrawId id) const;
+  absl::StatusOr<Release> GetRelease(ReleaseId id) const;
   absl::StatusOr<DistrictId> FindDistrict(std::string_view code) const;
   absl::StatusOr<VaccineId> FindVaccine(std::string_view code) const;
   absl::StatusOr<CenterId> FindCenter(std::string_view code) const;
@@ -188,6 +264,10 @@ class Engine {
   int64_t DosesAvailableFrom(CenterId center, VaccineId vaccine, absl::CivilDay day) const;
   std::vector<SecondDoseShortfall> CheckSecondDoseCapacity() const;
   Report Summarize() const;
+  // Appointments, doses given and no-shows per day, over every day in
+  // [from, until] on which the center had an appointment.
+  absl::StatusOr<std::vector<DayAttendance>> Attendance(CenterId center, absl::CivilDay from,
+                                                        absl::CivilDay until) const;
 
   // Internal state, for the invariant checker and the store.
   struct State;

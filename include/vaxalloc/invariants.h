@@ -1,7 +1,10 @@
 // The one checker of DOMAIN.md's hard invariants. It recomputes everything
-// from the series, registrants, capacity blocks and deliveries through the
-// engine's public queries, so a bug in the engine's bookkeeping shows as a
-// violation rather than hiding in the numbers it would check against.
+// from the series, registrants, releases, capacity blocks and deliveries
+// through the engine's public queries, so a bug in the engine's bookkeeping
+// shows as a violation rather than hiding in the numbers it would check
+// against. Seats and doses are counted from the dose states: an appointment
+// holds its seat and dose while kBooked or kGiven, whatever its series'
+// status (docs/booking.md).
 #ifndef VAXALLOC_INVARIANTS_H_
 #define VAXALLOC_INVARIANTS_H_
 
@@ -12,19 +15,25 @@
 
 namespace vaxalloc {
 
+// Values are stable (the bindings expose them); new ones are appended.
 enum class Invariant {
   kSlotCapacity,        // no slot holds more appointments than seats
-  kSecondDoseReserved,  // every active series has all its appointments, same
-                        // center and vaccine, interval inside the vaccine's bounds
+  kSecondDoseReserved,  // every series has all its appointments, on slots with
+                        // seats of their kind, interval inside the vaccine's
+                        // bounds; no first dose booked without its second
   kDoseSupply,          // appointments never exceed the doses delivered by their day
-  kOneActiveSeries,     // at most one active series per person, and the
-                        // registrant's status and series agree with it
+  kOneActiveSeries,     // at most one active series (and one hold) per person,
+                        // and the registrant's status and series agree with them
   kResidence,           // only a center serving the home district (or a
-                        // neighbour's, when the draw's policy allows it)
+                        // neighbour's, when the policy allows it)
   kTierOrder,           // no one drawn while an eligible person of a better
                         // tier, waiting at the draw, still waits
   kEligibility,         // age and vaccine preference respected
   kBookkeeping,         // the engine's counters agree with a recount
+  kSeriesState,         // a series' status agrees with its dose states
+  kReleaseWindow,       // a release's first doses go to its self-bookers, on its
+                        // days, from release_at on; draws leave its days alone
+  kReleaseCap,          // no release gives out more series than its first_dose_cap
 };
 
 const char* InvariantName(Invariant invariant);

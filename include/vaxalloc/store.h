@@ -37,22 +37,7 @@ struct StoreOptions {
 // Delivery is at least once: an event stays pending until acknowledged, so a
 // crash between reading and acknowledging shows it again with the same id,
 // which the host uses to drop duplicates.
-enum class EventKind : uint8_t {
-  kSeriesAssigned = 1,       // a draw gave the registrant a series
-  kSeriesCancelled = 2,      // the series was cancelled (also by a withdrawal)
-  kRegistrantWithdrawn = 3,  // the registrant left; personal data may go
-};
-
-struct Event {
-  uint64_t id = 0;  // ascending in commit order, never reused
-  EventKind kind = EventKind::kSeriesAssigned;
-  absl::Time at;    // the change's instant; for kSeriesAssigned the draw's `at`
-  RegistrantId registrant = kNoId;
-  // For kRegistrantWithdrawn: the series the withdrawal cancelled, or kNoId.
-  SeriesId series = kNoId;
-  DrawId draw = kNoId;  // for kSeriesAssigned
-};
-
+// EventKind and Event are in types.h.
 inline constexpr size_t kEventsPerReadMax = 100'000;
 
 class Store {
@@ -85,6 +70,13 @@ class Store {
   absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
   absl::Status CancelSeries(SeriesId series, absl::Time at);
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
+  absl::StatusOr<ReleaseId> AddRelease(const ReleaseSpec& spec);
+  absl::StatusOr<Series> Book(const BookingRequest& request);
+  absl::StatusOr<Series> ConfirmHold(SeriesId hold, absl::Time at);
+  absl::Status DeclineHold(SeriesId hold, absl::Time at);
+  absl::StatusOr<uint32_t> ExpireHolds(absl::Time at);
+  absl::StatusOr<Series> RecordDose(SeriesId series, int dose, DoseOutcome outcome, absl::Time at);
+  absl::StatusOr<Series> RebookSecondDose(SeriesId series, absl::Time at);
 
   // The outbox. Pending events with id > after_id, oldest first, at most
   // `limit` (1..kEventsPerReadMax). Reads the file as it is now, including

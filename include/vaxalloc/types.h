@@ -23,6 +23,7 @@ using CenterId = uint32_t;
 using RegistrantId = uint32_t;
 using SeriesId = uint32_t;
 using DrawId = uint32_t;
+using ReleaseId = uint32_t;
 
 inline constexpr uint32_t kNoId = 0;
 
@@ -42,6 +43,9 @@ inline constexpr int kCalendarDaysMax = 3660;        // a pool's day range
 inline constexpr int64_t kDosesPerDeliveryMax = 10'000'000;
 inline constexpr int kReserveCategoriesMax = 8;
 inline constexpr int kDistrictsPerCenterMax = 1000;
+inline constexpr int kTimeZoneLengthMax = 64;
+inline constexpr int kHoldMinutesMax = 24 * 60;
+inline constexpr int kShortNoticeDaysMax = 60;
 // Every civil day (birth days included) lies in these years; another gives
 // OutOfRange rather than InvalidArgument.
 inline constexpr int kYearMin = 1900;
@@ -56,14 +60,35 @@ inline constexpr int kPriorityGroupCount = 4;
 enum class Channel : uint8_t { kOnline = 0, kPhone = 1 };
 
 enum class RegistrantStatus : uint8_t {
-  kWaiting = 0,    // on the waiting list, no active series
-  kScheduled = 1,  // holds exactly one active series
-  kWithdrawn = 2,  // left the campaign; keeps no series
+  kWaiting = 0,     // on the waiting list, no active series
+  kScheduled = 1,   // holds exactly one active series
+  kWithdrawn = 2,   // left the campaign; keeps no series
+  kVaccinated = 3,  // every dose of a series given (Registrant::series)
 };
 
 enum class SeriesStatus : uint8_t {
-  kActive = 0,     // appointments and doses reserved
-  kCancelled = 1,  // seats and doses returned
+  kActive = 0,     // appointments reserved; the doses given so far recorded
+  kCancelled = 1,  // ended early; the seats and doses not yet given returned
+  kHeld = 2,       // proposed to a self-booker and reserved until hold_expires_at
+  kLapsed = 3,     // a hold declined or expired; nothing reserved
+  kCompleted = 4,  // every dose given
+  kMissed = 5,     // the first dose was missed; the second's seat returned
+};
+
+// One appointment's fate. A seat and a dose are reserved while the state is
+// kBooked and used once kGiven; kMissed and kReleased give both back.
+enum class DoseState : uint8_t {
+  kBooked = 0,
+  kGiven = 1,
+  kMissed = 2,    // the person did not come
+  kReleased = 3,  // cancelled, or its hold lapsed
+};
+
+// How a series came about.
+enum class SeriesOrigin : uint8_t {
+  kDraw = 0,         // a waitlist draw (Series::draw)
+  kRelease = 1,      // self-booked in a scheduled release (Series::release)
+  kShortNotice = 2,  // self-booked from the short-notice pool
 };
 
 struct District {
@@ -170,6 +195,16 @@ struct Policy {
   ResidenceRule residence = ResidenceRule::kHomeDistrictOnly;
   // Symmetric pairs of neighbouring districts, used with kHomeOrNeighbourDistrict.
   std::vector<std::pair<DistrictId, DistrictId>> neighbours;
+
+  // --- Self-booking (releases and short notice) ----------------------------
+  // The IANA zone of the slots' local times: what "today" and "a slot has
+  // started" mean for an instant.
+  std::string time_zone = "UTC";
+  // How long a proposed series stays reserved for the person to confirm.
+  absl::Duration hold = absl::Minutes(10);
+  // Short-notice first doses lie on today .. today + short_notice_days - 1;
+  // 0 turns short-notice booking off. Online registrants only.
+  int short_notice_days = 0;
 };
 
 struct RegistrantSpec {
@@ -203,11 +238,77 @@ struct Series {
   VaccineId vaccine = kNoId;
   int dose_count = 0;
   std::array<Appointment, kDoseCountMax> appointments;  // [0, dose_count) used
+  std::array<DoseState, kDoseCountMax> doses{};         // [0, dose_count) used
   SeriesStatus status = SeriesStatus::kActive;
   absl::Time booked_at;
+  SeriesOrigin origin = SeriesOrigin::kDraw;
   DrawId draw = kNoId;   // the draw that assigned it, if any
   uint8_t tier = 0;      // the registrant's tier in that draw
   uint8_t category = 0;  // 0: general pool; k: policy reserve k - 1
+  ReleaseId release = kNoId;  // the release it was booked in, if any
+  // While kHeld: the instant the hold lapses unless confirmed.
+  absl::Time hold_expires_at = absl::InfinitePast();
+  // A short-notice hold: the registrant's later series that confirming cancels.
+  SeriesId replaces = kNoId;
+};
+
+// Capacity held back from draws and opened for self-booking (first come,
+// first served) at an announced instant: first-dose seats of one center on
+// [first_day, last_day]. Second doses go wherever the interval fits.
+struct ReleaseSpec {
+  CenterId center = kNoId;
+  VaccineId vaccine = kNoId;  // kNoId: every vaccine of the center
+  absl::CivilDay first_day;
+  absl::CivilDay last_day;
+  absl::Time release_at;           // invisible and unbookable before
+  uint32_t first_dose_cap = 0;     // series it may give out; 0: seats decide
+};
+
+struct Release {
+  ReleaseId id = kNoId;
+  ReleaseSpec spec;
+  uint32_t booked = 0;  // series held, active, completed or missed that count against the cap
+};
+
+enum class BookingMode : uint8_t {
+  kRelease = 0,      // a first-dose day inside an opened release
+  kShortNotice = 1,  // a first-dose day within Policy::short_notice_days
+};
+
+// A self-booking: the library proposes the earliest fitting series and holds
+// it for Policy::hold (or books it at once with `confirm`).
+struct BookingRequest {
+  RegistrantId registrant = kNoId;
+  absl::Time at;  // "now"; slots starting before it are not offered
+  BookingMode mode = BookingMode::kRelease;
+  CenterId center = kNoId;    // kNoId: any center the registrant may use
+  VaccineId vaccine = kNoId;  // kNoId: the registrant's preference, else any
+  // First-dose days to look at; unset: from today on / without end.
+  absl::CivilDay first_dose_from = absl::CivilDay(kYearMin, 1, 1);
+  absl::CivilDay first_dose_until = absl::CivilDay(kYearMax, 12, 31);
+  bool confirm = false;  // book at once: no hold, one transaction
+};
+
+enum class DoseOutcome : uint8_t { kGiven = 1, kMissed = 2 };
+
+// What the host must act on (send a letter, an SMS, an e-mail). Store keeps
+// them in a transactional outbox (store.h).
+enum class EventKind : uint8_t {
+  kSeriesAssigned = 1,       // a draw gave the registrant a series
+  kSeriesCancelled = 2,      // the series was cancelled (also by a withdrawal or a swap)
+  kRegistrantWithdrawn = 3,  // the registrant left; personal data may go
+  kSeriesBooked = 4,         // a self-booking or short-notice swap was confirmed
+  kSecondDoseRebooked = 5,   // a missed second dose got a new appointment
+};
+
+struct Event {
+  uint64_t id = 0;  // ascending in commit order, never reused (0: not yet written)
+  EventKind kind = EventKind::kSeriesAssigned;
+  absl::Time at;    // the change's instant; for kSeriesAssigned the draw's `at`
+  RegistrantId registrant = kNoId;
+  // For kRegistrantWithdrawn: the series the withdrawal cancelled, or kNoId.
+  SeriesId series = kNoId;
+  DrawId draw = kNoId;  // for kSeriesAssigned
 };
 
 // The SipHash-2-4 key that decides a draw's lottery numbers. Publish it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime as dt
 import inspect
 import pathlib
 import pydoc
@@ -26,12 +27,19 @@ def test_version_is_the_library_version():
     assert vaxalloc.__version__ == _core.VERSION_STRING  # run time == compile time
 
 
-@pytest.mark.parametrize("name", ["PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus",
-                                  "ResidenceRule", "Durability", "Invariant", "Weekday",
-                                  "EventKind"])
+ENUMS = ["PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
+         "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
+         "BookingMode", "DoseOutcome"]
+
+
+@pytest.mark.parametrize("name", ENUMS)
 def test_python_enums_match_the_core(name):
     cls = getattr(vaxalloc, name)
     assert {n: int(m) for n, m in cls.__members__.items()} == _core.enum_values()[name]
+
+
+def test_every_enum_of_the_core_is_bound():
+    assert sorted(_core.enum_values()) == sorted(ENUMS)
 
 
 def test_invariant_labels_come_from_the_core():
@@ -63,6 +71,28 @@ def test_defaults_match_the_core():
     assert field_defaults(vaxalloc.ReserveCategory) == core["ReserveCategory"]
     policy = core["Policy"]
     assert vaxalloc.Policy() == vaxalloc._convert.policy_from(policy)
+    policy_fields = field_defaults(vaxalloc.Policy)
+    assert policy_fields["time_zone"] == policy["time_zone"] == "UTC"
+    assert policy_fields["hold"] == dt.timedelta(microseconds=policy["hold_micros"])
+    assert policy_fields["short_notice_days"] == policy["short_notice_days"]
+    assert signature_defaults(vaxalloc.Engine.set_policy) == {
+        "policy": None, **{name: policy_fields[name] for name in (
+            "tier_rules", "reserves", "residence", "neighbours", "time_zone", "hold",
+            "short_notice_days")}}
+    release = core["ReleaseSpec"]
+    assert field_defaults(vaxalloc.ReleaseSpec) == release
+    assert {k: v for k, v in signature_defaults(vaxalloc.Engine.add_release).items()
+            if v is not None} == release
+    booking = dict(core["BookingRequest"])
+    # None stands for the core's unbounded window (its first and last day).
+    assert (booking.pop("first_dose_from"), booking.pop("first_dose_until")) == (
+        dt.date(1900, 1, 1).toordinal(), dt.date(2200, 12, 31).toordinal())
+    booking_fields = field_defaults(vaxalloc.BookingRequest)
+    assert booking_fields.pop("first_dose_from") is None
+    assert booking_fields.pop("first_dose_until") is None
+    assert booking_fields == booking
+    assert {k: v for k, v in signature_defaults(vaxalloc.Engine.book).items()
+            if v is not None} == booking
     registrant = core["RegistrantSpec"]
     assert field_defaults(vaxalloc.RegistrantSpec) == registrant
     register = signature_defaults(vaxalloc.Engine.register)

@@ -154,6 +154,10 @@ def test_draw_cancel_withdraw_and_reports(campaign):
     assert s.appointments[0].time == dt.time(8, 0)
     assert (s.status, s.draw, s.category, s.center, s.vaccine, s.dose_count) == (
         vaxalloc.SeriesStatus.ACTIVE, 1, 0, 1, 1, 2)
+    # A draw's series: both doses booked, no release, no hold, nothing replaced.
+    assert s.doses == (vaxalloc.DoseState.BOOKED, vaxalloc.DoseState.BOOKED)
+    assert (s.origin, s.release, s.hold_expires_at, s.replaces) == (
+        vaxalloc.SeriesOrigin.DRAW, 0, None, 0)
     assert s.booked_at == at(2021, 6, 7)
     winner = campaign.get_registrant(s.registrant)
     assert winner.status is vaxalloc.RegistrantStatus.SCHEDULED and winner.series == s.id
@@ -163,6 +167,8 @@ def test_draw_cancel_withdraw_and_reports(campaign):
     assert (report.registrants, report.waiting, report.scheduled, report.withdrawn) == (4, 1, 3, 0)
     assert report.waiting_per_tier == (0, 0, 0, 1, 0, 0, 0, 0)
     assert (report.series_active, report.series_cancelled, report.draws) == (3, 0, 1)
+    assert (report.vaccinated, report.series_held, report.series_completed,
+            report.series_missed, report.doses_given, report.doses_missed) == (0, 0, 0, 0, 0, 0)
     assert report.centers[0] == vaxalloc.CenterReport(
         center=1, series_active=3, seats_first_free=48 * 4 - 3, doses_delivered=1000,
         doses_reserved=6, residents_waiting=1)
@@ -219,6 +225,9 @@ def test_policy_round_trip_and_versions(campaign):
                                            group_mask=0b001, vaccine=small.comirnaty)],
         residence=vaxalloc.ResidenceRule.HOME_OR_NEIGHBOUR_DISTRICT,
         neighbours=[(small.ffm, small.of)],
+        time_zone="Europe/Berlin",
+        hold=dt.timedelta(minutes=15, microseconds=7),
+        short_notice_days=4,
     )
     assert campaign.set_policy(policy) == 2
     stored = campaign.policy
@@ -230,6 +239,8 @@ def test_policy_round_trip_and_versions(campaign):
     assert campaign.get_policy(2) == policy
     assert campaign.set_policy(tier_rules=[vaxalloc.TierRule(tier_by_group=(2, 2, 2, 1))]) == 3
     assert campaign.policy.tier_rules == (vaxalloc.TierRule(tier_by_group=(2, 2, 2, 1)),)
+    # Fields left out take the defaults, the self-booking ones too.
+    assert campaign.policy.time_zone == "UTC" and campaign.policy.short_notice_days == 0
     with pytest.raises(TypeError):
         campaign.set_policy(policy, residence=vaxalloc.ResidenceRule.HOME_OR_NEIGHBOUR_DISTRICT)
 
@@ -262,8 +273,14 @@ def test_values_pickle_and_campaigns_do_not(campaign):
     register_four(campaign, small)
     record = campaign.draw(seed=3, at=at(2021, 6, 7), first_dose_from=dt.date(2021, 6, 14),
                            first_dose_until=dt.date(2021, 6, 14))
+    campaign.add_release(center=small.festhalle, first_day=dt.date(2021, 6, 21),
+                         last_day=dt.date(2021, 6, 21), release_at=at(2021, 6, 14, 6))
     values = [record, campaign.get_registrant(1), campaign.get_series(1), campaign.policy,
-              campaign.summarize(), vaxalloc.PriorityGroup.GROUP2, vaxalloc.Weekday.FRIDAY]
+              campaign.summarize(), vaxalloc.PriorityGroup.GROUP2, vaxalloc.Weekday.FRIDAY,
+              campaign.get_release(1), vaxalloc.SeriesOrigin.SHORT_NOTICE,
+              vaxalloc.BookingRequest(registrant=1, at=at(2021, 6, 14)),
+              vaxalloc.DayAttendance(day=dt.date(2021, 6, 14), booked=1, given=2, missed=1,
+                                     no_show_rate=1 / 3)]
     assert pickle.loads(pickle.dumps(values)) == values
     assert type(record).__module__ == "vaxalloc"
     with pytest.raises(TypeError):

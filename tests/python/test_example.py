@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pathlib
 import subprocess
@@ -30,7 +31,27 @@ def test_campaign_example_runs(tmp_path):
     assert "          outbox: " in out
     assert "winners in ascending lottery order: True" in out
     assert "same campaign: True" in out
+    assert "Release day Thu 24 Jun 08:00: first doses of 05 Jul-06 Jul" in out
+    assert "booking confirmations sent" in out
+    assert "Attendance on Mon 28 Jun at " in out and "no-show rate" in out
     with vaxalloc.Store.open(db, create_if_missing=False) as store:
         assert store.draw_count == 3
         assert store.check_invariants().ok
         assert store.pending_events() == []  # everything was acknowledged
+        release = store.get_release(1)
+        assert release.booked > 0 and store.hold_count == 0
+        # The release's days went to self-bookers only: no draw placed anyone there.
+        booked = [s for s in store.get_series_batch(range(1, store.series_count + 1))
+                  if s.center == release.center
+                  and release.first_day <= s.appointments[0].day <= release.last_day
+                  and s.status is not vaxalloc.SeriesStatus.LAPSED]
+        assert booked and {s.origin for s in booked} == {vaxalloc.SeriesOrigin.RELEASE}
+        # One day of first doses was recorded at one center.
+        report = store.summarize()
+        recorded = [day for center in range(1, store.center_count + 1)
+                    for day in store.attendance(center, first_day=dt.date(2021, 6, 28),
+                                                last_day=dt.date(2021, 7, 31))
+                    if day.given + day.missed]
+        assert [day.day for day in recorded] == [dt.date(2021, 6, 28)]
+        assert (recorded[0].given, recorded[0].missed) == (report.doses_given,
+                                                           report.doses_missed)

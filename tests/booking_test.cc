@@ -1,0 +1,1314 @@
+// The booking flows of docs/booking.md: scheduled releases, holds,
+// short-notice booking (swaps included), local time, attendance, rebooking a
+// missed second dose, cancellation and withdrawal with holds, the reports,
+// and every bad input. CheckInvariants runs after every step that changes the
+// engine; every refused call is checked to leave the engine as it was.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "tests/test_support.h"
+#include "vaxalloc/engine.h"
+#include "vaxalloc/invariants.h"
+#include "vaxalloc/types.h"
+
+namespace vaxalloc {
+namespace {
+
+using absl::CivilDay;
+using absl::StatusCode;
+using namespace ::vaxalloc::testing;  // NOLINT: the suites' shared builders
+
+const CivilDay kDay(2021, 6, 7);  // a Monday: "today" in most cases
+const int kEight = 8 * 60;        // the first slot of the default capacity
+
+// An instant on a civil day, UTC (unless a test sets a time zone).
+absl::Time On(CivilDay day, int hour, int minute = 0, int second = 0) {
+  return absl::FromCivil(
+      absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, second),
+      absl::UTCTimeZone());
+}
+
+void CheckAll(const Engine& engine) {
+  const InvariantReport report = CheckInvariants(engine);
+  REQUIRE_MESSAGE(report.ok(), report.ToString());
+}
+
+// Everything a refused call could have changed.
+std::string Digest(const Engine& engine) {
+  const Report report = engine.Summarize();
+  std::string text = absl::StrCat(
+      "rev ", engine.revision(), " registrants ", engine.registrant_count(), " series ",
+      engine.series_count(), " draws ", engine.draw_count(), " releases ", engine.release_count(),
+      " holds ", engine.hold_count(), " policy ", engine.policy_version(), " waiting ",
+      report.waiting, " scheduled ", report.scheduled, " vaccinated ", report.vaccinated,
+      " withdrawn ", report.withdrawn, " active ", report.series_active, " held ",
+      report.series_held, " cancelled ", report.series_cancelled, " completed ",
+      report.series_completed, " missed ", report.series_missed, " given ", report.doses_given,
+      " no-shows ", report.doses_missed);
+  for (const CenterReport& center : report.centers) {
+    absl::StrAppend(&text, " | ", center.center, ":", center.series_active, ",",
+                    center.seats_first_free, ",", center.doses_reserved);
+  }
+  for (SeriesId id = 1; id <= engine.series_count(); ++id) {
+    const Series series = *engine.GetSeries(id);
+    absl::StrAppend(&text, " s", id, ":", static_cast<int>(series.status), ":",
+                    static_cast<int>(series.doses[0]), static_cast<int>(series.doses[1]));
+  }
+  for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
+    absl::StrAppend(&text, " r", id, ":", engine.GetRelease(id)->booked);
+  }
+  return text;
+}
+
+// The call must fail with `code` and change nothing; gives the message.
+std::string RefusedImpl(const Engine& engine, StatusCode code, const char* call,
+                        const std::function<absl::Status()>& run) {
+  const std::string before = Digest(engine);
+  const absl::Status status = run();
+  CHECK_MESSAGE(status.code() == code, std::string(call), " -> ", status);
+  CHECK_MESSAGE(Digest(engine) == before, "state changed by: ", std::string(call));
+  return std::string(status.message());
+}
+#define REFUSED(engine, code, ...) \
+  RefusedImpl(engine, code, #__VA_ARGS__, [&] { return StatusOf(__VA_ARGS__); })
+
+// Districts A and B with one center each; a two-dose vaccine (21..28 days,
+// target 21) and a one-dose one. Capacity is added per test.
+class Town {
+ public:
+  Town() {
+    district_a = Ok(engine.AddDistrict("A", "District A"));
+    district_b = Ok(engine.AddDistrict("B", "District B"));
+    duo = Ok(engine.AddVaccine(TwoDose("duo", 21, 21, 28)));
+    mono = Ok(engine.AddVaccine(OneDose("mono")));
+    center_a = Ok(engine.AddCenter(CenterOf("CA", {district_a})));
+    center_b = Ok(engine.AddCenter(CenterOf("CB", {district_b})));
+  }
+
+  // Slots of slot_minutes from open to close on every day of [first, last]
+  // (by default one 08:00 slot a day), with doses for all of them.
+  void Capacity(CenterId center, VaccineId vaccine, CivilDay first, CivilDay last, int seats_first,
+                int seats_second, int open_minute = kEight, int close_minute = kEight + 30,
+                int slot_minutes = 30) {
+    Ok(engine.AddCapacity(Block(center, vaccine, first, last, open_minute, close_minute,
+                                slot_minutes, seats_first, seats_second)));
+    Ok(engine.AddSupply(Supply(center, vaccine, CivilDay(2021, 5, 1), 1000)));
+  }
+
+  RegistrantId Person(Channel channel = Channel::kOnline, DistrictId district = 0,
+                      VaccineId preference = kNoId, PriorityGroup group = PriorityGroup::kNone) {
+    // Registered on 1 May, or just after the latest draw.
+    absl::Time registered_at = On(CivilDay(2021, 5, 1), 8);
+    if (engine.draw_count() > 0) {
+      registered_at = engine.GetDraw(engine.draw_count())->request.at + absl::Seconds(1);
+    }
+    RegistrantSpec spec =
+        ::vaxalloc::testing::Person(absl::StrCat("person-", engine.registrant_count() + 1),
+                                    district == 0 ? district_a : district, group, registered_at);
+    spec.channel = channel;
+    spec.vaccine_preference = preference;
+    const RegistrantId id = Ok(engine.Register(spec));
+    CheckAll(engine);
+    return id;
+  }
+
+  ReleaseId Release(CivilDay first, CivilDay last, absl::Time release_at, uint32_t cap = 0,
+                    VaccineId vaccine = kNoId, CenterId center = 0) {
+    ReleaseSpec spec;
+    spec.center = center == 0 ? center_a : center;
+    spec.vaccine = vaccine;
+    spec.first_day = first;
+    spec.last_day = last;
+    spec.release_at = release_at;
+    spec.first_dose_cap = cap;
+    const ReleaseId id = Ok(engine.AddRelease(spec));
+    CheckAll(engine);
+    return id;
+  }
+
+  void SetPolicy(int short_notice_days, const std::string& time_zone = "UTC",
+                 absl::Duration hold = absl::Minutes(10)) {
+    Policy policy;
+    policy.short_notice_days = short_notice_days;
+    policy.time_zone = time_zone;
+    policy.hold = hold;
+    Ok(engine.SetPolicy(policy));
+  }
+
+  static BookingRequest Request(RegistrantId registrant, absl::Time at,
+                                BookingMode mode = BookingMode::kRelease, bool confirm = false) {
+    BookingRequest request;
+    request.registrant = registrant;
+    request.at = at;
+    request.mode = mode;
+    request.confirm = confirm;
+    return request;
+  }
+
+  Series Book(RegistrantId registrant, absl::Time at, BookingMode mode = BookingMode::kRelease,
+              bool confirm = false) {
+    const Series series = Ok(engine.Book(Request(registrant, at, mode, confirm)));
+    CheckAll(engine);
+    return series;
+  }
+
+  // A draw over [from, until] at `at`; returns its series.
+  std::vector<SeriesId> Draw(absl::Time at, CivilDay from, CivilDay until) {
+    DrawRequest request;
+    request.seed = DrawSeed{++seeds_, 0xb00c};
+    request.at = at;
+    request.first_dose_from = from;
+    request.first_dose_until = until;
+    const DrawRecord record = Ok(engine.Draw(request));
+    CheckAll(engine);
+    return record.series;
+  }
+
+  Registrant Who(RegistrantId id) const { return *engine.GetRegistrant(id); }
+  Series Get(SeriesId id) const { return *engine.GetSeries(id); }
+  SlotView SlotAt(VaccineId vaccine, CivilDay day, int minute = kEight, CenterId center = 0) const {
+    for (const SlotView& slot : engine.Slots(center == 0 ? center_a : center, vaccine, day)) {
+      if (slot.minute == minute) return slot;
+    }
+    FAIL("no slot at minute ", minute, " on ", absl::FormatCivilTime(day));
+    return {};
+  }
+
+  Engine engine;
+  DistrictId district_a = kNoId, district_b = kNoId;
+  VaccineId duo = kNoId, mono = kNoId;
+  CenterId center_a = kNoId, center_b = kNoId;
+
+ private:
+  uint64_t seeds_ = 0;
+};
+
+const SeriesStatus kHeld = SeriesStatus::kHeld;
+const SeriesStatus kActive = SeriesStatus::kActive;
+const SeriesStatus kLapsed = SeriesStatus::kLapsed;
+const SeriesStatus kCancelled = SeriesStatus::kCancelled;
+const RegistrantStatus kWaiting = RegistrantStatus::kWaiting;
+const RegistrantStatus kScheduled = RegistrantStatus::kScheduled;
+
+// ---------------------------------------------------------------------------
+// Releases
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a release is invisible before release_at and bookable exactly at it") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 2, 2, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  const ReleaseId release = town.Release(kDay, kDay + 2, opens);
+  const RegistrantId person = town.Person();
+
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kResourceExhausted,
+              town.engine.Book(Town::Request(person, opens - absl::Microseconds(1))));
+  CHECK(absl::StrContains(message, "in an open release"));
+  CHECK(town.Who(person).status == kWaiting);
+
+  const Series held = town.Book(person, opens);
+  CHECK(held.status == kHeld);
+  CHECK(held.origin == SeriesOrigin::kRelease);
+  CHECK(held.release == release);
+  CHECK(held.registrant == person);
+  CHECK(held.center == town.center_a);
+  CHECK(held.vaccine == town.mono);
+  CHECK(held.appointments[0].day == kDay);
+  CHECK(held.appointments[0].minute == kEight);
+  CHECK(held.doses[0] == DoseState::kBooked);
+  CHECK(held.booked_at == opens);
+  CHECK(held.hold_expires_at == opens + absl::Minutes(10));
+  CHECK(town.engine.GetRelease(release)->booked == 1);
+  CHECK(town.engine.hold_count() == 1);
+  CHECK(town.SlotAt(town.mono, kDay).booked_first == 1);
+  // A hold leaves the registrant waiting.
+  CHECK(town.Who(person).status == kWaiting);
+  CHECK(town.Who(person).series == kNoId);
+}
+
+TEST_CASE("release mode books only inside releases; release days are left out of draws") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 4, 1, 0);
+  // Days 1 and 2 are released on 3 June; the draw runs on 1 June, before.
+  const ReleaseId release = town.Release(kDay + 1, kDay + 2, On(kDay - 4, 8));
+  std::vector<RegistrantId> people;
+  for (int i = 0; i < 5; ++i) people.push_back(town.Person());
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay, kDay + 4);
+  REQUIRE(drawn.size() == 3);
+  std::vector<CivilDay> days;
+  for (SeriesId id : drawn) days.push_back(town.Get(id).appointments[0].day);
+  std::sort(days.begin(), days.end());
+  CHECK(days == std::vector<CivilDay>{kDay, kDay + 3, kDay + 4});
+  CHECK(town.SlotAt(town.mono, kDay + 1).booked_first == 0);
+  // After the draw and after release_at, the released days are booked.
+  std::vector<RegistrantId> waiting;
+  for (RegistrantId id : people) {
+    if (town.Who(id).status == kWaiting) waiting.push_back(id);
+  }
+  REQUIRE(waiting.size() == 2);
+  const Series first = town.Book(waiting[0], On(kDay - 4, 8), BookingMode::kRelease, true);
+  CHECK(first.appointments[0].day == kDay + 1);
+  CHECK(first.status == kActive);
+  const Series second = town.Book(waiting[1], On(kDay - 4, 9), BookingMode::kRelease, true);
+  CHECK(second.appointments[0].day == kDay + 2);
+  CHECK(town.engine.GetRelease(release)->booked == 2);
+  // A later draw leaves the (now full) release days alone, and finds nothing.
+  const RegistrantId late = town.Person();
+  CHECK(town.Draw(On(kDay - 3, 9), kDay, kDay + 4).empty());
+  CHECK(town.Who(late).status == kWaiting);
+}
+
+TEST_CASE("a release of one vaccine holds back only that vaccine's first-dose days") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay + 21, kDay + 21, 0, 1);
+  town.Release(kDay, kDay, On(kDay - 1, 8), 0, town.duo);
+  const RegistrantId mono_person = town.Person(Channel::kOnline, 0, town.mono);
+  const RegistrantId duo_person = town.Person(Channel::kOnline, 0, town.duo);
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay, kDay);
+  REQUIRE(drawn.size() == 1);
+  CHECK(town.Get(drawn[0]).registrant == mono_person);
+  const Series booked = town.Book(duo_person, On(kDay - 1, 8), BookingMode::kRelease, true);
+  CHECK(booked.vaccine == town.duo);
+  CHECK(booked.appointments[1].day == kDay + 21);
+}
+
+TEST_CASE("the booking that reaches a release's cap succeeds; the next one is refused") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 2, 5, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  const ReleaseId release = town.Release(kDay, kDay + 2, opens, 2);
+  const RegistrantId first = town.Person();
+  const RegistrantId second = town.Person();
+  const RegistrantId third = town.Person();
+  town.Book(first, opens, BookingMode::kRelease, true);
+  CHECK(town.engine.GetRelease(release)->booked == 1);
+  const Series hold = town.Book(second, opens + absl::Minutes(1));
+  CHECK(town.engine.GetRelease(release)->booked == 2);
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kResourceExhausted,
+              town.engine.Book(Town::Request(third, opens + absl::Minutes(2))));
+  CHECK(absl::StrContains(message, "cap"));
+  CHECK(town.Who(third).status == kWaiting);
+  CHECK(town.engine.hold_count() == 1);
+  // A cancelled or lapsed series gives its place back.
+  SUBCASE("declined") {
+    Ok(town.engine.DeclineHold(hold.id, opens + absl::Minutes(3)));
+    CheckAll(town.engine);
+    CHECK(town.engine.GetRelease(release)->booked == 1);
+    town.Book(third, opens + absl::Minutes(4));
+  }
+  SUBCASE("the hold is due: the booking lets it lapse first") {
+    const absl::Time later = hold.hold_expires_at;
+    absl::StatusOr<Prepared<SeriesChange>> prepared =
+        town.engine.PrepareBook(Town::Request(third, later));
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    CHECK(prepared->change.holds_lapsed == 1);
+    town.engine.Apply(*prepared);
+    CheckAll(town.engine);
+    CHECK(town.Get(hold.id).status == kLapsed);
+    CHECK(town.Get(prepared->change.subject).status == kHeld);
+  }
+  SUBCASE("the first booking is cancelled") {
+    Ok(town.engine.CancelSeries(1, opens + absl::Minutes(3)));
+    CheckAll(town.engine);
+    town.Book(third, opens + absl::Minutes(4));
+  }
+  CHECK(town.engine.GetRelease(release)->booked == 2);
+}
+
+// ---------------------------------------------------------------------------
+// Holds
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a hold confirmed in time becomes the registrant's series") {
+  Town town;
+  town.Capacity(town.center_a, town.duo, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay + 20, kDay + 22, 0, 1);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId person = town.Person();
+  const Series hold = town.Book(person, opens);
+  CHECK(hold.appointments[1].day == kDay + 21);
+  CHECK(town.engine.Summarize().series_held == 1);
+  CHECK(town.SlotAt(town.duo, kDay + 21).booked_second == 1);
+
+  const absl::Time confirmed_at = hold.hold_expires_at - absl::Microseconds(1);
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      town.engine.PrepareConfirmHold(hold.id, confirmed_at);
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  REQUIRE(prepared->change.events.size() == 1);
+  const Event& event = prepared->change.events[0];
+  CHECK(event.kind == EventKind::kSeriesBooked);
+  CHECK(event.registrant == person);
+  CHECK(event.series == hold.id);
+  CHECK(event.at == confirmed_at);
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+
+  const Series booked = town.Get(hold.id);
+  CHECK(booked.status == kActive);
+  CHECK(booked.appointments[0].day == kDay);
+  CHECK(booked.appointments[1].day == kDay + 21);
+  CHECK(town.Who(person).status == kScheduled);
+  CHECK(town.Who(person).series == hold.id);
+  CHECK(town.engine.hold_count() == 0);
+  CHECK(town.engine.Summarize().series_active == 1);
+  CHECK(town.engine.GetRelease(1)->booked == 1);
+  CHECK(
+      absl::StrContains(REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                                town.engine.ConfirmHold(hold.id, confirmed_at + absl::Minutes(1))),
+                        "not a hold"));
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.DeclineHold(hold.id, confirmed_at + absl::Minutes(1)));
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.Book(Town::Request(person, confirmed_at + absl::Minutes(1))));
+}
+
+TEST_CASE("a hold lapses at hold_expires_at; its seats go to the next booking") {
+  Town town;
+  town.SetPolicy(0, "UTC", absl::Minutes(15));
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  const ReleaseId release = town.Release(kDay, kDay, opens);
+  const RegistrantId slow = town.Person();
+  const RegistrantId next = town.Person();
+  const Series hold = town.Book(slow, opens);
+  CHECK(hold.hold_expires_at == opens + absl::Minutes(15));
+  // While held, nobody else gets the seat.
+  REFUSED(town.engine, StatusCode::kResourceExhausted,
+          town.engine.Book(Town::Request(next, opens + absl::Minutes(5))));
+  const std::string lapsed = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                                     town.engine.ConfirmHold(hold.id, hold.hold_expires_at));
+  CHECK(absl::StrContains(lapsed, "lapsed"));
+  SUBCASE("ExpireHolds") {
+    CHECK(Ok(town.engine.ExpireHolds(hold.hold_expires_at - absl::Microseconds(1))) == 0u);
+    CheckAll(town.engine);
+    CHECK(town.Get(hold.id).status == kHeld);
+    CHECK(Ok(town.engine.ExpireHolds(hold.hold_expires_at)) == 1u);
+    CheckAll(town.engine);
+    CHECK(Ok(town.engine.ExpireHolds(hold.hold_expires_at + absl::Minutes(1))) == 0u);
+    CheckAll(town.engine);
+  }
+  SUBCASE("the next booking lets it lapse") {}
+  const Series taken = town.Book(next, hold.hold_expires_at + absl::Minutes(2));
+  CHECK(taken.id == hold.id + 1);
+  CHECK(taken.appointments[0].day == kDay);
+  CHECK(taken.appointments[0].minute == kEight);
+  const Series gone = town.Get(hold.id);
+  CHECK(gone.status == kLapsed);
+  CHECK(gone.doses[0] == DoseState::kReleased);
+  CHECK(town.Who(slow).status == kWaiting);
+  CHECK(town.engine.hold_count() == 1);
+  CHECK(town.engine.GetRelease(release)->booked == 1);
+  CHECK(town.SlotAt(town.mono, kDay).booked_first == 1);
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.ConfirmHold(hold.id, hold.hold_expires_at + absl::Minutes(3)));
+}
+
+TEST_CASE("a declined hold gives its seats back at once") {
+  Town town;
+  town.Capacity(town.center_a, town.duo, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay + 21, kDay + 21, 0, 1);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId person = town.Person();
+  const Series hold = town.Book(person, opens);
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      town.engine.PrepareDeclineHold(hold.id, opens + absl::Minutes(1));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  CHECK(prepared->change.events.empty());
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  const Series declined = town.Get(hold.id);
+  CHECK(declined.status == kLapsed);
+  CHECK(declined.doses[0] == DoseState::kReleased);
+  CHECK(declined.doses[1] == DoseState::kReleased);
+  CHECK(town.SlotAt(town.duo, kDay).booked_first == 0);
+  CHECK(town.SlotAt(town.duo, kDay + 21).booked_second == 0);
+  CHECK(town.engine.GetRelease(1)->booked == 0);
+  CHECK(town.engine.hold_count() == 0);
+  CHECK(town.Who(person).status == kWaiting);
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.DeclineHold(hold.id, opens + absl::Minutes(2)));
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.ConfirmHold(hold.id, opens + absl::Minutes(2)));
+  // The same person books again and gets the same seats.
+  const Series again = town.Book(person, opens + absl::Minutes(3));
+  CHECK(again.appointments[0].day == kDay);
+  CHECK(again.appointments[1].day == kDay + 21);
+}
+
+TEST_CASE("a registrant with a hold can neither book again nor be drawn") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 3, 1, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId holder = town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup1);
+  const RegistrantId other = town.Person();
+  const Series hold = town.Book(holder, opens);
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition,
+              town.engine.Book(Town::Request(holder, opens + absl::Minutes(1))));
+  CHECK(absl::StrContains(message, absl::StrCat("already holds series ", hold.id)));
+  // The draw passes over the holder (group 1) and takes the other (tier 4).
+  absl::StatusOr<DrawRecord> draw = town.engine.Draw([&] {
+    DrawRequest request;
+    request.seed = DrawSeed{1, 2};
+    request.at = opens + absl::Minutes(2);
+    request.first_dose_from = kDay + 1;
+    request.first_dose_until = kDay + 3;
+    return request;
+  }());
+  REQUIRE_MESSAGE(draw.ok(), draw.status());
+  CheckAll(town.engine);
+  REQUIRE(draw->series.size() == 1);
+  CHECK(town.Get(draw->series[0]).registrant == other);
+  CHECK(draw->tiers[0].eligible == 0);
+  CHECK(town.Who(holder).status == kWaiting);
+  // Once the hold is confirmed the holder is scheduled.
+  Ok(town.engine.ConfirmHold(hold.id, opens + absl::Minutes(3)));
+  CheckAll(town.engine);
+  CHECK(town.Who(holder).status == kScheduled);
+}
+
+TEST_CASE("confirm = true books at once, without a hold") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId person = town.Person();
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      town.engine.PrepareBook(Town::Request(person, opens, BookingMode::kRelease, true));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  const SeriesChange& change = prepared->change;
+  REQUIRE(change.series.size() == 1);
+  CHECK(change.series[0].status == kActive);
+  CHECK(change.series[0].hold_expires_at == absl::InfinitePast());
+  REQUIRE(change.registrants.size() == 1);
+  CHECK(change.registrants[0].status == kScheduled);
+  REQUIRE(change.events.size() == 1);
+  CHECK(change.events[0].kind == EventKind::kSeriesBooked);
+  CHECK(change.events[0].series == change.subject);
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  CHECK(town.Who(person).status == kScheduled);
+  CHECK(town.Who(person).series == change.subject);
+  CHECK(town.engine.hold_count() == 0);
+  CHECK(town.engine.GetRelease(1)->booked == 1);
+}
+
+// ---------------------------------------------------------------------------
+// Short notice
+// ---------------------------------------------------------------------------
+
+TEST_CASE("short notice: online registrants only, when the policy turns it on") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 9, 1, 0);
+  const RegistrantId online = town.Person();
+  const RegistrantId phone = town.Person(Channel::kPhone);
+  const absl::Time now = On(kDay, 7);
+  std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition,
+              town.engine.Book(Town::Request(online, now, BookingMode::kShortNotice)));
+  CHECK(absl::StrContains(message, "short_notice_days is 0"));
+  town.SetPolicy(4);
+  message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                    town.engine.Book(Town::Request(phone, now, BookingMode::kShortNotice)));
+  CHECK(absl::StrContains(message, "by letter, which cannot arrive in time"));
+  // Phone registrants book releases like anyone (a call center books for them).
+  town.Release(kDay + 5, kDay + 5, now);
+  const Series released = town.Book(phone, now, BookingMode::kRelease, true);
+  CHECK(released.appointments[0].day == kDay + 5);
+  const Series quick = town.Book(online, now, BookingMode::kShortNotice, true);
+  CHECK(quick.origin == SeriesOrigin::kShortNotice);
+  CHECK(quick.release == kNoId);
+  CHECK(quick.appointments[0].day == kDay);
+}
+
+TEST_CASE("short notice: first doses on today .. today + N - 1, outside every release") {
+  Town town;
+  town.SetPolicy(4);
+  town.Capacity(town.center_a, town.mono, kDay + 2, kDay + 9, 1, 0);
+  // Day 2 is a release's (not open yet): short notice leaves it alone.
+  town.Release(kDay + 2, kDay + 2, On(kDay + 1, 8));
+  const absl::Time now = On(kDay, 7);
+  const RegistrantId first = town.Person();
+  const RegistrantId second = town.Person();
+  const Series booked = town.Book(first, now, BookingMode::kShortNotice, true);
+  CHECK(booked.appointments[0].day == kDay + 3);
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kResourceExhausted,
+              town.engine.Book(Town::Request(second, now, BookingMode::kShortNotice)));
+  CHECK(absl::StrContains(message, "2021-06-07 .. 2021-06-10"));
+  CHECK(absl::StrContains(message, "short-notice"));
+  // A day later the window reaches day 4.
+  CHECK(town.Book(second, now + absl::Hours(24), BookingMode::kShortNotice, true)
+            .appointments[0]
+            .day == kDay + 4);
+  // first_dose_from / first_dose_until narrow the window further: two days
+  // later it is days 2 .. 5, and only day 5 is free.
+  const RegistrantId third = town.Person();
+  BookingRequest request = Town::Request(third, now + absl::Hours(48), BookingMode::kShortNotice);
+  request.first_dose_until = kDay + 4;
+  REFUSED(town.engine, StatusCode::kResourceExhausted, town.engine.Book(request));
+  request.first_dose_until = CivilDay(kYearMax, 12, 31);
+  request.first_dose_from = kDay + 5;
+  const Series narrowed = Ok(town.engine.Book(request));
+  CheckAll(town.engine);
+  CHECK(narrowed.appointments[0].day == kDay + 5);
+}
+
+// A scheduled registrant (first dose on kDay + 3, drawn on 1 June) swaps for
+// a short-notice first dose.
+struct SwapTown : Town {
+  SwapTown() {
+    SetPolicy(4);
+    Capacity(center_a, mono, kDay, kDay + 3, 1, 0);
+    person = Person();
+    const std::vector<SeriesId> drawn = Draw(On(kDay - 6, 9), kDay + 3, kDay + 3);
+    REQUIRE(drawn.size() == 1);
+    old_series = drawn[0];
+  }
+  RegistrantId person = kNoId;
+  SeriesId old_series = kNoId;
+};
+
+TEST_CASE("short notice: a swap cancels the old series in the same change") {
+  SwapTown town;
+  const absl::Time now = On(kDay, 7);
+  const Series hold = town.Book(town.person, now, BookingMode::kShortNotice);
+  CHECK(hold.status == kHeld);
+  CHECK(hold.replaces == town.old_series);
+  CHECK(hold.appointments[0].day == kDay);
+  // The old series keeps its seat while the swap is held.
+  CHECK(town.Get(town.old_series).status == kActive);
+  CHECK(town.SlotAt(town.mono, kDay + 3).booked_first == 1);
+  CHECK(town.Who(town.person).status == kScheduled);
+
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      town.engine.PrepareConfirmHold(hold.id, now + absl::Minutes(1));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  const SeriesChange& change = prepared->change;
+  REQUIRE(change.events.size() == 2);
+  CHECK(change.events[0].kind == EventKind::kSeriesCancelled);
+  CHECK(change.events[0].series == town.old_series);
+  CHECK(change.events[1].kind == EventKind::kSeriesBooked);
+  CHECK(change.events[1].series == hold.id);
+  REQUIRE(change.series.size() == 2);
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  CHECK(town.Get(town.old_series).status == kCancelled);
+  CHECK(town.Get(town.old_series).doses[0] == DoseState::kReleased);
+  CHECK(town.Get(hold.id).status == kActive);
+  CHECK(town.Who(town.person).status == kScheduled);
+  CHECK(town.Who(town.person).series == hold.id);
+  CHECK(town.SlotAt(town.mono, kDay + 3).booked_first == 0);
+  CHECK(town.engine.Summarize().series_cancelled == 1);
+}
+
+TEST_CASE("short notice: a confirmed-at-once swap, and swaps only to an earlier day") {
+  SwapTown town;
+  const absl::Time now = On(kDay + 1, 7);
+  SUBCASE("nothing earlier") {
+    // Free seats on day 1 and 2 are earlier than day 3; take both first.
+    const RegistrantId a = town.Person();
+    const RegistrantId b = town.Person();
+    town.Book(a, now, BookingMode::kShortNotice, true);
+    town.Book(b, now, BookingMode::kShortNotice, true);
+    const std::string message =
+        REFUSED(town.engine, StatusCode::kResourceExhausted,
+                town.engine.Book(Town::Request(town.person, now, BookingMode::kShortNotice)));
+    CHECK(absl::StrContains(message, "2021-06-08 .. 2021-06-09"));  // before day 3 only
+    CHECK(town.Get(town.old_series).status == kActive);
+  }
+  SUBCASE("confirm at once") {
+    absl::StatusOr<Prepared<SeriesChange>> prepared =
+        town.engine.PrepareBook(Town::Request(town.person, now, BookingMode::kShortNotice, true));
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    REQUIRE(prepared->change.events.size() == 2);
+    CHECK(prepared->change.events[0].kind == EventKind::kSeriesCancelled);
+    CHECK(prepared->change.events[1].kind == EventKind::kSeriesBooked);
+    town.engine.Apply(*prepared);
+    CheckAll(town.engine);
+    CHECK(town.Get(prepared->change.subject).appointments[0].day == kDay + 1);
+    CHECK(town.Get(town.old_series).status == kCancelled);
+    CHECK(town.Who(town.person).series == prepared->change.subject);
+  }
+}
+
+TEST_CASE("short notice: a swap never takes the old series' second-dose seat") {
+  // Interval 21..22 days. The old series: first dose on day 1, second on day
+  // 22 (the only second-dose seat). A swap to day 0 needs a second dose on
+  // day 21 or 22: day 22 is the old series' own, so the swap waits for a
+  // seat on day 21.
+  Town town;
+  town.SetPolicy(4);
+  const VaccineId pair = Ok(town.engine.AddVaccine(TwoDose("pair", 21, 21, 22)));
+  town.Capacity(town.center_a, pair, kDay, kDay + 1, 1, 0);
+  town.Capacity(town.center_a, pair, kDay + 22, kDay + 22, 0, 1);
+  const RegistrantId person = town.Person();
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay + 1, kDay + 1);
+  REQUIRE(drawn.size() == 1);
+  const Series old_series = town.Get(drawn[0]);
+  CHECK(old_series.appointments[1].day == kDay + 22);
+  const absl::Time now = On(kDay, 7);
+  REFUSED(town.engine, StatusCode::kResourceExhausted,
+          town.engine.Book(Town::Request(person, now, BookingMode::kShortNotice)));
+  town.Capacity(town.center_a, pair, kDay + 21, kDay + 21, 0, 1);
+  const Series hold = town.Book(person, now + absl::Minutes(1), BookingMode::kShortNotice);
+  CHECK(hold.appointments[0].day == kDay);
+  CHECK(hold.appointments[1].day == kDay + 21);
+  Ok(town.engine.ConfirmHold(hold.id, now + absl::Minutes(2)));
+  CheckAll(town.engine);
+  CHECK(town.SlotAt(pair, kDay + 22).booked_second == 0);
+  CHECK(town.SlotAt(pair, kDay + 21).booked_second == 1);
+}
+
+TEST_CASE("short notice: a swap whose old series changed meanwhile is refused") {
+  SwapTown town;
+  const absl::Time now = On(kDay, 7);
+  const Series hold = town.Book(town.person, now, BookingMode::kShortNotice);
+  SUBCASE("the old series was cancelled") {
+    Ok(town.engine.CancelSeries(town.old_series, now + absl::Minutes(1)));
+    CheckAll(town.engine);
+    CHECK(town.Who(town.person).status == kWaiting);
+    CHECK(town.engine.hold_count() == 1);
+    const std::string message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                                        town.engine.ConfirmHold(hold.id, now + absl::Minutes(2)));
+    CHECK(absl::StrContains(message, absl::StrCat("was to replace series ", town.old_series)));
+    Ok(town.engine.DeclineHold(hold.id, now + absl::Minutes(3)));
+    CheckAll(town.engine);
+    CHECK(town.engine.hold_count() == 0);
+  }
+  SUBCASE("the registrant withdrew: the hold lapses with the series") {
+    absl::StatusOr<Prepared<Cancellation>> prepared =
+        town.engine.PrepareWithdraw(town.person, now + absl::Minutes(1));
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    CHECK(prepared->change.series == town.old_series);
+    CHECK(prepared->change.hold == hold.id);
+    CHECK(prepared->change.written.size() == 2);
+    town.engine.Apply(*prepared);
+    CheckAll(town.engine);
+    CHECK(town.Get(town.old_series).status == kCancelled);
+    CHECK(town.Get(hold.id).status == kLapsed);
+    CHECK(town.engine.hold_count() == 0);
+    CHECK(town.SlotAt(town.mono, kDay).booked_first == 0);
+    CHECK(town.SlotAt(town.mono, kDay + 3).booked_first == 0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Local time
+// ---------------------------------------------------------------------------
+
+TEST_CASE("slots that have begun are not offered; today is the policy's local day") {
+  Town town;
+  const absl::TimeZone berlin = [] {
+    absl::TimeZone zone;
+    REQUIRE(absl::LoadTimeZone("Europe/Berlin", &zone));
+    return zone;
+  }();
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0, 9 * 60, 10 * 60, 30);
+  auto berlin_time = [&](int hour, int minute, CivilDay day = kDay) {
+    return absl::FromCivil(absl::CivilMinute(day.year(), day.month(), day.day(), hour, minute),
+                           berlin);
+  };
+  SUBCASE("09:10 in Berlin skips the 09:00 slot") {
+    town.SetPolicy(1, "Europe/Berlin");
+    const Series booked = town.Book(town.Person(), berlin_time(9, 10), BookingMode::kShortNotice);
+    CHECK(booked.appointments[0].minute == 9 * 60 + 30);
+  }
+  SUBCASE("09:00 exactly still gets the 09:00 slot") {
+    town.SetPolicy(1, "Europe/Berlin");
+    const Series booked = town.Book(town.Person(), berlin_time(9, 0), BookingMode::kShortNotice);
+    CHECK(booked.appointments[0].minute == 9 * 60);
+  }
+  SUBCASE("in UTC, 09:10 Berlin is 07:10: both slots are ahead") {
+    town.SetPolicy(1, "UTC");
+    const Series booked = town.Book(town.Person(), berlin_time(9, 10), BookingMode::kShortNotice);
+    CHECK(booked.appointments[0].minute == 9 * 60);
+  }
+  SUBCASE("01:30 Berlin on the day is still the day before in UTC") {
+    const absl::Time night = berlin_time(1, 30);
+    town.SetPolicy(1, "UTC");
+    const RegistrantId person = town.Person();
+    REFUSED(town.engine, StatusCode::kResourceExhausted,
+            town.engine.Book(Town::Request(person, night, BookingMode::kShortNotice)));
+    town.SetPolicy(1, "Europe/Berlin");
+    CHECK(town.Book(person, night, BookingMode::kShortNotice).appointments[0].day == kDay);
+  }
+  SUBCASE("after the last slot began, the day is gone") {
+    town.SetPolicy(1, "Europe/Berlin");
+    const RegistrantId person = town.Person();
+    REFUSED(town.engine, StatusCode::kResourceExhausted,
+            town.engine.Book(Town::Request(person, berlin_time(9, 31), BookingMode::kShortNotice)));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Attendance
+// ---------------------------------------------------------------------------
+
+// Two drawn duo series: first doses on kDay at 08:00 and 08:30, second doses
+// three weeks later; capacity for a rebooking in the week after.
+struct Clinic : Town {
+  Clinic() {
+    Capacity(center_a, duo, kDay, kDay, 1, 0, kEight, kEight + 60, 30);
+    Capacity(center_a, duo, kDay + 21, kDay + 27, 0, 1, kEight, kEight + 60, 30);
+    Person();
+    Person();
+    const std::vector<SeriesId> drawn = Draw(On(kDay - 6, 9), kDay, kDay);
+    REQUIRE(drawn.size() == 2);
+    for (SeriesId id : drawn) {
+      (Get(id).appointments[0].minute == kEight ? early : late) = id;
+    }
+    early_person = Get(early).registrant;
+    late_person = Get(late).registrant;
+  }
+  Series Record(SeriesId series, int dose, DoseOutcome outcome, absl::Time at) {
+    const Series result = Ok(engine.RecordDose(series, dose, outcome, at));
+    CheckAll(engine);
+    return result;
+  }
+  RegistrantId early_person = kNoId, late_person = kNoId;
+  SeriesId early = kNoId, late = kNoId;
+};
+
+TEST_CASE("attendance: doses given complete the series and vaccinate the registrant") {
+  Clinic clinic;
+  const Series series = clinic.Get(clinic.early);
+  const CivilDay second_day = series.appointments[1].day;
+  const int second_minute = series.appointments[1].minute;
+  std::string message =
+      REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+              clinic.engine.RecordDose(clinic.early, 1, DoseOutcome::kGiven, On(kDay, 7, 59, 59)));
+  CHECK(absl::StrContains(message, "has not begun"));
+  message =
+      REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+              clinic.engine.RecordDose(clinic.early, 2, DoseOutcome::kGiven, On(second_day, 12)));
+  CHECK(absl::StrContains(message, "before dose 1 was given"));
+  Series after = clinic.Record(clinic.early, 1, DoseOutcome::kGiven, On(kDay, 8));
+  CHECK(after.status == kActive);
+  CHECK(after.doses[0] == DoseState::kGiven);
+  CHECK(after.doses[1] == DoseState::kBooked);
+  message = REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+                    clinic.engine.RecordDose(clinic.early, 1, DoseOutcome::kMissed, On(kDay, 9)));
+  CHECK(absl::StrContains(message, "already recorded"));
+  // The given dose keeps its seat and its dose.
+  CHECK(clinic.SlotAt(clinic.duo, kDay).booked_first == 1);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RecordDose(clinic.early, 2, DoseOutcome::kGiven,
+                                   On(second_day, 8, second_minute - kEight) - absl::Seconds(1)));
+  after = clinic.Record(clinic.early, 2, DoseOutcome::kGiven, On(second_day, 10));
+  CHECK(after.status == SeriesStatus::kCompleted);
+  CHECK(clinic.Who(clinic.early_person).status == RegistrantStatus::kVaccinated);
+  CHECK(clinic.Who(clinic.early_person).series == clinic.early);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RecordDose(clinic.early, 2, DoseOutcome::kGiven, On(second_day, 11)));
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.CancelSeries(clinic.early, On(second_day, 11)));
+  // A vaccinated registrant books nothing more.
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.Book(Town::Request(clinic.early_person, On(second_day, 11))));
+  const Report report = clinic.engine.Summarize();
+  CHECK(report.vaccinated == 1);
+  CHECK(report.series_completed == 1);
+  CHECK(report.series_active == 1);
+  CHECK(report.doses_given == 2);
+  CHECK(report.doses_missed == 0);
+  // Withdrawing later keeps the completed series.
+  Ok(clinic.engine.Withdraw(clinic.early_person, On(second_day, 12)));
+  CheckAll(clinic.engine);
+  CHECK(clinic.Get(clinic.early).status == SeriesStatus::kCompleted);
+  CHECK(clinic.engine.Summarize().vaccinated == 0);
+}
+
+TEST_CASE("attendance: a one-dose series completes with its only dose") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  const RegistrantId person = town.Person();
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay, kDay);
+  REQUIRE(drawn.size() == 1);
+  REFUSED(town.engine, StatusCode::kInvalidArgument,
+          town.engine.RecordDose(drawn[0], 2, DoseOutcome::kGiven, On(kDay, 9)));
+  const Series done = Ok(town.engine.RecordDose(drawn[0], 1, DoseOutcome::kGiven, On(kDay, 9)));
+  CheckAll(town.engine);
+  CHECK(done.status == SeriesStatus::kCompleted);
+  CHECK(town.Who(person).status == RegistrantStatus::kVaccinated);
+}
+
+TEST_CASE("attendance: a missed first dose ends the series and the person waits again") {
+  Clinic clinic;
+  const Series series = clinic.Get(clinic.late);
+  const Series missed = clinic.Record(clinic.late, 1, DoseOutcome::kMissed, On(kDay, 9));
+  CHECK(missed.status == SeriesStatus::kMissed);
+  CHECK(missed.doses[0] == DoseState::kMissed);
+  CHECK(missed.doses[1] == DoseState::kReleased);
+  const Registrant person = clinic.Who(clinic.late_person);
+  CHECK(person.status == kWaiting);
+  CHECK(person.series == kNoId);
+  CHECK(person.waiting_since == On(kDay, 9));
+  // Both seats go back: the first (for anyone coming that evening) and the second.
+  CHECK(clinic.SlotAt(clinic.duo, kDay, kEight + 30).booked_first == 0);
+  CHECK(clinic.SlotAt(clinic.duo, series.appointments[1].day, series.appointments[1].minute)
+            .booked_second == 0);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RecordDose(clinic.late, 2, DoseOutcome::kGiven, On(kDay + 21, 12)));
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.CancelSeries(clinic.late, On(kDay, 10)));
+  const Report report = clinic.engine.Summarize();
+  CHECK(report.series_missed == 1);
+  CHECK(report.doses_missed == 1);
+  CHECK(report.waiting == 1);
+}
+
+TEST_CASE("attendance: a missed second dose is rebooked within the interval") {
+  Clinic clinic;
+  clinic.Record(clinic.early, 1, DoseOutcome::kGiven, On(kDay, 8));
+  const Series booked = clinic.Get(clinic.early);
+  const CivilDay second_day = booked.appointments[1].day;
+  REQUIRE(second_day == kDay + 21);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RebookSecondDose(clinic.early, On(second_day, 7)));
+  const Series missed = clinic.Record(clinic.early, 2, DoseOutcome::kMissed, On(second_day, 9));
+  CHECK(missed.status == kActive);
+  CHECK(missed.doses[1] == DoseState::kMissed);
+  CHECK(clinic.SlotAt(clinic.duo, second_day, booked.appointments[1].minute).booked_second == 0);
+  CHECK(clinic.Who(clinic.early_person).status == kScheduled);
+  // Rebooked at 09:10: the 08:00 and 08:30 slots of the day have begun, so
+  // the next free second-dose seat is the next day's 08:00.
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      clinic.engine.PrepareRebookSecondDose(clinic.early, On(second_day, 9, 10));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  REQUIRE(prepared->change.events.size() == 1);
+  CHECK(prepared->change.events[0].kind == EventKind::kSecondDoseRebooked);
+  CHECK(prepared->change.events[0].series == clinic.early);
+  clinic.engine.Apply(*prepared);
+  CheckAll(clinic.engine);
+  const Series rebooked = clinic.Get(clinic.early);
+  CHECK(rebooked.doses[1] == DoseState::kBooked);
+  CHECK(rebooked.appointments[1].day == kDay + 22);
+  CHECK(rebooked.appointments[1].minute == kEight);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RebookSecondDose(clinic.early, On(second_day, 9, 11)));
+  // Missed again at the end of the interval: nothing is left inside it.
+  clinic.Record(clinic.early, 2, DoseOutcome::kMissed, On(kDay + 22, 9));
+  const std::string message =
+      REFUSED(clinic.engine, StatusCode::kResourceExhausted,
+              clinic.engine.RebookSecondDose(clinic.early, On(kDay + 28, 12)));
+  CHECK(absl::StrContains(message, "no second-dose seat"));
+  // The host may cancel: the given first dose keeps its seat.
+  Ok(clinic.engine.CancelSeries(clinic.early, On(kDay + 28, 13)));
+  CheckAll(clinic.engine);
+  const Series cancelled = clinic.Get(clinic.early);
+  CHECK(cancelled.doses[0] == DoseState::kGiven);
+  CHECK(cancelled.doses[1] == DoseState::kMissed);
+  CHECK(clinic.SlotAt(clinic.duo, kDay).booked_first == 1);
+}
+
+TEST_CASE("attendance: bad input") {
+  Clinic clinic;
+  const absl::Time at = On(kDay, 12);
+  REFUSED(clinic.engine, StatusCode::kNotFound,
+          clinic.engine.RecordDose(0, 1, DoseOutcome::kGiven, at));
+  REFUSED(clinic.engine, StatusCode::kNotFound,
+          clinic.engine.RecordDose(99, 1, DoseOutcome::kGiven, at));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.RecordDose(clinic.early, 0, DoseOutcome::kGiven, at));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.RecordDose(clinic.early, 3, DoseOutcome::kGiven, at));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.RecordDose(clinic.early, 1, static_cast<DoseOutcome>(7), at));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.RecordDose(clinic.early, 1, DoseOutcome::kGiven, absl::InfiniteFuture()));
+  REFUSED(
+      clinic.engine, StatusCode::kOutOfRange,
+      clinic.engine.RecordDose(clinic.early, 1, DoseOutcome::kGiven, On(CivilDay(2201, 1, 1), 8)));
+  // At or before the latest draw's instant.
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.RecordDose(clinic.early, 1, DoseOutcome::kGiven, On(kDay - 6, 9)));
+  REFUSED(clinic.engine, StatusCode::kNotFound, clinic.engine.RebookSecondDose(0, at));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.RebookSecondDose(clinic.early, absl::InfinitePast()));
+  REFUSED(clinic.engine, StatusCode::kNotFound, clinic.engine.Attendance(0, kDay, kDay));
+  REFUSED(clinic.engine, StatusCode::kNotFound, clinic.engine.Attendance(3, kDay, kDay));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.Attendance(clinic.center_a, kDay, kDay - 1));
+  REFUSED(clinic.engine, StatusCode::kInvalidArgument,
+          clinic.engine.Attendance(clinic.center_a, kDay, kDay + kCalendarDaysMax));
+  REFUSED(clinic.engine, StatusCode::kOutOfRange,
+          clinic.engine.Attendance(clinic.center_a, CivilDay(1899, 12, 31), kDay));
+}
+
+TEST_CASE("Attendance() and Summarize() count appointments, doses given and no-shows") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 2, 0, kEight, kEight + 120, 30);
+  town.Capacity(town.center_b, town.mono, kDay, kDay, 1, 0);
+  std::vector<RegistrantId> people;
+  for (int i = 0; i < 8; ++i) people.push_back(town.Person());
+  const RegistrantId elsewhere = town.Person(Channel::kOnline, town.district_b);
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay, kDay);
+  REQUIRE(drawn.size() == 9);
+  std::vector<SeriesId> at_a;
+  for (SeriesId id : drawn) {
+    if (town.Get(id).center == town.center_a) at_a.push_back(id);
+  }
+  REQUIRE(at_a.size() == 8);
+  const absl::Time evening = On(kDay, 20);
+  for (size_t i = 0; i < 5; ++i) {
+    Ok(town.engine.RecordDose(at_a[i], 1, DoseOutcome::kGiven, evening));
+  }
+  for (size_t i = 5; i < 7; ++i) {
+    Ok(town.engine.RecordDose(at_a[i], 1, DoseOutcome::kMissed, evening));
+  }
+  CheckAll(town.engine);
+  const std::vector<DayAttendance> days =
+      Ok(town.engine.Attendance(town.center_a, kDay - 3, kDay + 3));
+  REQUIRE(days.size() == 1);
+  CHECK(days[0].day == kDay);
+  CHECK(days[0].booked == 1);
+  CHECK(days[0].given == 5);
+  CHECK(days[0].missed == 2);
+  CHECK(days[0].no_show_rate() == doctest::Approx(2.0 / 7.0));
+  CHECK(Ok(town.engine.Attendance(town.center_a, kDay + 1, kDay + 3)).empty());
+  const std::vector<DayAttendance> b = Ok(town.engine.Attendance(town.center_b, kDay, kDay));
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].booked == 1);
+  CHECK(b[0].no_show_rate() == 0.0);
+  CHECK(town.Who(elsewhere).status == kScheduled);
+
+  const Report report = town.engine.Summarize();
+  CHECK(report.registrants == 9);
+  CHECK(report.vaccinated == 5);
+  CHECK(report.scheduled == 2);
+  CHECK(report.waiting == 2);
+  CHECK(report.series_active == 2);
+  CHECK(report.series_completed == 5);
+  CHECK(report.series_missed == 2);
+  CHECK(report.series_cancelled == 0);
+  CHECK(report.series_held == 0);
+  CHECK(report.doses_given == 5);
+  CHECK(report.doses_missed == 2);
+  REQUIRE(report.centers.size() == 2);
+  // Given doses keep their seats; missed ones give them back.
+  CHECK(report.centers[0].doses_reserved == 6);
+  CHECK(report.centers[0].seats_first_free == 2);
+  CHECK(report.centers[0].series_active == 1);
+}
+
+// ---------------------------------------------------------------------------
+// Cancellation and withdrawal
+// ---------------------------------------------------------------------------
+
+TEST_CASE("cancelling: once only, and after dose 1 only dose 2's seat goes back") {
+  Clinic clinic;
+  Ok(clinic.engine.CancelSeries(clinic.late, On(kDay - 1, 8)));
+  CheckAll(clinic.engine);
+  const std::string message = REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+                                      clinic.engine.CancelSeries(clinic.late, On(kDay - 1, 9)));
+  CHECK(absl::StrContains(message, "already cancelled"));
+  clinic.Record(clinic.early, 1, DoseOutcome::kGiven, On(kDay, 8));
+  const Series given = clinic.Get(clinic.early);
+  Ok(clinic.engine.CancelSeries(clinic.early, On(kDay, 9)));
+  CheckAll(clinic.engine);
+  const Series cancelled = clinic.Get(clinic.early);
+  CHECK(cancelled.status == kCancelled);
+  CHECK(cancelled.doses[0] == DoseState::kGiven);
+  CHECK(cancelled.doses[1] == DoseState::kReleased);
+  CHECK(clinic.SlotAt(clinic.duo, kDay).booked_first == 1);
+  CHECK(clinic.SlotAt(clinic.duo, given.appointments[1].day, given.appointments[1].minute)
+            .booked_second == 0);
+  CHECK(clinic.Who(clinic.early_person).status == kWaiting);
+  CHECK(clinic.engine.Summarize().doses_given == 1);
+}
+
+TEST_CASE("a hold is declined, not cancelled; a withdrawal lets it lapse") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId person = town.Person();
+  const Series hold = town.Book(person, opens);
+  const std::string message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                                      town.engine.CancelSeries(hold.id, opens + absl::Minutes(1)));
+  CHECK(absl::StrContains(message, "decline"));
+  absl::StatusOr<Prepared<Cancellation>> prepared =
+      town.engine.PrepareWithdraw(person, opens + absl::Minutes(1));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  CHECK(prepared->change.series == kNoId);
+  CHECK(prepared->change.hold == hold.id);
+  REQUIRE(prepared->change.written.size() == 1);
+  CHECK(prepared->change.written[0].status == kLapsed);
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  CHECK(town.Who(person).status == RegistrantStatus::kWithdrawn);
+  CHECK(town.Get(hold.id).status == kLapsed);
+  CHECK(town.engine.hold_count() == 0);
+  CHECK(town.engine.GetRelease(1)->booked == 0);
+  CHECK(town.SlotAt(town.mono, kDay).booked_first == 0);
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.Book(Town::Request(person, opens + absl::Minutes(2))));
+}
+
+// ---------------------------------------------------------------------------
+// Rules added with the invariant checker
+// ---------------------------------------------------------------------------
+
+TEST_CASE("a registrant's vaccine preference binds a self-booking too") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay, kDay, 1, 0);
+  town.Capacity(town.center_a, town.duo, kDay + 21, kDay + 21, 0, 1);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay, opens);
+  const RegistrantId person = town.Person(Channel::kOnline, 0, town.duo);
+  BookingRequest request = Town::Request(person, opens);
+  request.vaccine = town.mono;
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition, town.engine.Book(request));
+  CHECK(absl::StrContains(message, "registered for vaccine 1 only, not vaccine 2"));
+  request.vaccine = town.duo;
+  CHECK(Ok(town.engine.Book(request)).vaccine == town.duo);
+  CheckAll(town.engine);
+}
+
+TEST_CASE("giving the first dose lets a swap hold of that series lapse") {
+  // A one-dose series on day 1 and a swap to day 0 held for 24 hours: the
+  // day-1 dose is given while the swap is still held.
+  Town town;
+  town.SetPolicy(4, "UTC", absl::Hours(24));
+  town.Capacity(town.center_a, town.mono, kDay, kDay, 1, 0, 23 * 60, 23 * 60 + 30);
+  town.Capacity(town.center_a, town.mono, kDay + 1, kDay + 1, 1, 0);
+  const RegistrantId person = town.Person();
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 6, 9), kDay + 1, kDay + 1);
+  REQUIRE(drawn.size() == 1);
+  const Series hold = town.Book(person, On(kDay, 23), BookingMode::kShortNotice);
+  REQUIRE(hold.replaces == drawn[0]);
+  REQUIRE(hold.appointments[0].day == kDay);
+  absl::StatusOr<Prepared<SeriesChange>> prepared =
+      town.engine.PrepareRecordDose(drawn[0], 1, DoseOutcome::kGiven, On(kDay + 1, 9));
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  CHECK(prepared->change.series.size() == 2);
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  CHECK(town.Who(person).status == RegistrantStatus::kVaccinated);
+  CHECK(town.Get(hold.id).status == kLapsed);
+  CHECK(town.engine.hold_count() == 0);
+  CHECK(town.SlotAt(town.mono, kDay, 23 * 60).booked_first == 0);
+}
+
+TEST_CASE("a release may not open before the latest draw") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 5, 1, 0);
+  town.Person();
+  town.Draw(On(kDay - 6, 9), kDay, kDay);
+  ReleaseSpec spec;
+  spec.center = town.center_a;
+  spec.first_day = kDay + 1;
+  spec.last_day = kDay + 2;
+  spec.release_at = On(kDay - 6, 9) - absl::Microseconds(1);
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition, town.engine.AddRelease(spec));
+  CHECK(absl::StrContains(message, "before the latest draw's instant"));
+  spec.release_at = On(kDay - 6, 9);  // the same instant is fine
+  Ok(town.engine.AddRelease(spec));
+  CheckAll(town.engine);
+}
+
+// ---------------------------------------------------------------------------
+// Bad input
+// ---------------------------------------------------------------------------
+
+TEST_CASE("AddRelease: bad input") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 5, 1, 0);
+  ReleaseSpec good;
+  good.center = town.center_a;
+  good.vaccine = town.mono;
+  good.first_day = kDay;
+  good.last_day = kDay + 2;
+  good.release_at = On(kDay - 5, 8);
+  Engine& engine = town.engine;
+  ReleaseSpec spec = good;
+  spec.center = 0;
+  REFUSED(engine, StatusCode::kNotFound, engine.AddRelease(spec));
+  spec.center = 3;
+  REFUSED(engine, StatusCode::kNotFound, engine.AddRelease(spec));
+  spec = good;
+  spec.vaccine = 3;
+  REFUSED(engine, StatusCode::kNotFound, engine.AddRelease(spec));
+  spec = good;
+  spec.last_day = kDay - 1;
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.AddRelease(spec));
+  spec = good;
+  spec.last_day = kDay + kCapacityBlockDaysMax;
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.AddRelease(spec));
+  spec = good;
+  spec.first_day = CivilDay(1899, 12, 31);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.AddRelease(spec));
+  spec = good;
+  spec.last_day = CivilDay(2201, 1, 1);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.AddRelease(spec));
+  spec = good;
+  spec.release_at = absl::InfiniteFuture();
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.AddRelease(spec));
+  spec.release_at = On(CivilDay(2201, 1, 1), 0);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.AddRelease(spec));
+
+  CHECK(Ok(engine.AddRelease(good)) == 1u);
+  CheckAll(engine);
+  spec = good;
+  spec.first_day = kDay + 2;
+  spec.last_day = kDay + 4;
+  std::string message = REFUSED(engine, StatusCode::kAlreadyExists, engine.AddRelease(spec));
+  CHECK(absl::StrContains(message, "overlap release 1"));
+  spec.vaccine = kNoId;  // every vaccine meets the mono release
+  REFUSED(engine, StatusCode::kAlreadyExists, engine.AddRelease(spec));
+  spec.vaccine = town.duo;  // another vaccine on the same days is fine
+  CHECK(Ok(engine.AddRelease(spec)) == 2u);
+  spec.center = town.center_b;  // another center too
+  spec.vaccine = town.mono;
+  CHECK(Ok(engine.AddRelease(spec)) == 3u);
+  spec = good;
+  spec.first_day = kDay + 3;  // adjacent days
+  spec.last_day = kDay + 3;
+  CHECK(Ok(engine.AddRelease(spec)) == 4u);
+  CheckAll(engine);
+  CHECK(engine.release_count() == 4u);
+  REFUSED(engine, StatusCode::kNotFound, engine.GetRelease(0));
+  REFUSED(engine, StatusCode::kNotFound, engine.GetRelease(5));
+  const Release first = Ok(engine.GetRelease(1));
+  CHECK(first.spec.first_day == kDay);
+  CHECK(first.booked == 0);
+}
+
+TEST_CASE("Book, ConfirmHold, DeclineHold, ExpireHolds: bad input") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 5, 1, 0);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay, kDay + 5, opens);
+  const RegistrantId person = town.Person();
+  const RegistrantId b_resident = town.Person(Channel::kOnline, town.district_b);
+  Engine& engine = town.engine;
+  BookingRequest request = Town::Request(person, opens);
+  BookingRequest bad = request;
+  bad.registrant = 0;
+  REFUSED(engine, StatusCode::kNotFound, engine.Book(bad));
+  bad.registrant = 3;
+  REFUSED(engine, StatusCode::kNotFound, engine.Book(bad));
+  bad = request;
+  bad.center = 3;
+  REFUSED(engine, StatusCode::kNotFound, engine.Book(bad));
+  bad = request;
+  bad.vaccine = 3;
+  REFUSED(engine, StatusCode::kNotFound, engine.Book(bad));
+  bad = request;
+  bad.mode = static_cast<BookingMode>(9);
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.Book(bad));
+  bad = request;
+  bad.at = absl::InfinitePast();
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.Book(bad));
+  bad.at = On(CivilDay(1899, 12, 31), 8);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.Book(bad));
+  bad = request;
+  bad.first_dose_from = CivilDay(1899, 1, 1);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.Book(bad));
+  bad = request;
+  bad.first_dose_until = CivilDay(2201, 1, 1);
+  REFUSED(engine, StatusCode::kOutOfRange, engine.Book(bad));
+  bad = request;
+  bad.at = On(CivilDay(2021, 4, 30), 8);  // before the registration
+  REFUSED(engine, StatusCode::kFailedPrecondition, engine.Book(bad));
+  bad = request;
+  bad.first_dose_from = kDay + 6;  // nothing released there
+  REFUSED(engine, StatusCode::kResourceExhausted, engine.Book(bad));
+  bad = request;
+  bad.first_dose_until = kDay - 1;  // an empty range finds nothing either
+  REFUSED(engine, StatusCode::kResourceExhausted, engine.Book(bad));
+  bad = Town::Request(b_resident, opens);
+  bad.center = town.center_a;  // not the resident's center
+  std::string message = REFUSED(engine, StatusCode::kFailedPrecondition, engine.Book(bad));
+  CHECK(absl::StrContains(message, "does not serve registrant 2"));
+  bad.center = kNoId;  // center B has no release
+  REFUSED(engine, StatusCode::kResourceExhausted, engine.Book(bad));
+
+  REFUSED(engine, StatusCode::kNotFound, engine.ConfirmHold(0, opens));
+  REFUSED(engine, StatusCode::kNotFound, engine.ConfirmHold(1, opens));
+  REFUSED(engine, StatusCode::kNotFound, engine.DeclineHold(1, opens));
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.ExpireHolds(absl::InfiniteFuture()));
+  const Series hold = town.Book(person, opens);
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.ConfirmHold(hold.id, absl::InfinitePast()));
+  REFUSED(engine, StatusCode::kOutOfRange,
+          engine.DeclineHold(hold.id, On(CivilDay(2201, 1, 1), 0)));
+  Ok(engine.ConfirmHold(hold.id, opens + absl::Minutes(1)));
+  CheckAll(engine);
+  // A scheduled registrant books no release; a withdrawn one nothing at all.
+  message = REFUSED(engine, StatusCode::kFailedPrecondition,
+                    engine.Book(Town::Request(person, opens + absl::Minutes(2))));
+  CHECK(absl::StrContains(message, "not waiting"));
+  Ok(engine.Withdraw(b_resident, opens + absl::Minutes(3)));
+  REFUSED(engine, StatusCode::kFailedPrecondition,
+          engine.Book(Town::Request(b_resident, opens + absl::Minutes(4))));
+  // Every booking-flow call comes after the latest draw.
+  town.Person();
+  town.Draw(opens + absl::Minutes(10), kDay + 10, kDay + 10);
+  REFUSED(engine, StatusCode::kFailedPrecondition,
+          engine.Book(Town::Request(3, opens + absl::Minutes(10))));
+  REFUSED(engine, StatusCode::kFailedPrecondition, engine.ExpireHolds(opens + absl::Minutes(10)));
+  CHECK(Ok(engine.ExpireHolds(opens + absl::Minutes(11))) == 0u);
+}
+
+TEST_CASE("policy: time zone, hold and short_notice_days are validated") {
+  Town town;
+  Engine& engine = town.engine;
+  Policy policy;
+  policy.time_zone = "Mars/Olympus_Mons";
+  std::string message = REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  CHECK(absl::StrContains(message, "Mars/Olympus_Mons"));
+  policy.time_zone = "";
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  policy.time_zone = std::string(kTimeZoneLengthMax + 1, 'x');
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  policy = Policy{};
+  policy.hold = absl::ZeroDuration();
+  message = REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  CHECK(absl::StrContains(message, "hold"));
+  policy.hold = absl::Minutes(kHoldMinutesMax) + absl::Seconds(1);
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  policy.hold = -absl::Minutes(1);
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  policy = Policy{};
+  policy.short_notice_days = kShortNoticeDaysMax + 1;
+  message = REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  CHECK(absl::StrContains(message, "short_notice_days 61"));
+  policy.short_notice_days = -1;
+  REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+  // The bounds themselves are fine.
+  policy = Policy{};
+  policy.time_zone = "Europe/Berlin";
+  policy.hold = absl::Minutes(kHoldMinutesMax);
+  policy.short_notice_days = kShortNoticeDaysMax;
+  CHECK(Ok(engine.SetPolicy(policy)) == 2u);
+  policy.hold = absl::Seconds(1);
+  policy.short_notice_days = 0;
+  CHECK(Ok(engine.SetPolicy(policy)) == 3u);
+  CHECK(engine.policy().time_zone == "Europe/Berlin");
+}
+
+}  // namespace
+}  // namespace vaxalloc
