@@ -8,8 +8,8 @@
 //   classes defined in vaxalloc/_errors.py;
 // - long calls (open, reopen, batch registration, draws, invariant checks,
 //   summaries, scenario generation and population, reading and
-//   acknowledging the outbox, the booking flows and attendance reports) run
-//   without the GIL.
+//   acknowledging the outbox, the booking flows, attendance reports, the
+//   standby list, issuing and verifying codes) run without the GIL.
 //
 // An Engine or Store object may be used from several Python threads: every
 // call holds the object's recursive mutex, taken only after the GIL is
@@ -68,8 +68,9 @@ const char* ErrorClassName(absl::StatusCode code) {
   }
 }
 
-// Raises the exception for a non-OK status; needs the GIL.
-[[noreturn]] void RaiseStatus(const absl::Status& status) {
+// Raises the exception for a non-OK status; needs the GIL. `attributes`
+// (may be empty) are set on the exception, e.g. a code's outcome.
+[[noreturn]] void RaiseStatus(const absl::Status& status, const py::dict& attributes = py::dict()) {
   // The classes are pure Python; vaxalloc/__init__.py imports _errors before
   // _core, so this import is a dictionary lookup.
   py::object errors = py::module_::import("vaxalloc._errors");
@@ -79,6 +80,7 @@ const char* ErrorClassName(absl::StatusCode code) {
   py::object text = py::reinterpret_steal<py::object>(
       PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "replace"));
   py::object error = error_class(text, static_cast<int>(status.code()));
+  for (const auto& [name, value] : attributes) py::setattr(error, name, value);
   PyErr_SetObject(error_class.ptr(), error.ptr());
   throw py::error_already_set();
 }
@@ -214,15 +216,19 @@ py::dict ToDict(const Policy& policy) {
                   "residence"_a = EnumValue(policy.residence), "neighbours"_a = neighbours,
                   "time_zone"_a = policy.time_zone,
                   "hold_micros"_a = absl::ToInt64Microseconds(policy.hold),
-                  "short_notice_days"_a = policy.short_notice_days);
+                  "short_notice_days"_a = policy.short_notice_days,
+                  "standby_hold_micros"_a = absl::ToInt64Microseconds(policy.standby_hold),
+                  "code_digits"_a = policy.code_digits,
+                  "code_lifetime_micros"_a = absl::ToInt64Microseconds(policy.code_lifetime),
+                  "code_attempts"_a = policy.code_attempts);
 }
 
 py::dict RegistrantSpecDict(const RegistrantSpec& spec) {
   return py::dict("external_ref"_a = spec.external_ref, "district"_a = spec.district,
-                  "birth_day"_a = OrdinalFromDay(spec.birth_day),
-                  "group"_a = EnumValue(spec.group), "channel"_a = EnumValue(spec.channel),
+                  "birth_day"_a = OrdinalFromDay(spec.birth_day), "group"_a = EnumValue(spec.group),
+                  "channel"_a = EnumValue(spec.channel),
                   "registered_at"_a = MicrosFromTime(spec.registered_at),
-                  "vaccine_preference"_a = spec.vaccine_preference);
+                  "vaccine_preference"_a = spec.vaccine_preference, "standby"_a = spec.standby);
 }
 
 py::dict ToDict(const Registrant& registrant) {
@@ -278,6 +284,18 @@ py::dict ToDict(const DayAttendance& attendance) {
   return py::dict("day"_a = OrdinalFromDay(attendance.day), "booked"_a = attendance.booked,
                   "given"_a = attendance.given, "missed"_a = attendance.missed,
                   "no_show_rate"_a = attendance.no_show_rate());
+}
+
+py::dict ToDict(const WaitForecast& forecast) {
+  py::list tiers;
+  for (const TierForecast& tier : forecast.tiers) {
+    py::object last = py::none();
+    if (tier.last_first_dose) last = py::int_(OrdinalFromDay(*tier.last_first_dose));
+    tiers.append(py::dict("waiting"_a = tier.waiting, "waiting_ahead"_a = tier.waiting_ahead,
+                          "last_first_dose"_a = last, "days"_a = tier.days));
+  }
+  return py::dict("today"_a = OrdinalFromDay(forecast.today),
+                  "first_doses_available"_a = forecast.first_doses_available, "tiers"_a = tiers);
 }
 
 py::dict ToDict(const DrawRequest& request) {
@@ -346,7 +364,18 @@ py::dict ToDict(const InvariantReport& report) {
 py::dict ToDict(const Event& event) {
   return py::dict("id"_a = event.id, "kind"_a = EnumValue(event.kind),
                   "at"_a = MicrosFromTime(event.at), "registrant"_a = event.registrant,
-                  "series"_a = event.series, "draw"_a = event.draw);
+                  "series"_a = event.series, "draw"_a = event.draw, "code_id"_a = event.code_id,
+                  "code"_a = event.code);
+}
+
+// A code as the engine keeps it: the salted hash, never the digits.
+py::dict ToDict(const VerificationCode& code) {
+  return py::dict("id"_a = code.id, "registrant"_a = code.registrant,
+                  "purpose"_a = EnumValue(code.purpose), "series"_a = code.series,
+                  "issued_at"_a = MicrosFromTime(code.issued_at),
+                  "expires_at"_a = MicrosFromTime(code.expires_at), "attempts"_a = code.attempts,
+                  "state"_a = EnumValue(code.state), "salt0"_a = code.salt0, "salt1"_a = code.salt1,
+                  "hash"_a = code.hash);
 }
 
 template <class T>
@@ -364,8 +393,9 @@ using ReserveArg = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t>;
 
 Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
                   const std::vector<ReserveArg>& reserves, int64_t residence,
-                  const std::vector<std::pair<int64_t, int64_t>>& neighbours,
-                  std::string time_zone, int64_t hold_micros, int64_t short_notice_days) {
+                  const std::vector<std::pair<int64_t, int64_t>>& neighbours, std::string time_zone,
+                  int64_t hold_micros, int64_t short_notice_days, int64_t standby_hold_micros,
+                  int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts) {
   Policy policy;
   for (const auto& [registered_before, tiers] : tier_rules) {
     TierRule rule;
@@ -399,6 +429,10 @@ Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
   policy.time_zone = std::move(time_zone);
   policy.hold = absl::Microseconds(hold_micros);
   policy.short_notice_days = Narrow<int>(short_notice_days, "policy short_notice_days");
+  policy.standby_hold = absl::Microseconds(standby_hold_micros);
+  policy.code_digits = Narrow<int>(code_digits, "policy code_digits");
+  policy.code_lifetime = absl::Microseconds(code_lifetime_micros);
+  policy.code_attempts = Narrow<int>(code_attempts, "policy code_attempts");
   return policy;
 }
 
@@ -428,6 +462,7 @@ struct RegistrantColumns {
   std::vector<int64_t> channel;
   std::vector<int64_t> registered_at;
   std::vector<int64_t> vaccine_preference;
+  std::vector<bool> standby;
 };
 
 std::vector<RegistrantSpec> MakeRegistrantSpecs(const RegistrantColumns& columns) {
@@ -439,6 +474,7 @@ std::vector<RegistrantSpec> MakeRegistrantSpecs(const RegistrantColumns& columns
       {"channel", columns.channel.size()},
       {"registered_at", columns.registered_at.size()},
       {"vaccine_preference", columns.vaccine_preference.size()},
+      {"standby", columns.standby.size()},
   };
   for (const auto& [name, size] : sizes) {
     if (size != count) {
@@ -457,6 +493,7 @@ std::vector<RegistrantSpec> MakeRegistrantSpecs(const RegistrantColumns& columns
     spec.registered_at = TimeFromMicros(columns.registered_at[i]);
     spec.vaccine_preference =
         Narrow<VaccineId>(columns.vaccine_preference[i], "registrant vaccine_preference");
+    spec.standby = columns.standby[i];
   }
   return specs;
 }
@@ -494,7 +531,7 @@ BookingRequest MakeBookingRequest(int64_t registrant, int64_t at, int64_t mode, 
   request.registrant = Narrow<RegistrantId>(registrant, "booking registrant id");
   request.at = TimeFromMicros(at);
   request.mode = EnumFrom<BookingMode>(mode, EnumValue(BookingMode::kRelease),
-                                       EnumValue(BookingMode::kShortNotice), "booking mode");
+                                       EnumValue(BookingMode::kStandby), "booking mode");
   request.center = Narrow<CenterId>(center, "booking center id");
   request.vaccine = Narrow<VaccineId>(vaccine, "booking vaccine id");
   if (first_dose_from) {
@@ -626,13 +663,17 @@ void DefineSetup(py::class_<Handle>& cls) {
       [](Handle& h, const std::vector<TierRuleArg>& tier_rules,
          const std::vector<ReserveArg>& reserves, int64_t residence,
          const std::vector<std::pair<int64_t, int64_t>>& neighbours, std::string time_zone,
-         int64_t hold_micros, int64_t short_notice_days) {
-        const Policy policy = MakePolicy(tier_rules, reserves, residence, neighbours,
-                                         std::move(time_zone), hold_micros, short_notice_days);
+         int64_t hold_micros, int64_t short_notice_days, int64_t standby_hold_micros,
+         int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts) {
+        const Policy policy =
+            MakePolicy(tier_rules, reserves, residence, neighbours, std::move(time_zone),
+                       hold_micros, short_notice_days, standby_hold_micros, code_digits,
+                       code_lifetime_micros, code_attempts);
         return Quick(h, [&] { return Unwrap(h.target().SetPolicy(policy)); });
       },
       py::kw_only(), "tier_rules"_a, "reserves"_a, "residence"_a, "neighbours"_a, "time_zone"_a,
-      "hold_micros"_a, "short_notice_days"_a);
+      "hold_micros"_a, "short_notice_days"_a, "standby_hold_micros"_a, "code_digits"_a,
+      "code_lifetime_micros"_a, "code_attempts"_a);
   cls.def(
       "add_release",
       [](Handle& h, int64_t center, int64_t vaccine, int64_t first_day, int64_t last_day,
@@ -651,31 +692,33 @@ void DefineAllocation(py::class_<Handle>& cls) {
   cls.def(
       "register",
       [](Handle& h, std::string external_ref, int64_t district, int64_t birth_day,
-         int64_t group, int64_t channel, int64_t registered_at, int64_t vaccine_preference) {
+         int64_t group, int64_t channel, int64_t registered_at, int64_t vaccine_preference,
+         bool standby) {
         const std::vector<RegistrantSpec> specs = MakeRegistrantSpecs(
             {{std::move(external_ref)}, {district}, {birth_day}, {group}, {channel},
-             {registered_at}, {vaccine_preference}});
+             {registered_at}, {vaccine_preference}, {standby}});
         return Quick(h, [&] { return Unwrap(h.target().Register(specs[0])); });
       },
       py::kw_only(), "external_ref"_a, "district"_a, "birth_day"_a, "group"_a, "channel"_a,
-      "registered_at"_a, "vaccine_preference"_a);
+      "registered_at"_a, "vaccine_preference"_a, "standby"_a);
   cls.def(
       "register_batch",
       [](Handle& h, std::vector<std::string> external_ref, std::vector<int64_t> district,
          std::vector<int64_t> birth_day, std::vector<int64_t> group, std::vector<int64_t> channel,
-         std::vector<int64_t> registered_at, std::vector<int64_t> vaccine_preference) {
+         std::vector<int64_t> registered_at, std::vector<int64_t> vaccine_preference,
+         std::vector<bool> standby) {
         std::vector<RegistrantSpec> specs;
         {
-          const RegistrantColumns columns{std::move(external_ref), std::move(district),
-                                          std::move(birth_day),    std::move(group),
-                                          std::move(channel),      std::move(registered_at),
-                                          std::move(vaccine_preference)};
+          const RegistrantColumns columns{
+              std::move(external_ref), std::move(district),      std::move(birth_day),
+              std::move(group),        std::move(channel),       std::move(registered_at),
+              std::move(vaccine_preference), std::move(standby)};
           specs = MakeRegistrantSpecs(columns);
         }
         return Unwrap(Slow(h, [&] { return h.target().RegisterBatch(specs); }));
       },
       py::kw_only(), "external_ref"_a, "district"_a, "birth_day"_a, "group"_a, "channel"_a,
-      "registered_at"_a, "vaccine_preference"_a);
+      "registered_at"_a, "vaccine_preference"_a, "standby"_a);
   cls.def(
       "draw",
       [](Handle& h, uint64_t seed_k0, uint64_t seed_k1, int64_t at, int64_t first_dose_from,
@@ -770,6 +813,65 @@ void DefineBooking(py::class_<Handle>& cls) {
         return ToList(Unwrap(Slow(h, [&] { return h.view().Attendance(id, from, until); })));
       },
       "center"_a, py::kw_only(), "first_day"_a, "last_day"_a);
+  // Walks every registrant: without the GIL.
+  cls.def(
+      "standby_list",
+      [](Handle& h, int64_t center, int64_t at, int64_t limit) {
+        const CenterId id = Narrow<CenterId>(center, "center id");
+        // The core takes any size; this keeps a negative limit from wrapping.
+        if (limit < 0) {
+          RaiseStatus(
+              absl::InvalidArgumentError(fmt::format("standby list: limit {} is negative", limit)));
+        }
+        return Unwrap(Slow(h, [&] {
+          return h.view().StandbyList(id, TimeFromMicros(at), static_cast<size_t>(limit));
+        }));
+      },
+      "center"_a, py::kw_only(), "at"_a, "limit"_a);
+}
+
+// The values of CodeOutcome are 0..4; this one says "no outcome" (the code
+// was unknown or the entry malformed, so the core never got to check it).
+constexpr auto kNoCodeOutcome = static_cast<CodeOutcome>(0xFF);
+
+// One-time codes. Issuing and verifying run without the GIL: for a Store
+// each is a transaction that may wait for the write lock (a wrong entry is
+// committed too).
+template <class Handle>
+void DefineCodes(py::class_<Handle>& cls) {
+  cls.def(
+      "issue_code",
+      [](Handle& h, int64_t registrant, int64_t purpose, int64_t series, int64_t at) {
+        CodeRequest request;
+        request.registrant = Narrow<RegistrantId>(registrant, "code registrant id");
+        request.purpose = EnumFrom<CodePurpose>(purpose, EnumValue(CodePurpose::kCancelSeries),
+                                                EnumValue(CodePurpose::kWithdraw), "code purpose");
+        request.series = Narrow<SeriesId>(series, "code series id");
+        request.at = TimeFromMicros(at);
+        const IssuedCode issued = Unwrap(Slow(h, [&] { return h.target().IssueCode(request); }));
+        return py::dict("code_id"_a = issued.record.id, "code"_a = issued.code,
+                        "record"_a = ToDict(issued.record));
+      },
+      "registrant"_a, py::kw_only(), "purpose"_a, "series"_a, "at"_a);
+  cls.def(
+      "verify_code",
+      [](Handle& h, int64_t code, const std::string& entered, int64_t at) {
+        const CodeId id = Narrow<CodeId>(code, "code id");
+        CodeOutcome outcome = kNoCodeOutcome;
+        const absl::Status status = Slow(
+            h, [&] { return h.target().VerifyCode(id, entered, TimeFromMicros(at), &outcome); });
+        if (status.ok()) return;
+        // The outcome goes with the error (wrong, expired, locked, used or
+        // superseded); none when the core never got to check the code.
+        py::dict attributes;
+        if (outcome != kNoCodeOutcome) attributes["outcome"] = EnumValue(outcome);
+        RaiseStatus(status, attributes);
+      },
+      "code_id"_a, py::kw_only(), "entered"_a, "at"_a);
+  cls.def("get_code", [](Handle& h, int64_t id) {
+    const CodeId narrow = Narrow<CodeId>(id, "code id");
+    return Quick(h, [&] { return ToDict(Unwrap(h.view().GetCode(narrow))); });
+  });
 }
 
 template <class Handle>
@@ -781,7 +883,8 @@ void DefineQueries(py::class_<Handle>& cls) {
                       "centers"_a = e.center_count(), "registrants"_a = e.registrant_count(),
                       "series"_a = e.series_count(), "draws"_a = e.draw_count(),
                       "releases"_a = e.release_count(), "holds"_a = e.hold_count(),
-                      "revision"_a = e.revision(), "policy_version"_a = e.policy_version());
+                      "codes"_a = e.code_count(), "revision"_a = e.revision(),
+                      "policy_version"_a = e.policy_version());
     });
   });
   cls.def("get_district", [](Handle& h, int64_t id) {
@@ -898,6 +1001,14 @@ void DefineChecks(py::class_<Handle>& cls) {
     }));
     return ToDict(report);
   });
+  // Walks every registrant and pool day: without the GIL.
+  cls.def(
+      "forecast_wait",
+      [](Handle& h, int64_t at) {
+        const absl::Time time = TimeFromMicros(at);
+        return ToDict(Unwrap(Slow(h, [&] { return h.view().ForecastWait(time); })));
+      },
+      py::kw_only(), "at"_a);
   cls.def("check_invariants", [](Handle& h) {
     const InvariantReport report = Unwrap(Slow(h, [&]() -> absl::StatusOr<InvariantReport> {
       return CheckInvariants(h.view());
@@ -911,6 +1022,7 @@ void DefineCampaignMethods(py::class_<Handle>& cls) {
   DefineSetup(cls);
   DefineAllocation(cls);
   DefineBooking(cls);
+  DefineCodes(cls);
   DefineQueries(cls);
   DefineChecks(cls);
 }
@@ -1161,7 +1273,8 @@ py::dict Defaults() {
       "Policy"_a = ToDict(policy),
       "RegistrantSpec"_a = py::dict("group"_a = EnumValue(registrant.group),
                                     "channel"_a = EnumValue(registrant.channel),
-                                    "vaccine_preference"_a = registrant.vaccine_preference),
+                                    "vaccine_preference"_a = registrant.vaccine_preference,
+                                    "standby"_a = registrant.standby),
       "DrawRequest"_a = py::dict("centers"_a = py::tuple(py::cast(request.centers)),
                                  "series_limit"_a = request.series_limit),
       "ReleaseSpec"_a = py::dict("vaccine"_a = release.vaccine,
@@ -1204,9 +1317,11 @@ py::dict EnumValues() {
                                "RELEASED"_a = EnumValue(DoseState::kReleased)),
       "SeriesOrigin"_a = py::dict("DRAW"_a = EnumValue(SeriesOrigin::kDraw),
                                   "RELEASE"_a = EnumValue(SeriesOrigin::kRelease),
-                                  "SHORT_NOTICE"_a = EnumValue(SeriesOrigin::kShortNotice)),
+                                  "SHORT_NOTICE"_a = EnumValue(SeriesOrigin::kShortNotice),
+                                  "STANDBY"_a = EnumValue(SeriesOrigin::kStandby)),
       "BookingMode"_a = py::dict("RELEASE"_a = EnumValue(BookingMode::kRelease),
-                                 "SHORT_NOTICE"_a = EnumValue(BookingMode::kShortNotice)),
+                                 "SHORT_NOTICE"_a = EnumValue(BookingMode::kShortNotice),
+                                 "STANDBY"_a = EnumValue(BookingMode::kStandby)),
       "DoseOutcome"_a = py::dict("GIVEN"_a = EnumValue(DoseOutcome::kGiven),
                                  "MISSED"_a = EnumValue(DoseOutcome::kMissed)),
       "ResidenceRule"_a = py::dict(
@@ -1219,7 +1334,19 @@ py::dict EnumValues() {
                    "SERIES_CANCELLED"_a = EnumValue(EventKind::kSeriesCancelled),
                    "REGISTRANT_WITHDRAWN"_a = EnumValue(EventKind::kRegistrantWithdrawn),
                    "SERIES_BOOKED"_a = EnumValue(EventKind::kSeriesBooked),
-                   "SECOND_DOSE_REBOOKED"_a = EnumValue(EventKind::kSecondDoseRebooked)),
+                   "SECOND_DOSE_REBOOKED"_a = EnumValue(EventKind::kSecondDoseRebooked),
+                   "CODE_ISSUED"_a = EnumValue(EventKind::kCodeIssued)),
+      "CodePurpose"_a = py::dict("CANCEL_SERIES"_a = EnumValue(CodePurpose::kCancelSeries),
+                                 "WITHDRAW"_a = EnumValue(CodePurpose::kWithdraw)),
+      "CodeState"_a = py::dict("PENDING"_a = EnumValue(CodeState::kPending),
+                               "USED"_a = EnumValue(CodeState::kUsed),
+                               "LOCKED"_a = EnumValue(CodeState::kLocked),
+                               "SUPERSEDED"_a = EnumValue(CodeState::kSuperseded)),
+      "CodeOutcome"_a = py::dict("ACCEPTED"_a = EnumValue(CodeOutcome::kAccepted),
+                                 "WRONG"_a = EnumValue(CodeOutcome::kWrong),
+                                 "EXPIRED"_a = EnumValue(CodeOutcome::kExpired),
+                                 "LOCKED"_a = EnumValue(CodeOutcome::kLocked),
+                                 "NOT_PENDING"_a = EnumValue(CodeOutcome::kNotPending)),
       "Invariant"_a = py::dict("SLOT_CAPACITY"_a = EnumValue(Invariant::kSlotCapacity),
                                "SECOND_DOSE_RESERVED"_a = EnumValue(Invariant::kSecondDoseReserved),
                                "DOSE_SUPPLY"_a = EnumValue(Invariant::kDoseSupply),
@@ -1230,7 +1357,8 @@ py::dict EnumValues() {
                                "BOOKKEEPING"_a = EnumValue(Invariant::kBookkeeping),
                                "SERIES_STATE"_a = EnumValue(Invariant::kSeriesState),
                                "RELEASE_WINDOW"_a = EnumValue(Invariant::kReleaseWindow),
-                               "RELEASE_CAP"_a = EnumValue(Invariant::kReleaseCap)),
+                               "RELEASE_CAP"_a = EnumValue(Invariant::kReleaseCap),
+                               "CODES"_a = EnumValue(Invariant::kCodes)),
       "Weekday"_a = py::dict("MONDAY"_a = EnumValue(kMonday), "TUESDAY"_a = EnumValue(kTuesday),
                              "WEDNESDAY"_a = EnumValue(kWednesday),
                              "THURSDAY"_a = EnumValue(kThursday), "FRIDAY"_a = EnumValue(kFriday),
@@ -1260,6 +1388,10 @@ void DefineModule(py::module_& m) {
   m.attr("TIME_ZONE_LENGTH_MAX") = kTimeZoneLengthMax;
   m.attr("HOLD_MINUTES_MAX") = kHoldMinutesMax;
   m.attr("SHORT_NOTICE_DAYS_MAX") = kShortNoticeDaysMax;
+  m.attr("CODE_DIGITS_MIN") = kCodeDigitsMin;
+  m.attr("CODE_DIGITS_MAX") = kCodeDigitsMax;
+  m.attr("CODE_ATTEMPTS_MAX") = kCodeAttemptsMax;
+  m.attr("CODE_LIFETIME_MINUTES_MAX") = kCodeLifetimeMinutesMax;
 
   // --- Lottery
   m.def(
@@ -1283,7 +1415,7 @@ void DefineModule(py::module_& m) {
   });
   m.def("invariant_name", [](int64_t invariant) {
     return std::string(InvariantName(EnumFrom<Invariant>(
-        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kReleaseCap),
+        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kCodes),
         "invariant")));
   });
 

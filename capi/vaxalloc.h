@@ -5,7 +5,8 @@
  * centers with capacity and supply, a tiering policy, registrants on a
  * waiting list, reproducible lottery draws that book first and second doses
  * together, scheduled releases for first-come self-booking (with holds), a
- * short-notice pool, and attendance (doses given or missed). This header is
+ * short-notice pool, a same-day standby list, one-time verification codes
+ * for online cancellation, and attendance (doses given or missed). This header is
  * the whole C interface; anything not declared here is not public C API. It
  * is valid C11 and C++ (C++11 or later).
  *
@@ -38,10 +39,12 @@
  *   interface; an out-of-memory condition is VAXALLOC_ENOMEM.
  *
  * Failed calls change nothing. When a function fails, the campaign and every
- *   output parameter are as they were before the call, with three stated
+ *   output parameter are as they were before the call, with these stated
  *   exceptions: the count of a VAXALLOC_EBUFFER result (see "Caller
- *   buffers"), and the pointer outputs of vaxalloc_campaign_open() and
- *   vaxalloc_check_invariants(), which are set to NULL.
+ *   buffers"); the pointer outputs of vaxalloc_campaign_open() and
+ *   vaxalloc_check_invariants(), which are set to NULL; and
+ *   vaxalloc_code_verify(), whose refusal of a code still writes the outcome
+ *   and, for a wrong code, commits the attempt (that is what limits guessing).
  *
  * Argument order. The handle first, then inputs, then outputs.
  *   A NULL handle, a NULL required pointer, an enum value outside its
@@ -90,10 +93,13 @@
  *   Structs used as array elements (vaxalloc_tier_rule, vaxalloc_reserve,
  *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
  *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report,
- *   vaxalloc_event, vaxalloc_day_attendance)
+ *   vaxalloc_event, vaxalloc_event_v2, vaxalloc_day_attendance,
+ *   vaxalloc_tier_forecast)
  *   carry no version and are frozen: their layout never changes. A new field
  *   there means a new struct and a new function with a _v2 suffix; the old
- *   ones keep working.
+ *   ones keep working (vaxalloc_event_v2 and vaxalloc_pending_events_v2()
+ *   are one). vaxalloc_register_batch() takes an array of pointers to specs,
+ *   not of specs, so vaxalloc_registrant_spec is passed singly and grows.
  *
  * Ids. Plain uint32_t, assigned densely from 1 in order of creation and never
  *   reused; 0 (VAXALLOC_NO_ID) means "none". The same sequence of calls gives
@@ -109,7 +115,8 @@
  *   (1970-01-02 is 1, 1969-12-31 is -1): see vaxalloc_day_from_ymd() and
  *   vaxalloc_day_to_ymd(). A time of day is int32_t minutes after local
  *   midnight (0..1440); "local" is the policy's time zone (UTC by default).
- *   A duration (the policy's hold) is int64_t whole seconds.
+ *   A duration (the policy's holds, a code's lifetime) is int64_t whole
+ *   seconds.
  *
  * Booleans are uint8_t (0 false, anything else true).
  *
@@ -201,7 +208,9 @@ typedef enum vaxalloc_result {
   VAXALLOC_EBUFFER = -11,      /* the caller's buffer is too small */
   VAXALLOC_EVERSION = -12,     /* a struct version this library does not know */
   VAXALLOC_EINTERNAL = -13,    /* a bug in vaxalloc; please report it */
-  VAXALLOC_EPERM = -14         /* the file may not be written (read-only, permissions) */
+  VAXALLOC_EPERM = -14,        /* the file may not be written (read-only, permissions) */
+  VAXALLOC_EVERIFY = -15       /* a verification code was not accepted: wrong, expired
+                                  or locked (vaxalloc_code_verify(); since 0.2) */
 } vaxalloc_result;
 
 /* A short English name of a result code, e.g. "not found" for
@@ -262,6 +271,17 @@ VAXALLOC_API void vaxalloc_free(void* pointer) VAXALLOC_NOEXCEPT;
 #define VAXALLOC_HOLD_MINUTES_MAX 1440
 #define VAXALLOC_SHORT_NOTICE_DAYS_MAX 60
 
+/* One-time verification codes (vaxalloc_policy, vaxalloc_code_issue()): 4..10
+ * decimal digits; a code lives 1 s .. 24 h and allows 1..10 wrong entries.
+ * VAXALLOC_VERIFICATION_CODE_SIZE holds the longest code and its NUL. (Not to
+ * be confused with VAXALLOC_CODE_SIZE, the size of an entity's code such as a
+ * district key.) Since 0.2. */
+#define VAXALLOC_VERIFICATION_DIGITS_MIN 4
+#define VAXALLOC_VERIFICATION_DIGITS_MAX 10
+#define VAXALLOC_VERIFICATION_CODE_SIZE (VAXALLOC_VERIFICATION_DIGITS_MAX + 1)
+#define VAXALLOC_VERIFICATION_LIFETIME_MINUTES_MAX 1440
+#define VAXALLOC_VERIFICATION_ATTEMPTS_MAX 10
+
 /* Priority groups of the German vaccination ordinance. */
 typedef enum vaxalloc_priority_group {
   VAXALLOC_GROUP_1 = 1, /* e.g. 80 and older */
@@ -305,15 +325,19 @@ typedef enum vaxalloc_dose_state {
 
 /* How a series came about (vaxalloc_series.origin). Since 0.2. */
 typedef enum vaxalloc_series_origin {
-  VAXALLOC_ORIGIN_DRAW = 0,        /* a waitlist draw (vaxalloc_series.draw) */
-  VAXALLOC_ORIGIN_RELEASE = 1,     /* self-booked in a release (vaxalloc_series.release) */
-  VAXALLOC_ORIGIN_SHORT_NOTICE = 2 /* self-booked from the short-notice pool */
+  VAXALLOC_ORIGIN_DRAW = 0,         /* a waitlist draw (vaxalloc_series.draw) */
+  VAXALLOC_ORIGIN_RELEASE = 1,      /* self-booked in a release (vaxalloc_series.release) */
+  VAXALLOC_ORIGIN_SHORT_NOTICE = 2, /* self-booked from the short-notice pool */
+  VAXALLOC_ORIGIN_STANDBY = 3       /* offered from the standby list */
 } vaxalloc_series_origin;
 
 /* Where a self-booking looks (vaxalloc_booking_request.mode). Since 0.2. */
 typedef enum vaxalloc_booking_mode {
-  VAXALLOC_BOOKING_RELEASE = 0,     /* a first-dose day inside an opened release */
-  VAXALLOC_BOOKING_SHORT_NOTICE = 1 /* a first-dose day within the policy's short_notice_days */
+  VAXALLOC_BOOKING_RELEASE = 0,      /* a first-dose day inside an opened release */
+  VAXALLOC_BOOKING_SHORT_NOTICE = 1, /* a first-dose day within the policy's short_notice_days */
+  /* Today, any seat left, also in a slot that has begun (the person comes
+   * within the policy's standby_hold_seconds); standby registrants only. */
+  VAXALLOC_BOOKING_STANDBY = 2
 } vaxalloc_booking_mode;
 
 /* What happened at an appointment (vaxalloc_dose_record()). Since 0.2. */
@@ -321,6 +345,30 @@ typedef enum vaxalloc_dose_outcome {
   VAXALLOC_OUTCOME_GIVEN = 1,
   VAXALLOC_OUTCOME_MISSED = 2
 } vaxalloc_dose_outcome;
+
+/* What a one-time verification code confirms (vaxalloc_code_request.purpose).
+ * Since 0.2. */
+typedef enum vaxalloc_code_purpose {
+  VAXALLOC_CODE_PURPOSE_CANCEL_SERIES = 1, /* cancel the registrant's active series */
+  VAXALLOC_CODE_PURPOSE_WITHDRAW = 2       /* withdraw the registrant */
+} vaxalloc_code_purpose;
+
+/* A verification code's state (vaxalloc_code.state). Since 0.2. */
+typedef enum vaxalloc_code_state {
+  VAXALLOC_CODE_STATE_PENDING = 0,
+  VAXALLOC_CODE_STATE_USED = 1,      /* verified; its action is done */
+  VAXALLOC_CODE_STATE_LOCKED = 2,    /* too many wrong entries */
+  VAXALLOC_CODE_STATE_SUPERSEDED = 3 /* a newer code for the same registrant and purpose */
+} vaxalloc_code_state;
+
+/* Why vaxalloc_code_verify() accepted or refused an entry. Since 0.2. */
+typedef enum vaxalloc_code_outcome {
+  VAXALLOC_CODE_OUTCOME_ACCEPTED = 0,
+  VAXALLOC_CODE_OUTCOME_WRONG = 1, /* counted as an attempt */
+  VAXALLOC_CODE_OUTCOME_EXPIRED = 2,
+  VAXALLOC_CODE_OUTCOME_LOCKED = 3,     /* no attempts left */
+  VAXALLOC_CODE_OUTCOME_NOT_PENDING = 4 /* used or superseded */
+} vaxalloc_code_outcome;
 
 typedef enum vaxalloc_residence_rule {
   VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY = 0,        /* a center serving the home district */
@@ -684,8 +732,9 @@ typedef struct vaxalloc_neighbour_pair {
   uint32_t district_b;
 } vaxalloc_neighbour_pair;
 
-/* Version 2 (0.2) appended time_zone, hold_seconds and short_notice_days; a
- * version-1 policy gets their defaults. */
+/* Version 2 (0.2) appended time_zone, hold_seconds, short_notice_days,
+ * standby_hold_seconds, code_digits, code_attempts and
+ * code_lifetime_seconds; a version-1 policy gets their defaults. */
 #define VAXALLOC_POLICY_VERSION 2u
 typedef struct vaxalloc_policy {
   uint32_t version; /* VAXALLOC_POLICY_VERSION */
@@ -711,11 +760,23 @@ typedef struct vaxalloc_policy {
    * (online registrants only); 0..VAXALLOC_SHORT_NOTICE_DAYS_MAX; default 0:
    * short-notice booking off. */
   int32_t short_notice_days;
+  /* How long a standby offer (VAXALLOC_BOOKING_STANDBY) stays held: 1 ..
+   * VAXALLOC_HOLD_MINUTES_MAX * 60 seconds; default 1800 (30 minutes). */
+  int64_t standby_hold_seconds;
+  /* One-time codes confirming an online cancellation or withdrawal
+   * (vaxalloc_code_issue()): digits VAXALLOC_VERIFICATION_DIGITS_MIN..MAX,
+   * default 6; wrong entries before the code locks, 1..
+   * VAXALLOC_VERIFICATION_ATTEMPTS_MAX, default 3; lifetime 1 ..
+   * VAXALLOC_VERIFICATION_LIFETIME_MINUTES_MAX * 60 seconds, default 900
+   * (15 minutes). */
+  int32_t code_digits;
+  int32_t code_attempts;
+  int64_t code_lifetime_seconds;
 } vaxalloc_policy;
 #define VAXALLOC_POLICY_INIT                                                                   \
   {                                                                                            \
     VAXALLOC_POLICY_VERSION, NULL, 0, NULL, 0, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY, NULL, 0, \
-        NULL, 600, 0                                                                           \
+        NULL, 600, 0, 1800, 6, 3, 900                                                          \
   }
 /* Sets *policy to VAXALLOC_POLICY_INIT. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version) VAXALLOC_NOEXCEPT;
@@ -727,13 +788,15 @@ VAXALLOC_API int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version)
  * Errors: VAXALLOC_EINVALID (NULL, an array NULL with a count, a reserve name
  * not NUL-terminated within its array, rules out of order, tiers outside
  * 1..8, shares, ages or masks out of range, a district neighbouring itself,
- * bad residence, an unknown or too long time zone, hold or short_notice_days
- * out of range), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (an unknown vaccine
- * or district). */
+ * bad residence, an unknown or too long time zone, hold, short_notice_days,
+ * standby hold or a code setting out of range), VAXALLOC_EVERSION,
+ * VAXALLOC_ENOTFOUND (an unknown vaccine or district). */
 VAXALLOC_API int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* policy,
                                      uint32_t* policy_version_out) VAXALLOC_NOEXCEPT;
 
-/* Version 2 (0.2) appended time_zone, hold_seconds and short_notice_days. */
+/* Version 2 (0.2) appended time_zone, hold_seconds, short_notice_days,
+ * standby_hold_seconds, code_digits, code_attempts and
+ * code_lifetime_seconds. */
 #define VAXALLOC_POLICY_INFO_VERSION 2u
 typedef struct vaxalloc_policy_info {
   uint32_t version;         /* VAXALLOC_POLICY_INFO_VERSION */
@@ -746,9 +809,13 @@ typedef struct vaxalloc_policy_info {
   char time_zone[VAXALLOC_TIME_ZONE_SIZE]; /* e.g. "UTC" */
   int64_t hold_seconds; /* a hold set through C++ with a fraction: rounded down */
   int32_t short_notice_days;
+  int64_t standby_hold_seconds; /* rounded down as hold_seconds */
+  int32_t code_digits;
+  int32_t code_attempts;
+  int64_t code_lifetime_seconds; /* rounded down as hold_seconds */
 } vaxalloc_policy_info;
 #define VAXALLOC_POLICY_INFO_INIT \
-  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0, "", 0, 0 }
+  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, 0, 0 }
 /* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_info_init(vaxalloc_policy_info* info,
                                            uint32_t version) VAXALLOC_NOEXCEPT;
@@ -775,7 +842,10 @@ VAXALLOC_API int vaxalloc_policy_neighbours(vaxalloc_campaign* campaign, uint32_
  * Registrants
  * ======================================================================== */
 
-#define VAXALLOC_REGISTRANT_SPEC_VERSION 1u
+/* Version 2 (0.2) appended standby; a version-1 spec registers with
+ * standby 0. Not frozen although vaxalloc_register_batch() takes many: it
+ * takes an array of pointers, and each spec's version decides its layout. */
+#define VAXALLOC_REGISTRANT_SPEC_VERSION 2u
 typedef struct vaxalloc_registrant_spec {
   uint32_t version;            /* VAXALLOC_REGISTRANT_SPEC_VERSION */
   const char* external_ref;    /* the host's unique, stable key: 1..128 bytes; borrowed */
@@ -785,11 +855,15 @@ typedef struct vaxalloc_registrant_spec {
   int32_t channel;             /* vaxalloc_channel; default VAXALLOC_CHANNEL_ONLINE */
   int64_t registered_at;       /* Unix seconds */
   uint32_t vaccine_preference; /* VAXALLOC_NO_ID: any vaccine */
+  /* --- version 2 --- */
+  /* 1: can come at short notice when doses are left at the end of a day (on
+   * the standby list, vaxalloc_standby_list()); default 0. */
+  uint8_t standby;
 } vaxalloc_registrant_spec;
 #define VAXALLOC_REGISTRANT_SPEC_INIT                                                              \
   {                                                                                                \
     VAXALLOC_REGISTRANT_SPEC_VERSION, NULL, 0, 0, VAXALLOC_GROUP_NONE, VAXALLOC_CHANNEL_ONLINE, 0, \
-        0                                                                                          \
+        0, 0                                                                                       \
   }
 /* Sets *spec to VAXALLOC_REGISTRANT_SPEC_INIT. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_registrant_spec_init(vaxalloc_registrant_spec* spec,
@@ -811,13 +885,15 @@ VAXALLOC_API int vaxalloc_register(vaxalloc_campaign* campaign,
  * specs: an array of `count` pointers to specs (pointers, so that each spec's
  * version decides its own layout); borrowed. ids_out: may be NULL, else an
  * array of `count` elements that receives the ids in order on success.
+ * The specs may have different versions.
  * Errors: as vaxalloc_register, and VAXALLOC_EEXISTS for a reference twice in
  * the batch. */
 VAXALLOC_API int vaxalloc_register_batch(vaxalloc_campaign* campaign,
                                          const vaxalloc_registrant_spec* const* specs, size_t count,
                                          uint32_t* ids_out) VAXALLOC_NOEXCEPT;
 
-#define VAXALLOC_REGISTRANT_VERSION 1u
+/* Version 2 (0.2) appended standby. */
+#define VAXALLOC_REGISTRANT_VERSION 2u
 typedef struct vaxalloc_registrant {
   uint32_t version; /* VAXALLOC_REGISTRANT_VERSION */
   uint32_t id;
@@ -832,9 +908,11 @@ typedef struct vaxalloc_registrant {
   int64_t waiting_since; /* when the person (re-)entered the waiting list */
   uint32_t series;       /* the active series when scheduled, the completed one when
                             vaccinated, else VAXALLOC_NO_ID */
+  /* --- version 2 --- */
+  uint8_t standby; /* on the standby list when waiting */
 } vaxalloc_registrant;
 #define VAXALLOC_REGISTRANT_INIT \
-  { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *registrant and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_registrant_init(vaxalloc_registrant* registrant,
                                           uint32_t version) VAXALLOC_NOEXCEPT;
@@ -1004,7 +1082,12 @@ VAXALLOC_API int vaxalloc_series_cancel(vaxalloc_campaign* campaign, uint32_t se
  *   - in the SHORT-NOTICE pool: free first-dose seats of the next
  *     vaxalloc_policy.short_notice_days days, for online registrants (Hessen);
  *     one who already has a later first appointment may swap it for an
- *     earlier one: confirming cancels the old series.
+ *     earlier one: confirming cancels the old series;
+ *   - from the STANDBY list: at the end of a day a center offers the doses
+ *     left to people who registered as able to come at short notice
+ *     (vaxalloc_registrant_spec.standby): vaxalloc_standby_list() names them,
+ *     best first, and vaxalloc_book() in mode VAXALLOC_BOOKING_STANDBY holds
+ *     today's seat for the policy's standby_hold_seconds.
  * vaxalloc_book() proposes the earliest fitting series (second dose
  * included) and HOLDS it, seats and doses reserved, for the policy's
  * hold_seconds; the person confirms (vaxalloc_hold_confirm()) or declines
@@ -1092,7 +1175,8 @@ VAXALLOC_API int vaxalloc_booking_request_init(vaxalloc_booking_request* request
 
 /* Books the earliest fitting series for a waiting registrant (or, in
  * short-notice mode, one whose first appointment is later) and commits it:
- * HELD until at + the policy's hold, or, with `confirm`, confirmed at once as
+ * HELD until at + the policy's hold (standby_hold_seconds in standby mode),
+ * or, with `confirm`, confirmed at once as
  * by vaxalloc_hold_confirm() (same events). Holds due by `at` lapse first, in
  * the same transaction. The series is written to *out (may be NULL).
  * Errors: VAXALLOC_EINVALID (NULL, bad mode, infinite `at`), VAXALLOC_EVERSION
@@ -1100,7 +1184,8 @@ VAXALLOC_API int vaxalloc_booking_request_init(vaxalloc_booking_request* request
  * vaccine), VAXALLOC_EPRECONDITION (the registrant is not waiting, still
  * has an unexpired hold, registered after `at`, the center does not serve
  * them; short notice off, a phone registrant or a first dose already given
- * in short-notice mode; `at` at or before the latest draw),
+ * in short-notice mode; not on the standby list in standby mode; `at` at or
+ * before the latest draw),
  * VAXALLOC_EEXHAUSTED (no free series: nothing open in the window, the
  * releases' caps reached), VAXALLOC_ERANGE (a window day outside 1900-2200). */
 VAXALLOC_API int vaxalloc_book(vaxalloc_campaign* campaign, const vaxalloc_booking_request* request,
@@ -1128,6 +1213,119 @@ VAXALLOC_API int vaxalloc_hold_decline(vaxalloc_campaign* campaign, uint32_t hol
  * VAXALLOC_EPRECONDITION (`at` at or before the latest draw). */
 VAXALLOC_API int vaxalloc_holds_expire(vaxalloc_campaign* campaign, int64_t at,
                                        uint32_t* lapsed_count_out) VAXALLOC_NOEXCEPT;
+
+/* The standby list of center `center` at `at`: the registrants it may call
+ * now for the doses left today, best first (by tier, then by how long they
+ * have waited, then by reference). A registrant is on it while waiting with
+ * standby set, registered by `at`, living in a district the center serves
+ * and holding nothing. The whole list goes into a caller buffer (see "Caller
+ * buffers"); call the first few with vaxalloc_book() in mode
+ * VAXALLOC_BOOKING_STANDBY. Reading changes nothing.
+ * Errors: VAXALLOC_EINVALID (NULL handle or count_out, out NULL with a
+ * capacity, infinite `at`), VAXALLOC_ENOTFOUND (unknown center),
+ * VAXALLOC_ERANGE (`at` outside 1900-2200), VAXALLOC_EBUFFER. Since 0.2. */
+VAXALLOC_API int vaxalloc_standby_list(vaxalloc_campaign* campaign, uint32_t center, int64_t at,
+                                       uint32_t* out, size_t capacity,
+                                       size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Verification codes for online cancellation and withdrawal (since 0.2)
+ * ======================================================================== */
+
+/* Niedersachsen: a person who cancels online (or withdraws) confirms with a
+ * one-time code sent to their phone. vaxalloc_code_issue() creates the code:
+ * its digits are returned once, to the caller, and written into the outbox as
+ * a VAXALLOC_EVENT_CODE_ISSUED event (vaxalloc_pending_events_v2() carries
+ * them; they are deleted with the event when acknowledged). The campaign
+ * keeps only a salted hash, never the digits. A new code for the same
+ * registrant and purpose supersedes a pending one.
+ * vaxalloc_code_verify() checks what the person typed: the right code, in
+ * time, does the cancellation or withdrawal in the same transaction; a wrong
+ * one counts as an attempt, and after the policy's code_attempts wrong ones
+ * the code locks. A policy's code_digits and code_lifetime_seconds apply to
+ * the codes issued under it; its code_attempts to every entry checked under
+ * it. */
+
+#define VAXALLOC_CODE_REQUEST_VERSION 1u
+typedef struct vaxalloc_code_request {
+  uint32_t version;    /* VAXALLOC_CODE_REQUEST_VERSION */
+  uint32_t registrant; /* whose cancellation or withdrawal */
+  int32_t purpose;     /* vaxalloc_code_purpose; default CANCEL_SERIES */
+  uint32_t series;     /* CANCEL_SERIES: the registrant's active series;
+                          WITHDRAW: VAXALLOC_NO_ID */
+  int64_t at;          /* "now" (Unix seconds): the code lives from then on */
+} vaxalloc_code_request;
+#define VAXALLOC_CODE_REQUEST_INIT \
+  { VAXALLOC_CODE_REQUEST_VERSION, 0, VAXALLOC_CODE_PURPOSE_CANCEL_SERIES, 0, 0 }
+/* Sets *request to VAXALLOC_CODE_REQUEST_INIT. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_code_request_init(vaxalloc_code_request* request,
+                                            uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Issues a one-time code and commits it (with its VAXALLOC_EVENT_CODE_ISSUED
+ * event; a pending code it supersedes is marked so). The code's id is
+ * written to *code_id_out (may be NULL: the event names it too), and its
+ * digits, NUL-terminated, to digits_out[digits_capacity]: the policy's
+ * code_digits plus 1 bytes are needed, VAXALLOC_VERIFICATION_CODE_SIZE
+ * always suffices. A buffer too small is VAXALLOC_EBUFFER with nothing
+ * issued. Send the digits to the person; do not store them.
+ * Errors: VAXALLOC_EINVALID (NULL handle, request or digits_out; bad
+ * purpose; a series with WITHDRAW; infinite `at`), VAXALLOC_EVERSION,
+ * VAXALLOC_ENOTFOUND (unknown registrant or series), VAXALLOC_EPRECONDITION
+ * (the registrant withdrew; the series is not an active series of theirs;
+ * `at` at or before the latest draw), VAXALLOC_ERANGE (`at` outside
+ * 1900-2200), VAXALLOC_EBUFFER, VAXALLOC_EEXHAUSTED (ids). */
+VAXALLOC_API int vaxalloc_code_issue(vaxalloc_campaign* campaign,
+                                     const vaxalloc_code_request* request, uint32_t* code_id_out,
+                                     char* digits_out, size_t digits_capacity) VAXALLOC_NOEXCEPT;
+
+/* Checks the code `entered` (the digits the person typed; borrowed) against
+ * code `code_id` at `at`. The outcome (vaxalloc_code_outcome) is written to
+ * *outcome_out (may be NULL) whenever the code was checked, that is on
+ * VAXALLOC_OK, VAXALLOC_EVERIFY and the EPRECONDITION of a code no longer
+ * pending; on every other error it is left alone (set it to -1 first to tell
+ * the two kinds of EPRECONDITION apart).
+ *   - ACCEPTED, VAXALLOC_OK: the code is used, and its action is done and
+ *     committed with it: the series is cancelled (as vaxalloc_series_cancel())
+ *     or the registrant withdrawn (as vaxalloc_withdraw()), with their events.
+ *   - WRONG, VAXALLOC_EVERIFY: the attempt is counted and COMMITTED (the one
+ *     failed call that changes the campaign); the last allowed wrong entry
+ *     locks the code. The message says how many attempts are left.
+ *   - EXPIRED or LOCKED, VAXALLOC_EVERIFY: nothing changes.
+ *   - NOT_PENDING, VAXALLOC_EPRECONDITION: the code was used or superseded.
+ * Errors: VAXALLOC_EINVALID (NULL handle or entered; an entry that is not 1..
+ * VAXALLOC_VERIFICATION_DIGITS_MAX decimal digits, which is no attempt;
+ * infinite `at`), VAXALLOC_ENOTFOUND (no such code), VAXALLOC_EVERIFY,
+ * VAXALLOC_EPRECONDITION (not pending; or its action is no longer possible,
+ * e.g. the series was cancelled meanwhile: checked before the entry, so the
+ * refusal says nothing about the digits; nothing changes, the outcome is not
+ * written), VAXALLOC_ERANGE. */
+VAXALLOC_API int vaxalloc_code_verify(vaxalloc_campaign* campaign, uint32_t code_id,
+                                      const char* entered, int64_t at,
+                                      int32_t* outcome_out) VAXALLOC_NOEXCEPT;
+
+/* A code as the campaign keeps it: never its digits (there are none to
+ * give; only a salted hash is stored). */
+#define VAXALLOC_CODE_VERSION 1u
+typedef struct vaxalloc_code {
+  uint32_t version; /* VAXALLOC_CODE_VERSION */
+  uint32_t id;
+  uint32_t registrant;
+  int32_t purpose;    /* vaxalloc_code_purpose */
+  uint32_t series;    /* for CANCEL_SERIES; else VAXALLOC_NO_ID */
+  int32_t state;      /* vaxalloc_code_state */
+  int64_t issued_at;  /* Unix seconds */
+  int64_t expires_at; /* not accepted from this instant on */
+  uint32_t attempts;  /* wrong entries so far */
+} vaxalloc_code;
+#define VAXALLOC_CODE_INIT \
+  { VAXALLOC_CODE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+/* Zeroes *code and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_code_init(vaxalloc_code* code, uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies code `id` into *out (ids 1..vaxalloc_counts.codes).
+ * Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_code_get(vaxalloc_campaign* campaign, uint32_t id,
+                                   vaxalloc_code* out) VAXALLOC_NOEXCEPT;
 
 /* ===========================================================================
  * Attendance (since 0.2)
@@ -1181,7 +1379,7 @@ VAXALLOC_API int vaxalloc_attendance(vaxalloc_campaign* campaign, uint32_t cente
  * Queries and reports
  * ======================================================================== */
 
-/* Version 2 (0.2) appended releases and holds. */
+/* Version 2 (0.2) appended releases, holds and codes. */
 #define VAXALLOC_COUNTS_VERSION 2u
 typedef struct vaxalloc_counts {
   uint32_t version; /* VAXALLOC_COUNTS_VERSION */
@@ -1198,9 +1396,10 @@ typedef struct vaxalloc_counts {
   /* --- version 2 --- */
   uint32_t releases; /* ids 1..releases: vaxalloc_release_get() */
   uint32_t holds;    /* series HELD now */
+  uint32_t codes;    /* verification codes issued: ids 1..codes, vaxalloc_code_get() */
 } vaxalloc_counts;
 #define VAXALLOC_COUNTS_INIT \
-  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *counts and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version) VAXALLOC_NOEXCEPT;
 
@@ -1296,6 +1495,48 @@ typedef struct vaxalloc_center_report {
 VAXALLOC_API int vaxalloc_report_centers(vaxalloc_campaign* campaign, vaxalloc_center_report* out,
                                          size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
 
+/* Frozen (since 0.2). One tier of vaxalloc_wait_forecast. */
+typedef struct vaxalloc_tier_forecast {
+  uint64_t waiting;       /* waiting people of this tier (current policy) */
+  uint64_t waiting_ahead; /* waiting people of better tiers */
+  /* The civil day the tier's last person would get a first dose; meaningful
+   * only when has_last_first_dose (0 when the calendar's seats or the supply
+   * run out first, or nobody of the tier waits). */
+  int32_t last_first_dose;
+  uint8_t has_last_first_dose; /* boolean */
+  int64_t days;                /* today to last_first_dose; -1 without one */
+} vaxalloc_tier_forecast;
+
+/* Since 0.2. */
+#define VAXALLOC_WAIT_FORECAST_VERSION 1u
+typedef struct vaxalloc_wait_forecast {
+  uint32_t version;               /* VAXALLOC_WAIT_FORECAST_VERSION */
+  int32_t today;                  /* civil day of `at` in the policy's time zone */
+  uint64_t first_doses_available; /* free first-dose seats from today on that supply can serve */
+  vaxalloc_tier_forecast tiers[VAXALLOC_TIER_MAX]; /* [t - 1] for tier t */
+} vaxalloc_wait_forecast;
+#define VAXALLOC_WAIT_FORECAST_INIT         \
+  {                                         \
+    VAXALLOC_WAIT_FORECAST_VERSION, 0, 0, { \
+      { 0, 0, 0, 0, 0 }                     \
+    }                                       \
+  }
+/* Zeroes *forecast and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_wait_forecast_init(vaxalloc_wait_forecast* forecast,
+                                             uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* When the waiting list could be through, tier by tier, as of `at` (Unix
+ * seconds): every free first-dose seat from today on (release days included,
+ * statewide) goes to the waiting list in tier order, each center's vaccine
+ * as long as its supply from that day on covers whole series; tier t is
+ * through on the first day the seats so far reach the people waiting in
+ * tiers 1..t. Residence, vaccine preference and age are ignored: an
+ * estimate for reporting (docs/booking.md, "Reporting"). Written to *out.
+ * Errors: VAXALLOC_EINVALID (NULL, infinite `at`), VAXALLOC_EVERSION,
+ * VAXALLOC_ERANGE (`at` outside 1900-2200). */
+VAXALLOC_API int vaxalloc_forecast_wait(vaxalloc_campaign* campaign, int64_t at,
+                                        vaxalloc_wait_forecast* out) VAXALLOC_NOEXCEPT;
+
 /* Runs the invariant checker over the whole campaign: no slot over capacity,
  * no first dose without its second, no more appointments than doses, one
  * active series per person, residence, tier order, eligibility, bookkeeping.
@@ -1316,12 +1557,13 @@ VAXALLOC_API int vaxalloc_check_invariants(vaxalloc_campaign* campaign,
 /* Every change a host must tell someone about (a letter, an SMS, an e-mail)
  * is written as an event in the same transaction as the change itself (a
  * transactional outbox): a committed draw, cancellation, withdrawal, confirmed
- * booking or rebooking always has its events, a failed one never has (holds,
- * declines, expiries and attendance write none). Delivery is AT LEAST ONCE:
- * an event stays pending until acknowledged, so a host that crashes between
- * sending and acknowledging reads it again after reopening, with the same id;
- * it drops duplicates by id. Ids ascend in commit order and are never reused.
- * A campaign opened as ":memory:" has an outbox too, lost with the handle.
+ * booking, rebooking or issued code always has its events, a failed one never
+ * has (holds, declines, expiries, attendance and code attempts write none).
+ * Delivery is AT LEAST ONCE: an event stays pending until acknowledged, so a
+ * host that crashes between sending and acknowledging reads it again after
+ * reopening, with the same id; it drops duplicates by id. Ids ascend in
+ * commit order and are never reused. A campaign opened as ":memory:" has an
+ * outbox too, lost with the handle.
  *
  * The usual loop:
  *     vaxalloc_event page[256];
@@ -1341,8 +1583,10 @@ typedef enum vaxalloc_event_kind {
                                               or a short-notice swap) */
   VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3, /* the registrant left; personal data may go */
   VAXALLOC_EVENT_SERIES_BOOKED = 4,        /* a self-booking was confirmed (since 0.2) */
-  VAXALLOC_EVENT_SECOND_DOSE_REBOOKED = 5  /* a missed second dose got a new appointment
+  VAXALLOC_EVENT_SECOND_DOSE_REBOOKED = 5, /* a missed second dose got a new appointment
                                               (since 0.2) */
+  VAXALLOC_EVENT_CODE_ISSUED = 6           /* send the code (vaxalloc_event_v2.digits) to
+                                              the registrant's phone (since 0.2) */
 } vaxalloc_event_kind;
 
 /* The largest page vaxalloc_pending_events() returns at once. */
@@ -1351,7 +1595,9 @@ typedef enum vaxalloc_event_kind {
 /* Frozen. One pending event. A withdrawal of a scheduled registrant gives two
  * events, SERIES_CANCELLED then REGISTRANT_WITHDRAWN, both naming the series;
  * a confirmed short-notice swap gives SERIES_CANCELLED (the old series) then
- * SERIES_BOOKED (the new one). */
+ * SERIES_BOOKED (the new one). A CODE_ISSUED event names the registrant and,
+ * for a cancellation code, the series; its code id and digits are only in
+ * vaxalloc_event_v2. */
 typedef struct vaxalloc_event {
   uint64_t id;         /* 1, 2, ...: ascending in commit order, never reused */
   int32_t kind;        /* vaxalloc_event_kind */
@@ -1379,6 +1625,28 @@ typedef struct vaxalloc_event {
 VAXALLOC_API int vaxalloc_pending_events(vaxalloc_campaign* campaign, uint64_t after_id,
                                          vaxalloc_event* out, size_t capacity,
                                          size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. vaxalloc_event with what a CODE_ISSUED event carries: the same
+ * first fields at the same offsets, then the code's id and its digits. Since
+ * 0.2. */
+typedef struct vaxalloc_event_v2 {
+  uint64_t id;
+  int32_t kind; /* vaxalloc_event_kind */
+  int64_t at;
+  uint32_t registrant;
+  uint32_t series;
+  uint32_t draw;
+  uint32_t code_id; /* for CODE_ISSUED (vaxalloc_code_verify()); else VAXALLOC_NO_ID */
+  /* For CODE_ISSUED: the digits to send, NUL-terminated; else "". The outbox
+   * keeps them only until the event is acknowledged. */
+  char digits[VAXALLOC_VERIFICATION_CODE_SIZE];
+} vaxalloc_event_v2;
+
+/* vaxalloc_pending_events() with vaxalloc_event_v2 elements: the same
+ * paging, arguments and errors. Since 0.2. */
+VAXALLOC_API int vaxalloc_pending_events_v2(vaxalloc_campaign* campaign, uint64_t after_id,
+                                            vaxalloc_event_v2* out, size_t capacity,
+                                            size_t* count_out) VAXALLOC_NOEXCEPT;
 
 /* Acknowledges every pending event with id <= through_id: they were handled
  * and are never shown again (they are deleted from the file, in one

@@ -79,8 +79,27 @@ static_assert(VAXALLOC_DOSE_RELEASED == static_cast<int>(vx::DoseState::kRelease
 static_assert(VAXALLOC_ORIGIN_DRAW == static_cast<int>(vx::SeriesOrigin::kDraw));
 static_assert(VAXALLOC_ORIGIN_RELEASE == static_cast<int>(vx::SeriesOrigin::kRelease));
 static_assert(VAXALLOC_ORIGIN_SHORT_NOTICE == static_cast<int>(vx::SeriesOrigin::kShortNotice));
+static_assert(VAXALLOC_ORIGIN_STANDBY == static_cast<int>(vx::SeriesOrigin::kStandby));
 static_assert(VAXALLOC_BOOKING_RELEASE == static_cast<int>(vx::BookingMode::kRelease));
 static_assert(VAXALLOC_BOOKING_SHORT_NOTICE == static_cast<int>(vx::BookingMode::kShortNotice));
+static_assert(VAXALLOC_BOOKING_STANDBY == static_cast<int>(vx::BookingMode::kStandby));
+static_assert(VAXALLOC_CODE_PURPOSE_CANCEL_SERIES ==
+              static_cast<int>(vx::CodePurpose::kCancelSeries));
+static_assert(VAXALLOC_CODE_PURPOSE_WITHDRAW == static_cast<int>(vx::CodePurpose::kWithdraw));
+static_assert(VAXALLOC_CODE_STATE_PENDING == static_cast<int>(vx::CodeState::kPending));
+static_assert(VAXALLOC_CODE_STATE_USED == static_cast<int>(vx::CodeState::kUsed));
+static_assert(VAXALLOC_CODE_STATE_LOCKED == static_cast<int>(vx::CodeState::kLocked));
+static_assert(VAXALLOC_CODE_STATE_SUPERSEDED == static_cast<int>(vx::CodeState::kSuperseded));
+static_assert(VAXALLOC_CODE_OUTCOME_ACCEPTED == static_cast<int>(vx::CodeOutcome::kAccepted));
+static_assert(VAXALLOC_CODE_OUTCOME_WRONG == static_cast<int>(vx::CodeOutcome::kWrong));
+static_assert(VAXALLOC_CODE_OUTCOME_EXPIRED == static_cast<int>(vx::CodeOutcome::kExpired));
+static_assert(VAXALLOC_CODE_OUTCOME_LOCKED == static_cast<int>(vx::CodeOutcome::kLocked));
+static_assert(VAXALLOC_CODE_OUTCOME_NOT_PENDING == static_cast<int>(vx::CodeOutcome::kNotPending));
+static_assert(VAXALLOC_VERIFICATION_DIGITS_MIN == vx::kCodeDigitsMin);
+static_assert(VAXALLOC_VERIFICATION_DIGITS_MAX == vx::kCodeDigitsMax);
+static_assert(VAXALLOC_VERIFICATION_LIFETIME_MINUTES_MAX == vx::kCodeLifetimeMinutesMax);
+static_assert(VAXALLOC_VERIFICATION_ATTEMPTS_MAX == vx::kCodeAttemptsMax);
+static_assert(std::is_same_v<vx::CodeId, uint32_t>);
 static_assert(VAXALLOC_OUTCOME_GIVEN == static_cast<int>(vx::DoseOutcome::kGiven));
 static_assert(VAXALLOC_OUTCOME_MISSED == static_cast<int>(vx::DoseOutcome::kMissed));
 static_assert(VAXALLOC_TIME_ZONE_LENGTH_MAX == vx::kTimeZoneLengthMax);
@@ -101,6 +120,7 @@ static_assert(VAXALLOC_EVENT_REGISTRANT_WITHDRAWN ==
 static_assert(VAXALLOC_EVENT_SERIES_BOOKED == static_cast<int>(vx::EventKind::kSeriesBooked));
 static_assert(VAXALLOC_EVENT_SECOND_DOSE_REBOOKED ==
               static_cast<int>(vx::EventKind::kSecondDoseRebooked));
+static_assert(VAXALLOC_EVENT_CODE_ISSUED == static_cast<int>(vx::EventKind::kCodeIssued));
 static_assert(VAXALLOC_EVENTS_PER_READ_MAX == vx::kEventsPerReadMax);
 static_assert(std::is_same_v<vx::RegistrantId, uint32_t> && std::is_same_v<vx::DrawId, uint32_t>);
 // vaxalloc_event is frozen: its layout is part of the ABI (x86-64 and
@@ -109,6 +129,15 @@ static_assert(sizeof(vaxalloc_event) == 40 && alignof(vaxalloc_event) == 8);
 static_assert(offsetof(vaxalloc_event, id) == 0 && offsetof(vaxalloc_event, kind) == 8 &&
               offsetof(vaxalloc_event, at) == 16 && offsetof(vaxalloc_event, registrant) == 24 &&
               offsetof(vaxalloc_event, series) == 28 && offsetof(vaxalloc_event, draw) == 32);
+// vaxalloc_event_v2 is frozen too, and begins as vaxalloc_event does.
+static_assert(sizeof(vaxalloc_event_v2) == 56 && alignof(vaxalloc_event_v2) == 8);
+static_assert(offsetof(vaxalloc_event_v2, id) == 0 && offsetof(vaxalloc_event_v2, kind) == 8 &&
+              offsetof(vaxalloc_event_v2, at) == 16 &&
+              offsetof(vaxalloc_event_v2, registrant) == 24 &&
+              offsetof(vaxalloc_event_v2, series) == 28 &&
+              offsetof(vaxalloc_event_v2, draw) == 32 &&
+              offsetof(vaxalloc_event_v2, code_id) == 36 &&
+              offsetof(vaxalloc_event_v2, digits) == 40);
 static_assert(sizeof(vaxalloc_day_attendance) == 24 && alignof(vaxalloc_day_attendance) == 8);
 static_assert(offsetof(vaxalloc_day_attendance, missed) == 12 &&
               offsetof(vaxalloc_day_attendance, no_show_rate) == 16);
@@ -164,8 +193,9 @@ int CodeOf(absl::StatusCode code) {
     case absl::StatusCode::kOutOfRange:
       return VAXALLOC_ERANGE;
     case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated:
       return VAXALLOC_EPERM;
+    case absl::StatusCode::kUnauthenticated:  // only a refused verification code
+      return VAXALLOC_EVERIFY;
     case absl::StatusCode::kInternal:
       return VAXALLOC_EINTERNAL;
     default:
@@ -281,6 +311,9 @@ VAXALLOC_C_STRUCT(vaxalloc_report, VAXALLOC_REPORT_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_release_spec, VAXALLOC_RELEASE_SPEC_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_release, VAXALLOC_RELEASE_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_booking_request, VAXALLOC_BOOKING_REQUEST_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_code_request, VAXALLOC_CODE_REQUEST_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_code, VAXALLOC_CODE_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_wait_forecast, VAXALLOC_WAIT_FORECAST_VERSION);
 
 // The bytes a caller of struct version v has: kBytes[v - 1]. A struct that
 // never grew has one layout; a grown one lists, per older version, the
@@ -302,6 +335,8 @@ VAXALLOC_C_LAYOUT(vaxalloc_policy_info, offsetof(vaxalloc_policy_info, time_zone
 VAXALLOC_C_LAYOUT(vaxalloc_series, offsetof(vaxalloc_series, doses));
 VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases));
 VAXALLOC_C_LAYOUT(vaxalloc_report, offsetof(vaxalloc_report, vaccinated));
+VAXALLOC_C_LAYOUT(vaxalloc_registrant_spec, offsetof(vaxalloc_registrant_spec, standby));
+VAXALLOC_C_LAYOUT(vaxalloc_registrant, offsetof(vaxalloc_registrant, standby));
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
 static_assert(StructLayout<vaxalloc_policy_info>::kBytes[0] == 24);
@@ -309,6 +344,10 @@ static_assert(StructLayout<vaxalloc_series>::kBytes[0] <= 72 &&
               offsetof(vaxalloc_series, category) == 64);
 static_assert(StructLayout<vaxalloc_counts>::kBytes[0] == 56);
 static_assert(StructLayout<vaxalloc_report>::kBytes[0] == 136);
+static_assert(StructLayout<vaxalloc_registrant_spec>::kBytes[0] <= 48 &&
+              offsetof(vaxalloc_registrant_spec, vaccine_preference) == 40);
+static_assert(StructLayout<vaxalloc_registrant>::kBytes[0] <= 192 &&
+              offsetof(vaxalloc_registrant, series) == 184);
 
 template <class T>
 size_t StructBytes(uint32_t version) {
@@ -576,6 +615,10 @@ Outcome FromC(const char* function, const vaxalloc_policy& in, vx::Policy* out) 
   if (in.time_zone != nullptr) out->time_zone = in.time_zone;  // NULL: the core's default
   out->hold = absl::Seconds(in.hold_seconds);
   out->short_notice_days = in.short_notice_days;
+  out->standby_hold = absl::Seconds(in.standby_hold_seconds);
+  out->code_digits = in.code_digits;
+  out->code_attempts = in.code_attempts;
+  out->code_lifetime = absl::Seconds(in.code_lifetime_seconds);
   return Outcome();
 }
 
@@ -595,6 +638,7 @@ Outcome FromC(const char* function, const char* field, const vaxalloc_registrant
   out->channel = static_cast<vx::Channel>(in.channel);
   out->registered_at = TimeFromC(in.registered_at);
   out->vaccine_preference = in.vaccine_preference;
+  out->standby = in.standby != 0;
   return Outcome();
 }
 
@@ -622,7 +666,7 @@ vx::ReleaseSpec FromC(const vaxalloc_release_spec& in) {
 
 Outcome FromC(const char* function, const vaxalloc_booking_request& in, vx::BookingRequest* out) {
   VAXALLOC_C_RETURN_IF_ERROR(CheckEnum(function, "request->mode", in.mode, VAXALLOC_BOOKING_RELEASE,
-                                       VAXALLOC_BOOKING_SHORT_NOTICE));
+                                       VAXALLOC_BOOKING_STANDBY));
   out->registrant = in.registrant;
   out->at = TimeFromC(in.at);
   out->mode = static_cast<vx::BookingMode>(in.mode);
@@ -631,6 +675,17 @@ Outcome FromC(const char* function, const vaxalloc_booking_request& in, vx::Book
   out->first_dose_from = DayFromC(in.first_dose_from);
   out->first_dose_until = DayFromC(in.first_dose_until);
   out->confirm = in.confirm != 0;
+  return Outcome();
+}
+
+Outcome FromC(const char* function, const vaxalloc_code_request& in, vx::CodeRequest* out) {
+  VAXALLOC_C_RETURN_IF_ERROR(CheckEnum(function, "request->purpose", in.purpose,
+                                       VAXALLOC_CODE_PURPOSE_CANCEL_SERIES,
+                                       VAXALLOC_CODE_PURPOSE_WITHDRAW));
+  out->registrant = in.registrant;
+  out->purpose = static_cast<vx::CodePurpose>(in.purpose);
+  out->series = in.series;
+  out->at = TimeFromC(in.at);
   return Outcome();
 }
 
@@ -664,6 +719,10 @@ vaxalloc_policy ToC(const vx::Policy& in) {
   out.residence = static_cast<int32_t>(in.residence);
   out.hold_seconds = absl::ToInt64Seconds(in.hold);
   out.short_notice_days = in.short_notice_days;
+  out.standby_hold_seconds = absl::ToInt64Seconds(in.standby_hold);
+  out.code_digits = in.code_digits;
+  out.code_attempts = in.code_attempts;
+  out.code_lifetime_seconds = absl::ToInt64Seconds(in.code_lifetime);
   return out;
 }
 
@@ -699,7 +758,15 @@ vaxalloc_registrant_spec ToC(Narrow& narrow, const vx::RegistrantSpec& in) {
   out.channel = static_cast<int32_t>(in.channel);
   out.registered_at = TimeToC(in.registered_at);
   out.vaccine_preference = in.vaccine_preference;
+  out.standby = in.standby ? 1 : 0;
   return out;
+}
+
+// A caller's registrant spec of any known version, with the defaults of the
+// fields its version lacks.
+vaxalloc_registrant_spec ReadSpec(const vaxalloc_registrant_spec* spec) {
+  Narrow unused("defaults");  // the defaults always convert
+  return ReadStruct(spec, ToC(unused, vx::RegistrantSpec{}));
 }
 
 vaxalloc_draw_request ToC(Narrow& narrow, const vx::DrawRequest& in) {
@@ -758,6 +825,7 @@ vaxalloc_registrant ToC(Narrow& narrow, const vx::Registrant& in) {
   out.status = static_cast<int32_t>(in.status);
   out.waiting_since = TimeToC(in.waiting_since);
   out.series = in.series;
+  out.standby = spec.standby;
   return out;
 }
 
@@ -817,6 +885,11 @@ vaxalloc_policy_info ToC(Narrow& narrow, const vx::PolicyVersion& in) {
   narrow.Text(in.policy.time_zone, out.time_zone, "time zone");
   out.hold_seconds = absl::ToInt64Seconds(in.policy.hold);  // rounds down (holds are > 0)
   out.short_notice_days = in.policy.short_notice_days;
+  // Rounded down, as the hold (all are positive).
+  out.standby_hold_seconds = absl::ToInt64Seconds(in.policy.standby_hold);
+  out.code_digits = in.policy.code_digits;
+  out.code_attempts = in.policy.code_attempts;
+  out.code_lifetime_seconds = absl::ToInt64Seconds(in.policy.code_lifetime);
   return out;
 }
 
@@ -877,6 +950,47 @@ vaxalloc_booking_request ToC(Narrow& narrow, const vx::BookingRequest& in) {
   out.first_dose_from = narrow.Day(in.first_dose_from);
   out.first_dose_until = narrow.Day(in.first_dose_until);
   out.confirm = in.confirm ? 1 : 0;
+  return out;
+}
+
+// The defaults of an input request.
+vaxalloc_code_request ToC(const vx::CodeRequest& in) {
+  vaxalloc_code_request out{};
+  out.registrant = in.registrant;
+  out.purpose = static_cast<int32_t>(in.purpose);
+  out.series = in.series;
+  out.at = TimeToC(in.at);
+  return out;
+}
+
+vaxalloc_code ToC(Narrow&, const vx::VerificationCode& in) {
+  vaxalloc_code out{};
+  out.id = in.id;
+  out.registrant = in.registrant;
+  out.purpose = static_cast<int32_t>(in.purpose);
+  out.series = in.series;
+  out.state = static_cast<int32_t>(in.state);
+  out.issued_at = TimeToC(in.issued_at);
+  out.expires_at = TimeToC(in.expires_at);
+  out.attempts = in.attempts;
+  return out;
+}
+
+vaxalloc_event EventToC(Narrow&, const vx::Event& in) {
+  return vaxalloc_event{
+      in.id, static_cast<int32_t>(in.kind), TimeToC(in.at), in.registrant, in.series, in.draw};
+}
+
+vaxalloc_event_v2 EventV2ToC(Narrow& narrow, const vx::Event& in) {
+  vaxalloc_event_v2 out{};
+  out.id = in.id;
+  out.kind = static_cast<int32_t>(in.kind);
+  out.at = TimeToC(in.at);
+  out.registrant = in.registrant;
+  out.series = in.series;
+  out.draw = in.draw;
+  out.code_id = in.code_id;
+  narrow.Text(in.code, out.digits, "code digits");
   return out;
 }
 
@@ -971,6 +1085,36 @@ int GetLogEntry(vaxalloc_campaign* campaign, const char* function, const char* w
   });
 }
 
+// A page of the outbox (vaxalloc_pending_events and its _v2), each event
+// converted by `convert(narrow, event) -> T`.
+template <class T, class Convert>
+int ReadEvents(vaxalloc_campaign* campaign, const char* function, uint64_t after_id, T* out,
+               size_t capacity, size_t* count_out, Convert convert) {
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(out);
+    VAXALLOC_C_REQUIRE(count_out);
+    // A page size, not a result size (no EBUFFER): vaxalloc.h says why.
+    if (capacity < 1 || capacity > VAXALLOC_EVENTS_PER_READ_MAX) {
+      return Fail(VAXALLOC_EINVALID, "{}: capacity {} is outside 1..{} (the page size)", function,
+                  capacity, VAXALLOC_EVENTS_PER_READ_MAX);
+    }
+    const absl::StatusOr<std::vector<vx::Event>> events = store.PendingEvents(after_id, capacity);
+    if (!events.ok()) return events.status();
+    if (events->size() > capacity) {
+      return Fail(VAXALLOC_EINTERNAL, "{}: the core returned {} events for a page of {}", function,
+                  events->size(), capacity);
+    }
+    Narrow narrow(function);
+    std::vector<T> converted;
+    converted.reserve(events->size());
+    for (const vx::Event& event : *events) converted.push_back(convert(narrow, event));
+    VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
+    std::copy(converted.begin(), converted.end(), out);
+    *count_out = converted.size();
+    return Outcome();
+  });
+}
+
 }  // namespace
 
 // =============================================================================
@@ -1016,6 +1160,8 @@ const char* vaxalloc_errstr(int code) noexcept {
       return "internal error";
     case VAXALLOC_EPERM:
       return "permission denied";
+    case VAXALLOC_EVERIFY:
+      return "verification code not accepted";
     default:
       return "unknown result code";
   }
@@ -1419,7 +1565,7 @@ int vaxalloc_register(vaxalloc_campaign* campaign, const vaxalloc_registrant_spe
   return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
     VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "spec", spec));
     vx::RegistrantSpec converted;
-    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, "spec", *spec, &converted));
+    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, "spec", ReadSpec(spec), &converted));
     return StoreId(store.Register(converted), id_out);
   });
 }
@@ -1434,7 +1580,7 @@ int vaxalloc_register_batch(vaxalloc_campaign* campaign,
     for (size_t i = 0; i < count; ++i) {
       const std::string field = fmt::format("specs[{}]", i);
       VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, field.c_str(), specs[i]));
-      VAXALLOC_C_RETURN_IF_ERROR(FromC(function, field.c_str(), *specs[i], &converted[i]));
+      VAXALLOC_C_RETURN_IF_ERROR(FromC(function, field.c_str(), ReadSpec(specs[i]), &converted[i]));
     }
     const absl::StatusOr<std::vector<vx::RegistrantId>> ids = store.RegisterBatch(converted);
     if (!ids.ok()) return ids.status();
@@ -1624,6 +1770,88 @@ int vaxalloc_holds_expire(vaxalloc_campaign* campaign, int64_t at,
   });
 }
 
+int vaxalloc_standby_list(vaxalloc_campaign* campaign, uint32_t center, int64_t at, uint32_t* out,
+                          size_t capacity, size_t* count_out) noexcept {
+  constexpr const char* function = "vaxalloc_standby_list";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(count_out);
+    // The whole list: "Caller buffers" reports the size needed.
+    const absl::StatusOr<std::vector<vx::RegistrantId>> list =
+        store.engine().StandbyList(center, TimeFromC(at), std::numeric_limits<size_t>::max());
+    if (!list.ok()) return list.status();
+    return CopyIds(function, *list, out, capacity, count_out);
+  });
+}
+
+// --- Verification codes ------------------------------------------------------------------------
+
+int vaxalloc_code_request_init(vaxalloc_code_request* request, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_code_request_init", request, version,
+                    [](Narrow&) { return ToC(vx::CodeRequest{}); });
+}
+
+int vaxalloc_code_issue(vaxalloc_campaign* campaign, const vaxalloc_code_request* request,
+                        uint32_t* code_id_out, char* digits_out, size_t digits_capacity) noexcept {
+  constexpr const char* function = "vaxalloc_code_issue";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "request", request));
+    VAXALLOC_C_REQUIRE(digits_out);
+    vx::CodeRequest converted;
+    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, *request, &converted));
+    // Checked before issuing: a code whose digits the caller cannot receive
+    // must not exist. The handle's mutex keeps the policy as it is until the
+    // code is issued under it.
+    const size_t needed = static_cast<size_t>(store.engine().policy().code_digits) + 1;
+    if (digits_capacity < needed) {
+      return Fail(VAXALLOC_EBUFFER,
+                  "{}: digits_out holds {} bytes; the policy's {}-digit codes need {} "
+                  "(VAXALLOC_VERIFICATION_CODE_SIZE always suffices); no code was issued",
+                  function, digits_capacity, needed - 1, needed);
+    }
+    const absl::StatusOr<vx::IssuedCode> issued = store.IssueCode(converted);
+    if (!issued.ok()) return issued.status();
+    if (issued->code.size() + 1 > digits_capacity) {
+      // Issued and committed already, so the event still carries the digits.
+      return Fail(VAXALLOC_EINTERNAL, "{}: code {} has {} digits; the policy said {}", function,
+                  issued->record.id, issued->code.size(), needed - 1);
+    }
+    std::memcpy(digits_out, issued->code.c_str(), issued->code.size() + 1);
+    if (code_id_out != nullptr) *code_id_out = issued->record.id;
+    return Outcome();
+  });
+}
+
+int vaxalloc_code_verify(vaxalloc_campaign* campaign, uint32_t code_id, const char* entered,
+                         int64_t at, int32_t* outcome_out) noexcept {
+  constexpr const char* function = "vaxalloc_code_verify";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(entered);
+    // The core writes the outcome only once it has checked the code.
+    constexpr auto kUnchecked = static_cast<vx::CodeOutcome>(0xff);
+    vx::CodeOutcome outcome = kUnchecked;
+    const absl::Status status = store.VerifyCode(code_id, entered, TimeFromC(at), &outcome);
+    const Outcome result(status);
+    const bool checked =
+        outcome != kUnchecked &&
+        (result.code == VAXALLOC_OK || result.code == VAXALLOC_EVERIFY ||
+         (result.code == VAXALLOC_EPRECONDITION && outcome == vx::CodeOutcome::kNotPending));
+    if (checked && outcome_out != nullptr) *outcome_out = static_cast<int32_t>(outcome);
+    return result;
+  });
+}
+
+int vaxalloc_code_init(vaxalloc_code* code, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_code_init", code, version, Zero<vaxalloc_code>);
+}
+
+int vaxalloc_code_get(vaxalloc_campaign* campaign, uint32_t id, vaxalloc_code* out) noexcept {
+  constexpr const char* function = "vaxalloc_code_get";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return GetInto(function, store.engine().GetCode(id), out);
+  });
+}
+
 // --- Attendance ------------------------------------------------------------------------------
 
 int vaxalloc_dose_record(vaxalloc_campaign* campaign, uint32_t series, int32_t dose,
@@ -1686,6 +1914,7 @@ int vaxalloc_counts_get(vaxalloc_campaign* campaign, vaxalloc_counts* out) noexc
     counts.revision = engine.revision();
     counts.releases = engine.release_count();
     counts.holds = engine.hold_count();
+    counts.codes = engine.code_count();
     WriteStruct(counts, out);
     return Outcome();
   });
@@ -1758,6 +1987,37 @@ int vaxalloc_report_centers(vaxalloc_campaign* campaign, vaxalloc_center_report*
   });
 }
 
+int vaxalloc_wait_forecast_init(vaxalloc_wait_forecast* forecast, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_wait_forecast_init", forecast, version, Zero<vaxalloc_wait_forecast>);
+}
+
+int vaxalloc_forecast_wait(vaxalloc_campaign* campaign, int64_t at,
+                           vaxalloc_wait_forecast* out) noexcept {
+  constexpr const char* function = "vaxalloc_forecast_wait";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    const absl::StatusOr<vx::WaitForecast> forecast = store.engine().ForecastWait(TimeFromC(at));
+    if (!forecast.ok()) return forecast.status();
+    Narrow narrow(function);
+    vaxalloc_wait_forecast converted{};
+    converted.today = narrow.Day(forecast->today);
+    converted.first_doses_available = forecast->first_doses_available;
+    static_assert(std::tuple_size_v<decltype(vx::WaitForecast::tiers)> == VAXALLOC_TIER_MAX);
+    for (size_t t = 0; t < forecast->tiers.size(); ++t) {
+      const vx::TierForecast& tier = forecast->tiers[t];
+      vaxalloc_tier_forecast& c_tier = converted.tiers[t];
+      c_tier.waiting = tier.waiting;
+      c_tier.waiting_ahead = tier.waiting_ahead;
+      c_tier.has_last_first_dose = tier.last_first_dose.has_value() ? 1 : 0;
+      c_tier.last_first_dose = tier.last_first_dose ? narrow.Day(*tier.last_first_dose) : 0;
+      c_tier.days = tier.days;
+    }
+    VAXALLOC_C_RETURN_IF_ERROR(narrow.Result());
+    WriteStruct(converted, out);
+    return Outcome();
+  });
+}
+
 int vaxalloc_check_invariants(vaxalloc_campaign* campaign, uint64_t* violation_count_out,
                               char** text_out) noexcept {
   constexpr const char* function = "vaxalloc_check_invariants";
@@ -1783,32 +2043,15 @@ int vaxalloc_check_invariants(vaxalloc_campaign* campaign, uint64_t* violation_c
 
 int vaxalloc_pending_events(vaxalloc_campaign* campaign, uint64_t after_id, vaxalloc_event* out,
                             size_t capacity, size_t* count_out) noexcept {
-  constexpr const char* function = "vaxalloc_pending_events";
-  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
-    VAXALLOC_C_REQUIRE(out);
-    VAXALLOC_C_REQUIRE(count_out);
-    // A page size, not a result size (no EBUFFER): vaxalloc.h says why.
-    if (capacity < 1 || capacity > VAXALLOC_EVENTS_PER_READ_MAX) {
-      return Fail(VAXALLOC_EINVALID, "{}: capacity {} is outside 1..{} (the page size)", function,
-                  capacity, VAXALLOC_EVENTS_PER_READ_MAX);
-    }
-    const absl::StatusOr<std::vector<vx::Event>> events = store.PendingEvents(after_id, capacity);
-    if (!events.ok()) return events.status();
-    if (events->size() > capacity) {
-      return Fail(VAXALLOC_EINTERNAL, "{}: the core returned {} events for a page of {}", function,
-                  events->size(), capacity);
-    }
-    std::vector<vaxalloc_event> converted;
-    converted.reserve(events->size());
-    for (const vx::Event& event : *events) {
-      converted.push_back(vaxalloc_event{event.id, static_cast<int32_t>(event.kind),
-                                         TimeToC(event.at), event.registrant, event.series,
-                                         event.draw});
-    }
-    std::copy(converted.begin(), converted.end(), out);
-    *count_out = converted.size();
-    return Outcome();
-  });
+  return ReadEvents(campaign, "vaxalloc_pending_events", after_id, out, capacity, count_out,
+                    EventToC);
+}
+
+int vaxalloc_pending_events_v2(vaxalloc_campaign* campaign, uint64_t after_id,
+                               vaxalloc_event_v2* out, size_t capacity,
+                               size_t* count_out) noexcept {
+  return ReadEvents(campaign, "vaxalloc_pending_events_v2", after_id, out, capacity, count_out,
+                    EventV2ToC);
 }
 
 int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign, uint64_t through_id) noexcept {

@@ -7,14 +7,17 @@
  * 7 June 2021 tier cut-off, a waiting list of twelve people, a weekly lottery
  * draw, a withdrawal and a second draw that hands the freed doses on; then a
  * scheduled release (Sachsen-style: first come, first served, each booking
- * held until confirmed, or booked at once) and a week of attendance (doses
- * given or missed, no-show rates per day). After each step the letters and
- * e-mails to send come from the outbox.
+ * held until confirmed, or booked at once), an online cancellation confirmed
+ * with a one-time code sent by SMS (one wrong entry, then the right one), a
+ * week of attendance (doses given or missed, no-show rates per day) and an
+ * end-of-day offer of leftover doses to the standby list. After each step the
+ * letters, e-mails and SMS to send come from the outbox.
  * Without CAMPAIGN_FILE the campaign lives in memory; with one it is written
  * to that file, which must not exist yet. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vaxalloc.h"
 
@@ -99,14 +102,14 @@ static void print_series(vaxalloc_campaign* campaign, uint32_t id, const char* p
  * same events (same ids) are pending again next time: delivery is at least
  * once, and a real host drops ids it has already sent. */
 static void deliver_events(vaxalloc_campaign* campaign) {
-  enum { kPage = 4 }; /* small, to show the paging; a host would read more */
-  vaxalloc_event page[kPage];
+  enum { kPage = 4 };            /* small, to show the paging; a host would read more */
+  vaxalloc_event_v2 page[kPage]; /* the _v2 events carry the codes to send */
   size_t count = 0, i;
   uint64_t last = 0;
   do {
-    check(vaxalloc_pending_events(campaign, last, page, kPage, &count), "pending_events");
+    check(vaxalloc_pending_events_v2(campaign, last, page, kPage, &count), "pending_events");
     for (i = 0; i < count; ++i) {
-      const vaxalloc_event* event = &page[i];
+      const vaxalloc_event_v2* event = &page[i];
       vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
       const char* via;
       check(vaxalloc_registrant_get(campaign, event->registrant, &person), "registrant");
@@ -132,6 +135,10 @@ static void deliver_events(vaxalloc_campaign* campaign) {
           printf("  outbox %" PRIu64 ": %s to %s: a new second appointment (series %u)\n",
                  event->id, via, person.external_ref, event->series);
           break;
+        case VAXALLOC_EVENT_CODE_ISSUED: /* always by SMS: it confirms an online request */
+          printf("  outbox %" PRIu64 ": SMS to %s: your code is %s (code %u)\n", event->id,
+                 person.external_ref, event->digits, event->code_id);
+          break;
         default:
           printf("  outbox %" PRIu64 ": event kind %d (newer library)\n", event->id,
                  (int)event->kind);
@@ -143,7 +150,7 @@ static void deliver_events(vaxalloc_campaign* campaign) {
     check(vaxalloc_acknowledge_events(campaign, last), "acknowledge_events");
     printf("  outbox: acknowledged through %" PRIu64 "\n", last);
   }
-  check(vaxalloc_pending_events(campaign, 0, page, kPage, &count), "pending_events");
+  check(vaxalloc_pending_events_v2(campaign, 0, page, kPage, &count), "pending_events");
   if (count != 0) {
     fprintf(stderr, "%zu events still pending after the acknowledgement\n", count);
     exit(1);
@@ -225,6 +232,108 @@ static void release_day(vaxalloc_campaign* campaign, uint32_t center, uint32_t v
   check(vaxalloc_release_get(campaign, release_id, &release), "vaxalloc_release_get");
   printf("release %u: %u of %u series booked\n", release.id, release.booked,
          release.first_dose_cap);
+  deliver_events(campaign);
+}
+
+/* Thursday 17 June, 10:00 (Niedersachsen-style): the first online
+ * registrant who booked in the release cancels on the website. The website
+ * asks for a one-time code, which goes out by SMS from the outbox; the person
+ * mistypes it once, then enters it right, and the cancellation is done. */
+static void online_cancellation(vaxalloc_campaign* campaign, int32_t june_14) {
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  vaxalloc_code_request request = VAXALLOC_CODE_REQUEST_INIT;
+  vaxalloc_code code = VAXALLOC_CODE_INIT;
+  vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+  char digits[VAXALLOC_VERIFICATION_CODE_SIZE], typo[VAXALLOC_VERIFICATION_CODE_SIZE];
+  uint32_t id, code_id = 0;
+  int32_t outcome = -1;
+  int rc;
+
+  check(vaxalloc_counts_get(campaign, &counts), "counts");
+  for (id = 1; id <= counts.series && request.series == VAXALLOC_NO_ID; ++id) {
+    vaxalloc_series series = VAXALLOC_SERIES_INIT;
+    check(vaxalloc_series_get(campaign, id, &series), "series");
+    check(vaxalloc_registrant_get(campaign, series.registrant, &person), "registrant");
+    if (series.status == VAXALLOC_SERIES_ACTIVE && series.origin == VAXALLOC_ORIGIN_RELEASE &&
+        person.channel == VAXALLOC_CHANNEL_ONLINE) {
+      request.registrant = series.registrant;
+      request.series = series.id;
+    }
+  }
+  if (request.series == VAXALLOC_NO_ID) {
+    printf("online cancellation: no online release booking to cancel\n");
+    return;
+  }
+  request.purpose = VAXALLOC_CODE_PURPOSE_CANCEL_SERIES;
+  request.at = instant(june_14 + 3, 10, 0);
+  check(vaxalloc_code_issue(campaign, &request, &code_id, digits, sizeof digits),
+        "vaxalloc_code_issue");
+  check(vaxalloc_code_get(campaign, code_id, &code), "vaxalloc_code_get");
+  printf("%s cancels series %u online: code %u issued, valid for %d minutes\n", person.external_ref,
+         request.series, code_id, (int)((code.expires_at - code.issued_at) / 60));
+  deliver_events(campaign); /* the SMS */
+
+  /* One digit wrong: refused, and the attempt counts. */
+  strcpy(typo, digits);
+  typo[0] = (char)('0' + (typo[0] - '0' + 1) % 10);
+  rc = vaxalloc_code_verify(campaign, code_id, typo, request.at + 60, &outcome);
+  if (rc != VAXALLOC_EVERIFY || outcome != VAXALLOC_CODE_OUTCOME_WRONG) {
+    check(rc == VAXALLOC_OK ? VAXALLOC_EINTERNAL : rc, "vaxalloc_code_verify (typo)");
+  }
+  printf("  %s typed %s: %s\n", person.external_ref, typo, vaxalloc_last_error());
+  /* The right code: the series is cancelled in the same transaction. */
+  check(vaxalloc_code_verify(campaign, code_id, digits, request.at + 90, &outcome),
+        "vaxalloc_code_verify");
+  check(vaxalloc_code_get(campaign, code_id, &code), "vaxalloc_code_get");
+  printf("  %s typed %s: accepted after %u wrong attempt(s); series %u is cancelled\n",
+         person.external_ref, digits, code.attempts, request.series);
+  deliver_events(campaign);
+}
+
+/* Monday 21 June, 19:00: an opened vial of Janssen at the Frankfurt center
+ * still has two doses. The center calls its standby list, best first; each
+ * offer is held for the policy's standby hold (30 minutes) while the person
+ * comes, and confirmed on arrival. A person the vaccine does not fit (Janssen
+ * is for 60 and over) is skipped. */
+static void standby_evening(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,
+                            int32_t june_14) {
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  uint32_t list[16];
+  size_t count = 0, i;
+  int offered = 0;
+  int64_t now = instant(june_14 + 7, 19, 0);
+
+  delivery.center = center;
+  delivery.vaccine = vaccine;
+  delivery.day = june_14 + 7;
+  delivery.doses = 2;
+  check(vaxalloc_supply_add(campaign, &delivery), "supply");
+  check(vaxalloc_standby_list(campaign, center, now, list, 16, &count), "vaxalloc_standby_list");
+  printf("standby, 2021-06-21 19:00: 2 Janssen doses left, %zu on the standby list\n", count);
+  for (i = 0; i < count && offered < 2; ++i) {
+    vaxalloc_booking_request request = VAXALLOC_BOOKING_REQUEST_INIT;
+    vaxalloc_series series = VAXALLOC_SERIES_INIT;
+    vaxalloc_registrant person = VAXALLOC_REGISTRANT_INIT;
+    int rc;
+    check(vaxalloc_registrant_get(campaign, list[i], &person), "registrant");
+    request.registrant = list[i];
+    request.at = now;
+    request.mode = VAXALLOC_BOOKING_STANDBY;
+    request.center = center;
+    request.vaccine = vaccine;
+    rc = vaxalloc_book(campaign, &request, &series);
+    if (rc == VAXALLOC_EEXHAUSTED || rc == VAXALLOC_EPRECONDITION) {
+      printf("  %s: not offered: %s\n", person.external_ref, vaxalloc_last_error());
+      continue;
+    }
+    check(rc, "vaxalloc_book (standby)");
+    printf("  %s called: series %u held for %d minutes\n", person.external_ref, series.id,
+           (int)((series.hold_expires_at - now) / 60));
+    now += 20 * 60; /* arrives twenty minutes later */
+    check(vaxalloc_hold_confirm(campaign, series.id, now, &series), "vaxalloc_hold_confirm");
+    print_series(campaign, series.id, "  ");
+    ++offered;
+  }
   deliver_events(campaign);
 }
 
@@ -381,6 +490,8 @@ int main(int argc, char** argv) {
     policy.tier_rules = rules;
     policy.tier_rule_count = 2;
     policy.hold_seconds = 15 * 60; /* a self-booker has 15 minutes to confirm */
+    /* Defaults: standby offers held 30 minutes; 6-digit codes, valid 15
+     * minutes, 3 wrong entries allowed. */
     check(vaxalloc_policy_set(campaign, &policy, &version), "policy");
     printf("policy %u: tier cut-off at 2021-06-07 00:00 UTC, holds of 15 minutes\n", version);
   }
@@ -412,6 +523,7 @@ int main(int argc, char** argv) {
       spec.group = people[i].group;
       spec.channel = i % 4 == 3 ? VAXALLOC_CHANNEL_PHONE : VAXALLOC_CHANNEL_ONLINE;
       spec.registered_at = instant(june_1 + people[i].registered_day, 10, 0);
+      spec.standby = i % 2 == 1; /* can come at short notice */
       specs[i] = spec;
       pointers[i] = &specs[i];
     }
@@ -459,7 +571,9 @@ int main(int argc, char** argv) {
   }
 
   release_day(campaign, center_f, comirnaty, june_14);
+  online_cancellation(campaign, june_14);
   attendance_week(campaign, june_14);
+  standby_evening(campaign, center_f, janssen, june_14);
   print_report(campaign);
   vaxalloc_campaign_close(campaign);
   return 0;

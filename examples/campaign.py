@@ -8,12 +8,14 @@ draw hands out the next week's first-dose appointments (second doses booked
 with them); some people cancel (vaccinated by their GP) or withdraw, and
 their seats go back to the next draw (the exchange). After each draw the
 letters to send come from the Store's outbox, which is then acknowledged.
-After the first draw comes a release day, as in Sachsen: two days of one
-center's first doses, held back from the draws, open for self-booking at
-an announced hour, first come, first served (hold, then confirm). After the
-last draw, a day of attendance: one center records who came, who did not,
-and its no-show rate. At the end: a report, the invariant check, and an
-audit of one draw from its published seed.
+After the first draw, one winner cancels online, confirming with a one-time
+code sent by SMS (mistyped once first), and a release day follows, as in
+Sachsen: two days of one center's first doses, held back from the draws,
+open for self-booking at an announced hour, first come, first served (hold,
+then confirm). Later, a day of attendance: one center records who came, who
+did not, and its no-show rate, and at the end of the day offers the doses
+left to people on its standby list. At the end: a report, the invariant
+check, and an audit of one draw from its published seed.
 
     PYTHONPATH=build/bindings /usr/bin/python3 examples/campaign.py --registrants 200000
 
@@ -102,6 +104,38 @@ def deliver_events(store, sent):
     return counts
 
 
+def online_cancellation(store, record, when):
+    """A winner cancels online ("I was vaccinated by my GP"): the portal asks
+    for a one-time code, which the SMS gateway takes from the outbox (the
+    engine keeps only its salted hash). The person mistypes it once, then
+    enters it right; the series is cancelled in the same transaction."""
+    series = store.get_series_batch(record.series)
+    people = store.get_registrant_batch([s.registrant for s in series])
+    series, person = next((s, p) for s, p in zip(series, people)
+                          if s.status is vaxalloc.SeriesStatus.ACTIVE
+                          and p.channel is vaxalloc.Channel.ONLINE)
+    issued = store.issue_code(person.id, purpose=vaxalloc.CodePurpose.CANCEL_SERIES,
+                              series=series.id, at=when)
+    # The gateway's side: the CODE_ISSUED event carries the digits to send.
+    sms = next(event for event in store.pending_events()
+               if event.kind is vaxalloc.EventKind.CODE_ISSUED
+               and event.code_id == issued.code_id)
+    print(f"\nOnline cancellation {local(when)}: {person.external_ref} cancels series "
+          f"{series.id}; a {len(sms.code)}-digit code goes out by SMS, valid until "
+          f"{local(issued.record.expires_at)}")
+    typo = sms.code[:-1] + str((int(sms.code[-1]) + 1) % 10)
+    try:
+        store.verify_code(issued.code_id, typo, at=when + dt.timedelta(minutes=1))
+    except vaxalloc.VerificationFailedError as error:
+        print(f"  first try (a typo): {error.message} [{error.outcome.name}]")
+    store.verify_code(issued.code_id, sms.code, at=when + dt.timedelta(minutes=2))
+    code = store.get_code(issued.code_id)
+    cancelled = store.get_series(series.id).status is vaxalloc.SeriesStatus.CANCELLED
+    print(f"  second try: accepted; code {code.state.name.lower()} after {code.attempts} wrong "
+          f"attempt(s), series cancelled: {cancelled}")
+    return collections.Counter(codes=1, cancelled=1)
+
+
 def add_release(store, scenario, first_draw):
     """Holds the first doses of the two days after the first draw's window
     back from the draws at the center with the most people waiting, and
@@ -185,10 +219,49 @@ def evening(day):
     return dt.datetime.combine(day, dt.time(21), tzinfo=vaxalloc.SCENARIO_TIMEZONE)
 
 
+def standby_offers(store, center, day, rng, wanted=10):
+    """The end of `day`: seats and thawed doses are left (no-shows, seats
+    nobody booked). The center calls people from its standby list, best
+    first (tier, then time waited), up to `wanted` who come; each is
+    offered a first dose today, held for the policy's standby hold, and
+    comes now or says no. Returns the number who come."""
+    now = evening(day)
+    left = sum(slot.seats_first - slot.booked_first
+               for vaccine in range(1, store.vaccine_count + 1)
+               for slot in store.slots(center=center, vaccine=vaccine, day=day))
+    wanted = min(wanted, left)
+    called = store.standby_list(center, at=now, limit=2 * wanted)
+    outcome = collections.Counter()
+    for person in called:
+        if outcome["come"] == wanted:
+            break
+        try:
+            offer = store.book(registrant=person, at=now, center=center,
+                               mode=vaxalloc.BookingMode.STANDBY)
+        except vaxalloc.CapacityExhaustedError:  # e.g. no second-dose seat in the interval
+            outcome["no seat"] += 1
+            continue
+        if rng.randrange(100) < 70:
+            store.confirm_hold(offer.id, at=now + dt.timedelta(minutes=1))
+            outcome["come"] += 1
+        else:
+            store.decline_hold(offer.id, at=now + dt.timedelta(minutes=1))
+            outcome["cannot"] += 1
+        now += dt.timedelta(minutes=2)
+    hold = store.policy.standby_hold
+    print(f"  end of the day: {left:,} first-dose seats left; "
+          f"{outcome['come'] + outcome['cannot']:,} standby offers to the first of "
+          f"{len(called):,} called from the list: {outcome['come']:,} come within the "
+          f"{hold.seconds // 60}-minute standby hold, {outcome['cannot']:,} cannot"
+          + (f"; {outcome['no seat']:,} found no series that fits" if outcome["no seat"] else ""))
+    return outcome["come"]
+
+
 def attendance_day(store, day, rng, no_show_permille):
     """The evening of `day` at the center with the most first doses that
     day: each first dose is recorded as given or missed. A missed first
-    dose ends the series, and the person waits again."""
+    dose ends the series, and the person waits again; the seats left go to
+    the standby list. Returns the attendance and the standby bookings."""
     count = store.series_count
     due = collections.defaultdict(list)
     for start in range(1, count + 1, 10_000):
@@ -198,7 +271,7 @@ def attendance_day(store, day, rng, no_show_permille):
                     and series.doses[0] is vaxalloc.DoseState.BOOKED):
                 due[series.center].append(series.id)
     if not due:
-        return None
+        return None, 0
     center = max(due, key=lambda c: len(due[c]))
     for series in due[center]:
         missed = rng.randrange(1000) < no_show_permille
@@ -211,7 +284,8 @@ def attendance_day(store, day, rng, no_show_permille):
           f"{attendance.given:,} first doses given, {attendance.missed:,} missed "
           f"(no-show rate {attendance.no_show_rate:.1%}), {attendance.booked:,} other "
           f"appointments not recorded")
-    return attendance
+    booked = standby_offers(store, center, day, rng)
+    return attendance, booked
 
 
 def audit(store, record):
@@ -265,7 +339,7 @@ def main(argv=None):
         release = add_release(store, scenario, schedule[0])
         # The first day of first doses, recorded that evening (before the
         # next draw: a change is stamped after the latest draw).
-        attendance_on, attendance = schedule[0].first_dose_from, None
+        attendance_on, attendance, attended = schedule[0].first_dose_from, None, False
         print(f"\n{len(schedule)} weekly draws (assigned of waiting, per tier):")
         for index, request in enumerate(schedule):
             if store.summarize().waiting == 0:
@@ -284,15 +358,26 @@ def main(argv=None):
                   f"withdrawals sent")
             next_draw = schedule[index + 1].at if index + 1 < len(schedule) else None
             if len(records) == 1:
+                totals.update(online_cancellation(
+                    store, record, request.at + dt.timedelta(days=2, hours=3)))
+                delivered = deliver_events(store, sent)
+                print(f"  outbox: {delivered[vaxalloc.EventKind.CODE_ISSUED]:,} code SMS, "
+                      f"{delivered[vaxalloc.EventKind.SERIES_CANCELLED]:,} cancellation sent")
                 totals.update(booked=release_day(store, release, rng))
                 delivered = deliver_events(store, sent)
                 print(f"  outbox: {delivered[vaxalloc.EventKind.SERIES_BOOKED]:,} booking "
                       f"confirmations sent")
                 if next_draw is not None:
                     print()
-            if (attendance is None and request.at < evening(attendance_on)
+            if (not attended and request.at < evening(attendance_on)
                     and (next_draw is None or evening(attendance_on) < next_draw)):
-                attendance = attendance_day(store, attendance_on, rng, args.no_show_permille)
+                attended = True
+                attendance, standby = attendance_day(store, attendance_on, rng,
+                                                     args.no_show_permille)
+                totals.update(booked=standby)
+                delivered = deliver_events(store, sent)
+                print(f"  outbox: {delivered[vaxalloc.EventKind.SERIES_BOOKED]:,} standby "
+                      f"confirmations sent")
                 if next_draw is not None:
                     print()
 
@@ -320,6 +405,7 @@ def main(argv=None):
         # every cancellation (a withdrawal also cancels the series) told.
         outbox_ok = (sent[vaxalloc.EventKind.SERIES_ASSIGNED] == totals["assigned"]
                      and sent[vaxalloc.EventKind.SERIES_BOOKED] == totals["booked"]
+                     and sent[vaxalloc.EventKind.CODE_ISSUED] == totals["codes"]
                      and sent[vaxalloc.EventKind.SERIES_CANCELLED]
                      == totals["cancelled"] + totals["withdrawn"]
                      and sent[vaxalloc.EventKind.REGISTRANT_WITHDRAWN] == totals["withdrawn"]

@@ -195,10 +195,18 @@ std::string Shorten(const std::string& text, size_t width) {
 
 void PrintReport(const Engine& engine, const Scenario& scenario) {
   const vaxalloc::Report report = engine.Summarize();
-  fmt::print("\nCampaign: {} registrants, {} with a series ({:.1f}%), {} waiting, {} draws\n",
-             Thousands(report.registrants), Thousands(report.scheduled),
-             report.registrants == 0 ? 0.0 : 100.0 * report.scheduled / report.registrants,
-             Thousands(report.waiting), report.draws);
+  fmt::print(
+      "\nCampaign: {} registrants, {} with a series ({:.1f}%), {} vaccinated, {} waiting, "
+      "{} draws\n",
+      Thousands(report.registrants), Thousands(report.scheduled),
+      report.registrants == 0 ? 0.0 : 100.0 * report.scheduled / report.registrants,
+      Thousands(report.vaccinated), Thousands(report.waiting), report.draws);
+  fmt::print(
+      "Series: {} active, {} completed, {} cancelled, {} ended by a missed first dose; "
+      "doses given {}, missed {}\n",
+      Thousands(report.series_active), Thousands(report.series_completed),
+      Thousands(report.series_cancelled), Thousands(report.series_missed),
+      Thousands(report.doses_given), Thousands(report.doses_missed));
 
   fmt::print("\n{:<11} {:<32} {:>9} {:>9} {:>10} {:>10} {:>10}\n", "center", "Impfzentrum",
              "series", "waiting", "delivered", "reserved", "free 1st");
@@ -354,7 +362,7 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
     policy.short_notice_days = 4;
     if (auto version = store.SetPolicy(policy); !version.ok()) return version.status();
   }
-  uint32_t cancelled = 0;
+  uint32_t cancelled = 0, by_code = 0, mistyped = 0;
   absl::Time now = LocalAt(thursday, 7);
   for (vaxalloc::SeriesId id = 1; id <= engine.series_count(); ++id) {
     const vaxalloc::Series series = *engine.GetSeries(id);
@@ -365,7 +373,37 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
     const absl::CivilDay first = series.appointments[0].day;
     if (first < thursday || first > thursday + 3 || !Coin(2, id, 6)) continue;
     now += absl::Seconds(1);
-    if (absl::Status status = store.CancelSeries(id, now); !status.ok()) return status;
+    const vaxalloc::Registrant person = *engine.GetRegistrant(series.registrant);
+    if (person.spec.channel == vaxalloc::Channel::kPhone) {
+      // The call center cancels after checking who is calling.
+      if (absl::Status status = store.CancelSeries(id, now); !status.ok()) return status;
+    } else {
+      // Online: a code goes to the person's phone (the host sends the
+      // kCodeIssued event); one in ten mistypes it once.
+      vaxalloc::CodeRequest request;
+      request.registrant = series.registrant;
+      request.purpose = vaxalloc::CodePurpose::kCancelSeries;
+      request.series = id;
+      request.at = now;
+      absl::StatusOr<vaxalloc::IssuedCode> issued = store.IssueCode(request);
+      if (!issued.ok()) return issued.status();
+      now += absl::Seconds(30);
+      if (Coin(6, id, 10)) {
+        std::string typo = issued->code;
+        typo.back() = typo.back() == '9' ? '0' : static_cast<char>(typo.back() + 1);
+        absl::Status wrong = store.VerifyCode(issued->record.id, typo, now);
+        if (wrong.code() != absl::StatusCode::kUnauthenticated) {
+          return absl::InternalError(fmt::format("a mistyped code gave {}", wrong.ToString()));
+        }
+        ++mistyped;
+        now += absl::Seconds(10);
+      }
+      if (absl::Status status = store.VerifyCode(issued->record.id, issued->code, now);
+          !status.ok()) {
+        return status;
+      }
+      ++by_code;
+    }
     ++cancelled;
   }
   uint32_t booked = 0, swapped = 0, phone = 0, failures_in_a_row = 0;
@@ -398,12 +436,64 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
     }
   }
   fmt::print(
-      "\nShort-notice day {}: {} first appointments of the next 4 days cancelled; "
+      "\nShort-notice day {}: {} first appointments of the next 4 days cancelled ({} online with "
+      "a code sent by SMS, {} mistyped once); "
       "{} booked at short notice ({} of them swapped a later appointment), "
       "{} phone registrants refused\n",
-      absl::FormatCivilTime(thursday), Thousands(uint64_t{cancelled}), Thousands(uint64_t{booked}),
-      Thousands(uint64_t{swapped}), Thousands(uint64_t{phone}));
+      absl::FormatCivilTime(thursday), Thousands(uint64_t{cancelled}), Thousands(uint64_t{by_code}),
+      Thousands(uint64_t{mistyped}), Thousands(uint64_t{booked}), Thousands(uint64_t{swapped}),
+      Thousands(uint64_t{phone}));
   return absl::OkStatus();
+}
+
+// The end of a day: each center offers the doses its no-shows left to the
+// people on its standby list, best first; four in five come within the
+// offer's 30 minutes and get their first dose. Returns the doses given so.
+absl::StatusOr<uint32_t> OfferLeftoverDoses(Store& store, absl::CivilDay day) {
+  const Engine& engine = store.engine();
+  absl::Time now = LocalAt(day, 20, 30);  // every center at once
+  uint32_t given = 0;
+  for (vaxalloc::CenterId center = 1; center <= engine.center_count(); ++center) {
+    absl::StatusOr<std::vector<vaxalloc::DayAttendance>> today =
+        engine.Attendance(center, day, day);
+    if (!today.ok()) return today.status();
+    const uint32_t left = today->empty() ? 0 : today->front().missed;
+    if (left == 0) continue;
+    now += absl::Seconds(1);
+    absl::StatusOr<std::vector<vaxalloc::RegistrantId>> list =
+        engine.StandbyList(center, now, left);
+    if (!list.ok()) return list.status();
+    for (vaxalloc::RegistrantId id : *list) {
+      vaxalloc::BookingRequest request;
+      request.registrant = id;
+      request.at = now;
+      request.center = center;
+      request.mode = vaxalloc::BookingMode::kStandby;
+      absl::StatusOr<vaxalloc::Series> offer = store.Book(request);
+      if (!offer.ok()) {
+        if (offer.status().code() == absl::StatusCode::kResourceExhausted) break;  // none left
+        if (offer.status().code() == absl::StatusCode::kFailedPrecondition) continue;
+        return offer.status();
+      }
+      if (!Coin(7, id, 80)) {
+        if (absl::Status status = store.DeclineHold(offer->id, now + absl::Minutes(5));
+            !status.ok()) {
+          return status;
+        }
+        continue;
+      }
+      const absl::Time arrives = now + absl::Minutes(20);  // within the 30-minute offer
+      if (auto booked = store.ConfirmHold(offer->id, now + absl::Minutes(2)); !booked.ok()) {
+        return booked.status();
+      }
+      if (auto dose = store.RecordDose(offer->id, 1, vaxalloc::DoseOutcome::kGiven, arrives);
+          !dose.ok()) {
+        return dose.status();
+      }
+      ++given;
+    }
+  }
+  return given;
 }
 
 // A week of attendance: every evening the centers record who came; about 12%
@@ -440,6 +530,8 @@ absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
         break;
       }
     }
+    absl::StatusOr<uint32_t> standby = OfferLeftoverDoses(store, day);
+    if (!standby.ok()) return standby.status();
     uint32_t given = 0, missed = 0;
     for (vaxalloc::CenterId center = 1; center <= engine.center_count(); ++center) {
       absl::StatusOr<std::vector<vaxalloc::DayAttendance>> days =
@@ -452,10 +544,10 @@ absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
     }
     fmt::print(
         "  {}  doses given {:>7}  missed {:>6}  no-show rate {:4.1f}%  "
-        "second doses rebooked {}\n",
+        "second doses rebooked {}  standby first doses {}\n",
         LocalTime(LocalAt(day, 20), "%a %Y-%m-%d"), Thousands(uint64_t{given}),
         Thousands(uint64_t{missed}), given + missed == 0 ? 0.0 : 100.0 * missed / (given + missed),
-        Thousands(uint64_t{rebooked}));
+        Thousands(uint64_t{rebooked}), Thousands(uint64_t{*standby}));
   }
   return absl::OkStatus();
 }

@@ -97,6 +97,8 @@ class BookingSearch {
     if (later_than != 0) hi = std::min(hi, later_than - 1);
     if (request_.mode == BookingMode::kShortNotice) {
       hi = std::min(hi, now_.day + policy_.short_notice_days - 1);
+    } else if (request_.mode == BookingMode::kStandby) {
+      hi = std::min(hi, now_.day);
     }
     std::optional<Placement> best;
     bool cap_reached = false;
@@ -138,10 +140,11 @@ class BookingSearch {
                                      later_than == 0 && request_.mode == BookingMode::kRelease
                                  ? fmt::format("from {} on", FormatDay(lo))
                                  : fmt::format("on {} .. {}", FormatDay(lo), FormatDay(hi));
+    const char* where = request_.mode == BookingMode::kRelease       ? "in an open release"
+                        : request_.mode == BookingMode::kShortNotice ? "in the short-notice pool"
+                                                                     : "left today";
     return absl::ResourceExhaustedError(fmt::format(
-        "no free series for registrant {} with a first dose {} ({})", registrant_id_, days,
-        request_.mode == BookingMode::kRelease ? "in an open release"
-                                               : "in the short-notice pool"));
+        "no free series for registrant {} with a first dose {} ({})", registrant_id_, days, where));
   }
 
   void set_registrant(RegistrantId id) { registrant_id_ = id; }
@@ -195,8 +198,11 @@ class BookingSearch {
   std::optional<Placement> Search(uint32_t p, const Pool& pool, const VaccineSpec& spec,
                                   DayNumber lo, DayNumber hi, ReleaseId release) const {
     for (DayNumber d1 = lo; d1 <= hi; ++d1) {
-      if (release == kNoId && HeldByRelease(pool, d1)) continue;
-      const int m1 = internal::FreeSlotMinute(pool, d1, false, now_.MinuteFrom(d1));
+      // Short notice leaves release days to their releases; standby takes
+      // any seat left today, even in a slot that has begun.
+      const bool standby = request_.mode == BookingMode::kStandby;
+      if (request_.mode == BookingMode::kShortNotice && HeldByRelease(pool, d1)) continue;
+      const int m1 = internal::FreeSlotMinute(pool, d1, false, standby ? 0 : now_.MinuteFrom(d1));
       if (m1 < 0) continue;
       const std::optional<DayNumber> d2 = internal::SecondDoseDay(pool, spec, d1);
       if (!d2) continue;
@@ -233,10 +239,10 @@ class BookingSearch {
 void AddBookedEvents(SeriesChange& change, const Series& booked, SeriesId replaced, absl::Time at) {
   if (replaced != kNoId) {
     change.events.push_back(
-        Event{0, EventKind::kSeriesCancelled, at, booked.registrant, replaced, kNoId});
+        internal::MakeEvent(EventKind::kSeriesCancelled, at, booked.registrant, replaced));
   }
   change.events.push_back(
-      Event{0, EventKind::kSeriesBooked, at, booked.registrant, booked.id, kNoId});
+      internal::MakeEvent(EventKind::kSeriesBooked, at, booked.registrant, booked.id));
 }
 
 // Confirms `booked` (a new or held row) into `change`: the registrant is
@@ -330,7 +336,8 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
   VAXALLOC_RETURN_IF_ERROR(internal::CheckDay("booking: first_dose_from", request.first_dose_from));
   VAXALLOC_RETURN_IF_ERROR(
       internal::CheckDay("booking: first_dose_until", request.first_dose_until));
-  if (request.mode != BookingMode::kRelease && request.mode != BookingMode::kShortNotice) {
+  if (request.mode != BookingMode::kRelease && request.mode != BookingMode::kShortNotice &&
+      request.mode != BookingMode::kStandby) {
     return absl::InvalidArgumentError(
         fmt::format("booking: unknown mode {}", static_cast<int>(request.mode)));
   }
@@ -395,6 +402,9 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
   } else if (row.status != RegistrantStatus::kWaiting) {
     return absl::FailedPreconditionError(
         fmt::format("booking: registrant {} is not waiting (cancel the current series first)", id));
+  } else if (request.mode == BookingMode::kStandby && !row.standby) {
+    return absl::FailedPreconditionError(
+        fmt::format("booking: registrant {} is not on the standby list", id));
   }
 
   BookingSearch search(state, request, lapsing);
@@ -415,11 +425,14 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
   }
   series.status = SeriesStatus::kHeld;
   series.booked_at = internal::FromMicros(at_us);
-  series.origin =
-      request.mode == BookingMode::kRelease ? SeriesOrigin::kRelease : SeriesOrigin::kShortNotice;
+  series.origin = request.mode == BookingMode::kRelease       ? SeriesOrigin::kRelease
+                  : request.mode == BookingMode::kShortNotice ? SeriesOrigin::kShortNotice
+                                                              : SeriesOrigin::kStandby;
   series.tier = static_cast<uint8_t>(internal::TierOf(policy, row.group, row.registered_at_us));
   series.release = placement->release;
-  series.hold_expires_at = internal::FromMicros(at_us + absl::ToInt64Microseconds(policy.hold));
+  const absl::Duration hold =
+      request.mode == BookingMode::kStandby ? policy.standby_hold : policy.hold;
+  series.hold_expires_at = internal::FromMicros(at_us + absl::ToInt64Microseconds(hold));
   series.replaces = replaces;
 
   Prepared<SeriesChange> prepared{state.revision, {}};
@@ -592,9 +605,9 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRebookSecondDose(SeriesId 
     Prepared<SeriesChange> prepared{state.revision, {}};
     prepared.change.subject = series_id;
     prepared.change.series.push_back(series);
-    prepared.change.events.push_back(Event{0, EventKind::kSecondDoseRebooked,
-                                           internal::FromMicros(internal::ToMicros(at)),
-                                           series.registrant, series_id, kNoId});
+    prepared.change.events.push_back(internal::MakeEvent(
+        EventKind::kSecondDoseRebooked, internal::FromMicros(internal::ToMicros(at)),
+        series.registrant, series_id));
     return prepared;
   }
   return absl::ResourceExhaustedError(
@@ -667,6 +680,56 @@ absl::StatusOr<Series> Engine::RebookSecondDose(SeriesId series, absl::Time at) 
 
 // ---------------------------------------------------------------------------
 // Queries
+
+absl::StatusOr<std::vector<RegistrantId>> Engine::StandbyList(CenterId center, absl::Time at,
+                                                              size_t limit) const {
+  const State& state = *state_;
+  if (center == kNoId || center > state.centers.size()) {
+    return absl::NotFoundError(fmt::format("standby: unknown center id {}", center));
+  }
+  VAXALLOC_RETURN_IF_ERROR(internal::CheckTime("standby: `at`", at));
+  const Policy& policy = state.current_policy().policy;
+  std::vector<bool> district_served(state.districts.size() + 1, false);
+  for (DistrictId district = 1; district <= state.districts.size(); ++district) {
+    const std::vector<CenterId> centers = internal::CentersFor(state, policy, district);
+    district_served[district] = std::find(centers.begin(), centers.end(), center) != centers.end();
+  }
+  struct Entry {
+    int tier;
+    int64_t waiting_since_us;
+    RegistrantId id;
+  };
+  const int64_t at_us = internal::ToMicros(at);
+  std::vector<Entry> entries;
+  for (RegistrantId id = 1; id <= state.registrants.size(); ++id) {
+    const RegistrantRow& row = state.registrants[id - 1];
+    if (!row.standby || row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
+        !district_served[row.district]) {
+      continue;
+    }
+    // A hold due by `at` lapses with the next booking (as in PrepareBook):
+    // only an open one keeps its holder off the list.
+    if (auto hold = state.hold_by_registrant.find(id);
+        hold != state.hold_by_registrant.end() &&
+        internal::ToMicros(state.series[hold->second - 1].hold_expires_at) > at_us) {
+      continue;
+    }
+    entries.push_back(
+        Entry{internal::TierOf(policy, row.group, row.registered_at_us), row.waiting_since_us, id});
+  }
+  auto better = [&](const Entry& a, const Entry& b) {
+    if (a.tier != b.tier) return a.tier < b.tier;
+    if (a.waiting_since_us != b.waiting_since_us) return a.waiting_since_us < b.waiting_since_us;
+    return state.Ref(a.id) < state.Ref(b.id);
+  };
+  const size_t count = std::min(limit, entries.size());
+  std::partial_sort(entries.begin(), entries.begin() + static_cast<ptrdiff_t>(count), entries.end(),
+                    better);
+  std::vector<RegistrantId> list;
+  list.reserve(count);
+  for (size_t i = 0; i < count; ++i) list.push_back(entries[i].id);
+  return list;
+}
 
 uint32_t Engine::release_count() const { return static_cast<uint32_t>(state_->releases.size()); }
 uint32_t Engine::hold_count() const {

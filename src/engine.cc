@@ -299,6 +299,7 @@ Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
   registrant.spec.birth_day = ToCivilDay(row.birth_day);
   registrant.spec.group = row.group;
   registrant.spec.channel = row.channel;
+  registrant.spec.standby = row.standby;
   registrant.spec.registered_at = internal::FromMicros(row.registered_at_us);
   registrant.spec.vaccine_preference = row.vaccine_preference;
   registrant.status = row.status;
@@ -653,6 +654,29 @@ absl::StatusOr<Prepared<PolicyVersion>> Engine::PrepareSetPolicy(const Policy& r
     return absl::InvalidArgumentError(fmt::format("policy: short_notice_days {} is outside 0..{}",
                                                   policy.short_notice_days, kShortNoticeDaysMax));
   }
+  if (policy.standby_hold < absl::Seconds(1) ||
+      policy.standby_hold > absl::Minutes(kHoldMinutesMax)) {
+    return absl::InvalidArgumentError(
+        fmt::format("policy: standby_hold {} is outside 1 s .. {} minutes",
+                    std::string(absl::FormatDuration(policy.standby_hold)), kHoldMinutesMax));
+  }
+  policy.standby_hold = absl::Microseconds(absl::ToInt64Microseconds(policy.standby_hold));
+  if (policy.code_digits < kCodeDigitsMin || policy.code_digits > kCodeDigitsMax) {
+    return absl::InvalidArgumentError(fmt::format("policy: code_digits {} is outside {}..{}",
+                                                  policy.code_digits, kCodeDigitsMin,
+                                                  kCodeDigitsMax));
+  }
+  if (policy.code_lifetime < absl::Seconds(1) ||
+      policy.code_lifetime > absl::Minutes(kCodeLifetimeMinutesMax)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "policy: code_lifetime {} is outside 1 s .. {} minutes",
+        std::string(absl::FormatDuration(policy.code_lifetime)), kCodeLifetimeMinutesMax));
+  }
+  policy.code_lifetime = absl::Microseconds(absl::ToInt64Microseconds(policy.code_lifetime));
+  if (policy.code_attempts < 1 || policy.code_attempts > kCodeAttemptsMax) {
+    return absl::InvalidArgumentError(fmt::format("policy: code_attempts {} is outside 1..{}",
+                                                  policy.code_attempts, kCodeAttemptsMax));
+  }
   PolicyVersion version{static_cast<uint32_t>(state_->policies.size() + 1), policy};
   return Prepared<PolicyVersion>{state_->revision, std::move(version)};
 }
@@ -842,6 +866,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.vaccine_preference = registrant.spec.vaccine_preference;
   row.group = registrant.spec.group;
   row.channel = registrant.spec.channel;
+  row.standby = registrant.spec.standby;
   row.status = registrant.status;
   state.refs += registrant.spec.external_ref;
   state.registrants.push_back(row);
@@ -1029,7 +1054,7 @@ absl::Status Engine::RestoreSeries(const Series& series) {
         fmt::format("{}{}", what, " names an unknown vaccine or dose count"));
   }
   if (static_cast<int>(series.status) > static_cast<int>(SeriesStatus::kMissed) ||
-      static_cast<int>(series.origin) > static_cast<int>(SeriesOrigin::kShortNotice)) {
+      static_cast<int>(series.origin) > static_cast<int>(SeriesOrigin::kStandby)) {
     return absl::DataLossError(fmt::format("{}{}", what, " has an unknown status or origin"));
   }
   for (int dose = 0; dose < series.dose_count; ++dose) {

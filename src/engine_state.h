@@ -105,6 +105,7 @@ struct RegistrantRow {
   PriorityGroup group = PriorityGroup::kNone;
   Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
+  bool standby = false;
 };
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
@@ -176,6 +177,10 @@ struct Engine::State {
   absl::flat_hash_map<RegistrantId, SeriesId> hold_by_registrant;
   absl::btree_set<std::pair<int64_t, SeriesId>> holds_by_expiry;  // (expires_us, id)
   absl::TimeZone time_zone = absl::UTCTimeZone();                 // the current policy's
+
+  std::vector<VerificationCode> codes;  // [id - 1]
+  // The pending code of each (registrant, purpose).
+  absl::flat_hash_map<std::pair<RegistrantId, uint8_t>, CodeId> pending_codes;
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;
 
   std::string_view Ref(RegistrantId id) const {
@@ -224,6 +229,19 @@ inline bool CountsAgainstCap(SeriesStatus status) {
 // release counts along with their dose states and status. Slack is
 // recomputed for every pool touched.
 void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows);
+
+// An outbox event without a draw or a code.
+inline Event MakeEvent(EventKind kind, absl::Time at, RegistrantId registrant, SeriesId series) {
+  Event event;
+  event.kind = kind;
+  event.at = at;
+  event.registrant = registrant;
+  event.series = series;
+  return event;
+}
+
+// The status a verification's outcome gives the caller (OK when accepted).
+absl::Status CodeOutcomeStatus(const CodeVerification& verification, const Policy& policy);
 
 // A hold's row once it lapses.
 Series LapsedRow(const Series& hold);

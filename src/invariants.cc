@@ -19,7 +19,13 @@
 //   (registrant, draw) pairs are not tested for kTierOrder.
 // - Policy versions carry no time. A draw's series is held to its draw's
 //   policy; a self-booked series to residence under some policy version (the
-//   one current at the booking is not recorded), and never to a reserve.
+//   one current at the booking is not recorded), and never to a reserve. A
+//   standby series' first dose lies on its booking's local day in the time
+//   zone of some policy version. A code's lifetime is that of some policy
+//   version, and its attempts are bounded by the largest and smallest
+//   code_attempts of all versions: a policy that lowers the limit leaves a
+//   pending code with more wrong entries than the new limit (the engine
+//   treats it as locked), so the current limit alone would give false alarms.
 #include "vaxalloc/invariants.h"
 
 #include <algorithm>
@@ -27,6 +33,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -67,6 +74,8 @@ const char* InvariantName(Invariant invariant) {
       return "release_window";
     case Invariant::kReleaseCap:
       return "release_cap";
+    case Invariant::kCodes:
+      return "codes";
   }
   return "unknown";
 }
@@ -183,6 +192,7 @@ struct PolicyInfo {
 
 struct RegistrantInfo {
   bool present = false;
+  bool standby = false;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   PriorityGroup group = PriorityGroup::kNone;
   DistrictId district = kNoId;
@@ -247,6 +257,8 @@ const char* OriginName(SeriesOrigin origin) {
       return "release";
     case SeriesOrigin::kShortNotice:
       return "short-notice";
+    case SeriesOrigin::kStandby:
+      return "standby";
   }
   return "unknown";
 }
@@ -360,6 +372,7 @@ class Checker {
     LoadSeries();
     LoadDraws();
     LoadReleases();
+    LoadPolicies();
     BuildPools();
     CheckSeries();
     CheckSlots();
@@ -370,6 +383,7 @@ class Checker {
     CheckDrawRecords();
     CheckReleases();
     CheckTierOrder();
+    CheckCodes();
     CheckSummary();
     return out_.Take();
   }
@@ -453,6 +467,7 @@ class Checker {
       RegistrantInfo& info = registrants_[id];
       info.present = true;
       info.status = registrant->status;
+      info.standby = registrant->spec.standby;
       info.group = registrant->spec.group;
       info.district = registrant->spec.district;
       info.vaccine_preference = registrant->spec.vaccine_preference;
@@ -518,6 +533,29 @@ class Checker {
       releases_[id] = {true, *std::move(release)};
       const CenterId center = releases_[id].release.spec.center;
       if (center < centers_.size()) releases_by_center_[center].push_back(id);
+    }
+  }
+
+  // Every policy version, for what may have held at some unrecorded instant:
+  // the time zones, code lifetimes and attempt limits (see the top).
+  void LoadPolicies() {
+    for (uint32_t version = 1; version <= engine_.policy_version(); ++version) {
+      const PolicyInfo* policy = GetPolicyInfo(version, "policy_version()");
+      if (policy == nullptr) continue;
+      const Policy& fields = policy->policy;
+      code_lifetimes_.insert(fields.code_lifetime);
+      code_attempts_min_ = std::min(code_attempts_min_, fields.code_attempts);
+      code_attempts_max_ = std::max(code_attempts_max_, fields.code_attempts);
+      if (zones_.contains(fields.time_zone)) continue;
+      absl::TimeZone zone;
+      if (absl::LoadTimeZone(fields.time_zone, &zone)) {
+        zones_.emplace(fields.time_zone, zone);
+      } else {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat("policy version %d has time zone \"%s\", which does not load",
+                                 version, fields.time_zone);
+        });
+      }
     }
   }
 
@@ -723,6 +761,11 @@ class Checker {
                  series_[series.replaces].registrant != series.registrant) {
         rule = "a series replaces an earlier series of its own registrant";
       }
+    } else if (series.origin == SeriesOrigin::kStandby) {
+      rule = StandbyRule(series);
+    } else if (series.origin != SeriesOrigin::kDraw && series.origin != SeriesOrigin::kRelease &&
+               series.origin != SeriesOrigin::kShortNotice) {
+      rule = "the origin is one of SeriesOrigin";
     }
     if (rule == nullptr) return;
     out_.Add(Invariant::kBookkeeping, [&] {
@@ -731,6 +774,23 @@ class Checker {
           OriginName(series.origin), series.draw, series.release, series.category, series.replaces,
           rule);
     });
+  }
+
+  // A standby offer goes to a standby registrant, for a first dose on the
+  // day it was made (local time under some policy version: see the top).
+  const char* StandbyRule(const SeriesInfo& series) const {
+    if (series.registrant < registrants_.size() && registrants_[series.registrant].present &&
+        !registrants_[series.registrant].standby) {
+      return "a standby series belongs to a registrant on the standby list";
+    }
+    if (zones_.empty()) return nullptr;
+    for (const auto& [name, zone] : zones_) {
+      if (absl::CivilDay(absl::ToCivilSecond(series.booked_at, zone)) ==
+          series.appointments[0].day) {
+        return nullptr;
+      }
+    }
+    return "a standby series' first dose lies on the local day it was booked";
   }
 
   // --- kSlotCapacity ---------------------------------------------------------
@@ -1616,6 +1676,148 @@ class Checker {
     }
   }
 
+  // --- kCodes -----------------------------------------------------------------------
+
+  static const char* CodeStateName(CodeState state) {
+    switch (state) {
+      case CodeState::kPending:
+        return "pending";
+      case CodeState::kUsed:
+        return "used";
+      case CodeState::kLocked:
+        return "locked";
+      case CodeState::kSuperseded:
+        return "superseded";
+    }
+    return "unknown-state";
+  }
+
+  static const char* PurposeName(CodePurpose purpose) {
+    switch (purpose) {
+      case CodePurpose::kCancelSeries:
+        return "cancel-series";
+      case CodePurpose::kWithdraw:
+        return "withdraw";
+    }
+    return "unknown-purpose";
+  }
+
+  void CheckCodes() {
+    const uint32_t count = engine_.code_count();
+    std::vector<VerificationCode> codes;
+    codes.reserve(count);
+    for (CodeId id = 1; id <= count; ++id) {
+      absl::StatusOr<VerificationCode> code = engine_.GetCode(id);
+      if (!code.ok() || code->id != id) {
+        out_.Add(Invariant::kBookkeeping, [&] {
+          return absl::StrFormat(
+              "code_count() is %d but GetCode(%d) gives %s", count, id,
+              code.ok() ? absl::StrCat("id ", code->id) : code.status().ToString());
+        });
+        continue;
+      }
+      codes.push_back(*std::move(code));
+    }
+    // Per (registrant, purpose): the pending codes and the latest code.
+    struct KeyCodes {
+      std::vector<CodeId> pending;
+      CodeId latest = kNoId;
+    };
+    std::map<std::pair<RegistrantId, int>, KeyCodes> by_key;
+    for (const VerificationCode& code : codes) {
+      KeyCodes& key = by_key[{code.registrant, static_cast<int>(code.purpose)}];
+      key.latest = std::max(key.latest, code.id);
+      if (code.state == CodeState::kPending) key.pending.push_back(code.id);
+    }
+    for (const auto& [key, entry] : by_key) {
+      if (entry.pending.size() < 2) continue;
+      out_.Add(Invariant::kCodes, [&] {
+        return absl::StrFormat("registrant %d has %d pending %s codes (%s); at most one", key.first,
+                               entry.pending.size(),
+                               PurposeName(static_cast<CodePurpose>(key.second)),
+                               absl::StrJoin(entry.pending, ","));
+      });
+    }
+    for (const VerificationCode& code : codes) {
+      CheckCode(code, by_key[{code.registrant, static_cast<int>(code.purpose)}].latest);
+    }
+  }
+
+  // One code on its own; `latest` is the last code of its registrant and purpose.
+  void CheckCode(const VerificationCode& code, CodeId latest) {
+    const char* state = CodeStateName(code.state);
+    const char* purpose = PurposeName(code.purpose);
+    auto add = [&](const std::string& what) {
+      out_.Add(Invariant::kCodes, [&] {
+        return absl::StrFormat("%s %s code %d of registrant %d: %s", state, purpose, code.id,
+                               code.registrant, what);
+      });
+    };
+    if (code.registrant == kNoId || code.registrant >= registrants_.size() ||
+        !registrants_[code.registrant].present) {
+      add("names an unknown registrant");
+      return;
+    }
+    if (code.purpose != CodePurpose::kCancelSeries && code.purpose != CodePurpose::kWithdraw) {
+      add(absl::StrCat("has unknown purpose ", static_cast<int>(code.purpose)));
+      return;
+    }
+    if (code.state != CodeState::kPending && code.state != CodeState::kUsed &&
+        code.state != CodeState::kLocked && code.state != CodeState::kSuperseded) {
+      add(absl::StrCat("has unknown state ", static_cast<int>(code.state)));
+      return;
+    }
+    if (code.purpose == CodePurpose::kCancelSeries) {
+      if (code.series == kNoId || code.series >= series_.size() || !series_[code.series].present ||
+          series_[code.series].registrant != code.registrant) {
+        add(absl::StrFormat("names series %d, which is not a series of its registrant",
+                            code.series));
+      } else if (code.state == CodeState::kUsed &&
+                 series_[code.series].status != SeriesStatus::kCancelled) {
+        add(absl::StrFormat("was used, but series %d is %s, not cancelled", code.series,
+                            StatusName(series_[code.series].status)));
+      }
+    } else {
+      if (code.series != kNoId) {
+        add(absl::StrFormat("names series %d; a withdrawal code names none", code.series));
+      }
+      if (code.state == CodeState::kUsed &&
+          registrants_[code.registrant].status != RegistrantStatus::kWithdrawn) {
+        add(absl::StrFormat("was used, but the registrant is %s, not withdrawn",
+                            RegistrantStatusName(registrants_[code.registrant].status)));
+      }
+    }
+    if (code.expires_at <= code.issued_at) {
+      add(absl::StrFormat("expires at %s, not after it was issued (%s)", TimeText(code.expires_at),
+                          TimeText(code.issued_at)));
+    } else if (!code_lifetimes_.empty() &&
+               !code_lifetimes_.contains(code.expires_at - code.issued_at)) {
+      add(absl::StrFormat("lives %s (%s .. %s), the code_lifetime of no policy version",
+                          absl::FormatDuration(code.expires_at - code.issued_at),
+                          TimeText(code.issued_at), TimeText(code.expires_at)));
+    }
+    if (code_attempts_max_ > 0) {
+      if (code.state == CodeState::kLocked) {
+        const int least = std::max(1, code_attempts_min_);
+        if (code.attempts < least) {
+          add(absl::StrFormat("is locked after %d wrong attempt(s); it locks after %d at the least",
+                              code.attempts, least));
+        } else if (code.attempts > code_attempts_max_) {
+          add(absl::StrFormat("has %d wrong attempts; no policy version allows more than %d",
+                              code.attempts, code_attempts_max_));
+        }
+      } else if (code.attempts >= code_attempts_max_) {
+        add(absl::StrFormat(
+            "has %d wrong attempts but is not locked (code_attempts is at most %d in every "
+            "policy version)",
+            code.attempts, code_attempts_max_));
+      }
+    }
+    if (code.state == CodeState::kSuperseded && latest <= code.id) {
+      add("is superseded, but no later code of its registrant and purpose exists");
+    }
+  }
+
   // --- Summarize() against a recount (kBookkeeping) -----------------------------
 
   void CheckSummary() {
@@ -1776,6 +1978,11 @@ class Checker {
   std::vector<DrawIndex> draw_indices_;
   std::vector<const PolicyInfo*> tier_policies_;  // distinct policies of draws
   absl::flat_hash_set<uint64_t> winners_;         // WinnerKey(registrant, draw)
+  // Over every policy version (LoadPolicies).
+  std::map<std::string, absl::TimeZone> zones_;  // by name
+  std::set<absl::Duration> code_lifetimes_;
+  int code_attempts_min_ = std::numeric_limits<int>::max();
+  int code_attempts_max_ = 0;
 };
 
 }  // namespace

@@ -388,6 +388,7 @@ void MakeRegistrants(Scenario* scenario) {
   const uint64_t count = options.registrants;
 
   SplitMix64 rng = ScenarioStream(options.seed, kScenarioStreamRegistrants);
+  SplitMix64 standby = ScenarioStream(options.seed, kScenarioStreamStandby);
   std::vector<RegistrantSpec>& registrants = scenario->registrants;
   registrants.resize(count);
   for (uint64_t i = 0; i < count; ++i) {
@@ -419,6 +420,7 @@ void MakeRegistrants(Scenario* scenario) {
                      static_cast<int>(rng.Below(365));
     const uint64_t online_permille = age < 60 ? 880 : age < 80 ? 700 : 450;
     spec.channel = rng.Permille(online_permille) ? Channel::kOnline : Channel::kPhone;
+    spec.standby = standby.Permille(150) && spec.channel == Channel::kOnline;
     spec.vaccine_preference = kNoId;
     if (rng.Permille(30)) {
       const uint64_t which = rng.Below(100);
@@ -525,6 +527,7 @@ bool SamePolicy(const Policy& a, const Policy& b) {
 bool SameRegistrant(const RegistrantSpec& a, const RegistrantSpec& b) {
   return a.external_ref == b.external_ref && a.district == b.district &&
          a.birth_day == b.birth_day && a.group == b.group && a.channel == b.channel &&
+         a.standby == b.standby &&
          a.registered_at == b.registered_at && a.vaccine_preference == b.vaccine_preference;
 }
 

@@ -12,14 +12,17 @@
 // - absl::Time is an INTEGER of Unix microseconds (columns end in `_us`); the
 //   engine keeps microsecond precision, so these round-trip exactly. The
 //   infinite future and past are INT64 max and min.
-// - A draw seed's halves are uint64 bit-cast to SQLite's signed 64 bits.
+// - A draw seed's halves, and a code's salt and hash, are uint64 bit-cast to
+//   SQLite's signed 64 bits.
 // - Append-only logs (capacity blocks, deliveries) are ordered by `seq` from 1.
 // - The outbox (`events`) is written by the same transaction as the change
 //   that causes it. An acknowledged event is deleted, so the table holds only
 //   what is pending; AUTOINCREMENT (its high-water mark in sqlite_sequence)
 //   keeps a deleted id from ever being handed out again, even once the table
 //   is empty. Ids are dense: 1 .. sqlite_sequence's seq were all committed,
-//   since a rolled-back transaction rolls back its sequence update too.
+//   since a rolled-back transaction rolls back its sequence update too. A
+//   kCodeIssued event carries the code's digits, so acknowledging it deletes
+//   the only copy of the code the file ever had (codes keeps a salted hash).
 // - A series row is written whole, by every change that touches it (an
 //   UPSERT on its id): the booking flows, cancellations and draws all leave
 //   the row exactly as the engine holds it. Dose states, status and origin
@@ -265,7 +268,9 @@ CREATE TABLE events (
 // AUTOINCREMENT high-water mark: the copy's own mark is only the highest id
 // still pending (acknowledged rows are gone), so the old mark replaces it.
 // v1 series: active ones have every dose booked, cancelled ones released;
-// all came from draws.
+// all came from draws. v1 registrants are not on the standby list. Step 2 of
+// the booking flows (the standby list, one-time codes) is part of version 2
+// too: that version had not been released when they came.
 constexpr const char* kSchemaVersion2 = R"sql(
 -- Capacity held back from draws and opened for self-booking at release_at_us.
 -- vaccine NULL: every vaccine of the center.
@@ -282,6 +287,11 @@ CREATE TABLE releases (
 ALTER TABLE policies ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE policies ADD COLUMN hold_us INTEGER NOT NULL DEFAULT 600000000;
 ALTER TABLE policies ADD COLUMN short_notice_days INTEGER NOT NULL DEFAULT 0;
+-- 30 minutes, 6 digits, 15 minutes, 3 attempts: the engine's default policy.
+ALTER TABLE policies ADD COLUMN standby_hold_us INTEGER NOT NULL DEFAULT 1800000000;
+ALTER TABLE policies ADD COLUMN code_digits INTEGER NOT NULL DEFAULT 6;
+ALTER TABLE policies ADD COLUMN code_lifetime_us INTEGER NOT NULL DEFAULT 900000000;
+ALTER TABLE policies ADD COLUMN code_attempts INTEGER NOT NULL DEFAULT 3;
 
 CREATE TABLE registrants_v2 (
   id INTEGER PRIMARY KEY,
@@ -294,7 +304,8 @@ CREATE TABLE registrants_v2 (
   vaccine_preference INTEGER REFERENCES vaccines(id),
   status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
   waiting_since_us INTEGER NOT NULL,
-  series INTEGER REFERENCES series(id)
+  series INTEGER REFERENCES series(id),
+  standby INTEGER NOT NULL DEFAULT 0 CHECK (standby BETWEEN 0 AND 1)
 ) STRICT;
 INSERT INTO registrants_v2 (id, external_ref, district, birth_day, priority_group, channel,
                             registered_at_us, vaccine_preference, status, waiting_since_us, series)
@@ -305,7 +316,7 @@ INSERT INTO registrants_v2 (id, external_ref, district, birth_day, priority_grou
 -- Appointment 2 and its state are NULL for a one-dose vaccine. Dose states:
 -- 0 booked, 1 given, 2 missed, 3 released. Status: 0 active, 1 cancelled,
 -- 2 held (until hold_expires_us), 3 lapsed, 4 completed, 5 missed. Origin:
--- 0 draw, 1 release, 2 short notice. replaces: the series a confirmed
+-- 0 draw, 1 release, 2 short notice, 3 standby. replaces: the series a confirmed
 -- short-notice hold cancels.
 CREATE TABLE series_v2 (
   id INTEGER PRIMARY KEY,
@@ -321,7 +332,7 @@ CREATE TABLE series_v2 (
   dose_2_state INTEGER CHECK (dose_2_state BETWEEN 0 AND 3),
   status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 5),
   booked_at_us INTEGER NOT NULL,
-  origin INTEGER NOT NULL CHECK (origin BETWEEN 0 AND 2),
+  origin INTEGER NOT NULL CHECK (origin BETWEEN 0 AND 3),
   draw INTEGER REFERENCES draws(id),
   tier INTEGER NOT NULL,
   category INTEGER NOT NULL,
@@ -343,16 +354,23 @@ INSERT INTO series_v2 (id, registrant, center, vaccine, dose_count, dose_1_day, 
   FROM series ORDER BY id;
 
 -- Kinds as in version 1, and 4 series booked (series set), 5 second dose
--- rebooked (series set).
+-- rebooked (series set), 6 code issued (code_id and code set; series: the
+-- series a cancellation code is for, NULL for a withdrawal code). `code` is
+-- the digits to send: the only place they are kept, and only until the event
+-- is acknowledged (which deletes the row).
 CREATE TABLE events_v2 (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 5),
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 6),
   at_us INTEGER NOT NULL,
   registrant INTEGER NOT NULL,
   series INTEGER,
   draw INTEGER,
+  code_id INTEGER,
+  code TEXT,
   CHECK ((kind = 1) = (draw IS NOT NULL)),
-  CHECK (kind = 3 OR series IS NOT NULL)
+  CHECK (kind = 3 OR kind = 6 OR series IS NOT NULL),
+  CHECK ((kind = 6) = (code_id IS NOT NULL)),
+  CHECK ((kind = 6) = (code IS NOT NULL))
 ) STRICT;
 INSERT INTO events_v2 (id, kind, at_us, registrant, series, draw)
   SELECT id, kind, at_us, registrant, series, draw FROM events ORDER BY id;
@@ -366,6 +384,27 @@ DROP TABLE registrants;
 ALTER TABLE registrants_v2 RENAME TO registrants;
 ALTER TABLE series_v2 RENAME TO series;
 ALTER TABLE events_v2 RENAME TO events;
+
+-- One-time codes (after the rebuild: it references the new series table).
+-- Never the code itself: hash is SipHash-2-4 of the digits keyed by
+-- (salt0, salt1); all three are uint64 bit-cast to signed. purpose: 1 cancel
+-- `series`, 2 withdraw (series NULL). state: 0 pending, 1 used, 2 locked,
+-- 3 superseded. attempts: wrong entries so far (at most the largest
+-- code_attempts, 10).
+CREATE TABLE codes (
+  id INTEGER PRIMARY KEY,
+  registrant INTEGER NOT NULL REFERENCES registrants(id),
+  purpose INTEGER NOT NULL CHECK (purpose BETWEEN 1 AND 2),
+  series INTEGER REFERENCES series(id),
+  issued_at_us INTEGER NOT NULL,
+  expires_at_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL CHECK (attempts BETWEEN 0 AND 10),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
+  salt0 INTEGER NOT NULL,
+  salt1 INTEGER NOT NULL,
+  hash INTEGER NOT NULL,
+  CHECK ((purpose = 1) = (series IS NOT NULL))
+) STRICT;
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -373,6 +412,11 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaVersion2},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
+// The CHECKs of version 2 spell these out.
+static_assert(kCodeAttemptsMax == 10);
+static_assert(static_cast<int>(SeriesOrigin::kStandby) == 3);
+static_assert(static_cast<int>(EventKind::kCodeIssued) == 6);
+static_assert(static_cast<int>(CodeState::kSuperseded) == 3);
 
 // The series table has one column triple (day, minute, state) per appointment.
 static_assert(kDoseCountMax == 2);
@@ -611,8 +655,9 @@ struct Store::Database {
   Statement insert_capacity_block, insert_delivery;
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
   Statement insert_registrant, update_registrant;
-  Statement upsert_series;        // one whole row, new or changed
-  Statement insert_series_chunk;  // kSeriesPerInsert new rows
+  Statement insert_code, upsert_code;  // a new code row; one written whole
+  Statement upsert_series;             // one whole row, new or changed
+  Statement insert_series_chunk;       // kSeriesPerInsert new rows
   Statement insert_release;
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
@@ -767,6 +812,12 @@ struct Store::Database {
     // commit. 64 MiB (a ceiling, taken as used) cut a 100k-series draw's
     // writing by about a quarter.
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA cache_size = -65536", "setting the cache size"));
+    // Acknowledging a kCodeIssued event deletes the code's digits: zero the
+    // freed bytes rather than leave them in the file. Debian's SQLite does
+    // this by default (the figures in docs/benchmarks.md include it); other
+    // builds do not.
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Exec("PRAGMA secure_delete = ON", "zeroing deleted content (secure_delete)"));
     return Exec(options.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                         : "PRAGMA synchronous = NORMAL",
                 "setting synchronous");
@@ -945,8 +996,9 @@ struct Store::Database {
         {&Database::insert_delivery,
          "INSERT INTO deliveries (seq, center, vaccine, day, doses) VALUES (?, ?, ?, ?, ?)"},
         {&Database::insert_policy,
-         "INSERT INTO policies (version, residence, time_zone, hold_us, short_notice_days) "
-         "VALUES (?, ?, ?, ?, ?)"},
+         "INSERT INTO policies (version, residence, time_zone, hold_us, short_notice_days, "
+         "standby_hold_us, code_digits, code_lifetime_us, code_attempts) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_tier_rule,
          "INSERT INTO policy_tier_rules (version, position, registered_before_us, tier_group_1, "
          "tier_group_2, tier_group_3, tier_group_none) VALUES (?, ?, ?, ?, ?, ?, ?)"},
@@ -958,8 +1010,8 @@ struct Store::Database {
          "VALUES (?, ?, ?, ?)"},
         {&Database::insert_registrant,
          "INSERT INTO registrants (id, external_ref, district, birth_day, priority_group, "
-         "channel, registered_at_us, vaccine_preference, status, waiting_since_us, series) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+         "channel, registered_at_us, vaccine_preference, status, waiting_since_us, series, "
+         "standby) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
         // A NULL waiting_since leaves it as it is.
         {&Database::update_registrant,
          "UPDATE registrants SET status = ?2, series = ?3, "
@@ -974,9 +1026,21 @@ struct Store::Database {
          "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
         {&Database::insert_draw_tier,
          "INSERT INTO draw_tiers (draw, tier, eligible, assigned) VALUES (?, ?, ?, ?)"},
+        {&Database::insert_code,
+         "INSERT INTO codes (id, registrant, purpose, series, issued_at_us, expires_at_us, "
+         "attempts, state, salt0, salt1, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::upsert_code,
+         "INSERT INTO codes (id, registrant, purpose, series, issued_at_us, expires_at_us, "
+         "attempts, state, salt0, salt1, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+         "ON CONFLICT(id) DO UPDATE SET registrant = excluded.registrant, "
+         "purpose = excluded.purpose, series = excluded.series, "
+         "issued_at_us = excluded.issued_at_us, expires_at_us = excluded.expires_at_us, "
+         "attempts = excluded.attempts, state = excluded.state, salt0 = excluded.salt0, "
+         "salt1 = excluded.salt1, hash = excluded.hash"},
         // The id comes from AUTOINCREMENT: above every id ever used.
         {&Database::insert_event,
-         "INSERT INTO events (kind, at_us, registrant, series, draw) VALUES (?, ?, ?, ?, ?)"},
+         "INSERT INTO events (kind, at_us, registrant, series, draw, code_id, code) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)"},
         // A draw's events in one statement, from the series rows it just
         // wrote (ids first..last, in assignment order): AUTOINCREMENT reads
         // and writes sqlite_sequence once per statement, not once per row.
@@ -985,8 +1049,8 @@ struct Store::Database {
          "SELECT ?1, booked_at_us, registrant, id, draw FROM series "
          "WHERE id BETWEEN ?2 AND ?3 ORDER BY id"},
         {&Database::select_events,
-         "SELECT id, kind, at_us, registrant, series, draw FROM events WHERE id > ? "
-         "ORDER BY id LIMIT ?"},
+         "SELECT id, kind, at_us, registrant, series, draw, code_id, code FROM events "
+         "WHERE id > ? ORDER BY id LIMIT ?"},
         {&Database::delete_events, "DELETE FROM events WHERE id <= ?"},
         // No row until the first event is written.
         {&Database::select_last_event_id, "SELECT seq FROM sqlite_sequence WHERE name = 'events'"},
@@ -1136,9 +1200,11 @@ struct Store::Database {
   absl::Status InsertPolicy(const PolicyVersion& policy_version) {
     const uint32_t version = policy_version.version;
     const Policy& policy = policy_version.policy;
-    VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_policy.get(), version, policy.residence,
-                                       policy.time_zone, absl::ToInt64Microseconds(policy.hold),
-                                       policy.short_notice_days));
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Run(insert_policy.get(), version, policy.residence, policy.time_zone,
+            absl::ToInt64Microseconds(policy.hold), policy.short_notice_days,
+            absl::ToInt64Microseconds(policy.standby_hold), policy.code_digits,
+            absl::ToInt64Microseconds(policy.code_lifetime), policy.code_attempts));
     for (size_t i = 0; i < policy.tier_rules.size(); ++i) {
       const TierRule& rule = policy.tier_rules[i];
       VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_tier_rule.get(), version, i, rule.registered_before,
@@ -1161,10 +1227,11 @@ struct Store::Database {
   absl::Status InsertRegistrants(const std::vector<Registrant>& registrants) {
     for (const Registrant& registrant : registrants) {
       const RegistrantSpec& spec = registrant.spec;
-      VAXALLOC_STORE_RETURN_IF_ERROR(Run(
-          insert_registrant.get(), registrant.id, spec.external_ref, spec.district, spec.birth_day,
-          spec.group, spec.channel, spec.registered_at, NullableId{spec.vaccine_preference},
-          registrant.status, registrant.waiting_since, NullableId{registrant.series}));
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_registrant.get(), registrant.id, spec.external_ref,
+                                         spec.district, spec.birth_day, spec.group, spec.channel,
+                                         spec.registered_at, NullableId{spec.vaccine_preference},
+                                         registrant.status, registrant.waiting_since,
+                                         NullableId{registrant.series}, spec.standby));
     }
     return absl::OkStatus();
   }
@@ -1334,10 +1401,35 @@ struct Store::Database {
           update_registrant.get(), absl::StrCat("registrant ", update.id), update.id, update.status,
           NullableId{update.series}, std::optional<absl::Time>(update.waiting_since)));
     }
-    for (const Event& event : change.events) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(
-          InsertEvent(event.kind, event.at, event.registrant, event.series, event.draw));
+    for (const Event& event : change.events) VAXALLOC_STORE_RETURN_IF_ERROR(InsertEvent(event));
+    return absl::OkStatus();
+  }
+
+  // One code row, whole, with `statement` (insert_code or upsert_code).
+  absl::Status WriteCode(sqlite3_stmt* statement, const VerificationCode& code) {
+    return Run(statement, code.id, code.registrant, code.purpose, NullableId{code.series},
+               code.issued_at, code.expires_at, code.attempts, code.state, code.salt0, code.salt1,
+               code.hash);
+  }
+
+  // A new code: the codes it supersedes (written whole), its own row, its
+  // kCodeIssued event carrying the digits. Sets *event_id to the event's id.
+  absl::Status WriteIssuedCode(const IssuedCode& issued, uint64_t* event_id) {
+    for (const VerificationCode& old : issued.superseded) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(WriteCode(upsert_code.get(), old));
     }
+    VAXALLOC_STORE_RETURN_IF_ERROR(WriteCode(insert_code.get(), issued.record));
+    VAXALLOC_STORE_RETURN_IF_ERROR(InsertEvent(issued.event));
+    *event_id = static_cast<uint64_t>(sqlite3_last_insert_rowid(db()));
+    return absl::OkStatus();
+  }
+
+  // A verification that changed the code (an attempt counted, a lock, a use):
+  // its row, and for an accepted code the cancellation or withdrawal it
+  // confirms, written exactly as CancelSeries and Withdraw write theirs.
+  absl::Status WriteVerification(const CodeVerification& verification) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(WriteCode(upsert_code.get(), verification.record));
+    if (verification.action.has_value()) return WriteCancellation(*verification.action);
     return absl::OkStatus();
   }
 
@@ -1356,7 +1448,17 @@ struct Store::Database {
 
   absl::Status InsertEvent(EventKind kind, absl::Time at, RegistrantId registrant, SeriesId series,
                            DrawId draw) {
-    return Run(insert_event.get(), kind, at, registrant, NullableId{series}, NullableId{draw});
+    return Run(insert_event.get(), kind, at, registrant, NullableId{series}, NullableId{draw},
+               std::nullopt, std::nullopt);
+  }
+
+  // An event as the engine made it; only kCodeIssued carries a code (the
+  // table's CHECKs hold the engine to that).
+  absl::Status InsertEvent(const Event& event) {
+    std::optional<std::string_view> code;
+    if (!event.code.empty()) code = event.code;
+    return Run(insert_event.get(), event.kind, event.at, event.registrant, NullableId{event.series},
+               NullableId{event.draw}, NullableId{event.code_id}, code);
   }
 
   // The highest event id ever written (0: none), acknowledged or not.
@@ -1382,11 +1484,13 @@ struct Store::Database {
     const absl::Status status = ForEachRow(statement, [&](Row& row) {
       Event& event = events.emplace_back();
       event.id = row.Int<uint64_t>(0, 1, std::numeric_limits<int64_t>::max());
-      event.kind = row.EnumValue<EventKind>(1, 1, static_cast<int>(EventKind::kSecondDoseRebooked));
+      event.kind = row.EnumValue<EventKind>(1, 1, static_cast<int>(EventKind::kCodeIssued));
       event.at = row.Time(2);
       event.registrant = row.Int<RegistrantId>(3, 1, UINT32_MAX);
       event.series = row.Id(4);
       event.draw = row.Id(5);
+      event.code_id = row.Id(6);
+      event.code = row.Text(7);
       return absl::OkStatus();
     });
     sqlite3_clear_bindings(statement);
@@ -1438,7 +1542,9 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadReleases(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadRegistrants(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
-    return LoadDraws(engine);
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadDraws(engine));
+    // After the registrants and series they name.
+    return LoadCodes(engine);
   }
 
   // Applies a stored setup entity through the engine's own validation; the
@@ -1558,8 +1664,8 @@ struct Store::Database {
 
   absl::Status LoadPolicies(Engine& engine) {
     absl::StatusOr<Statement> query = Query(
-        "SELECT version, residence, time_zone, hold_us, short_notice_days FROM policies "
-        "ORDER BY version");
+        "SELECT version, residence, time_zone, hold_us, short_notice_days, standby_hold_us, "
+        "code_digits, code_lifetime_us, code_attempts FROM policies ORDER BY version");
     if (!query.ok()) return query.status();
     bool default_seen = false;
     VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(query->get(), [&](Row& row) {
@@ -1571,6 +1677,12 @@ struct Store::Database {
       policy.hold =
           absl::Microseconds(row.Int<int64_t>(3, 0, int64_t{kHoldMinutesMax} * 60'000'000));
       policy.short_notice_days = row.Int<int>(4, 0, kShortNoticeDaysMax);
+      policy.standby_hold =
+          absl::Microseconds(row.Int<int64_t>(5, 0, int64_t{kHoldMinutesMax} * 60'000'000));
+      policy.code_digits = row.Int<int>(6, 0, kCodeDigitsMax);
+      policy.code_lifetime =
+          absl::Microseconds(row.Int<int64_t>(7, 0, int64_t{kCodeLifetimeMinutesMax} * 60'000'000));
+      policy.code_attempts = row.Int<int>(8, 0, kCodeAttemptsMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicyChildren(version, policy));
       if (version == 1) {
@@ -1642,7 +1754,9 @@ struct Store::Database {
     };
     return a.residence == b.residence && a.neighbours == b.neighbours &&
            a.time_zone == b.time_zone && a.hold == b.hold &&
-           a.short_notice_days == b.short_notice_days &&
+           a.short_notice_days == b.short_notice_days && a.standby_hold == b.standby_hold &&
+           a.code_digits == b.code_digits && a.code_lifetime == b.code_lifetime &&
+           a.code_attempts == b.code_attempts &&
            std::equal(a.tier_rules.begin(), a.tier_rules.end(), b.tier_rules.begin(),
                       b.tier_rules.end(), same_rule) &&
            std::equal(a.reserves.begin(), a.reserves.end(), b.reserves.begin(), b.reserves.end(),
@@ -1658,7 +1772,7 @@ struct Store::Database {
   absl::Status LoadRegistrants(Engine& engine) {
     absl::StatusOr<Statement> query = Query(
         "SELECT id, external_ref, district, birth_day, priority_group, channel, "
-        "registered_at_us, vaccine_preference, status, waiting_since_us, series "
+        "registered_at_us, vaccine_preference, status, waiting_since_us, series, standby "
         "FROM registrants ORDER BY id");
     if (!query.ok()) return query.status();
     RegistrantPipe pipe;
@@ -1724,6 +1838,7 @@ struct Store::Database {
           row.EnumValue<RegistrantStatus>(8, 0, static_cast<int>(RegistrantStatus::kVaccinated));
       registrant.waiting_since = row.Time(9);
       registrant.series = row.Id(10);
+      registrant.spec.standby = row.Int<int>(11, 0, 1) != 0;
       if (!row.status().ok()) {
         batch.status = row.status();
         batch.last = true;
@@ -1817,8 +1932,7 @@ struct Store::Database {
       }
       series.status = row.EnumValue<SeriesStatus>(11, 0, static_cast<int>(SeriesStatus::kMissed));
       series.booked_at = row.Time(12);
-      series.origin =
-          row.EnumValue<SeriesOrigin>(13, 0, static_cast<int>(SeriesOrigin::kShortNotice));
+      series.origin = row.EnumValue<SeriesOrigin>(13, 0, static_cast<int>(SeriesOrigin::kStandby));
       series.draw = row.Id(14);
       series.tier = row.Int<uint8_t>(15, 0, kTierMax);
       series.category = row.Int<uint8_t>(16, 0, kReserveCategoriesMax);
@@ -1851,6 +1965,29 @@ struct Store::Database {
       auto prepared = engine.PrepareAddRelease(spec);
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
       return Replay(engine, std::move(prepared), absl::StrCat("release ", id), id, expected);
+    });
+  }
+
+  absl::Status LoadCodes(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, registrant, purpose, series, issued_at_us, expires_at_us, attempts, state, "
+        "salt0, salt1, hash FROM codes ORDER BY id");
+    if (!query.ok()) return query.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      VerificationCode code;
+      code.id = row.Int<CodeId>(0, 1, UINT32_MAX);
+      code.registrant = row.Int<RegistrantId>(1, 1, UINT32_MAX);
+      code.purpose = row.EnumValue<CodePurpose>(2, 1, static_cast<int>(CodePurpose::kWithdraw));
+      code.series = row.Id(3);
+      code.issued_at = row.Time(4);
+      code.expires_at = row.Time(5);
+      code.attempts = row.Int<uint8_t>(6, 0, kCodeAttemptsMax);
+      code.state = row.EnumValue<CodeState>(7, 0, static_cast<int>(CodeState::kSuperseded));
+      code.salt0 = static_cast<uint64_t>(row.Int64(8));
+      code.salt1 = static_cast<uint64_t>(row.Int64(9));
+      code.hash = static_cast<uint64_t>(row.Int64(10));
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return engine.RestoreCode(code);
     });
   }
 
@@ -2108,6 +2245,35 @@ absl::StatusOr<Series> Store::RebookSecondDose(SeriesId series, absl::Time at) {
   if (!prepared.ok()) return prepared.status();
   VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return engine_.GetSeries(prepared->change.subject);
+}
+
+absl::StatusOr<IssuedCode> Store::IssueCode(const CodeRequest& request) {
+  auto prepared = engine_.PrepareIssueCode(request, CodeEntropy::FromSystem());
+  if (!prepared.ok()) return prepared.status();
+  uint64_t event_id = 0;
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->Transaction(
+      [&] { return database_->WriteIssuedCode(prepared->change, &event_id); }));
+  engine_.Apply(*prepared);
+  IssuedCode issued = std::move(prepared->change);
+  issued.event.id = event_id;  // written: the host may match it with the outbox
+  return issued;
+}
+
+absl::Status Store::VerifyCode(CodeId code, std::string_view entered, absl::Time at,
+                               CodeOutcome* outcome) {
+  auto prepared = engine_.PrepareVerifyCode(code, entered, at);
+  if (!prepared.ok()) return prepared.status();
+  const CodeVerification& verification = prepared->change;
+  // A wrong code's attempt is committed before its error is returned, so
+  // that reopening (or a crash) cannot give the attempt back. If the commit
+  // fails nothing was verified: *outcome is left alone.
+  if (verification.record_changed) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        database_->Transaction([&] { return database_->WriteVerification(verification); }));
+  }
+  engine_.Apply(*prepared);
+  if (outcome != nullptr) *outcome = verification.outcome;
+  return internal::CodeOutcomeStatus(verification, engine_.policy());
 }
 
 absl::StatusOr<std::vector<Event>> Store::PendingEvents(uint64_t after_id, size_t limit) const {

@@ -1,14 +1,17 @@
 // The booking flows of docs/booking.md: scheduled releases, holds,
 // short-notice booking (swaps included), local time, attendance, rebooking a
 // missed second dose, cancellation and withdrawal with holds, the reports,
-// and every bad input. CheckInvariants runs after every step that changes the
-// engine; every refused call is checked to leave the engine as it was.
+// the standby list, verification codes, and every bad input. CheckInvariants runs after every step
+// that changes the engine; every refused call is checked to leave the engine as it was.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +24,7 @@
 #include "tests/test_support.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/invariants.h"
+#include "vaxalloc/lottery.h"
 #include "vaxalloc/types.h"
 
 namespace vaxalloc {
@@ -69,6 +73,11 @@ std::string Digest(const Engine& engine) {
   for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
     absl::StrAppend(&text, " r", id, ":", engine.GetRelease(id)->booked);
   }
+  for (CodeId id = 1; id <= engine.code_count(); ++id) {
+    const VerificationCode code = *engine.GetCode(id);
+    absl::StrAppend(&text, " c", id, ":", static_cast<int>(code.state), ":",
+                    static_cast<int>(code.attempts));
+  }
   return text;
 }
 
@@ -108,7 +117,8 @@ class Town {
   }
 
   RegistrantId Person(Channel channel = Channel::kOnline, DistrictId district = 0,
-                      VaccineId preference = kNoId, PriorityGroup group = PriorityGroup::kNone) {
+                      VaccineId preference = kNoId, PriorityGroup group = PriorityGroup::kNone,
+                      bool standby = false) {
     // Registered on 1 May, or just after the latest draw.
     absl::Time registered_at = On(CivilDay(2021, 5, 1), 8);
     if (engine.draw_count() > 0) {
@@ -119,6 +129,7 @@ class Town {
                                     district == 0 ? district_a : district, group, registered_at);
     spec.channel = channel;
     spec.vaccine_preference = preference;
+    spec.standby = standby;
     const RegistrantId id = Ok(engine.Register(spec));
     CheckAll(engine);
     return id;
@@ -1308,6 +1319,811 @@ TEST_CASE("policy: time zone, hold and short_notice_days are validated") {
   policy.short_notice_days = 0;
   CHECK(Ok(engine.SetPolicy(policy)) == 3u);
   CHECK(engine.policy().time_zone == "Europe/Berlin");
+}
+
+// ---------------------------------------------------------------------------
+// The standby list
+// ---------------------------------------------------------------------------
+
+TEST_CASE("standby: the list holds waiting standby registrants the center serves, best first") {
+  Town town;
+  Engine& engine = town.engine;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 3, 1, 0);
+  const absl::Time may1 = On(CivilDay(2021, 5, 1), 8);
+  auto add = [&](const std::string& ref, PriorityGroup group, absl::Time registered_at,
+                 bool standby = true, DistrictId district = kNoId) {
+    RegistrantSpec spec = ::vaxalloc::testing::Person(
+        ref, district == kNoId ? town.district_a : district, group, registered_at);
+    spec.standby = standby;
+    const RegistrantId id = Ok(engine.Register(spec));
+    CheckAll(engine);
+    return id;
+  };
+  const PriorityGroup g1 = PriorityGroup::kGroup1;
+  const RegistrantId late_g1 = add("g1-late", g1, may1 + absl::Hours(2));
+  const RegistrantId early_g1 = add("g1-early", g1, may1);
+  const RegistrantId b_none = add("b", PriorityGroup::kNone, may1);  // ties with "a": ref decides
+  const RegistrantId a_none = add("a", PriorityGroup::kNone, may1);
+  const RegistrantId g3 = add("g3", PriorityGroup::kGroup3, may1 + absl::Hours(5));
+  // Registered first, but waits again only since its cancellation.
+  const RegistrantId cancelled = add("cancelled", g1, may1 - absl::Hours(1));
+  add("not-standby", g1, may1, false);
+  const RegistrantId district_b = add("district-b", g1, may1, true, town.district_b);
+  const RegistrantId registers_later = add("registers-later", g1, On(kDay, 20));
+  const RegistrantId holder = add("holder", g1, may1);
+  const RegistrantId scheduled = add("scheduled", g1, may1);
+  const RegistrantId withdrawn = add("withdrawn", g1, may1);
+  const absl::Time opens = On(kDay - 5, 8);
+  town.Release(kDay + 2, kDay + 3, opens);
+  town.Book(scheduled, opens, BookingMode::kRelease, true);
+  const Series dropped = town.Book(cancelled, opens, BookingMode::kRelease, true);
+  Ok(engine.CancelSeries(dropped.id, opens + absl::Minutes(1)));
+  Ok(engine.Withdraw(withdrawn, opens + absl::Minutes(2)));
+  CheckAll(engine);
+  // The holder holds today's seat until 18:30.
+  const Series offer = town.Book(holder, On(kDay, 18), BookingMode::kStandby);
+  CHECK(offer.hold_expires_at == On(kDay, 18, 30));
+
+  const std::string before = Digest(engine);
+  using Ids = std::vector<RegistrantId>;
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 18, 10), 100)) ==
+        Ids{early_g1, late_g1, cancelled, g3, a_none, b_none});
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 18, 10), 2)) == Ids{early_g1, late_g1});
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 18, 10), 0)).empty());
+  // A hold that is due no longer keeps its holder off the list, even before
+  // anything lets it lapse.
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 18, 30), 3)) ==
+        Ids{early_g1, holder, late_g1});
+  // A registration counts from its instant.
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 21), 100)) ==
+        Ids{early_g1, holder, late_g1, cancelled, registers_later, g3, a_none, b_none});
+  CHECK(Ok(engine.StandbyList(town.center_b, On(kDay, 21), 100)) == Ids{district_b});
+  CHECK(Digest(engine) == before);
+  // Tiers are the current policy's: with every group in tier 1 only the wait
+  // and the reference decide.
+  Policy policy;
+  TierRule everyone;
+  everyone.tier_by_group = {1, 1, 1, 1};
+  policy.tier_rules = {everyone};
+  Ok(engine.SetPolicy(policy));
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 18, 10), 100)) ==
+        Ids{a_none, b_none, early_g1, late_g1, g3, cancelled});
+  REFUSED(engine, StatusCode::kNotFound, engine.StandbyList(kNoId, On(kDay, 19), 5));
+  REFUSED(engine, StatusCode::kNotFound, engine.StandbyList(3, On(kDay, 19), 5));
+  REFUSED(engine, StatusCode::kInvalidArgument,
+          engine.StandbyList(town.center_a, absl::InfiniteFuture(), 5));
+  REFUSED(engine, StatusCode::kOutOfRange,
+          engine.StandbyList(town.center_a, On(CivilDay(2201, 1, 1), 8), 5));
+}
+
+// One 09:00 slot a day; the drawn person's first dose is on kDay at 09:00.
+struct StandbyTown : Town {
+  StandbyTown() {
+    Policy policy;
+    policy.standby_hold = absl::Minutes(45);
+    Ok(engine.SetPolicy(policy));
+    Capacity(center_a, mono, kDay, kDay + 1, 1, 0, 9 * 60, 10 * 60, 60);
+    Person();
+    const std::vector<SeriesId> drawn = Draw(On(kDay - 6, 9), kDay, kDay);
+    REQUIRE(drawn.size() == 1);
+    no_show = drawn[0];
+    standby = Person(Channel::kOnline, 0, kNoId, PriorityGroup::kNone, true);
+    plain = Person();
+  }
+  SeriesId no_show = kNoId;
+  RegistrantId standby = kNoId, plain = kNoId;
+};
+
+TEST_CASE("standby: a no-show's seat is offered the same evening, held for standby_hold") {
+  StandbyTown town;
+  Engine& engine = town.engine;
+  // Before the no-show nothing is left today; tomorrow's seat is no standby seat.
+  std::string message =
+      REFUSED(engine, StatusCode::kResourceExhausted,
+              engine.Book(Town::Request(town.standby, On(kDay, 8), BookingMode::kStandby)));
+  CHECK(absl::StrContains(message, "2021-06-07 .. 2021-06-07"));
+  CHECK(absl::StrContains(message, "left today"));
+  Ok(engine.RecordDose(town.no_show, 1, DoseOutcome::kMissed, On(kDay, 10)));
+  CheckAll(engine);
+  message = REFUSED(engine, StatusCode::kFailedPrecondition,
+                    engine.Book(Town::Request(town.plain, On(kDay, 19), BookingMode::kStandby)));
+  CHECK(absl::StrContains(message, "not on the standby list"));
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 19), 10)) ==
+        std::vector<RegistrantId>{town.standby});
+
+  // At 19:00 the 09:00 seat (its slot long begun) goes to the standby registrant.
+  const Series offer = town.Book(town.standby, On(kDay, 19), BookingMode::kStandby);
+  CHECK(offer.status == kHeld);
+  CHECK(offer.origin == SeriesOrigin::kStandby);
+  CHECK(offer.release == kNoId);
+  CHECK(offer.replaces == kNoId);
+  CHECK(offer.appointments[0].day == kDay);
+  CHECK(offer.appointments[0].minute == 9 * 60);
+  CHECK(offer.booked_at == On(kDay, 19));
+  CHECK(offer.hold_expires_at == On(kDay, 19, 45));  // standby_hold, not hold (10 min)
+  CHECK(town.Who(town.standby).status == kWaiting);
+  CHECK(engine.hold_count() == 1);
+  CHECK(town.SlotAt(town.mono, kDay, 9 * 60).booked_first == 1);
+  CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 19, 1), 10)).empty());
+  SUBCASE("confirmed and given the same evening") {
+    Ok(engine.ConfirmHold(offer.id, On(kDay, 19, 44)));
+    CheckAll(engine);
+    CHECK(town.Who(town.standby).status == kScheduled);
+    const Series given = Ok(engine.RecordDose(offer.id, 1, DoseOutcome::kGiven, On(kDay, 19, 50)));
+    CheckAll(engine);
+    CHECK(given.status == SeriesStatus::kCompleted);
+    CHECK(town.Who(town.standby).status == RegistrantStatus::kVaccinated);
+  }
+  SUBCASE("not confirmed in time") {
+    message = REFUSED(engine, StatusCode::kFailedPrecondition,
+                      engine.ConfirmHold(offer.id, On(kDay, 19, 45)));
+    CHECK(absl::StrContains(message, "lapsed"));
+    CHECK(Ok(engine.ExpireHolds(On(kDay, 19, 45))) == 1u);
+    CheckAll(engine);
+    CHECK(town.Get(offer.id).status == kLapsed);
+    CHECK(town.SlotAt(town.mono, kDay, 9 * 60).booked_first == 0);
+    CHECK(Ok(engine.StandbyList(town.center_a, On(kDay, 19, 46), 10)) ==
+          std::vector<RegistrantId>{town.standby});
+  }
+}
+
+TEST_CASE("standby: who may book, and what") {
+  StandbyTown town;
+  Engine& engine = town.engine;
+  Ok(engine.RecordDose(town.no_show, 1, DoseOutcome::kMissed, On(kDay, 10)));
+  // Phone registrants are on the list too (the center calls them).
+  const RegistrantId phone =
+      town.Person(Channel::kPhone, 0, kNoId, PriorityGroup::kNone, /*standby=*/true);
+  SUBCASE("booked at once; the registrant is then no longer waiting") {
+    const Series booked = town.Book(phone, On(kDay, 18), BookingMode::kStandby, true);
+    CHECK(booked.status == kActive);
+    CHECK(booked.origin == SeriesOrigin::kStandby);
+    CHECK(booked.hold_expires_at == absl::InfinitePast());
+    CHECK(town.Who(phone).series == booked.id);
+    const std::string message =
+        REFUSED(engine, StatusCode::kFailedPrecondition,
+                engine.Book(Town::Request(phone, On(kDay, 18, 5), BookingMode::kStandby)));
+    CHECK(absl::StrContains(message, "not waiting"));
+    // The seat is gone for the next one.
+    REFUSED(engine, StatusCode::kResourceExhausted,
+            engine.Book(Town::Request(town.standby, On(kDay, 18, 5), BookingMode::kStandby)));
+  }
+  SUBCASE("a two-dose vaccine gets its second dose inside the interval") {
+    town.Capacity(town.center_a, town.duo, kDay, kDay, 1, 0, 12 * 60, 13 * 60, 60);
+    town.Capacity(town.center_a, town.duo, kDay + 21, kDay + 21, 0, 1, 12 * 60, 13 * 60, 60);
+    BookingRequest request = Town::Request(phone, On(kDay, 18), BookingMode::kStandby, true);
+    request.vaccine = town.duo;
+    const Series booked = Ok(engine.Book(request));
+    CheckAll(engine);
+    CHECK(booked.appointments[0].day == kDay);
+    CHECK(booked.appointments[0].minute == 12 * 60);
+    CHECK(booked.appointments[1].day == kDay + 21);
+  }
+  SUBCASE("tomorrow's seat is not offered, today's the day after is") {
+    town.Book(phone, On(kDay, 18), BookingMode::kStandby, true);
+    REFUSED(engine, StatusCode::kResourceExhausted,
+            engine.Book(Town::Request(town.standby, On(kDay, 18, 1), BookingMode::kStandby)));
+    CHECK(town.Book(town.standby, On(kDay + 1, 7), BookingMode::kStandby).appointments[0].day ==
+          kDay + 1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Verification codes
+// ---------------------------------------------------------------------------
+
+// Entropy values whose six-digit codes are known: multiply-shift maps a
+// value v onto floor(v * 10^6 / 2^64).
+const uint64_t kValue000042 = 0x0002c0a4a05dd8faULL;
+const uint64_t kValue123456 = 0x1f9acffa7eb6bf45ULL;
+
+// Two registrants, each with an active drawn series (mono, kDay and kDay + 1).
+struct CodeTown : Town {
+  CodeTown() {
+    Capacity(center_a, mono, kDay, kDay + 3, 1, 0);
+    person = Person();
+    other = Person();
+    const std::vector<SeriesId> drawn = Draw(On(kDay - 6, 9), kDay, kDay + 1);
+    REQUIRE(drawn.size() == 2);
+    series = Who(person).series;
+    other_series = Who(other).series;
+  }
+
+  static CodeRequest Request(RegistrantId registrant, CodePurpose purpose, SeriesId series,
+                             absl::Time at) {
+    CodeRequest request;
+    request.registrant = registrant;
+    request.purpose = purpose;
+    request.series = series;
+    request.at = at;
+    return request;
+  }
+  CodeRequest CancelRequest(absl::Time at) const {
+    return Request(person, CodePurpose::kCancelSeries, series, at);
+  }
+
+  IssuedCode Issue(const CodeRequest& request, uint64_t value, uint64_t salt0 = 0x5a17,
+                   uint64_t salt1 = 0xfeed) {
+    absl::StatusOr<Prepared<IssuedCode>> prepared =
+        engine.PrepareIssueCode(request, CodeEntropy{value, salt0, salt1});
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    engine.Apply(*prepared);
+    CheckAll(engine);
+    return prepared->change;
+  }
+
+  // A verification that changes the engine (an attempt counted, or accepted).
+  absl::Status Verify(CodeId code, std::string_view entered, absl::Time at,
+                      CodeOutcome expected_outcome) {
+    const uint64_t revision = engine.revision();
+    CodeOutcome outcome = CodeOutcome::kNotPending;
+    const absl::Status status = engine.VerifyCode(code, entered, at, &outcome);
+    CheckAll(engine);
+    CHECK(outcome == expected_outcome);
+    CHECK(engine.revision() > revision);
+    return status;
+  }
+
+  VerificationCode Code(CodeId id) const { return *engine.GetCode(id); }
+
+  const absl::Time now = On(kDay - 5, 10);
+  RegistrantId person = kNoId, other = kNoId;
+  SeriesId series = kNoId, other_series = kNoId;
+};
+
+// The record holds nothing but numbers: no digits can hide in it.
+static_assert(std::is_trivially_copyable_v<VerificationCode>);
+
+TEST_CASE("codes: code_digits digits, zero-padded; the engine keeps only a salted hash") {
+  CodeTown town;
+  absl::StatusOr<Prepared<IssuedCode>> prepared =
+      town.engine.PrepareIssueCode(town.CancelRequest(town.now), CodeEntropy{kValue000042, 7, 9});
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  CHECK(town.engine.code_count() == 0u);  // nothing before Apply
+  const IssuedCode& issued = prepared->change;
+  CHECK(issued.code == "000042");
+  CHECK(issued.superseded.empty());
+  const VerificationCode& record = issued.record;
+  CHECK(record.id == 1u);
+  CHECK(record.registrant == town.person);
+  CHECK(record.purpose == CodePurpose::kCancelSeries);
+  CHECK(record.series == town.series);
+  CHECK(record.issued_at == town.now);
+  CHECK(record.expires_at == town.now + absl::Minutes(15));
+  CHECK(record.attempts == 0);
+  CHECK(record.state == CodeState::kPending);
+  CHECK(record.salt0 == 7u);
+  CHECK(record.salt1 == 9u);
+  CHECK(record.hash == SipHash24(7, 9, "000042"));
+  CHECK(record.hash != SipHash24(7, 9, "42"));
+  const Event& event = issued.event;
+  CHECK(event.kind == EventKind::kCodeIssued);
+  CHECK(event.at == town.now);
+  CHECK(event.registrant == town.person);
+  CHECK(event.series == town.series);
+  CHECK(event.code_id == record.id);
+  CHECK(event.code == "000042");
+  town.engine.Apply(*prepared);
+  CheckAll(town.engine);
+  CHECK(town.engine.code_count() == 1u);
+  const VerificationCode stored = town.Code(1);
+  CHECK(stored.hash == record.hash);
+  CHECK(stored.state == CodeState::kPending);
+
+  CHECK(town.Issue(town.Request(town.other, CodePurpose::kWithdraw, kNoId, town.now), kValue123456)
+            .code == "123456");
+  // The edges of the range, and other lengths.
+  CHECK(town.Issue(town.CancelRequest(town.now), 0).code == "000000");
+  CHECK(town.Issue(town.CancelRequest(town.now), std::numeric_limits<uint64_t>::max()).code ==
+        "999999");
+  Policy policy;
+  policy.code_digits = 4;
+  Ok(town.engine.SetPolicy(policy));
+  CHECK(town.Issue(town.CancelRequest(town.now), 0x002de00d1b71758fULL).code == "0007");
+  policy.code_digits = 10;
+  Ok(town.engine.SetPolicy(policy));
+  CHECK(town.Issue(town.CancelRequest(town.now), 0x6df37f68ULL).code == "0000000001");
+  CHECK(town.Issue(town.CancelRequest(town.now), 0xfcd6e9e072b5c3e1ULL).code == "9876543210");
+}
+
+TEST_CASE("codes: the right code cancels the series or withdraws the registrant") {
+  CodeTown town;
+  SUBCASE("cancel the series") {
+    const IssuedCode issued = town.Issue(town.CancelRequest(town.now), kValue123456);
+    absl::StatusOr<Prepared<CodeVerification>> prepared =
+        town.engine.PrepareVerifyCode(issued.record.id, "123456", town.now + absl::Minutes(1));
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    const CodeVerification& verification = prepared->change;
+    CHECK(verification.outcome == CodeOutcome::kAccepted);
+    CHECK(verification.record_changed);
+    CHECK(verification.record.state == CodeState::kUsed);
+    REQUIRE(verification.action.has_value());
+    CHECK(verification.action->series == town.series);
+    CHECK(verification.action->registrant == town.person);
+    CHECK_FALSE(verification.action->withdraw);
+    town.engine.Apply(*prepared);
+    CheckAll(town.engine);
+    CHECK(town.Get(town.series).status == kCancelled);
+    CHECK(town.Who(town.person).status == kWaiting);
+    CHECK(town.Who(town.person).waiting_since == town.now + absl::Minutes(1));
+    CHECK(town.Code(issued.record.id).state == CodeState::kUsed);
+    CHECK(town.Code(issued.record.id).attempts == 0);
+  }
+  SUBCASE("withdraw the registrant") {
+    const IssuedCode issued =
+        town.Issue(town.Request(town.person, CodePurpose::kWithdraw, kNoId, town.now), 0);
+    CHECK(issued.event.series == kNoId);
+    CHECK(
+        town.Verify(issued.record.id, "000000", town.now + absl::Minutes(1), CodeOutcome::kAccepted)
+            .ok());
+    CHECK(town.Who(town.person).status == RegistrantStatus::kWithdrawn);
+    CHECK(town.Get(town.series).status == kCancelled);
+    CHECK(town.Code(issued.record.id).state == CodeState::kUsed);
+  }
+  // Used once only.
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition,
+              town.engine.VerifyCode(
+                  1, town.Code(1).purpose == CodePurpose::kWithdraw ? "000000" : "123456",
+                  town.now + absl::Minutes(2), &outcome));
+  CHECK(absl::StrContains(message, "code 1 was already used"));
+  CHECK(outcome == CodeOutcome::kNotPending);
+  // The other registrant is untouched.
+  CHECK(town.Who(town.other).status == kScheduled);
+}
+
+TEST_CASE("codes: wrong entries count down the attempts, then the code locks") {
+  CodeTown town;
+  const CodeId id = town.Issue(town.CancelRequest(town.now), kValue123456).record.id;
+  const absl::Time at = town.now + absl::Minutes(1);
+  absl::StatusOr<Prepared<CodeVerification>> prepared =
+      town.engine.PrepareVerifyCode(id, "654321", at);
+  REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+  CHECK(prepared->change.outcome == CodeOutcome::kWrong);
+  CHECK(prepared->change.record_changed);
+  CHECK(prepared->change.record.attempts == 1);
+  CHECK_FALSE(prepared->change.action.has_value());
+  absl::Status status = town.Verify(id, "654321", at, CodeOutcome::kWrong);
+  CHECK(status.code() == StatusCode::kUnauthenticated);
+  CHECK(std::string(status.message()) == "code 1 is wrong; 2 attempt(s) left");
+  CHECK(town.Code(id).attempts == 1);
+  CHECK(town.Code(id).state == CodeState::kPending);
+  // A shorter entry of digits is just as wrong.
+  status = town.Verify(id, "12345", at + absl::Seconds(1), CodeOutcome::kWrong);
+  CHECK(std::string(status.message()) == "code 1 is wrong; 1 attempt(s) left");
+  status = town.Verify(id, "000000", at + absl::Seconds(2), CodeOutcome::kWrong);
+  CHECK(status.code() == StatusCode::kUnauthenticated);
+  CHECK(absl::StrContains(status.message(), "the code is locked"));
+  CHECK(town.Code(id).attempts == 3);
+  CHECK(town.Code(id).state == CodeState::kLocked);
+  // The right code no longer helps, and nothing more is counted.
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kUnauthenticated,
+              town.engine.VerifyCode(id, "123456", at + absl::Seconds(3), &outcome));
+  CHECK(message == "code 1 is locked after 3 wrong attempts");
+  CHECK(outcome == CodeOutcome::kLocked);
+  CHECK(town.Get(town.series).status == kActive);
+  // A new code starts afresh.
+  const IssuedCode fresh = town.Issue(town.CancelRequest(at + absl::Minutes(1)), 0);
+  CHECK(fresh.superseded.empty());  // a locked code is not pending
+  CHECK(town.Verify(fresh.record.id, "000000", at + absl::Minutes(2), CodeOutcome::kAccepted).ok());
+  CHECK(town.Code(id).state == CodeState::kLocked);
+}
+
+TEST_CASE("codes: a lower code_attempts applies to codes already pending") {
+  CodeTown town;
+  Policy policy;
+  policy.code_attempts = 5;
+  Ok(town.engine.SetPolicy(policy));
+  const CodeId id = town.Issue(town.CancelRequest(town.now), kValue123456).record.id;
+  town.Verify(id, "111111", town.now + absl::Minutes(1), CodeOutcome::kWrong).IgnoreError();
+  const absl::Status status =
+      town.Verify(id, "222222", town.now + absl::Minutes(2), CodeOutcome::kWrong);
+  CHECK(std::string(status.message()) == "code 1 is wrong; 3 attempt(s) left");
+  policy.code_attempts = 2;
+  Ok(town.engine.SetPolicy(policy));
+  CheckAll(town.engine);  // two wrong attempts, pending: fine under the earlier limit
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  const std::string message =
+      REFUSED(town.engine, StatusCode::kUnauthenticated,
+              town.engine.VerifyCode(id, "123456", town.now + absl::Minutes(3), &outcome));
+  CHECK(message == "code 1 is locked after 2 wrong attempts");
+  CHECK(outcome == CodeOutcome::kLocked);
+  CHECK(town.Get(town.series).status == kActive);
+}
+
+TEST_CASE("codes: a code expires at expires_at, and the message names the instant") {
+  CodeTown town;
+  const IssuedCode issued = town.Issue(town.CancelRequest(town.now), kValue123456);
+  const absl::Time expires_at = issued.record.expires_at;
+  CHECK(expires_at == On(kDay - 5, 10, 15));
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  std::string message = REFUSED(town.engine, StatusCode::kUnauthenticated,
+                                town.engine.VerifyCode(1, "123456", expires_at, &outcome));
+  CHECK(message == "code 1 expired at 2021-06-02T10:15:00+00:00");
+  CHECK(outcome == CodeOutcome::kExpired);
+  // An expired code counts no attempt either.
+  message = REFUSED(town.engine, StatusCode::kUnauthenticated,
+                    town.engine.VerifyCode(1, "000000", expires_at + absl::Hours(1)));
+  CHECK(absl::StrContains(message, "expired"));
+  SUBCASE("a microsecond earlier it is accepted") {
+    CHECK(
+        town.Verify(1, "123456", expires_at - absl::Microseconds(1), CodeOutcome::kAccepted).ok());
+  }
+  SUBCASE("the lifetime is the policy's") {
+    Policy policy;
+    policy.code_lifetime = absl::Minutes(3);
+    Ok(town.engine.SetPolicy(policy));
+    const IssuedCode second = town.Issue(town.CancelRequest(town.now + absl::Minutes(20)), 0);
+    CHECK(second.record.expires_at == town.now + absl::Minutes(23));
+    REFUSED(town.engine, StatusCode::kUnauthenticated,
+            town.engine.VerifyCode(second.record.id, "000000", town.now + absl::Minutes(23)));
+  }
+}
+
+TEST_CASE("codes: a new code supersedes the pending one of the same purpose") {
+  CodeTown town;
+  const IssuedCode first = town.Issue(town.CancelRequest(town.now), kValue123456);
+  const IssuedCode withdraw =
+      town.Issue(town.Request(town.person, CodePurpose::kWithdraw, kNoId, town.now), 0);
+  CHECK(withdraw.superseded.empty());  // another purpose
+  const IssuedCode second = town.Issue(town.CancelRequest(town.now + absl::Minutes(1)), 0x42);
+  REQUIRE(second.superseded.size() == 1);
+  CHECK(second.superseded[0].id == first.record.id);
+  CHECK(second.superseded[0].state == CodeState::kSuperseded);
+  CHECK(town.Code(first.record.id).state == CodeState::kSuperseded);
+  CHECK(town.Code(withdraw.record.id).state == CodeState::kPending);
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  const std::string message = REFUSED(
+      town.engine, StatusCode::kFailedPrecondition,
+      town.engine.VerifyCode(first.record.id, "123456", town.now + absl::Minutes(2), &outcome));
+  CHECK(absl::StrContains(message, "replaced by a newer code"));
+  CHECK(outcome == CodeOutcome::kNotPending);
+  CHECK(town.Get(town.series).status == kActive);
+  CHECK(town.Verify(second.record.id, second.code, town.now + absl::Minutes(2),
+                    CodeOutcome::kAccepted)
+            .ok());
+  CHECK(town.Get(town.series).status == kCancelled);
+  // The withdrawal code is still good.
+  CHECK(
+      town.Verify(withdraw.record.id, "000000", town.now + absl::Minutes(3), CodeOutcome::kAccepted)
+          .ok());
+  CHECK(town.Who(town.person).status == RegistrantStatus::kWithdrawn);
+}
+
+TEST_CASE("codes: a malformed entry is InvalidArgument and counts no attempt") {
+  CodeTown town;
+  const CodeId id = town.Issue(town.CancelRequest(town.now), kValue123456).record.id;
+  const absl::Time at = town.now + absl::Minutes(1);
+  for (const std::string_view entry :
+       {std::string_view("12a456"), std::string_view(""), std::string_view("12345678901"),
+        std::string_view(" 23456"), std::string_view("-12345"), std::string_view("１２３")}) {
+    INFO("entry '", std::string(entry), "'");
+    CodeOutcome outcome = CodeOutcome::kAccepted;
+    const std::string message = REFUSED(town.engine, StatusCode::kInvalidArgument,
+                                        town.engine.VerifyCode(id, entry, at, &outcome));
+    CHECK(absl::StrContains(message, "not 1..10 digits"));
+  }
+  CHECK(town.Code(id).attempts == 0);
+  CHECK(town.Verify(id, "123456", at, CodeOutcome::kAccepted).ok());
+}
+
+TEST_CASE("codes: the right code after the series was cancelled another way") {
+  CodeTown town;
+  const CodeId cancel_code = town.Issue(town.CancelRequest(town.now), kValue123456).record.id;
+  const CodeId withdraw_code =
+      town.Issue(town.Request(town.other, CodePurpose::kWithdraw, kNoId, town.now), 0).record.id;
+  Ok(town.engine.CancelSeries(town.series, town.now + absl::Minutes(1)));
+  Ok(town.engine.Withdraw(town.other, town.now + absl::Minutes(1)));
+  CheckAll(town.engine);
+  std::string message =
+      REFUSED(town.engine, StatusCode::kFailedPrecondition,
+              town.engine.VerifyCode(cancel_code, "123456", town.now + absl::Minutes(2)));
+  CHECK(message ==
+        absl::StrCat("code 1 can no longer be used: series ", town.series,
+                     " is already cancelled"));
+  CHECK(town.Code(cancel_code).state == CodeState::kPending);
+  message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                    town.engine.VerifyCode(withdraw_code, "000000", town.now + absl::Minutes(2)));
+  CHECK(message ==
+        absl::StrCat("code 2 can no longer be used: registrant ", town.other,
+                     " has already withdrawn"));
+  CHECK(town.Code(withdraw_code).state == CodeState::kPending);
+  // A wrong entry gets the same answer and counts nothing: the refusal
+  // tells a guesser nothing about the digits.
+  message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                    town.engine.VerifyCode(cancel_code, "000001", town.now + absl::Minutes(3)));
+  CHECK(message ==
+        absl::StrCat("code 1 can no longer be used: series ", town.series,
+                     " is already cancelled"));
+  CHECK(town.Code(cancel_code).attempts == 0);
+}
+
+TEST_CASE("codes: IssueCode, VerifyCode, GetCode: bad input") {
+  CodeTown town;
+  Engine& engine = town.engine;
+  const absl::Time at = town.now;
+  auto request = [&](RegistrantId registrant, CodePurpose purpose, SeriesId series) {
+    return CodeTown::Request(registrant, purpose, series, at);
+  };
+  const CodeEntropy entropy{1, 2, 3};
+  const CodePurpose cancel = CodePurpose::kCancelSeries;
+  REFUSED(engine, StatusCode::kNotFound,
+          engine.PrepareIssueCode(request(0, CodePurpose::kWithdraw, kNoId), entropy));
+  REFUSED(engine, StatusCode::kNotFound,
+          engine.PrepareIssueCode(request(3, CodePurpose::kWithdraw, kNoId), entropy));
+  REFUSED(engine, StatusCode::kNotFound,
+          engine.PrepareIssueCode(request(town.person, cancel, kNoId), entropy));
+  REFUSED(engine, StatusCode::kNotFound,
+          engine.PrepareIssueCode(request(town.person, cancel, 3), entropy));
+  // Another registrant's series, and the registrant's own once cancelled.
+  std::string message = REFUSED(engine, StatusCode::kFailedPrecondition,
+                                engine.IssueCode(request(town.person, cancel, town.other_series)));
+  CHECK(absl::StrContains(message, "not an active series of registrant 1"));
+  REFUSED(engine, StatusCode::kInvalidArgument,
+          engine.IssueCode(request(town.person, CodePurpose::kWithdraw, town.series)));
+  REFUSED(engine, StatusCode::kInvalidArgument,
+          engine.IssueCode(request(town.person, static_cast<CodePurpose>(9), kNoId)));
+  REFUSED(engine, StatusCode::kInvalidArgument,
+          engine.IssueCode(
+              CodeTown::Request(town.person, cancel, town.series, absl::InfiniteFuture())));
+  REFUSED(engine, StatusCode::kOutOfRange,
+          engine.IssueCode(
+              CodeTown::Request(town.person, cancel, town.series, On(CivilDay(1899, 12, 31), 8))));
+  // At or before the latest draw's instant.
+  REFUSED(engine, StatusCode::kFailedPrecondition,
+          engine.IssueCode(CodeTown::Request(town.person, cancel, town.series, On(kDay - 6, 9))));
+  Ok(engine.CancelSeries(town.other_series, at));
+  REFUSED(engine, StatusCode::kFailedPrecondition,
+          engine.IssueCode(request(town.other, cancel, town.other_series)));
+  Ok(engine.Withdraw(town.other, at));
+  message = REFUSED(engine, StatusCode::kFailedPrecondition,
+                    engine.IssueCode(request(town.other, CodePurpose::kWithdraw, kNoId)));
+  CHECK(absl::StrContains(message, "has withdrawn"));
+  CheckAll(engine);
+
+  REFUSED(engine, StatusCode::kNotFound, engine.VerifyCode(0, "123456", at));
+  REFUSED(engine, StatusCode::kNotFound, engine.VerifyCode(1, "123456", at));
+  REFUSED(engine, StatusCode::kNotFound, engine.GetCode(0));
+  REFUSED(engine, StatusCode::kNotFound, engine.GetCode(1));
+  town.Issue(request(town.person, cancel, town.series), 0);
+  REFUSED(engine, StatusCode::kInvalidArgument,
+          engine.VerifyCode(1, "000000", absl::InfinitePast()));
+  REFUSED(engine, StatusCode::kNotFound, engine.VerifyCode(2, "000000", at));
+  CHECK(engine.code_count() == 1u);
+}
+
+TEST_CASE("codes: IssueCode takes its digits and salt from the operating system") {
+  CodeTown town;
+  const IssuedCode first = Ok(town.engine.IssueCode(town.CancelRequest(town.now)));
+  CheckAll(town.engine);
+  const IssuedCode second = Ok(town.engine.IssueCode(town.CancelRequest(town.now)));
+  CheckAll(town.engine);
+  for (const IssuedCode* issued : {&first, &second}) {
+    CHECK(issued->code.size() == 6u);
+    CHECK(issued->code.find_first_not_of("0123456789") == std::string::npos);
+    CHECK(issued->event.code == issued->code);
+    CHECK(issued->record.hash ==
+          SipHash24(issued->record.salt0, issued->record.salt1, issued->code));
+  }
+  CHECK((first.record.salt0 != second.record.salt0 || first.record.salt1 != second.record.salt1));
+  REQUIRE(second.superseded.size() == 1);
+  CHECK(town.Code(first.record.id).state == CodeState::kSuperseded);
+  CHECK(town.engine.VerifyCode(second.record.id, second.code, town.now + absl::Minutes(1)).ok());
+  CheckAll(town.engine);
+  CHECK(town.Get(town.series).status == kCancelled);
+  // CodeEntropy::FromSystem itself: three independent words.
+  const CodeEntropy a = CodeEntropy::FromSystem();
+  const CodeEntropy b = CodeEntropy::FromSystem();
+  CHECK((a.value != b.value || a.salt0 != b.salt0 || a.salt1 != b.salt1));
+}
+
+// Pearson's chi-square statistic of counts against a uniform distribution.
+double ChiSquare(const std::vector<int>& counts, int total) {
+  const double expected = static_cast<double>(total) / static_cast<double>(counts.size());
+  double chi = 0;
+  for (int count : counts) chi += (count - expected) * (count - expected) / expected;
+  return chi;
+}
+
+TEST_CASE("codes: every digit position is uniform over the entropy values") {
+  CodeTown town;
+  // A fixed sequence (SplitMix64), so the statistic is the same on every run;
+  // the bound is the 99.9 % quantile of chi-square with 9 degrees of freedom.
+  const int draws = 20000;
+  const double bound = 27.88;
+  uint64_t state = 0xc0de;
+  std::vector<std::vector<int>> counts(6, std::vector<int>(10, 0));
+  for (int i = 0; i < draws; ++i) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    absl::StatusOr<Prepared<IssuedCode>> prepared =
+        town.engine.PrepareIssueCode(town.CancelRequest(town.now), CodeEntropy{z, 1, 2});
+    REQUIRE(prepared.ok());
+    const std::string& code = prepared->change.code;
+    REQUIRE(code.size() == 6u);
+    for (size_t position = 0; position < code.size(); ++position) {
+      ++counts[position][code[position] - '0'];
+    }
+  }
+  for (size_t position = 0; position < counts.size(); ++position) {
+    const double chi = ChiSquare(counts[position], draws);
+    CHECK_MESSAGE(chi < bound, "digit ", position + 1, ": chi-square ", chi, " counts ",
+                  absl::StrJoin(counts[position], ","));
+  }
+  CHECK(town.engine.code_count() == 0u);
+}
+
+TEST_CASE("policy: standby_hold and the code fields are validated") {
+  Town town;
+  Engine& engine = town.engine;
+  struct Case {
+    const char* name;
+    void (*set)(Policy&);
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"standby_hold 0", [](Policy& p) { p.standby_hold = absl::ZeroDuration(); }, "standby_hold"},
+      {"standby_hold < 0", [](Policy& p) { p.standby_hold = -absl::Minutes(5); }, "standby_hold"},
+      {"standby_hold too long",
+       [](Policy& p) { p.standby_hold = absl::Minutes(kHoldMinutesMax) + absl::Seconds(1); },
+       "standby_hold"},
+      {"code_digits 3", [](Policy& p) { p.code_digits = 3; }, "code_digits 3 is outside 4..10"},
+      {"code_digits 11", [](Policy& p) { p.code_digits = 11; }, "code_digits 11 is outside 4..10"},
+      {"code_attempts 0", [](Policy& p) { p.code_attempts = 0; },
+       "code_attempts 0 is outside 1..10"},
+      {"code_attempts 11", [](Policy& p) { p.code_attempts = 11; },
+       "code_attempts 11 is outside 1..10"},
+      {"code_lifetime 0", [](Policy& p) { p.code_lifetime = absl::ZeroDuration(); },
+       "code_lifetime"},
+      {"code_lifetime too long",
+       [](Policy& p) { p.code_lifetime = absl::Minutes(kCodeLifetimeMinutesMax + 1); },
+       "code_lifetime"},
+      {"code_lifetime infinite", [](Policy& p) { p.code_lifetime = absl::InfiniteDuration(); },
+       "code_lifetime"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Policy policy;
+    c.set(policy);
+    const std::string message =
+        REFUSED(engine, StatusCode::kInvalidArgument, engine.SetPolicy(policy));
+    CHECK(absl::StrContains(message, c.message));
+  }
+  // The bounds themselves are fine.
+  Policy policy;
+  policy.standby_hold = absl::Minutes(kHoldMinutesMax);
+  policy.code_digits = kCodeDigitsMin;
+  policy.code_attempts = 1;
+  policy.code_lifetime = absl::Minutes(kCodeLifetimeMinutesMax);
+  CHECK(Ok(engine.SetPolicy(policy)) == 2u);
+  policy.standby_hold = absl::Seconds(1);
+  policy.code_digits = kCodeDigitsMax;
+  policy.code_attempts = kCodeAttemptsMax;
+  policy.code_lifetime = absl::Seconds(1);
+  CHECK(Ok(engine.SetPolicy(policy)) == 3u);
+  CHECK(engine.policy().code_digits == 10);
+  CHECK(engine.policy().standby_hold == absl::Seconds(1));
+  CheckAll(engine);
+}
+
+// ---------------------------------------------------------------------------
+// ForecastWait
+// ---------------------------------------------------------------------------
+
+// The forecast's tiers as "waiting/ahead/days" (days -1: unset), for one CHECK.
+std::string Tiers(const WaitForecast& forecast) {
+  std::vector<std::string> parts;
+  for (const TierForecast& tier : forecast.tiers) {
+    CHECK(tier.last_first_dose.has_value() == (tier.days >= 0));
+    if (tier.last_first_dose.has_value()) {
+      CHECK(*tier.last_first_dose == forecast.today + tier.days);
+    }
+    parts.push_back(absl::StrCat(tier.waiting, "/", tier.waiting_ahead, "/", tier.days));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+TEST_CASE("ForecastWait: one-dose seats from today on, tier by tier, until they run out") {
+  Town town;
+  // Two first-dose seats a day, 5 to 11 June; plenty of doses. The days
+  // before today (5 and 6 June) do not count.
+  town.Capacity(town.center_a, town.mono, kDay - 2, kDay + 4, 2, 0);
+  for (int i = 0; i < 3; ++i) town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup1);
+  for (int i = 0; i < 4; ++i) town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup3);
+  for (int i = 0; i < 3; ++i) town.Person(Channel::kOnline, town.district_b);  // tier 4
+
+  WaitForecast forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.today == kDay);
+  CHECK(forecast.first_doses_available == 10);
+  // Cumulative seats 2, 4, 6, 8, 10: tier 1 (3) is through on day 1, tier 3
+  // (3 + 4 = 7) on day 3, tier 4 (10) on day 4; empty tiers stay unset.
+  CHECK(Tiers(forecast) == "3/0/1 0/3/-1 4/3/3 3/7/4 0/10/-1 0/10/-1 0/10/-1 0/10/-1");
+  CHECK(*forecast.tiers[0].last_first_dose == kDay + 1);
+  CHECK(*forecast.tiers[3].last_first_dose == kDay + 4);
+
+  // One more tier-4 person than there are seats: tier 4 is unset.
+  town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kNone);
+  forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(Tiers(forecast) == "3/0/1 0/3/-1 4/3/3 4/7/-1 0/11/-1 0/11/-1 0/11/-1 0/11/-1");
+
+  // A booked seat is no longer free: a draw gives kDay's two seats to tier 1,
+  // which leaves 1 tier-1 person for 8 seats from kDay + 1 on.
+  town.Draw(On(kDay - 3, 9), kDay, kDay);
+  forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.first_doses_available == 8);
+  CHECK(Tiers(forecast) == "1/0/1 0/1/-1 4/1/3 4/5/-1 0/9/-1 0/9/-1 0/9/-1 0/9/-1");
+
+  // "Today" is the policy's local day: 23:00 UTC on 6 June is 7 June in
+  // Berlin, and 6 June in UTC (whose seats are then free and count).
+  forecast = Ok(town.engine.ForecastWait(On(kDay - 1, 23)));
+  CHECK(forecast.today == kDay - 1);
+  CHECK(forecast.first_doses_available == 10);
+  CHECK(Tiers(forecast) == "1/0/0 0/1/-1 4/1/3 4/5/5 0/9/-1 0/9/-1 0/9/-1 0/9/-1");
+  town.SetPolicy(0, "Europe/Berlin");
+  forecast = Ok(town.engine.ForecastWait(On(kDay - 1, 23)));
+  CHECK(forecast.today == kDay);
+  CHECK(forecast.first_doses_available == 8);
+  CHECK(Tiers(forecast) == "1/0/1 0/1/-1 4/1/3 4/5/-1 0/9/-1 0/9/-1 0/9/-1 0/9/-1");
+  CheckAll(town.engine);
+}
+
+TEST_CASE("ForecastWait: a two-dose series takes two doses of the supply from its first day on") {
+  Town town;
+  // Two first-dose seats a day, 7 to 10 June, but 5 doses delivered (on 28
+  // May): kDay can start 2 series (4 doses), the day after none (1 dose left).
+  Ok(town.engine.AddCapacity(
+      Block(town.center_a, town.duo, kDay, kDay + 3, kEight, kEight + 30, 30, 2, 2)));
+  Ok(town.engine.AddSupply(Supply(town.center_a, town.duo, kDay - 10, 5)));
+  town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup1);
+  town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kNone);
+  town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kNone);
+
+  WaitForecast forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.first_doses_available == 2);
+  CHECK(Tiers(forecast) == "1/0/0 0/1/-1 0/1/-1 2/1/-1 0/3/-1 0/3/-1 0/3/-1 0/3/-1");
+
+  // 4 more doses arrive on 9 June: from then on 9 - 4 = 5 doses, 2 series.
+  Ok(town.engine.AddSupply(Supply(town.center_a, town.duo, kDay + 2, 4)));
+  forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.first_doses_available == 4);
+  CHECK(Tiers(forecast) == "1/0/0 0/1/-1 0/1/-1 2/1/2 0/3/-1 0/3/-1 0/3/-1 0/3/-1");
+
+  // A one-dose pool at the same center adds its seats day by day: one seat
+  // on 8 June brings tier 4 through then.
+  town.Capacity(town.center_a, town.mono, kDay + 1, kDay + 1, 1, 0);
+  forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.first_doses_available == 5);
+  CHECK(Tiers(forecast) == "1/0/0 0/1/-1 0/1/-1 2/1/1 0/3/-1 0/3/-1 0/3/-1 0/3/-1");
+
+  // After the calendar's last day nothing is left.
+  forecast = Ok(town.engine.ForecastWait(On(kDay + 4, 9)));
+  CHECK(forecast.today == kDay + 4);
+  CHECK(forecast.first_doses_available == 0);
+  CHECK(Tiers(forecast) == "1/0/-1 0/1/-1 0/1/-1 2/1/-1 0/3/-1 0/3/-1 0/3/-1 0/3/-1");
+}
+
+TEST_CASE("ForecastWait: bad `at`; a campaign without capacity") {
+  Town town;
+  town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup2);
+  const WaitForecast forecast = Ok(town.engine.ForecastWait(On(kDay, 9)));
+  CHECK(forecast.first_doses_available == 0);
+  CHECK(Tiers(forecast) == "0/0/-1 1/0/-1 0/1/-1 0/1/-1 0/1/-1 0/1/-1 0/1/-1 0/1/-1");
+
+  std::string message = REFUSED(town.engine, StatusCode::kInvalidArgument,
+                                town.engine.ForecastWait(absl::InfiniteFuture()));
+  CHECK(absl::StrContains(message, "`at`"));
+  REFUSED(town.engine, StatusCode::kInvalidArgument,
+          town.engine.ForecastWait(absl::InfinitePast()));
+  message = REFUSED(town.engine, StatusCode::kOutOfRange,
+                    town.engine.ForecastWait(On(CivilDay(1800, 1, 1), 0)));
+  CHECK(absl::StrContains(message, "1900-2200"));
+  REFUSED(town.engine, StatusCode::kOutOfRange,
+          town.engine.ForecastWait(On(CivilDay(2201, 1, 1), 0)));
 }
 
 }  // namespace

@@ -18,13 +18,16 @@ _Static_assert(sizeof(vaxalloc_appointment) == 8, "vaxalloc_appointment is froze
 _Static_assert(sizeof(vaxalloc_tier_count) == 8, "vaxalloc_tier_count is frozen");
 _Static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
 _Static_assert(sizeof(vaxalloc_event) == 40, "vaxalloc_event is frozen");
+_Static_assert(sizeof(vaxalloc_event_v2) == 56, "vaxalloc_event_v2 is frozen");
 _Static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
+_Static_assert(sizeof(vaxalloc_tier_forecast) == 32, "vaxalloc_tier_forecast is frozen");
 _Static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
                                               VAXALLOC_VERSION_MINOR * 1000 +
                                               VAXALLOC_VERSION_PATCH,
                "VAXALLOC_VERSION_NUMBER");
 _Static_assert(VAXALLOC_CODE_SIZE == 65 && VAXALLOC_NAME_SIZE == 257 &&
-                   VAXALLOC_EXTERNAL_REF_SIZE == 129 && VAXALLOC_SEED_TEXT_SIZE == 33,
+                   VAXALLOC_EXTERNAL_REF_SIZE == 129 && VAXALLOC_SEED_TEXT_SIZE == 33 &&
+                   VAXALLOC_VERIFICATION_CODE_SIZE == 11,
                "array sizes");
 
 /* Every INIT macro is a valid C initializer, also at file scope. */
@@ -50,6 +53,8 @@ static const vaxalloc_report report = VAXALLOC_REPORT_INIT;
 static const vaxalloc_release_spec release_spec = VAXALLOC_RELEASE_SPEC_INIT;
 static const vaxalloc_release release = VAXALLOC_RELEASE_INIT;
 static const vaxalloc_booking_request booking_request = VAXALLOC_BOOKING_REQUEST_INIT;
+static const vaxalloc_code_request code_request = VAXALLOC_CODE_REQUEST_INIT;
+static const vaxalloc_code code = VAXALLOC_CODE_INIT;
 
 int main(void) {
   int failures = 0;
@@ -85,11 +90,18 @@ int main(void) {
   failures += release_spec.version != VAXALLOC_RELEASE_SPEC_VERSION;
   failures += release.version != VAXALLOC_RELEASE_VERSION;
   failures += booking_request.version != VAXALLOC_BOOKING_REQUEST_VERSION;
+  failures += code_request.version != VAXALLOC_CODE_REQUEST_VERSION;
+  failures += code.version != VAXALLOC_CODE_VERSION;
   /* The macros of grown structs set the appended fields too. */
   failures += policy.hold_seconds != 600 || policy.time_zone != NULL;
   failures += series.hold_expires_at != 0 || series.replaces != 0;
   failures += counts.holds != 0 || report.doses_missed != 0;
   failures += booking_request.first_dose_until != VAXALLOC_DAY_MAX;
+  failures += policy.standby_hold_seconds != 1800 || policy.code_digits != 6;
+  failures += policy.code_attempts != 3 || policy.code_lifetime_seconds != 900;
+  failures += policy_info.code_lifetime_seconds != 0 || counts.codes != 0;
+  failures += registrant_spec.standby != 0 || registrant.standby != 0;
+  failures += code_request.purpose != VAXALLOC_CODE_PURPOSE_CANCEL_SERIES || code.attempts != 0;
   if (failures != 0) {
     fprintf(stderr, "c_header_test: %d failures\n", failures);
     return 1;

@@ -18,6 +18,10 @@ static_assert(std::is_standard_layout<vaxalloc_series>::value, "plain C structs"
 static_assert(std::is_trivially_copyable<vaxalloc_draw_info>::value, "plain C structs");
 static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
 static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
+static_assert(sizeof(vaxalloc_event_v2) == 56, "vaxalloc_event_v2 is frozen");
+static_assert(sizeof(vaxalloc_tier_forecast) == 32, "vaxalloc_tier_forecast is frozen");
+static_assert(noexcept(vaxalloc_code_verify(nullptr, 0, nullptr, 0, nullptr)),
+              "C functions are noexcept in C++");
 static_assert(noexcept(vaxalloc_book(nullptr, nullptr, nullptr)),
               "C functions are noexcept in C++");
 static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
@@ -48,6 +52,8 @@ int main() {
   const vaxalloc_release_spec release_spec = VAXALLOC_RELEASE_SPEC_INIT;
   const vaxalloc_release release = VAXALLOC_RELEASE_INIT;
   const vaxalloc_booking_request booking_request = VAXALLOC_BOOKING_REQUEST_INIT;
+  const vaxalloc_code_request code_request = VAXALLOC_CODE_REQUEST_INIT;
+  const vaxalloc_code code = VAXALLOC_CODE_INIT;
 
   int failures = 0;
   failures += vaxalloc_version_number() != VAXALLOC_VERSION_NUMBER;
@@ -74,10 +80,17 @@ int main() {
   failures += release_spec.version != VAXALLOC_RELEASE_SPEC_VERSION;
   failures += release.version != VAXALLOC_RELEASE_VERSION;
   failures += booking_request.version != VAXALLOC_BOOKING_REQUEST_VERSION;
+  failures += code_request.version != VAXALLOC_CODE_REQUEST_VERSION;
+  failures += code.version != VAXALLOC_CODE_VERSION;
   failures += policy.hold_seconds != 600 || policy.time_zone != nullptr;
   failures += series.hold_expires_at != 0 || series.replaces != 0;
   failures += counts.holds != 0 || report.doses_missed != 0;
   failures += booking_request.first_dose_until != VAXALLOC_DAY_MAX;
+  failures += policy.standby_hold_seconds != 1800 || policy.code_digits != 6;
+  failures += policy.code_attempts != 3 || policy.code_lifetime_seconds != 900;
+  failures += policy_info.code_lifetime_seconds != 0 || counts.codes != 0;
+  failures += registrant_spec.standby != 0 || registrant.standby != 0;
+  failures += code_request.purpose != VAXALLOC_CODE_PURPOSE_CANCEL_SERIES || code.attempts != 0;
   // A campaign opens and closes from C++ as from C.
   vaxalloc_campaign* campaign = nullptr;
   failures += vaxalloc_campaign_open(":memory:", nullptr, &campaign) != VAXALLOC_OK;

@@ -2,12 +2,14 @@
 // file, completes the scenario in it if needed, adds a release per center,
 // then runs random operations (draws with fresh seeds, single and batch
 // registrations, cancellations, withdrawals, self-bookings held or confirmed
-// at once, confirmations, declines and expiries of holds, attendance,
-// rebooking missed second doses, acknowledging events) and reports each one
-// that returned OK down a pipe. The parent kills it with SIGKILL after a
-// random delay, reopens the file and checks that it opens, that every
-// invariant holds, that every reported operation is there, and that the
-// outbox holds exactly one event per change. The file is kept across kills,
+// at once, standby offers, confirmations, declines and expiries of holds,
+// attendance, rebooking missed second doses, one-time codes issued and
+// entered right or wrong, acknowledging events) and reports each one that
+// returned OK (or, for a wrong code, the attempt it cost) down a pipe. The
+// parent kills it with SIGKILL after a random delay, reopens the file and
+// checks that it opens, that every invariant holds, that every reported
+// operation is there, and that the outbox holds exactly one event per
+// change. The file is kept across kills,
 // so later kills hit a bigger campaign, also in the middle of a long draw,
 // batch or acknowledgment.
 //
@@ -46,6 +48,7 @@
 #include "fmt/format.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/invariants.h"
+#include "vaxalloc/lottery.h"
 #include "vaxalloc/scenario.h"
 #include "vaxalloc/store.h"
 #include "vaxalloc/types.h"
@@ -124,16 +127,22 @@ const Scenario& SmallScenario() {
 //                  booking or by its registrant's withdrawal)
 //   G <series> <dose> <g|m>  the dose was given or missed
 //   V <series>     the missed second dose has a new appointment
+//   Q <series>     a standby offer made this series (held, or booked at once)
+//   I <code>       the code is issued
+//   U <code>       the code was accepted: its cancellation or withdrawal is done
+//   Z <code> <n>   a wrong entry of the code was counted: n attempts so far
 //   > <letter>     it is about to call (statistics): O Open, P Populate,
 //                  R Register, B RegisterBatch, D Draw, C CancelSeries,
 //                  W Withdraw, A AcknowledgeEvents, L AddRelease, S AddSupply,
-//                  H Book (hold), K Book (confirm), Y ConfirmHold,
-//                  N DeclineHold, T ExpireHolds, G RecordDose,
-//                  V RebookSecondDose
+//                  H Book (hold), K Book (confirm), Q Book (standby),
+//                  Y ConfirmHold, N DeclineHold, T ExpireHolds, G RecordDose,
+//                  V RebookSecondDose, I IssueCode, U VerifyCode
 //   E <message>    a call failed that should not have; it stops
 // A booking flow may also be refused for what the campaign holds (no seat
 // left, the hold lapsed, the registrant moved on): FailedPrecondition and
-// ResourceExhausted are expected there and reported as nothing.
+// ResourceExhausted are expected there and reported as nothing. So are a
+// code's refusals (Unauthenticated: wrong, expired, locked;
+// FailedPrecondition: used, superseded, or its action no longer possible).
 
 constexpr int kOpsPerChildMax = 3000;
 // Virtual seconds per operation: a 10-minute hold lapses 200 operations later.
@@ -182,8 +191,9 @@ struct ChildPlan {
   uint64_t seed = 0;  // of the child's choices
   int ops_max = kOpsPerChildMax;
   uint32_t registrants_max = 0;  // no registration beyond
-  // First run every booking flow once on people of its own (the round that
-  // is not killed: so that each is reported, whatever the random mix did).
+  // First run every booking flow and code flow once on people of its own
+  // (the round that is not killed: so that each is reported, whatever the
+  // random mix did).
   bool cover_booking_flows = false;
 };
 
@@ -219,7 +229,10 @@ class Child {
     // every hold of an earlier child is due. Attendance is stamped at the
     // appointment itself, days later.
     now_ = scenario_.first_draw_at + absl::Hours(kChildHours) * plan_.iteration;
-    if (plan_.cover_booking_flows) CoverBookingFlows();
+    if (plan_.cover_booking_flows) {
+      CoverBookingFlows();
+      CoverCodesAndStandby();
+    }
     for (op_ = 0; op_ < plan_.ops_max; ++op_) {
       now_ += absl::Seconds(kOpSeconds);
       const uint64_t roll = random_.Below(100);
@@ -247,6 +260,12 @@ class Child {
         RecordDose();
       } else if (roll < 70) {
         RebookSecondDose();
+      } else if (roll < 74) {
+        IssueCode();
+      } else if (roll < 79) {
+        VerifyCode();
+      } else if (roll < 82) {
+        BookStandby();
       } else {
         Acknowledge();
       }
@@ -288,6 +307,7 @@ class Child {
     spec.birth_day = absl::CivilDay(1930, 1, 1) + static_cast<int64_t>(random_.Below(75 * 365));
     spec.group = static_cast<PriorityGroup>(1 + random_.Below(kPriorityGroupCount));
     spec.channel = random_.Permille(800) ? Channel::kOnline : Channel::kPhone;
+    spec.standby = spec.channel == Channel::kOnline && random_.Permille(300);
     spec.registered_at = now_;
     if (random_.Permille(50)) {
       spec.vaccine_preference =
@@ -350,14 +370,18 @@ class Child {
     if (registrant == kNoId) return;
     out_.Write("> W\n");
     if (absl::Status s = store_->Withdraw(registrant, now_); !s.ok()) out_.Fail("Withdraw", s);
-    // The registrant's hold, if any, lapsed with the withdrawal.
     std::string lines = fmt::format("W {}\n", registrant);
+    ForgetHoldsOf(registrant, lines);
+    out_.Write(lines);
+  }
+
+  // A withdrawal lets the registrant's hold, if any, lapse.
+  void ForgetHoldsOf(RegistrantId registrant, std::string& lines) {
     std::erase_if(open_holds_, [&](const OpenHold& hold) {
       if (hold.registrant != registrant) return false;
       lines += fmt::format("X {}\n", hold.series);
       return true;
     });
-    out_.Write(lines);
   }
 
   // --- Self-booking and attendance ---------------------------------------------
@@ -636,6 +660,186 @@ class Child {
     out_.Write(fmt::format("V {}\n", id));
   }
 
+  // --- The standby list and one-time codes --------------------------------------
+
+  // A waiting registrant on the standby list, mostly one this child
+  // registered; kNoId if none is found.
+  RegistrantId FindStandby() {
+    auto wanted = [&](RegistrantId id) {
+      const Registrant registrant = *engine().GetRegistrant(id);
+      return registrant.spec.standby && registrant.status == RegistrantStatus::kWaiting;
+    };
+    for (int i = 0; i < 16 && !newcomers_.empty(); ++i) {
+      const RegistrantId id = newcomers_[random_.Below(newcomers_.size())];
+      if (wanted(id)) return id;
+    }
+    return FindFrom(engine().registrant_count(), wanted);
+  }
+
+  // What becomes of a standby hold: confirmed or declined a minute after the
+  // offer, or left open (for the random mix, or to lapse).
+  enum class Then { kLeave, kConfirm, kDecline };
+
+  void BookStandby() {
+    const RegistrantId registrant = FindStandby();
+    if (registrant == kNoId) return;
+    const uint64_t roll = random_.Below(4);
+    BookStandbyFor(registrant, roll == 0,
+                   roll == 1   ? Then::kConfirm
+                   : roll == 2 ? Then::kDecline
+                               : Then::kLeave);
+  }
+
+  // A standby offer for a day of the releases' week (the child's clock lies
+  // before the calendar, and standby is for today only), between 9:00 and
+  // 17:00 local time; booked at once, or held. Every hold due by then lapses
+  // with it.
+  SeriesId BookStandbyFor(RegistrantId registrant, bool confirm, Then then) {
+    const absl::CivilDay day =
+        scenario_.options.first_day + 7 + static_cast<int64_t>(random_.Below(6));
+    BookingRequest request;
+    request.registrant = registrant;
+    request.mode = BookingMode::kStandby;
+    request.at = absl::FromCivil(
+        absl::CivilMinute(day) + 9 * 60 + static_cast<int64_t>(random_.Below(8 * 60)), zone_);
+    request.confirm = confirm;
+    request.vaccine = random_.Permille(500) ? kScenarioComirnaty : kNoId;
+    out_.Write("> Q\n");
+    absl::StatusOr<Series> series = store_->Book(request);
+    if (!series.ok()) {
+      CheckExpected("Book (standby)", series.status());
+      return kNoId;
+    }
+    std::string lines;
+    ForgetDueHolds(request.at, lines);
+    lines += fmt::format("Q {}\n", series->id);
+    if (confirm) {
+      lines += fmt::format("K {}\n", series->id);
+    } else {
+      open_holds_.push_back(OpenHold{series->id, registrant, series->hold_expires_at});
+    }
+    out_.Write(lines);
+    if (confirm || then == Then::kLeave) return series->id;
+    const absl::Time decided = request.at + absl::Minutes(1);
+    if (then == Then::kConfirm) {
+      out_.Write("> Y\n");
+      absl::StatusOr<Series> confirmed = store_->ConfirmHold(series->id, decided);
+      if (!confirmed.ok()) out_.Fail("ConfirmHold (standby)", confirmed.status());
+      out_.Write(fmt::format("K {}\n", series->id));
+    } else {
+      out_.Write("> N\n");
+      if (absl::Status s = store_->DeclineHold(series->id, decided); !s.ok()) {
+        out_.Fail("DeclineHold (standby)", s);
+      }
+      out_.Write(fmt::format("X {}\n", series->id));
+    }
+    std::erase_if(open_holds_, [&](const OpenHold& hold) { return hold.series == series->id; });
+    return series->id;
+  }
+
+  // A code for a registrant still in the campaign: mostly the cancellation
+  // of a scheduled one's series, otherwise a withdrawal.
+  void IssueCode() {
+    const RegistrantId registrant = FindFrom(engine().registrant_count(), [&](RegistrantId id) {
+      return engine().GetRegistrant(id)->status != RegistrantStatus::kWithdrawn;
+    });
+    if (registrant != kNoId) IssueCodeFor(registrant, random_.Permille(700));
+  }
+
+  // The index of the code in codes_, or -1 if it was refused.
+  int IssueCodeFor(RegistrantId registrant, bool cancel_if_scheduled) {
+    const Registrant current = *engine().GetRegistrant(registrant);
+    CodeRequest request;
+    request.registrant = registrant;
+    request.at = now_;
+    if (current.status == RegistrantStatus::kScheduled && cancel_if_scheduled) {
+      request.purpose = CodePurpose::kCancelSeries;
+      request.series = current.series;
+    } else {
+      request.purpose = CodePurpose::kWithdraw;
+    }
+    out_.Write("> I\n");
+    absl::StatusOr<IssuedCode> issued = store_->IssueCode(request);
+    if (!issued.ok()) {
+      CheckExpected("IssueCode", issued.status());
+      return -1;
+    }
+    codes_.push_back(KnownCode{issued->record.id, issued->code});
+    out_.Write(fmt::format("I {}\n", issued->record.id));
+    return static_cast<int>(codes_.size()) - 1;
+  }
+
+  // A code this child issued, mostly entered right.
+  void VerifyCode() {
+    if (!codes_.empty()) VerifyCodeAt(random_.Below(codes_.size()), random_.Permille(700));
+  }
+
+  void VerifyCodeAt(size_t index, bool right) {
+    const KnownCode known = codes_[index];
+    std::string entry = known.digits;
+    if (!right) entry.back() = entry.back() == '0' ? '1' : '0';
+    const VerificationCode before = *engine().GetCode(known.id);
+    CodeOutcome outcome = CodeOutcome::kNotPending;
+    out_.Write("> U\n");
+    const absl::Status status = store_->VerifyCode(known.id, entry, now_, &outcome);
+    std::string lines;
+    bool spent = true;  // nothing more to learn from entering it again
+    if (status.ok()) {
+      lines = fmt::format("U {}\n", known.id);
+      if (before.purpose == CodePurpose::kWithdraw) ForgetHoldsOf(before.registrant, lines);
+    } else if (status.code() == absl::StatusCode::kUnauthenticated) {
+      if (outcome == CodeOutcome::kWrong) {
+        const VerificationCode after = *engine().GetCode(known.id);
+        lines = fmt::format("Z {} {}\n", known.id, after.attempts);
+        spent = after.state != CodeState::kPending;
+      }
+    } else if (status.code() != absl::StatusCode::kFailedPrecondition) {
+      out_.Fail("VerifyCode", status);
+    }
+    if (!lines.empty()) out_.Write(lines);
+    if (spent) codes_.erase(codes_.begin() + static_cast<ptrdiff_t>(index));
+  }
+
+  // A cancellation code entered wrong, then right; a withdrawal code
+  // superseded by a second one that is entered right; a standby offer held
+  // and confirmed. On newcomers of their own, in the most populous district.
+  void CoverCodesAndStandby() {
+    DistrictId district = 1;
+    for (size_t i = 0; i < scenario_.districts.size(); ++i) {
+      if (scenario_.districts[i].population > scenario_.districts[district - 1].population) {
+        district = static_cast<DistrictId>(i + 1);
+      }
+    }
+    std::vector<RegistrantSpec> specs(2);
+    for (RegistrantSpec& spec : specs) {
+      spec = NewPerson();
+      spec.district = district;
+      spec.birth_day = absl::CivilDay(1970, 1, 1);
+      spec.channel = Channel::kOnline;
+      spec.vaccine_preference = kNoId;
+      spec.standby = true;
+    }
+    out_.Write("> B\n");
+    absl::StatusOr<std::vector<RegistrantId>> ids = store_->RegisterBatch(specs);
+    if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
+    std::string lines;
+    for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
+    out_.Write(lines);
+    const RegistrantId cancelling = (*ids)[0];
+    const RegistrantId withdrawing = (*ids)[1];
+    // The standby offer first: the cancellation code needs a series.
+    BookStandbyFor(cancelling, false, Then::kConfirm);
+    if (const int index = IssueCodeFor(cancelling, true); index >= 0) {
+      const CodeId id = codes_[static_cast<size_t>(index)].id;
+      VerifyCodeAt(static_cast<size_t>(index), false);
+      if (!codes_.empty() && codes_.back().id == id) VerifyCodeAt(codes_.size() - 1, true);
+    }
+    IssueCodeFor(withdrawing, false);
+    if (const int index = IssueCodeFor(withdrawing, false); index >= 0) {
+      VerifyCodeAt(static_cast<size_t>(index), true);
+    }
+  }
+
   // The host reads a page, sends it, acknowledges all or part of it.
   void Acknowledge() {
     absl::StatusOr<std::vector<Event>> pending =
@@ -664,6 +868,11 @@ class Child {
   std::vector<RegistrantId> newcomers_;        // registered by this child, maybe still waiting
   std::vector<SeriesId> second_doses_due_;     // first dose recorded here as given
   std::vector<SeriesId> second_doses_missed_;  // to rebook
+  struct KnownCode {
+    CodeId id = kNoId;
+    std::string digits;
+  };
+  std::vector<KnownCode> codes_;  // issued by this child, maybe still pending
 };
 
 // --- The parent ------------------------------------------------------------------
@@ -683,7 +892,11 @@ struct Reported {
   std::vector<SeriesId> lapsed;     // X
   std::vector<std::pair<SeriesId, int>> doses_given;
   std::vector<std::pair<SeriesId, int>> doses_missed;
-  std::vector<SeriesId> rebooked;  // V
+  std::vector<SeriesId> rebooked;                      // V
+  std::vector<SeriesId> standby;                       // Q
+  std::vector<CodeId> codes_issued;                    // I
+  std::vector<CodeId> codes_used;                      // U
+  std::vector<std::pair<CodeId, int>> wrong_attempts;  // Z: attempts after the wrong entry
   // Second-dose rebookings in the file: those reported, and one more if a
   // kill landed after its commit and before its report (CheckOutbox counts).
   uint64_t rebookings_committed = 0;
@@ -767,6 +980,22 @@ char Parse(std::string_view output, Reported& reported, Stats& stats) {
         reported.rebooked.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
         ++reported.rebookings_committed;
         break;
+      case 'Q':
+        reported.standby.push_back(static_cast<SeriesId>(std::stoul(std::string(rest))));
+        break;
+      case 'I':
+        reported.codes_issued.push_back(static_cast<CodeId>(std::stoul(std::string(rest))));
+        break;
+      case 'U':
+        reported.codes_used.push_back(static_cast<CodeId>(std::stoul(std::string(rest))));
+        break;
+      case 'Z': {
+        unsigned code = 0;
+        int attempts = 0;
+        REQUIRE(std::sscanf(std::string(rest).c_str(), "%u %d", &code, &attempts) == 2);
+        reported.wrong_attempts.emplace_back(static_cast<CodeId>(code), attempts);
+        break;
+      }
       case 'E':
         reported.errors += std::string(line) + "\n";
         break;
@@ -832,9 +1061,13 @@ void CheckPendingEvents(const Engine& engine, const std::vector<Event>& pending,
   absl::flat_hash_set<SeriesId> cancelled_seen;
   absl::flat_hash_set<SeriesId> booked_seen;
   absl::flat_hash_set<RegistrantId> withdrawn_seen;
+  absl::flat_hash_set<CodeId> codes_seen;
   SeriesId previous_assigned = kNoId;
   for (const Event& event : pending) {
     const std::string where = fmt::format("event {}", event.id);
+    if (event.kind != EventKind::kCodeIssued && (event.code_id != kNoId || !event.code.empty())) {
+      wrong.Add(where + " carries a code but is not kCodeIssued");
+    }
     switch (event.kind) {
       case EventKind::kSeriesAssigned: {
         absl::StatusOr<Series> series = engine.GetSeries(event.series);
@@ -886,6 +1119,19 @@ void CheckPendingEvents(const Engine& engine, const std::vector<Event>& pending,
         if (!series.ok() || series->registrant != event.registrant || event.draw != kNoId ||
             series->dose_count != 2 || series->doses[0] != DoseState::kGiven) {
           wrong.Add(where + " (rebooked) does not match a series with a first dose given");
+        }
+        break;
+      }
+      case EventKind::kCodeIssued: {
+        // The digits are the code: their salted hash is the stored one.
+        absl::StatusOr<VerificationCode> code = engine.GetCode(event.code_id);
+        if (!code.ok() || code->registrant != event.registrant || code->series != event.series ||
+            code->issued_at != event.at || event.draw != kNoId ||
+            event.code.size() != static_cast<size_t>(engine.policy().code_digits) ||
+            event.code.find_first_not_of("0123456789") != std::string::npos ||
+            SipHash24(code->salt0, code->salt1, event.code) != code->hash ||
+            !codes_seen.insert(event.code_id).second) {
+          wrong.Add(where + " (code issued) does not match its code");
         }
         break;
       }
@@ -979,15 +1225,37 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
       missing.Add(fmt::format("rebooking of series {}", id));
     }
   }
+  for (SeriesId id : reported.standby) {
+    absl::StatusOr<Series> series = engine.GetSeries(id);
+    if (!series.ok() || series->origin != SeriesOrigin::kStandby) {
+      missing.Add(fmt::format("standby offer {}", id));
+    }
+  }
+  for (CodeId id : reported.codes_issued) {
+    if (!engine.GetCode(id).ok()) missing.Add(fmt::format("code {}", id));
+  }
+  for (CodeId id : reported.codes_used) {
+    absl::StatusOr<VerificationCode> code = engine.GetCode(id);
+    if (!code.ok() || code->state != CodeState::kUsed) {
+      missing.Add(fmt::format("use of code {}", id));
+    }
+  }
+  // Attempts never go back: a wrong entry, once reported, is never undone.
+  for (const auto& [id, attempts] : reported.wrong_attempts) {
+    absl::StatusOr<VerificationCode> code = engine.GetCode(id);
+    if (!code.ok() || code->attempts < attempts) {
+      missing.Add(fmt::format("wrong entry {} of code {}", attempts, id));
+    }
+  }
   REQUIRE_MESSAGE(missing.count == 0, missing.count,
                   " reported operations are missing: ", missing.examples);
 }
 
 // The outbox: ids 1..last were all written (a rolled-back transaction takes
 // its ids back), one per change: per draw series, per confirmed booking, per
-// cancelled series, per withdrawal and per rebooking (not visible in the
-// state: reported ones, and the one a kill may have cut off from its
-// report); the pending ones are exactly those above the last
+// cancelled series, per withdrawal, per code issued and per rebooking (not
+// visible in the state: reported ones, and the one a kill may have cut off
+// from its report); the pending ones are exactly those above the last
 // acknowledgment, and those pending before that were not acknowledged since
 // come back unchanged. Returns the pending events.
 std::vector<Event> CheckOutbox(const Store& store, Reported& reported, bool rebooking_cut_off,
@@ -1005,7 +1273,9 @@ std::vector<Event> CheckOutbox(const Store& store, Reported& reported, bool rebo
   CHECK(raw.integrity == "ok");
   const uint64_t last = static_cast<uint64_t>(raw.last_event_id);
   const Report report = engine.Summarize();
-  uint64_t changes = report.withdrawn;
+  // Every code ever issued wrote one kCodeIssued (codes are never deleted);
+  // an accepted one's cancellation or withdrawal is counted by its state.
+  uint64_t changes = report.withdrawn + engine.code_count();
   for (SeriesId id = 1; id <= engine.series_count(); ++id) {
     const Series series = *engine.GetSeries(id);
     changes += series.origin == SeriesOrigin::kDraw || Confirmed(series);
@@ -1028,7 +1298,8 @@ std::vector<Event> CheckOutbox(const Store& store, Reported& reported, bool rebo
     const size_t index = before.id - first_pending;
     if (index >= pending.size() || pending[index].kind != before.kind ||
         pending[index].at != before.at || pending[index].registrant != before.registrant ||
-        pending[index].series != before.series || pending[index].draw != before.draw) {
+        pending[index].series != before.series || pending[index].draw != before.draw ||
+        pending[index].code_id != before.code_id || pending[index].code != before.code) {
       wrong.Add(fmt::format("event {} changed or vanished without acknowledgment", before.id));
     }
   }
@@ -1116,17 +1387,20 @@ void PrintSummary(const std::string& durability_name, const Reported& reported, 
   fmt::print(
       "crash_test: durability {}: {} kills (during open {}, populate {}, draw {}, batch {}, "
       "register {}, cancel {}, withdraw {}, acknowledge {}, add release {}, book {}, book at "
-      "once {}, confirm {}, decline {}, expire {}, record dose {}, rebook {}), {} children "
-      "finished before their kill\n",
+      "once {}, standby {}, confirm {}, decline {}, expire {}, record dose {}, rebook {}, issue "
+      "code {}, verify code {}), {} children finished before their kill\n",
       durability_name, stats.kills, during('O'), during('P'), during('D'), during('B'), during('R'),
-      during('C'), during('W'), during('A'), during('L'), during('H'), during('K'), during('Y'),
-      during('N'), during('T'), during('G'), during('V'), stats.children_finished);
+      during('C'), during('W'), during('A'), during('L'), during('H'), during('K'), during('Q'),
+      during('Y'), during('N'), during('T'), during('G'), during('V'), during('I'), during('U'),
+      stats.children_finished);
   fmt::print(
-      "crash_test: reported {} releases, {} holds, {} bookings, {} lapses, {} doses given, {} "
-      "missed, {} second doses rebooked\n",
+      "crash_test: reported {} releases, {} holds, {} bookings, {} standby offers, {} lapses, {} "
+      "doses given, {} missed, {} second doses rebooked, {} codes issued, {} used, {} wrong "
+      "entries\n",
       reported.releases.size(), reported.holds.size(), reported.booked.size(),
-      reported.lapsed.size(), reported.doses_given.size(), reported.doses_missed.size(),
-      reported.rebooked.size());
+      reported.standby.size(), reported.lapsed.size(), reported.doses_given.size(),
+      reported.doses_missed.size(), reported.rebooked.size(), reported.codes_issued.size(),
+      reported.codes_used.size(), reported.wrong_attempts.size());
   fmt::print(
       "crash_test: reported {} registrations, {} draws with {} series (the largest {}), {} "
       "cancellations, {} withdrawals, {} acknowledgments through event {}; {} events pending; "
@@ -1209,6 +1483,10 @@ void RunCrashCampaign(Durability durability, int kills) {
   CHECK(reported.lapsed.size() > 0u);
   CHECK(reported.doses_given.size() > 0u);
   CHECK(reported.doses_missed.size() > 0u);
+  CHECK(reported.standby.size() > 0u);
+  CHECK(reported.codes_issued.size() > 0u);
+  CHECK(reported.codes_used.size() > 0u);
+  CHECK(reported.wrong_attempts.size() > 0u);
   PrintSummary(durability_name, reported, stats, pending.size());
 }
 

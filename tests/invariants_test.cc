@@ -23,6 +23,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "vaxalloc/engine.h"
+#include "vaxalloc/lottery.h"
 
 namespace vaxalloc {
 namespace {
@@ -56,6 +57,7 @@ struct PersonArgs {
   VaccineId vaccine_preference = kNoId;
   absl::Time registered_at = May(1);
   std::optional<absl::Time> waiting_since = std::nullopt;  // default: registered_at
+  bool standby = false;
 };
 
 struct SeriesArgs {
@@ -162,6 +164,7 @@ class Campaign {
     registrant.spec.group = args.group;
     registrant.spec.registered_at = args.registered_at;
     registrant.spec.vaccine_preference = args.vaccine_preference;
+    registrant.spec.standby = args.standby;
     registrant.status = args.status;
     registrant.waiting_since = args.waiting_since.value_or(args.registered_at);
     registrant.series = args.series;
@@ -252,7 +255,7 @@ TEST_CASE("names and the report's text") {
       Invariant::kSlotCapacity,    Invariant::kSecondDoseReserved, Invariant::kDoseSupply,
       Invariant::kOneActiveSeries, Invariant::kResidence,          Invariant::kTierOrder,
       Invariant::kEligibility,     Invariant::kBookkeeping,        Invariant::kSeriesState,
-      Invariant::kReleaseWindow,   Invariant::kReleaseCap};
+      Invariant::kReleaseWindow,   Invariant::kReleaseCap,         Invariant::kCodes};
   std::set<std::string> names;
   for (Invariant invariant : all) names.insert(InvariantName(invariant));
   CHECK(names.size() == all.size());
@@ -260,9 +263,11 @@ TEST_CASE("names and the report's text") {
   CHECK(std::string(InvariantName(Invariant::kSeriesState)) == "series_state");
   CHECK(std::string(InvariantName(Invariant::kReleaseWindow)) == "release_window");
   CHECK(std::string(InvariantName(Invariant::kReleaseCap)) == "release_cap");
+  CHECK(std::string(InvariantName(Invariant::kCodes)) == "codes");
   // The bindings expose the values: existing ones never move.
   CHECK(static_cast<int>(Invariant::kBookkeeping) == 7);
   CHECK(static_cast<int>(Invariant::kReleaseCap) == 10);
+  CHECK(static_cast<int>(Invariant::kCodes) == 11);
 
   InvariantReport report;
   CHECK(report.ok());
@@ -1305,6 +1310,17 @@ TEST_CASE("bookkeeping: origin, draw, release, category and replaced series agre
   const ReleaseId release = AddRelease(campaign, {.first_day = kDay + 1});
   SeriesArgs args{.registrant = 1, .center = campaign.center_a, .vaccine = campaign.mono};
   std::string rule;
+  bool standby = false;
+  SUBCASE("a standby series of someone not on the standby list") {
+    args.origin = SeriesOrigin::kStandby;
+    args.booked_at = absl::FromCivil(absl::CivilSecond(2021, 6, 1, 19, 0, 0), absl::UTCTimeZone());
+    rule = "a standby series belongs to a registrant on the standby list";
+  }
+  SUBCASE("a standby series whose first dose is not on the day it was booked") {
+    args.origin = SeriesOrigin::kStandby;
+    standby = true;
+    rule = "a standby series' first dose lies on the local day it was booked";
+  }
   SUBCASE("release origin without a release") {
     args.origin = SeriesOrigin::kRelease;
     rule = "a series names a release exactly when its origin is release";
@@ -1345,7 +1361,7 @@ TEST_CASE("bookkeeping: origin, draw, release, category and replaced series agre
                    .vaccine = campaign.mono,
                    .status = SeriesStatus::kCancelled});
   } else {
-    campaign.Person({.status = kScheduled, .series = 1});
+    campaign.Person({.status = kScheduled, .series = 1, .standby = standby});
   }
   campaign.Book(args);
   if (args.draw != kNoId) campaign.RecordDraw(May(10));
@@ -1465,6 +1481,291 @@ TEST_CASE("bookkeeping: draw records that disagree with their series") {
   // Restore and Apply updates them together with the entities. The checks
   // comparing them with the recount are covered by the mutation runs
   // described in the report, not here.
+}
+
+TEST_CASE("bookkeeping: a standby series' day in the time zone of some policy version") {
+  // Booked at 23:30 UTC on 31 May: 1 June in Berlin, 31 May in UTC.
+  const absl::Time booked_at =
+      absl::FromCivil(absl::CivilSecond(2021, 5, 31, 23, 30, 0), absl::UTCTimeZone());
+  for (const bool berlin : {false, true}) {
+    INFO("a policy version in Europe/Berlin: ", berlin);
+    Campaign campaign;
+    campaign.Slot(campaign.center_a, campaign.mono, kDay, 1, 0);
+    campaign.Supply(campaign.center_a, campaign.mono, kDay, 1);
+    if (berlin) {
+      Policy policy;
+      policy.time_zone = "Europe/Berlin";
+      REQUIRE(campaign.engine.SetPolicy(policy).ok());
+      REQUIRE(campaign.engine.SetPolicy(Policy{}).ok());  // and back to UTC
+    }
+    const RegistrantId person =
+        campaign.Person({.status = kScheduled, .series = 1, .standby = true});
+    campaign.Book({.registrant = person,
+                   .center = campaign.center_a,
+                   .vaccine = campaign.mono,
+                   .origin = SeriesOrigin::kStandby,
+                   .booked_at = booked_at});
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    if (berlin) {
+      CHECK_MESSAGE(report.ok(), report.ToString());
+    } else {
+      CHECK(Kinds(report) == "bookkeeping");
+      CHECK(report.violation_count == 1);
+      CHECK(Mentions(report,
+                     "series 1 (origin standby, draw 0, release 0, category 0, replaces "
+                     "0): a standby series' first dose lies on the local day it was "
+                     "booked"));
+    }
+  }
+}
+
+struct CodeArgs {
+  RegistrantId registrant = 1;
+  CodePurpose purpose = CodePurpose::kCancelSeries;
+  SeriesId series = 1;
+  absl::Time issued_at = May(20);
+  std::optional<absl::Time> expires_at = std::nullopt;  // default: 15 minutes later
+  uint8_t attempts = 0;
+  CodeState state = CodeState::kPending;
+};
+
+absl::Status RestoreCode(Engine& engine, const CodeArgs& args) {
+  VerificationCode code;
+  code.id = engine.code_count() + 1;
+  code.registrant = args.registrant;
+  code.purpose = args.purpose;
+  code.series = args.series;
+  code.issued_at = args.issued_at;
+  code.expires_at = args.expires_at.value_or(args.issued_at + absl::Minutes(15));
+  code.attempts = args.attempts;
+  code.state = args.state;
+  code.salt0 = 0x5a17 + code.id;
+  code.salt1 = 0xfeed;
+  code.hash = SipHash24(code.salt0, code.salt1, "123456");
+  return engine.RestoreCode(code);
+}
+
+// Registrant 1 is scheduled with active series 1 and has an earlier,
+// cancelled series 3; registrant 2 is scheduled with series 2; registrant 3
+// has withdrawn. `policies` are set before the codes are restored.
+Campaign CodeCampaign(const std::vector<Policy>& policies = {}) {
+  Campaign campaign;
+  campaign.Slot(campaign.center_a, campaign.mono, kDay, 5, 0);
+  campaign.Supply(campaign.center_a, campaign.mono, kDay, 5);
+  for (const Policy& policy : policies) REQUIRE(campaign.engine.SetPolicy(policy).ok());
+  const RegistrantId first = campaign.Person({.status = kScheduled, .series = 1});
+  const RegistrantId second = campaign.Person({.status = kScheduled, .series = 2});
+  campaign.Person({.status = kWithdrawn});
+  campaign.Book({.registrant = first, .center = campaign.center_a, .vaccine = campaign.mono});
+  campaign.Book({.registrant = second, .center = campaign.center_a, .vaccine = campaign.mono});
+  campaign.Book({.registrant = first,
+                 .center = campaign.center_a,
+                 .vaccine = campaign.mono,
+                 .status = SeriesStatus::kCancelled});
+  return campaign;
+}
+
+TEST_CASE("codes: consistent codes of every purpose and state hold") {
+  Campaign campaign = CodeCampaign();
+  const CodePurpose withdraw = CodePurpose::kWithdraw;
+  const std::vector<CodeArgs> codes = {
+      // Superseded codes of the earlier and of the current series.
+      {.series = 3, .issued_at = May(19), .state = CodeState::kSuperseded},
+      {.series = 1, .state = CodeState::kSuperseded},
+      {.series = 1, .attempts = 2},  // pending, one attempt left
+      {.purpose = withdraw, .series = kNoId, .attempts = 3, .state = CodeState::kLocked},
+      {.series = 3, .attempts = 1, .state = CodeState::kUsed},  // its series cancelled
+      {.registrant = 3, .purpose = withdraw, .series = kNoId, .state = CodeState::kUsed},
+      {.registrant = 2, .series = 2, .attempts = 3, .state = CodeState::kLocked},
+      {.registrant = 3, .purpose = withdraw, .series = kNoId},
+  };
+  for (const CodeArgs& code : codes) {
+    const absl::Status status = RestoreCode(campaign.engine, code);
+    REQUIRE_MESSAGE(status.ok(), status);
+  }
+  CHECK(campaign.engine.code_count() == codes.size());
+  const InvariantReport report = CheckInvariants(campaign.engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+}
+
+TEST_CASE("codes: each broken rule is named") {
+  const CodePurpose withdraw = CodePurpose::kWithdraw;
+  struct Case {
+    const char* name;
+    std::vector<CodeArgs> codes;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"attempts used up, still pending",
+       {{.attempts = 3}},
+       "pending cancel-series code 1 of registrant 1: has 3 wrong attempts but is not locked "
+       "(code_attempts is at most 3 in every policy version)"},
+      {"attempts used up, superseded",
+       {{.attempts = 3, .state = CodeState::kSuperseded}, {}},
+       "superseded cancel-series code 1 of registrant 1: has 3 wrong attempts but is not locked"},
+      {"locked without a wrong attempt",
+       {{.attempts = 0, .state = CodeState::kLocked}},
+       "locked cancel-series code 1 of registrant 1: is locked after 0 wrong attempt(s); it "
+       "locks after 3 at the least"},
+      {"locked after more attempts than any policy allows",
+       {{.attempts = 4, .state = CodeState::kLocked}},
+       "locked cancel-series code 1 of registrant 1: has 4 wrong attempts; no policy version "
+       "allows more than 3"},
+      {"a cancel code for another registrant's series",
+       {{.series = 2}},
+       "pending cancel-series code 1 of registrant 1: names series 2, which is not a series of "
+       "its registrant"},
+      {"a cancel code naming no series",
+       {{.series = kNoId}},
+       "names series 0, which is not a series of its registrant"},
+      {"a withdrawal code naming a series",
+       {{.purpose = withdraw, .series = 1}},
+       "pending withdraw code 1 of registrant 1: names series 1; a withdrawal code names none"},
+      {"expiring when issued",
+       {{.expires_at = May(20)}},
+       "expires at 2021-05-20T08:00:00+00:00, not after it was issued "
+       "(2021-05-20T08:00:00+00:00)"},
+      {"expiring before it was issued",
+       {{.expires_at = May(19)}},
+       "expires at 2021-05-19T08:00:00+00:00, not after it was issued"},
+      {"a lifetime no policy had",
+       {{.expires_at = May(20) + absl::Minutes(20)}},
+       "lives 20m (2021-05-20T08:00:00+00:00 .. 2021-05-20T08:20:00+00:00), the code_lifetime "
+       "of no policy version"},
+      {"used, but the series is still active",
+       {{.state = CodeState::kUsed}},
+       "used cancel-series code 1 of registrant 1: was used, but series 1 is active, not "
+       "cancelled"},
+      {"used, but the registrant has not withdrawn",
+       {{.purpose = withdraw, .series = kNoId, .state = CodeState::kUsed}},
+       "used withdraw code 1 of registrant 1: was used, but the registrant is scheduled, not "
+       "withdrawn"},
+      {"superseded by nothing",
+       {{.state = CodeState::kSuperseded}},
+       "superseded cancel-series code 1 of registrant 1: is superseded, but no later code of "
+       "its registrant and purpose exists"},
+      {"superseded only by a code of another purpose",
+       {{.state = CodeState::kSuperseded}, {.purpose = withdraw, .series = kNoId}},
+       "is superseded, but no later code of its registrant and purpose exists"},
+      {"superseded only by an earlier code",
+       {{.registrant = 2, .series = 2},
+        {.registrant = 2, .series = 2, .state = CodeState::kSuperseded}},
+       "superseded cancel-series code 2 of registrant 2: is superseded, but no later code"},
+  };
+  for (const Case& c : cases) {
+    INFO("case: ", c.name);
+    Campaign campaign = CodeCampaign();
+    for (const CodeArgs& code : c.codes) {
+      const absl::Status status = RestoreCode(campaign.engine, code);
+      REQUIRE_MESSAGE(status.ok(), status);
+    }
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    CHECK(Kinds(report) == "codes");
+    CHECK(report.violation_count == 1);
+    CHECK_MESSAGE(Mentions(report, c.message), report.ToString());
+  }
+}
+
+TEST_CASE("codes: limits and lifetimes of any policy version are allowed") {
+  // Policy versions carry no time: a code may come from any of them, and a
+  // later, lower code_attempts leaves pending codes above it (the engine
+  // treats them as locked).
+  Policy generous;
+  generous.code_attempts = 5;
+  generous.code_lifetime = absl::Minutes(20);
+  Policy strict;
+  strict.code_attempts = 2;
+  struct Case {
+    const char* name;
+    CodeArgs code;
+    const char* message;  // nullptr: holds
+  };
+  const std::vector<Case> cases = {
+      {"pending with 4 attempts", {.attempts = 4}, nullptr},
+      {"pending with 5 attempts",
+       {.attempts = 5},
+       "has 5 wrong attempts but is not locked (code_attempts is at most 5 in every policy "
+       "version)"},
+      {"locked after 2", {.attempts = 2, .state = CodeState::kLocked}, nullptr},
+      {"locked after 1",
+       {.attempts = 1, .state = CodeState::kLocked},
+       "is locked after 1 wrong attempt(s); it locks after 2 at the least"},
+      {"locked after 5", {.attempts = 5, .state = CodeState::kLocked}, nullptr},
+      {"living 20 minutes", {.expires_at = May(20) + absl::Minutes(20)}, nullptr},
+      {"living 15 minutes", {}, nullptr},
+      {"living 10 minutes",
+       {.expires_at = May(20) + absl::Minutes(10)},
+       "the code_lifetime of no policy version"},
+  };
+  for (const Case& c : cases) {
+    INFO("case: ", c.name);
+    Campaign campaign = CodeCampaign({generous, strict});
+    const absl::Status status = RestoreCode(campaign.engine, c.code);
+    REQUIRE_MESSAGE(status.ok(), status);
+    const InvariantReport report = CheckInvariants(campaign.engine);
+    if (c.message == nullptr) {
+      CHECK_MESSAGE(report.ok(), report.ToString());
+    } else {
+      CHECK(Kinds(report) == "codes");
+      CHECK(report.violation_count == 1);
+      CHECK_MESSAGE(Mentions(report, c.message), report.ToString());
+    }
+  }
+}
+
+TEST_CASE("codes: states the Restore API refuses to build") {
+  // A second pending code of a registrant and purpose, or a code naming an
+  // unknown registrant, purpose, state or series, is DataLoss on restore;
+  // CheckInvariants would report the first as kCodes.
+  Campaign campaign = CodeCampaign();
+  Engine& engine = campaign.engine;
+  REQUIRE(RestoreCode(engine, {}).ok());
+  CHECK(RestoreCode(engine, {.issued_at = May(21)}).code() == absl::StatusCode::kDataLoss);
+  CHECK(RestoreCode(engine, {.registrant = 4}).code() == absl::StatusCode::kDataLoss);
+  CHECK(RestoreCode(engine, {.registrant = 0}).code() == absl::StatusCode::kDataLoss);
+  CHECK(RestoreCode(engine, {.purpose = static_cast<CodePurpose>(3)}).code() ==
+        absl::StatusCode::kDataLoss);
+  CHECK(RestoreCode(engine, {.state = static_cast<CodeState>(4)}).code() ==
+        absl::StatusCode::kDataLoss);
+  CHECK(RestoreCode(engine, {.series = 4}).code() == absl::StatusCode::kDataLoss);
+  // Another purpose, or another registrant, may have its own pending code.
+  CHECK(RestoreCode(engine, {.purpose = CodePurpose::kWithdraw, .series = kNoId}).ok());
+  CHECK(RestoreCode(engine, {.registrant = 2, .series = 2}).ok());
+  CHECK(engine.code_count() == 3u);
+  const InvariantReport report = CheckInvariants(engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+}
+
+TEST_CASE("codes: a campaign's codes through the engine hold every invariant") {
+  Campaign campaign = CodeCampaign();
+  Engine& engine = campaign.engine;
+  CodeRequest request;
+  request.registrant = 2;
+  request.series = 2;
+  request.at = May(22);
+  absl::StatusOr<IssuedCode> first = engine.IssueCode(request);
+  REQUIRE(first.ok());
+  request.at = May(22) + absl::Minutes(1);
+  absl::StatusOr<IssuedCode> second = engine.IssueCode(request);
+  REQUIRE(second.ok());
+  const std::string wrong = second->code == "000000" ? "000001" : "000000";
+  CHECK(engine.VerifyCode(second->record.id, wrong, May(22) + absl::Minutes(2)).code() ==
+        absl::StatusCode::kUnauthenticated);
+  InvariantReport report = CheckInvariants(engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
+  REQUIRE(engine.VerifyCode(second->record.id, second->code, May(22) + absl::Minutes(3)).ok());
+  request.registrant = 1;
+  request.purpose = CodePurpose::kWithdraw;
+  request.series = kNoId;
+  absl::StatusOr<IssuedCode> withdrawal = engine.IssueCode(request);
+  REQUIRE(withdrawal.ok());
+  for (int i = 0; i < 3; ++i) {
+    (void)engine.VerifyCode(withdrawal->record.id, withdrawal->code + "0",
+                            May(22) + absl::Minutes(4));
+  }
+  CHECK(engine.GetCode(withdrawal->record.id)->state == CodeState::kLocked);
+  report = CheckInvariants(engine);
+  CHECK_MESSAGE(report.ok(), report.ToString());
 }
 
 TEST_CASE("at most kViolationsKept messages, every violation counted") {

@@ -4,6 +4,9 @@
 //     must fail and change nothing.
 // (b) a naive reference model of the draw written from docs/draw.md alone,
 //     compared exactly with Engine::PrepareDraw on many small random states.
+// (c) mixed booking flows (releases, holds, short notice, standby,
+//     attendance, verification codes) against a model that predicts every
+//     status, hold, release count and code from the calls' results.
 // Every campaign has its own seed, printed when a check fails. Set
 // VAXALLOC_TEST_SEED to rerun one campaign; VAXALLOC_TEST_SCALE=small (the
 // ASan run) shrinks the iteration counts.
@@ -23,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -210,6 +214,9 @@ class Campaign {
     if (rng.Percent(25)) {
       spec.vaccine_preference = static_cast<VaccineId>(rng.Uniform(1, engine.vaccine_count()));
     }
+    // Every third on the standby list (no draw from rng, so that the suites'
+    // sequences stay as they were).
+    spec.standby = refs_made % 3 == 0;
     return spec;
   }
 
@@ -329,6 +336,12 @@ std::string Digest(const Engine& engine) {
     absl::StrAppend(&text, " s", id, ":", static_cast<int>(series.status), ":",
                     static_cast<int>(series.doses[0]), static_cast<int>(series.doses[1]), "@",
                     DayText(series.appointments[1].day), "+", series.appointments[1].minute);
+  }
+  absl::StrAppend(&text, " codes ", engine.code_count());
+  for (CodeId id = 1; id <= engine.code_count(); ++id) {
+    const VerificationCode code = *engine.GetCode(id);
+    absl::StrAppend(&text, " c", id, ":", static_cast<int>(code.state), ":",
+                    static_cast<int>(code.attempts));
   }
   return text;
 }
@@ -1062,11 +1075,14 @@ TEST_CASE("random operations keep every invariant; invalid ones change nothing")
   CHECK(draws_placing > campaigns);
 }
 
-// --- (c) Random mixed flows: draws, releases, self-booking, attendance ------------
+// --- (c) Random mixed flows: draws, releases, self-booking, standby, attendance,
+//         verification codes ---------------------------------------------------
 
 // What the mixed-flow runner predicts from the results of the calls alone:
 // every series' status, every registrant's status and series, the holds
-// with their expiry, and each release's count against its cap.
+// with their expiry, each release's count against its cap, and every
+// verification code's state and attempts (with the digits it was issued
+// with, so that the runner can enter them).
 struct FlowModel {
   struct SeriesRow {
     SeriesStatus status = SeriesStatus::kActive;
@@ -1079,9 +1095,21 @@ struct FlowModel {
     RegistrantStatus status = RegistrantStatus::kWaiting;
     SeriesId series = kNoId;
   };
+  // A verification code with the digits the engine gave out.
+  struct CodeRow {
+    RegistrantId registrant = kNoId;
+    CodePurpose purpose = CodePurpose::kCancelSeries;
+    SeriesId series = kNoId;
+    absl::Time expires_at;
+    int attempts = 0;
+    CodeState state = CodeState::kPending;
+    std::string digits;
+  };
   std::vector<SeriesRow> series{SeriesRow{}};               // [id]; [0] unused
   std::vector<RegistrantRow> registrants{RegistrantRow{}};  // [id]
   std::map<RegistrantId, SeriesId> holds;
+  std::vector<CodeRow> codes{CodeRow{}};                           // [id]; [0] unused
+  std::map<std::pair<RegistrantId, CodePurpose>, CodeId> pending;  // per registrant and purpose
 
   void Lapse(SeriesId id) {
     series[id].status = SeriesStatus::kLapsed;
@@ -1109,6 +1137,27 @@ struct FlowModel {
     if (row.replaces != kNoId) series[row.replaces].status = SeriesStatus::kCancelled;
     Schedule(row.registrant, id);
   }
+  // CancelSeries: the series cancelled, its registrant waiting again.
+  void Cancel(SeriesId id) {
+    series[id].status = SeriesStatus::kCancelled;
+    Wait(series[id].registrant);
+  }
+  // Withdraw: an active series cancelled, a hold lapsed.
+  void Withdraw(RegistrantId id) {
+    const RegistrantRow row = registrants[id];
+    if (row.status == RegistrantStatus::kScheduled)
+      series[row.series].status = SeriesStatus::kCancelled;
+    if (holds.contains(id)) Lapse(holds[id]);
+    registrants[id] = {RegistrantStatus::kWithdrawn, kNoId};
+  }
+  void SetCodeState(CodeId id, CodeState state) {
+    CodeRow& code = codes[id];
+    code.state = state;
+    if (state != CodeState::kPending) {
+      auto it = pending.find({code.registrant, code.purpose});
+      if (it != pending.end() && it->second == id) pending.erase(it);
+    }
+  }
 };
 
 class BookingRunner {
@@ -1132,36 +1181,48 @@ class BookingRunner {
       c_.now += absl::Minutes(rng_.Uniform(1, 600));
       return Rebook(missed);
     }
+    // A code just issued, or just entered wrong: the person types (again).
+    if (const CodeId code = std::exchange(follow_code_, kNoId); code != kNoId && rng_.Percent(70)) {
+      c_.now += absl::Seconds(rng_.Uniform(1, rng_.Percent(10) ? 3600 : 120));
+      if (rng_.Percent(10)) return CancelThenVerify(code);
+      return VerifyCode(code);
+    }
     c_.Advance();
     if (rng_.Percent(8)) c_.now += absl::Hours(rng_.Uniform(6, 30));
     const int pick = rng_.Uniform(1, 100);
     std::string name;
-    if (pick <= 12) {
+    if (pick <= 11) {
       name = generic_.Register();
-    } else if (pick <= 20) {
+    } else if (pick <= 18) {
       name = Draw();
-    } else if (pick <= 26) {
+    } else if (pick <= 23) {
       name = AddRelease();
-    } else if (pick <= 50) {
+    } else if (pick <= 45) {
       name = Book();
-    } else if (pick <= 55) {
+    } else if (pick <= 50) {
       name = Confirm(PickHold());
-    } else if (pick <= 58) {
+    } else if (pick <= 52) {
       name = Decline(PickHold());
-    } else if (pick <= 62) {
+    } else if (pick <= 55) {
       name = Expire();
-    } else if (pick <= 74) {
+    } else if (pick <= 65) {
       name = RecordDose();
-    } else if (pick <= 77) {
+    } else if (pick <= 68) {
       name = Rebook();
-    } else if (pick <= 82) {
+    } else if (pick <= 72) {
       name = Cancel();
-    } else if (pick <= 84) {
+    } else if (pick <= 74) {
       name = Withdraw();
-    } else if (pick <= 87) {
+    } else if (pick <= 77) {
       name = SetPolicy();
-    } else if (pick <= 91) {
+    } else if (pick <= 80) {
       name = rng_.Percent(50) ? generic_.AddCapacity() : generic_.AddSupply();
+    } else if (pick <= 84) {
+      name = IssueCode();
+    } else if (pick <= 88) {
+      name = VerifyCode();
+    } else if (pick <= 90) {
+      name = Standby();
     } else if (pick <= 97) {
       name = InvalidBooking();
     } else {
@@ -1202,6 +1263,19 @@ class BookingRunner {
     REQUIRE(engine.hold_count() == model_.holds.size());
     for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
       REQUIRE_MESSAGE(engine.GetRelease(id)->booked == counted[id], "release ", id);
+    }
+    REQUIRE(engine.code_count() + size_t{1} == model_.codes.size());
+    for (CodeId id = 1; id <= engine.code_count(); ++id) {
+      const VerificationCode code = *engine.GetCode(id);
+      const FlowModel::CodeRow& row = model_.codes[id];
+      REQUIRE_MESSAGE(code.state == row.state, "code ", id, ": engine state ",
+                      static_cast<int>(code.state), ", model ", static_cast<int>(row.state));
+      REQUIRE_MESSAGE(code.attempts == row.attempts, "code ", id, ": engine attempts ",
+                      static_cast<int>(code.attempts), ", model ", row.attempts);
+      REQUIRE(code.registrant == row.registrant);
+      REQUIRE(code.purpose == row.purpose);
+      REQUIRE(code.series == row.series);
+      REQUIRE(code.expires_at == row.expires_at);
     }
   }
 
@@ -1294,16 +1368,23 @@ class BookingRunner {
 
   // Calls the engine's Book; a refusal the model predicts must happen.
   std::string Book() {
+    const int mode = rng_.Uniform(1, 100);
+    const bool standby = mode > 75;
     std::vector<RegistrantId> waiting;
     for (RegistrantId id = 1; id < model_.registrants.size(); ++id) {
-      if (model_.registrants[id].status == RegistrantStatus::kWaiting) waiting.push_back(id);
+      if (model_.registrants[id].status == RegistrantStatus::kWaiting &&
+          (!standby || c_.engine.GetRegistrant(id)->spec.standby)) {
+        waiting.push_back(id);
+      }
     }
     const RegistrantId id =
         !waiting.empty() && rng_.Percent(70) ? rng_.Pick(waiting) : AnyRegistrant();
     BookingRequest request;
     request.registrant = id;
     request.at = c_.now;
-    request.mode = rng_.Percent(50) ? BookingMode::kRelease : BookingMode::kShortNotice;
+    request.mode = standby     ? BookingMode::kStandby
+                   : mode > 38 ? BookingMode::kShortNotice
+                               : BookingMode::kRelease;
     request.confirm = rng_.Percent(40);
     if (rng_.Percent(15)) {
       request.center = static_cast<CenterId>(rng_.Uniform(1, c_.engine.center_count()));
@@ -1324,10 +1405,13 @@ class BookingRunner {
         (short_notice &&
          (policy.short_notice_days == 0 || registrant.spec.channel == Channel::kPhone)) ||
         (!short_notice && registrant.status == RegistrantStatus::kScheduled) ||
+        (standby && !registrant.spec.standby) ||
         (request.vaccine != kNoId && registrant.spec.vaccine_preference != kNoId &&
          request.vaccine != registrant.spec.vaccine_preference);
     const std::string name =
-        absl::StrCat(short_notice ? "short-notice " : "release ",
+        absl::StrCat(standby        ? "standby "
+                     : short_notice ? "short-notice "
+                                    : "release ",
                      request.confirm ? "booking" : "hold", " for registrant ", id);
     absl::StatusOr<Prepared<SeriesChange>> prepared = c_.engine.PrepareBook(request);
     if (!prepared.ok()) {
@@ -1346,8 +1430,14 @@ class BookingRunner {
     for (SeriesId lapsed : due) model_.Lapse(lapsed);
     const Series series = *c_.engine.GetSeries(prepared->change.subject);
     CHECK(series.registrant == id);
-    CHECK(series.origin == (short_notice ? SeriesOrigin::kShortNotice : SeriesOrigin::kRelease));
-    CHECK((series.release != kNoId) == !short_notice);
+    CHECK(series.origin == (standby        ? SeriesOrigin::kStandby
+                            : short_notice ? SeriesOrigin::kShortNotice
+                                           : SeriesOrigin::kRelease));
+    CHECK((series.release != kNoId) == (request.mode == BookingMode::kRelease));
+    if (standby) {
+      // Today, in any seat left: also one whose slot has begun.
+      CHECK(series.appointments[0].day == absl::CivilDay(LocalNow()));
+    }
     const SeriesId replaces = short_notice && registrant.status == RegistrantStatus::kScheduled
                                   ? registrant.series
                                   : kNoId;
@@ -1363,12 +1453,270 @@ class BookingRunner {
       Succeeded(replaces != kNoId ? "swap" : "book");
     } else {
       CHECK(series.status == SeriesStatus::kHeld);
-      CHECK(series.hold_expires_at == c_.now + policy.hold);
+      CHECK(series.hold_expires_at == c_.now + (standby ? policy.standby_hold : policy.hold));
       row.status = SeriesStatus::kHeld;
       model_.holds[id] = series.id;
       follow_hold_ = series.id;
       Succeeded("hold");
     }
+    if (standby) Succeeded("standby");
+    return name;
+  }
+
+  // StandbyList, against the model's statuses and holds and the engine's
+  // public data: waiting standby registrants whom the center serves, not
+  // holding an open hold, by tier, waiting_since and reference.
+  std::string Standby() {
+    const CenterId center = static_cast<CenterId>(rng_.Uniform(1, c_.engine.center_count()));
+    const size_t limit = rng_.Percent(30) ? 1000 : static_cast<size_t>(rng_.Uniform(0, 4));
+    const Policy& policy = c_.engine.policy();
+    const std::vector<DistrictId> districts = c_.engine.GetCenter(center)->spec.districts;
+    auto serves = [&](DistrictId district) {
+      return std::find(districts.begin(), districts.end(), district) != districts.end();
+    };
+    auto may_use = [&](DistrictId district) {
+      if (serves(district)) return true;
+      if (policy.residence != ResidenceRule::kHomeOrNeighbourDistrict) return false;
+      for (const auto& [a, b] : policy.neighbours) {
+        if ((a == district && serves(b)) || (b == district && serves(a))) return true;
+      }
+      return false;
+    };
+    std::vector<std::tuple<int, absl::Time, std::string, RegistrantId>> entries;
+    for (RegistrantId id = 1; id < model_.registrants.size(); ++id) {
+      const Registrant registrant = *c_.engine.GetRegistrant(id);
+      if (!registrant.spec.standby || model_.registrants[id].status != RegistrantStatus::kWaiting ||
+          registrant.spec.registered_at > c_.now || !may_use(registrant.spec.district)) {
+        continue;
+      }
+      const auto hold = model_.holds.find(id);
+      if (hold != model_.holds.end() && model_.series[hold->second].hold_expires_at > c_.now) {
+        continue;
+      }
+      entries.emplace_back(*c_.engine.TierOf(id), registrant.waiting_since,
+                           registrant.spec.external_ref, id);
+    }
+    std::sort(entries.begin(), entries.end());
+    std::vector<RegistrantId> expected;
+    for (size_t i = 0; i < entries.size() && i < limit; ++i) {
+      expected.push_back(std::get<3>(entries[i]));
+    }
+    const std::string digest = Digest(c_.engine);
+    absl::StatusOr<std::vector<RegistrantId>> list = c_.engine.StandbyList(center, c_.now, limit);
+    REQUIRE_MESSAGE(list.ok(), list.status());
+    CHECK(Digest(c_.engine) == digest);
+    CHECK_MESSAGE(*list == expected, "center ", center, " limit ", limit, ": engine {",
+                  absl::StrJoin(*list, ","), "}, model {", absl::StrJoin(expected, ","), "}");
+    if (!expected.empty()) Succeeded("standby list");
+    return absl::StrCat("standby list of center ", center, " (", list->size(), ")");
+  }
+
+  // A code for a registrant's cancellation (mostly of their active series)
+  // or withdrawal, with entropy from the campaign's generator so that the
+  // model knows the digits.
+  std::string IssueCode() {
+    std::vector<RegistrantId> scheduled;
+    for (RegistrantId id = 1; id < model_.registrants.size(); ++id) {
+      if (model_.registrants[id].status == RegistrantStatus::kScheduled) scheduled.push_back(id);
+    }
+    const bool cancel = rng_.Percent(60);
+    const RegistrantId id =
+        cancel && !scheduled.empty() && rng_.Percent(80) ? rng_.Pick(scheduled) : AnyRegistrant();
+    const FlowModel::RegistrantRow owner = model_.registrants[id];
+    CodeRequest request;
+    request.registrant = id;
+    request.at = c_.now;
+    request.purpose = cancel ? CodePurpose::kCancelSeries : CodePurpose::kWithdraw;
+    const bool any_series = c_.engine.series_count() > 0;
+    if (cancel) {
+      if (owner.status == RegistrantStatus::kScheduled && rng_.Percent(85)) {
+        request.series = owner.series;
+      } else if (any_series && rng_.Percent(80)) {
+        request.series = AnySeries();
+      }
+    } else if (any_series && rng_.Percent(5)) {
+      request.series = AnySeries();
+    }
+    absl::StatusCode expected = absl::StatusCode::kOk;
+    if (owner.status == RegistrantStatus::kWithdrawn) {
+      expected = absl::StatusCode::kFailedPrecondition;
+    } else if (cancel && request.series == kNoId) {
+      expected = absl::StatusCode::kNotFound;
+    } else if (cancel && (model_.series[request.series].registrant != id ||
+                          model_.series[request.series].status != SeriesStatus::kActive)) {
+      expected = absl::StatusCode::kFailedPrecondition;
+    } else if (!cancel && request.series != kNoId) {
+      expected = absl::StatusCode::kInvalidArgument;
+    }
+    const CodeEntropy entropy{rng_.Next(), rng_.Next(), rng_.Next()};
+    const std::string name =
+        absl::StrCat(cancel ? "cancellation" : "withdrawal", " code for registrant ", id,
+                     request.series != kNoId ? absl::StrCat(" series ", request.series) : "");
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    absl::StatusOr<Prepared<IssuedCode>> prepared = c_.engine.PrepareIssueCode(request, entropy);
+    CHECK_MESSAGE(prepared.status().code() == expected, name, ": ", prepared.status());
+    if (!prepared.ok()) {
+      return Refused(name, c_.engine.IssueCode(request).status(), {prepared.status().code()},
+                     revision, digest);
+    }
+    const IssuedCode& issued = prepared->change;
+    const Policy& policy = c_.engine.policy();
+    const CodeId code_id = static_cast<CodeId>(model_.codes.size());
+    CHECK(issued.record.id == code_id);
+    CHECK(issued.code.size() == static_cast<size_t>(policy.code_digits));
+    CHECK(issued.code.find_first_not_of("0123456789") == std::string::npos);
+    CHECK(issued.record.hash == SipHash24(entropy.salt0, entropy.salt1, issued.code));
+    CHECK(issued.record.expires_at == c_.now + policy.code_lifetime);
+    CHECK(issued.event.kind == EventKind::kCodeIssued);
+    CHECK(issued.event.code_id == code_id);
+    CHECK(issued.event.code == issued.code);
+    const auto old = model_.pending.find({id, request.purpose});
+    REQUIRE(issued.superseded.size() == (old != model_.pending.end() ? 1u : 0u));
+    c_.engine.Apply(*prepared);
+    if (old != model_.pending.end()) {
+      CHECK(issued.superseded[0].id == old->second);
+      model_.SetCodeState(old->second, CodeState::kSuperseded);
+      Succeeded("code superseded");
+    }
+    model_.codes.push_back(FlowModel::CodeRow{id, request.purpose, request.series,
+                                              issued.record.expires_at, 0, CodeState::kPending,
+                                              issued.code});
+    model_.pending[{id, request.purpose}] = code_id;
+    follow_code_ = code_id;
+    Succeeded("code issued");
+    return name;
+  }
+
+  // An entry that is digits but not the code: one digit changed, or another
+  // length.
+  std::string WrongEntry(const std::string& digits) {
+    std::string entry = digits;
+    if (rng_.Percent(80)) {
+      char& digit = entry[static_cast<size_t>(rng_.Uniform(0, static_cast<int>(entry.size()) - 1))];
+      digit = static_cast<char>('0' + (digit - '0' + rng_.Uniform(1, 9)) % 10);
+      return entry;
+    }
+    int length = rng_.Uniform(1, kCodeDigitsMax - 1);
+    if (length >= static_cast<int>(digits.size())) ++length;
+    entry.clear();
+    for (int i = 0; i < length; ++i) entry += static_cast<char>('0' + rng_.Uniform(0, 9));
+    return entry;
+  }
+
+  // The host cancels the code's series (or withdraws its registrant) another
+  // way before the person enters the right code: the code stays pending.
+  std::string CancelThenVerify(CodeId id) {
+    const FlowModel::CodeRow& code = model_.codes[id];
+    std::string name;
+    if (code.purpose == CodePurpose::kCancelSeries &&
+        model_.series[code.series].status == SeriesStatus::kActive) {
+      Ok(c_.engine.CancelSeries(code.series, c_.now));
+      model_.Cancel(code.series);
+      name = absl::StrCat("cancel series ", code.series);
+    } else if (code.purpose == CodePurpose::kWithdraw &&
+               model_.registrants[code.registrant].status != RegistrantStatus::kWithdrawn) {
+      Ok(c_.engine.Withdraw(code.registrant, c_.now));
+      model_.Withdraw(code.registrant);
+      name = absl::StrCat("withdraw registrant ", code.registrant);
+    } else {
+      name = "nothing to cancel";
+    }
+    c_.now += absl::Seconds(1);
+    return absl::StrCat(name, ", then ", VerifyCode(id, /*force_right=*/true));
+  }
+
+  static void Ok(const absl::Status& status) { REQUIRE_MESSAGE(status.ok(), status); }
+
+  // Verifies a code (kNoId: a pending one mostly, or any) with the right
+  // digits, wrong ones, or a malformed entry; the model predicts the outcome.
+  std::string VerifyCode(CodeId chosen = kNoId, bool force_right = false) {
+    if (model_.codes.size() == 1) return "verify (no code)";
+    CodeId id = chosen;
+    if (id == kNoId) {
+      std::vector<CodeId> pending;
+      for (const auto& [key, code] : model_.pending) pending.push_back(code);
+      id = !pending.empty() && rng_.Percent(75)
+               ? rng_.Pick(pending)
+               : static_cast<CodeId>(rng_.Uniform(1, static_cast<int>(model_.codes.size()) - 1));
+    }
+    FlowModel::CodeRow& code = model_.codes[id];
+    const int kind = force_right ? 1 : rng_.Uniform(1, 100);
+    const bool right = kind <= 55;
+    const bool malformed = kind > 92;
+    const std::string entry =
+        right       ? code.digits
+        : malformed ? rng_.Pick(std::vector<std::string>{"", "12a456", "12345678901", " 123456",
+                                                         "-1", "\xef\xbc\x91"})
+                    : WrongEntry(code.digits);
+    const Policy& policy = c_.engine.policy();
+    using absl::StatusCode;
+    std::optional<CodeOutcome> outcome;  // unset: no outcome (the call fails earlier)
+    StatusCode expected = StatusCode::kUnauthenticated;
+    bool action_possible = false;
+    if (malformed) {
+      expected = StatusCode::kInvalidArgument;
+    } else if (code.state == CodeState::kUsed || code.state == CodeState::kSuperseded) {
+      outcome = CodeOutcome::kNotPending;
+      expected = StatusCode::kFailedPrecondition;
+    } else if (code.state == CodeState::kLocked || code.attempts >= policy.code_attempts) {
+      outcome = CodeOutcome::kLocked;
+    } else if (c_.now >= code.expires_at) {
+      outcome = CodeOutcome::kExpired;
+    } else {
+      // The action is checked before the entry, so a refusal reveals nothing.
+      action_possible =
+          code.purpose == CodePurpose::kCancelSeries
+              ? model_.series[code.series].status == SeriesStatus::kActive
+              : model_.registrants[code.registrant].status != RegistrantStatus::kWithdrawn;
+      if (!action_possible) {
+        expected = StatusCode::kFailedPrecondition;
+      } else if (!right) {
+        outcome = CodeOutcome::kWrong;
+      } else {
+        outcome = CodeOutcome::kAccepted;
+        expected = StatusCode::kOk;
+      }
+    }
+    const std::string name = absl::StrCat("verify code ", id,
+                                          right       ? " (right)"
+                                          : malformed ? " (malformed)"
+                                                      : " (wrong)");
+    const uint64_t revision = c_.engine.revision();
+    const std::string digest = Digest(c_.engine);
+    CodeOutcome reported = static_cast<CodeOutcome>(99);
+    const absl::Status status = c_.engine.VerifyCode(id, entry, c_.now, &reported);
+    CHECK_MESSAGE(status.code() == expected, name, ": ", status);
+    if (outcome.has_value()) CHECK_MESSAGE(reported == *outcome, name, ": ", status);
+    if (outcome != CodeOutcome::kWrong && outcome != CodeOutcome::kAccepted) {
+      if (outcome == CodeOutcome::kExpired) Succeeded("code expired");
+      if (outcome == CodeOutcome::kLocked) Succeeded("code refused as locked");
+      if (!malformed && !outcome.has_value()) Succeeded("code right, action refused");
+      return Refused(name, status, {expected}, revision, digest);
+    }
+    CHECK(c_.engine.revision() > revision);
+    if (outcome == CodeOutcome::kWrong) {
+      ++code.attempts;
+      if (code.attempts >= policy.code_attempts) {
+        model_.SetCodeState(id, CodeState::kLocked);
+        CHECK_MESSAGE(absl::StrContains(status.message(), "the code is locked"), status);
+        Succeeded("code locked");
+      } else {
+        CHECK(std::string(status.message()) == absl::StrCat("code ", id, " is wrong; ",
+                                                            policy.code_attempts - code.attempts,
+                                                            " attempt(s) left"));
+        follow_code_ = id;
+      }
+      Succeeded("code wrong");
+      return name;
+    }
+    model_.SetCodeState(id, CodeState::kUsed);
+    if (code.purpose == CodePurpose::kCancelSeries) {
+      model_.Cancel(code.series);
+    } else {
+      model_.Withdraw(code.registrant);
+    }
+    Succeeded("code accepted");
     return name;
   }
 
@@ -1568,8 +1916,7 @@ class BookingRunner {
     if (!status.ok()) {
       return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
     }
-    model_.series[id].status = SeriesStatus::kCancelled;
-    model_.Wait(model_.series[id].registrant);
+    model_.Cancel(id);
     Succeeded("cancel");
     return name;
   }
@@ -1585,11 +1932,7 @@ class BookingRunner {
     if (!status.ok()) {
       return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
     }
-    if (row.status == RegistrantStatus::kScheduled) {
-      model_.series[row.series].status = SeriesStatus::kCancelled;
-    }
-    if (model_.holds.contains(id)) model_.Lapse(model_.holds[id]);
-    model_.registrants[id] = {RegistrantStatus::kWithdrawn, kNoId};
+    model_.Withdraw(id);
     Succeeded("withdraw");
     return name;
   }
@@ -1600,6 +1943,10 @@ class BookingRunner {
         std::vector<std::string>{"UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"});
     policy.hold = absl::Minutes(rng_.Uniform(1, 120));
     policy.short_notice_days = rng_.Percent(20) ? 0 : rng_.Uniform(1, 6);
+    policy.standby_hold = absl::Minutes(rng_.Uniform(1, 90));
+    policy.code_digits = rng_.Uniform(kCodeDigitsMin, kCodeDigitsMax);
+    policy.code_lifetime = absl::Minutes(rng_.Uniform(1, 60));
+    policy.code_attempts = rng_.Uniform(1, 5);
     absl::StatusOr<uint32_t> version = c_.engine.SetPolicy(policy);
     REQUIRE_MESSAGE(version.ok(), version.status());
     return absl::StrCat("set policy (", policy.time_zone, ", short notice ",
@@ -1619,7 +1966,7 @@ class BookingRunner {
       return Refused("invalid " + name, status, codes, revision, digest);
     };
     using absl::StatusCode;
-    switch (rng_.Uniform(0, 11)) {
+    switch (rng_.Uniform(0, 14)) {
       case 0:
         request.registrant = c_.engine.registrant_count() + 1;
         return refused("book for an unknown registrant", c_.engine.Book(request).status(),
@@ -1689,14 +2036,45 @@ class BookingRunner {
         return refused("book in mode 5", c_.engine.Book(request).status(),
                        {StatusCode::kInvalidArgument});
       }
+      case 11: {
+        CodeRequest code;
+        code.registrant = c_.engine.registrant_count() + 1;
+        code.purpose = CodePurpose::kWithdraw;
+        code.at = c_.now;
+        return refused("code for an unknown registrant", c_.engine.IssueCode(code).status(),
+                       {StatusCode::kNotFound});
+      }
+      case 12:
+        return refused("verify an unknown code",
+                       c_.engine.VerifyCode(c_.engine.code_count() + 1, "123456", c_.now),
+                       {StatusCode::kNotFound});
+      case 13:
+        return refused(
+            "verify a code at an infinite time",
+            c_.engine.VerifyCode(c_.engine.code_count() == 0 ? 1 : c_.engine.code_count(), "123456",
+                                 absl::InfiniteFuture()),
+            {StatusCode::kInvalidArgument});
       default: {
         Policy policy = c_.RandomPolicy();
-        switch (rng_.Uniform(0, 2)) {
+        switch (rng_.Uniform(0, 6)) {
           case 0:
             policy.time_zone = "Nowhere/Atlantis";
             break;
           case 1:
             policy.hold = absl::ZeroDuration();
+            break;
+          case 2:
+            policy.standby_hold = absl::ZeroDuration();
+            break;
+          case 3:
+            policy.code_digits = rng_.Percent(50) ? kCodeDigitsMin - 1 : kCodeDigitsMax + 1;
+            break;
+          case 4:
+            policy.code_attempts = rng_.Percent(50) ? 0 : kCodeAttemptsMax + 1;
+            break;
+          case 5:
+            policy.code_lifetime = rng_.Percent(50) ? absl::ZeroDuration()
+                                                    : absl::Minutes(kCodeLifetimeMinutesMax + 1);
             break;
           default:
             policy.short_notice_days = kShortNoticeDaysMax + 1;
@@ -1715,6 +2093,7 @@ class BookingRunner {
   std::map<std::string, int> successes_;
   SeriesId follow_hold_ = kNoId;    // a hold just made
   SeriesId follow_rebook_ = kNoId;  // a second dose just missed
+  CodeId follow_code_ = kNoId;      // a code just issued or entered wrong
 };
 
 TEST_CASE("random mixed flows keep every invariant and match the model") {
@@ -1776,9 +2155,31 @@ TEST_CASE("random mixed flows keep every invariant and match the model") {
   MESSAGE("successful flows: ", absl::StrJoin(counts, ", "));
   // (Small runs and single seeds may miss a rare one.)
   if (SmallScale() || std::getenv("VAXALLOC_TEST_SEED") != nullptr) return;
-  for (const char* flow :
-       {"draw", "release", "hold", "book", "confirm", "decline", "expire", "given", "completed",
-        "missed first", "missed second", "rebook", "cancel", "withdraw", "swap"}) {
+  for (const char* flow : {"draw",
+                           "release",
+                           "hold",
+                           "book",
+                           "confirm",
+                           "decline",
+                           "expire",
+                           "given",
+                           "completed",
+                           "missed first",
+                           "missed second",
+                           "rebook",
+                           "cancel",
+                           "withdraw",
+                           "swap",
+                           "standby",
+                           "standby list",
+                           "code issued",
+                           "code superseded",
+                           "code wrong",
+                           "code locked",
+                           "code refused as locked",
+                           "code expired",
+                           "code accepted",
+                           "code right, action refused"}) {
     CHECK_MESSAGE(successes[flow] > 5, "few successful ", std::string(flow));
   }
 }

@@ -1,18 +1,19 @@
 // Store: the campaign file round-trips every entity exactly (releases, holds,
-// dose states and the booking policy included), replays a draw from the
-// stored state, leaves the file untouched on every refused call and on every
-// file it cannot accept, rolls a booking flow back whole when a write fails,
-// migrates a version 1 file with nothing lost, and handles a second
-// connection. The outbox: each change writes its events in its own
-// transaction, and only committed changes do; paging, acknowledging and
-// at-least-once delivery.
-#include "tests/test_support.h"
+// dose states, the standby list, one-time codes and the booking policy
+// included), replays a draw from the stored state, leaves the file untouched
+// on every refused call and on every file it cannot accept, rolls a booking
+// flow or a code back whole when a write fails, commits a wrong code's
+// attempt before refusing it, migrates a version 1 file with nothing lost,
+// and handles a second connection. The outbox: each change writes its events
+// in its own transaction, and only committed changes do; paging,
+// acknowledging (which deletes a code's digits) and at-least-once delivery.
 #include "vaxalloc/store.h"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -31,6 +32,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "src/engine_state.h"
+#include "tests/test_support.h"
 #include "vaxalloc/engine.h"
 #include "vaxalloc/invariants.h"
 #include "vaxalloc/lottery.h"
@@ -356,6 +359,10 @@ void CheckSame(const PolicyVersion& a, const PolicyVersion& b) {
   CHECK(a.policy.time_zone == b.policy.time_zone);
   CHECK(a.policy.hold == b.policy.hold);
   CHECK(a.policy.short_notice_days == b.policy.short_notice_days);
+  CHECK(a.policy.standby_hold == b.policy.standby_hold);
+  CHECK(a.policy.code_digits == b.policy.code_digits);
+  CHECK(a.policy.code_lifetime == b.policy.code_lifetime);
+  CHECK(a.policy.code_attempts == b.policy.code_attempts);
   REQUIRE(a.policy.tier_rules.size() == b.policy.tier_rules.size());
   for (size_t i = 0; i < a.policy.tier_rules.size(); ++i) {
     CHECK(a.policy.tier_rules[i].registered_before == b.policy.tier_rules[i].registered_before);
@@ -383,6 +390,7 @@ void CheckSame(const Registrant& a, const Registrant& b) {
   CHECK(a.spec.channel == b.spec.channel);
   CHECK(a.spec.registered_at == b.spec.registered_at);
   CHECK(a.spec.vaccine_preference == b.spec.vaccine_preference);
+  CHECK(a.spec.standby == b.spec.standby);
   CHECK(a.status == b.status);
   CHECK(a.waiting_since == b.waiting_since);
   CHECK(a.series == b.series);
@@ -422,6 +430,21 @@ void CheckSame(const Release& a, const Release& b) {
   CHECK(a.spec.release_at == b.spec.release_at);
   CHECK(a.spec.first_dose_cap == b.spec.first_dose_cap);
   CHECK(a.booked == b.booked);
+}
+
+void CheckSame(const VerificationCode& a, const VerificationCode& b) {
+  CAPTURE(a.id);
+  CHECK(a.id == b.id);
+  CHECK(a.registrant == b.registrant);
+  CHECK(a.purpose == b.purpose);
+  CHECK(a.series == b.series);
+  CHECK(a.issued_at == b.issued_at);
+  CHECK(a.expires_at == b.expires_at);
+  CHECK(a.attempts == b.attempts);
+  CHECK(a.state == b.state);
+  CHECK(a.salt0 == b.salt0);
+  CHECK(a.salt1 == b.salt1);
+  CHECK(a.hash == b.hash);
 }
 
 void CheckSame(const DayAttendance& a, const DayAttendance& b) {
@@ -494,6 +517,7 @@ struct Snapshot {
   std::vector<Series> series;
   std::vector<DrawRecord> draws;
   std::vector<Release> releases;
+  std::vector<VerificationCode> codes;
   uint32_t holds = 0;
   std::vector<SlotView> slots;  // every pool, every day of June and July
   std::vector<int64_t> doses_available;
@@ -529,6 +553,9 @@ Snapshot Take(const Engine& engine) {
   for (uint32_t id = 1; id <= engine.release_count(); ++id) {
     snapshot.releases.push_back(Ok(engine.GetRelease(id)));
   }
+  for (uint32_t id = 1; id <= engine.code_count(); ++id) {
+    snapshot.codes.push_back(Ok(engine.GetCode(id)));
+  }
   snapshot.holds = engine.hold_count();
   snapshot.report = engine.Summarize();
   for (CenterId center = 1; center <= engine.center_count(); ++center) {
@@ -561,6 +588,7 @@ void CheckSame(const Snapshot& a, const Snapshot& b) {
   CheckSameLists(a.series, b.series);
   CheckSameLists(a.draws, b.draws);
   CheckSameLists(a.releases, b.releases);
+  CheckSameLists(a.codes, b.codes);
   CHECK(a.holds == b.holds);
   CheckSameLists(a.attendance, b.attendance);
   CheckSame(a.report, b.report);
@@ -589,7 +617,8 @@ std::vector<Event> AllPending(const Store& store) {
 }
 
 void CheckEvent(const Event& event, uint64_t id, EventKind kind, absl::Time at,
-                RegistrantId registrant, SeriesId series, DrawId draw) {
+                RegistrantId registrant, SeriesId series, DrawId draw, CodeId code_id = kNoId,
+                std::string_view code = "") {
   CAPTURE(event.id);
   CHECK(event.id == id);
   CHECK(event.kind == kind);
@@ -597,12 +626,15 @@ void CheckEvent(const Event& event, uint64_t id, EventKind kind, absl::Time at,
   CHECK(event.registrant == registrant);
   CHECK(event.series == series);
   CHECK(event.draw == draw);
+  CHECK(event.code_id == code_id);
+  CHECK(event.code == code);
 }
 
 void CheckSameEvents(const std::vector<Event>& a, const std::vector<Event>& b) {
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    CheckEvent(a[i], b[i].id, b[i].kind, b[i].at, b[i].registrant, b[i].series, b[i].draw);
+    CheckEvent(a[i], b[i].id, b[i].kind, b[i].at, b[i].registrant, b[i].series, b[i].draw,
+               b[i].code_id, b[i].code);
   }
 }
 
@@ -707,7 +739,8 @@ Bookings BuildBookings(Store& store, const CampaignIds& ids) {
   b.people = Ok(store.RegisterBatch(people));
 
   auto booked_event = [&](const Series& series, absl::Time at) {
-    b.events.push_back(Event{0, EventKind::kSeriesBooked, at, series.registrant, series.id, kNoId});
+    b.events.push_back(
+        internal::MakeEvent(EventKind::kSeriesBooked, at, series.registrant, series.id));
   };
   BookingRequest request;
   request.center = ids.frankfurt_center;
@@ -786,8 +819,8 @@ Bookings BuildBookings(Store& store, const CampaignIds& ids) {
   CHECK(Ok(store.ConfirmHold(swap.id, swap_confirmed)).status == SeriesStatus::kActive);
   CHECK(Ok(store.engine().GetSeries(swapped.id)).status == SeriesStatus::kCancelled);
   b.short_notice = swap.id;
-  b.events.push_back(
-      Event{0, EventKind::kSeriesCancelled, swap_confirmed, swapped.registrant, swapped.id, kNoId});
+  b.events.push_back(internal::MakeEvent(EventKind::kSeriesCancelled, swap_confirmed,
+                                         swapped.registrant, swapped.id));
   booked_event(swap, swap_confirmed);
 
   // Attendance: both doses given; a first dose missed; a second dose missed
@@ -813,7 +846,7 @@ Bookings BuildBookings(Store& store, const CampaignIds& ids) {
   CHECK(again.doses[1] == DoseState::kBooked);
   CHECK(again.appointments[1].day > second_day);
   b.events.push_back(
-      Event{0, EventKind::kSecondDoseRebooked, rebooked_at, again.registrant, again.id, kNoId});
+      internal::MakeEvent(EventKind::kSecondDoseRebooked, rebooked_at, again.registrant, again.id));
 
   // A hold left open (at an earlier instant, so that nothing above lapsed it).
   request.registrant = b.people[0];
@@ -848,7 +881,7 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name NOT LIKE 'sqlite_%'") == 17);
+                     "name NOT LIKE 'sqlite_%'") == 18);
   // The outbox's AUTOINCREMENT keeps its high-water mark here.
   CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
 }
@@ -1933,6 +1966,562 @@ TEST_CASE("a refused booking flow leaves the file and the engine as they were") 
 }
 
 // ---------------------------------------------------------------------------
+// The standby list and one-time codes
+// ---------------------------------------------------------------------------
+
+// Hessen's policy with every standby and code field off its default.
+Policy CodePolicy(const CampaignIds& ids) {
+  Policy policy = HessenPolicy(ids);
+  policy.standby_hold = absl::Minutes(45);
+  policy.code_digits = 8;
+  policy.code_lifetime = absl::Minutes(20);
+  policy.code_attempts = 2;
+  return policy;
+}
+
+// Another entry of the same length: the last digit changed.
+std::string WrongCode(std::string code) {
+  code.back() = code.back() == '0' ? '1' : '0';
+  return code;
+}
+
+CodeRequest CancelCode(const Engine& engine, RegistrantId registrant, absl::Time at) {
+  CodeRequest request;
+  request.registrant = registrant;
+  request.purpose = CodePurpose::kCancelSeries;
+  request.series = Ok(engine.GetRegistrant(registrant)).series;
+  request.at = at;
+  return request;
+}
+
+CodeRequest WithdrawCode(RegistrantId registrant, absl::Time at) {
+  CodeRequest request;
+  request.registrant = registrant;
+  request.purpose = CodePurpose::kWithdraw;
+  request.at = at;
+  return request;
+}
+
+// The expected kCodeIssued event of a code (its id as IssueCode reported it).
+Event ExpectedCodeEvent(const IssuedCode& issued) {
+  Event event = internal::MakeEvent(EventKind::kCodeIssued, issued.record.issued_at,
+                                    issued.record.registrant, issued.record.series);
+  event.id = issued.event.id;
+  event.code_id = issued.record.id;
+  event.code = issued.code;
+  return event;
+}
+
+// What BuildCodes made, and the events it expects in the outbox.
+struct Codes {
+  RegistrantId standby_booked = kNoId;   // on the standby list, booked a standby series
+  RegistrantId standby_waiting = kNoId;  // on the standby list, still waiting
+  SeriesId standby_series = kNoId;       // held, then confirmed
+  IssuedCode accepted;                   // cancels a drawn series after one wrong entry: used
+  IssuedCode superseded;  // a withdrawal code of standby_waiting, replaced by `pending`
+  IssuedCode pending;
+  IssuedCode locked;          // policy.code_attempts wrong entries
+  IssuedCode expired;         // entered at its expiry: still pending, but no good
+  std::vector<Event> events;  // ids unset, except the codes'
+};
+
+// On top of BuildCampaign (whose last draw was on 30 May): a policy with
+// every new field set, two registrants on the standby list, a standby
+// booking, and a code in every state.
+Codes BuildCodes(Store& store, const CampaignIds& ids) {
+  Codes c;
+  CHECK(Ok(store.SetPolicy(CodePolicy(ids))) == 3u);
+  const Engine& engine = store.engine();
+
+  // Codes on 5 June. A cancellation code, entered wrong once, then right.
+  const RegistrantId cancelling = FirstWithStatus(engine, RegistrantStatus::kScheduled);
+  const absl::Time issued_at = At(2021, 6, 5, 10) + absl::Microseconds(3);
+  c.accepted = Ok(store.IssueCode(CancelCode(engine, cancelling, issued_at)));
+  c.events.push_back(ExpectedCodeEvent(c.accepted));
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  const absl::Status wrong = store.VerifyCode(c.accepted.record.id, WrongCode(c.accepted.code),
+                                              At(2021, 6, 5, 10, 1), &outcome);
+  CHECK(wrong.code() == StatusCode::kUnauthenticated);
+  CHECK(outcome == CodeOutcome::kWrong);
+  const absl::Time accepted_at = At(2021, 6, 5, 10, 2);
+  Ok(store.VerifyCode(c.accepted.record.id, c.accepted.code, accepted_at, &outcome));
+  CHECK(outcome == CodeOutcome::kAccepted);
+  CHECK(Ok(engine.GetSeries(c.accepted.record.series)).status == SeriesStatus::kCancelled);
+  CHECK(Ok(engine.GetRegistrant(cancelling)).status == RegistrantStatus::kWaiting);
+  c.events.push_back(internal::MakeEvent(EventKind::kSeriesCancelled, accepted_at, cancelling,
+                                         c.accepted.record.series));
+
+  // Two on the standby list (Kassel, online), registered after the draws.
+  std::vector<RegistrantSpec> standby;
+  for (int i = 0; i < 2; ++i) {
+    RegistrantSpec spec =
+        testing::Person(absl::StrCat("SB-", i), ids.kassel, PriorityGroup::kGroup3,
+                        At(2021, 6, 1, 8, i), CivilDay(1970, 4, 4));
+    spec.standby = true;
+    standby.push_back(spec);
+  }
+  const std::vector<RegistrantId> people = Ok(store.RegisterBatch(standby));
+  c.standby_booked = people[0];
+  c.standby_waiting = people[1];
+
+  // A withdrawal code superseded by a second one, left pending.
+  c.superseded = Ok(store.IssueCode(WithdrawCode(c.standby_waiting, At(2021, 6, 5, 11))));
+  c.events.push_back(ExpectedCodeEvent(c.superseded));
+  c.pending = Ok(store.IssueCode(WithdrawCode(c.standby_waiting, At(2021, 6, 5, 11, 5))));
+  c.events.push_back(ExpectedCodeEvent(c.pending));
+  REQUIRE(c.pending.superseded.size() == 1);
+  CHECK(c.pending.superseded[0].id == c.superseded.record.id);
+
+  // A cancellation code locked by wrong entries; the same registrant's
+  // withdrawal code entered at its expiry.
+  const RegistrantId locking = FirstWithStatus(engine, RegistrantStatus::kScheduled);
+  c.locked = Ok(store.IssueCode(CancelCode(engine, locking, At(2021, 6, 5, 12))));
+  c.events.push_back(ExpectedCodeEvent(c.locked));
+  for (int attempt = 1; attempt <= engine.policy().code_attempts; ++attempt) {
+    CHECK(
+        store.VerifyCode(c.locked.record.id, WrongCode(c.locked.code), At(2021, 6, 5, 12, attempt))
+            .code() == StatusCode::kUnauthenticated);
+  }
+  c.expired = Ok(store.IssueCode(WithdrawCode(locking, At(2021, 6, 5, 13))));
+  c.events.push_back(ExpectedCodeEvent(c.expired));
+  CHECK(store.VerifyCode(c.expired.record.id, c.expired.code, At(2021, 6, 5, 13, 20), &outcome)
+            .code() == StatusCode::kUnauthenticated);
+  CHECK(outcome == CodeOutcome::kExpired);
+
+  // A standby offer on a Monday outside the draws' windows, held for the
+  // policy's 45 minutes, then confirmed.
+  BookingRequest request;
+  request.registrant = c.standby_booked;
+  request.mode = BookingMode::kStandby;
+  request.center = ids.kassel_center;
+  request.vaccine = ids.comirnaty;
+  request.at = At(2021, 6, 14, 9, 30) + absl::Microseconds(11);
+  const Series offer = Ok(store.Book(request));
+  REQUIRE(offer.status == SeriesStatus::kHeld);
+  CHECK(offer.origin == SeriesOrigin::kStandby);
+  CHECK(offer.appointments[0].day == CivilDay(2021, 6, 14));
+  CHECK(offer.hold_expires_at == request.at + absl::Minutes(45));
+  const absl::Time confirmed_at = At(2021, 6, 14, 9, 40);
+  CHECK(Ok(store.ConfirmHold(offer.id, confirmed_at)).status == SeriesStatus::kActive);
+  c.standby_series = offer.id;
+  c.events.push_back(
+      internal::MakeEvent(EventKind::kSeriesBooked, confirmed_at, c.standby_booked, offer.id));
+  return c;
+}
+
+TEST_CASE("codes, the standby list and the new policy fields round-trip through the file") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Snapshot before;
+  Codes c;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    c = BuildCodes(*store, ids);
+    CheckInvariantsOk(store->engine());
+    before = Take(store->engine());
+  }
+  // The campaign has what the comparison is meant to cover.
+  REQUIRE(before.codes.size() == 5);
+  const auto state_of = [&](const IssuedCode& issued) {
+    return before.codes[issued.record.id - 1].state;
+  };
+  CHECK(state_of(c.accepted) == CodeState::kUsed);
+  CHECK(before.codes[c.accepted.record.id - 1].attempts == 1);
+  CHECK(state_of(c.superseded) == CodeState::kSuperseded);
+  CHECK(state_of(c.pending) == CodeState::kPending);
+  CHECK(state_of(c.locked) == CodeState::kLocked);
+  CHECK(before.codes[c.locked.record.id - 1].attempts == 2);
+  CHECK(state_of(c.expired) == CodeState::kPending);
+  CHECK(before.codes[c.superseded.record.id - 1].series == kNoId);
+  REQUIRE(before.policies.size() == 3);
+  CHECK(before.policies[2].policy.standby_hold == absl::Minutes(45));
+  CHECK(before.policies[2].policy.code_digits == 8);
+  CHECK(before.registrants[c.standby_booked - 1].spec.standby);
+  CHECK(before.registrants[c.standby_waiting - 1].spec.standby);
+  CHECK_FALSE(before.registrants[0].spec.standby);
+  CHECK(before.series[c.standby_series - 1].origin == SeriesOrigin::kStandby);
+
+  auto reopened = OpenOk(path);
+  CheckSame(before, Take(reopened->engine()));
+  CheckInvariantsOk(reopened->engine());
+  // Waiting on the standby list after reopening too.
+  const std::vector<RegistrantId> standby_list = Ok(reopened->engine().StandbyList(
+      Ok(reopened->engine().FindCenter("IZ-KS")), At(2021, 6, 14, 10), 10));
+  CHECK(std::find(standby_list.begin(), standby_list.end(), c.standby_waiting) !=
+        standby_list.end());
+
+  // The reopened store goes on: the pending code still works (and only it:
+  // the superseded, locked, used and expired ones do not), and a new code
+  // supersedes what is pending now.
+  CodeOutcome outcome = CodeOutcome::kWrong;
+  CHECK(reopened
+            ->VerifyCode(c.superseded.record.id, c.superseded.code, At(2021, 6, 5, 11, 6), &outcome)
+            .code() == StatusCode::kFailedPrecondition);
+  CHECK(outcome == CodeOutcome::kNotPending);
+  CHECK(reopened->VerifyCode(c.locked.record.id, c.locked.code, At(2021, 6, 5, 12, 5), &outcome)
+            .code() == StatusCode::kUnauthenticated);
+  CHECK(outcome == CodeOutcome::kLocked);
+  CHECK(reopened->VerifyCode(c.accepted.record.id, c.accepted.code, At(2021, 6, 5, 10, 3), &outcome)
+            .code() == StatusCode::kFailedPrecondition);
+  CHECK(reopened->VerifyCode(c.expired.record.id, c.expired.code, At(2021, 6, 5, 13, 30), &outcome)
+            .code() == StatusCode::kUnauthenticated);
+  CHECK(outcome == CodeOutcome::kExpired);
+  const IssuedCode again = Ok(
+      reopened->IssueCode(CancelCode(reopened->engine(), c.standby_booked, At(2021, 6, 14, 10))));
+  CHECK(again.record.id == 6u);
+  CHECK(again.superseded.empty());
+  Ok(reopened->VerifyCode(c.pending.record.id, c.pending.code, At(2021, 6, 5, 11, 10), &outcome));
+  CHECK(outcome == CodeOutcome::kAccepted);
+  CHECK(Ok(reopened->engine().GetRegistrant(c.standby_waiting)).status ==
+        RegistrantStatus::kWithdrawn);
+  const Snapshot changed = Take(reopened->engine());
+  reopened.reset();
+  CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("the code and standby columns hold the documented values") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Codes c;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    c = BuildCodes(*store, ids);
+  }
+  RawConnection raw(path);
+  auto code_value = [&](const IssuedCode& issued, const char* column) {
+    return raw.QueryInt(
+        absl::StrCat("SELECT coalesce(", column, ", -1) FROM codes WHERE id = ", issued.record.id));
+  };
+  // Purpose 1 cancel (its series), 2 withdraw (NULL); state 0 pending,
+  // 1 used, 2 locked, 3 superseded; wrong attempts counted.
+  CHECK(code_value(c.accepted, "purpose") == 1);
+  CHECK(code_value(c.accepted, "series") == c.accepted.record.series);
+  CHECK(code_value(c.pending, "purpose") == 2);
+  CHECK(code_value(c.pending, "series") == -1);
+  CHECK(code_value(c.accepted, "state") == 1);
+  CHECK(code_value(c.locked, "state") == 2);
+  CHECK(code_value(c.superseded, "state") == 3);
+  CHECK(code_value(c.pending, "state") == 0);
+  CHECK(code_value(c.expired, "state") == 0);
+  CHECK(code_value(c.accepted, "attempts") == 1);
+  CHECK(code_value(c.locked, "attempts") == 2);
+  CHECK(code_value(c.pending, "attempts") == 0);
+  // Instants in microseconds; the expiry is the policy's 20 minutes later.
+  CHECK(code_value(c.accepted, "issued_at_us") == absl::ToUnixMicros(At(2021, 6, 5, 10)) + 3);
+  CHECK(code_value(c.accepted, "expires_at_us") - code_value(c.accepted, "issued_at_us") ==
+        20 * 60'000'000LL);
+  // The salt and the hash bit-cast, and the hash is SipHash-2-4 of the
+  // digits under the salt: the code itself is in no column.
+  for (const IssuedCode* issued : {&c.accepted, &c.superseded, &c.pending, &c.locked, &c.expired}) {
+    CAPTURE(issued->record.id);
+    CHECK(issued->code.size() == 8u);
+    CHECK(code_value(*issued, "salt0") == static_cast<int64_t>(issued->record.salt0));
+    CHECK(code_value(*issued, "salt1") == static_cast<int64_t>(issued->record.salt1));
+    CHECK(
+        code_value(*issued, "hash") ==
+        static_cast<int64_t>(SipHash24(issued->record.salt0, issued->record.salt1, issued->code)));
+  }
+  // The standby list and the standby origin.
+  CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE standby = 1") == 2);
+  CHECK(raw.QueryInt(
+            absl::StrCat("SELECT standby FROM registrants WHERE id = ", c.standby_booked)) == 1);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT origin FROM series WHERE id = ", c.standby_series)) == 3);
+  // The policy: both durations in microseconds.
+  CHECK(raw.QueryInt("SELECT standby_hold_us FROM policies WHERE version = 3") == 2'700'000'000);
+  CHECK(raw.QueryInt("SELECT code_digits FROM policies WHERE version = 3") == 8);
+  CHECK(raw.QueryInt("SELECT code_lifetime_us FROM policies WHERE version = 3") == 1'200'000'000);
+  CHECK(raw.QueryInt("SELECT code_attempts FROM policies WHERE version = 3") == 2);
+  CHECK(raw.QueryInt("SELECT standby_hold_us FROM policies WHERE version = 1") == 1'800'000'000);
+  CHECK(raw.QueryInt("SELECT code_digits FROM policies WHERE version = 1") == 6);
+  CHECK(raw.QueryInt("SELECT code_lifetime_us FROM policies WHERE version = 1") == 900'000'000);
+  CHECK(raw.QueryInt("SELECT code_attempts FROM policies WHERE version = 1") == 3);
+  // Events: kind 6 carries code_id and the digits; no other kind does.
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE kind = 6") == 5);
+  CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE (kind = 6) != (code IS NOT NULL) OR "
+                     "(kind = 6) != (code_id IS NOT NULL)") == 0);
+  CHECK(raw.QueryText(absl::StrCat("SELECT code FROM events WHERE id = ", c.pending.event.id)) ==
+        c.pending.code);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT code_id FROM events WHERE id = ", c.pending.event.id)) ==
+        c.pending.record.id);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT series IS NULL FROM events WHERE id = ",
+                                  c.pending.event.id)) == 1);
+  CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+}
+
+TEST_CASE("codes write their events; acknowledging one deletes its digits") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const CampaignIds ids = BuildCampaign(*store);
+  const std::vector<Event> before = AllPending(*store);
+  REQUIRE_FALSE(before.empty());
+  const Codes c = BuildCodes(*store, ids);
+  const std::vector<Event> after = AllPending(*store);
+  // Five codes issued, one accepted (its cancellation), the standby booking;
+  // wrong, locked and expired entries and holds write none.
+  REQUIRE(c.events.size() == 7);
+  REQUIRE(after.size() == before.size() + c.events.size());
+  const std::vector<Event> added = Tail(after, before.size());
+  for (size_t i = 0; i < added.size(); ++i) {
+    CAPTURE(i);
+    const Event& expected = c.events[i];
+    // IssueCode reports the event's id as written.
+    if (expected.kind == EventKind::kCodeIssued) CHECK(expected.id == added[i].id);
+    CheckEvent(added[i], before.back().id + 1 + i, expected.kind, expected.at, expected.registrant,
+               expected.series, expected.draw, expected.code_id, expected.code);
+  }
+  store.reset();
+  store = OpenOk(path);
+  CheckSameEvents(AllPending(*store), after);
+
+  // Acknowledged, the digits are gone from the file's tables, and (with
+  // secure_delete, once the log is checkpointed into the file on closing)
+  // from its bytes; the codes still work (the engine kept their hashes).
+  const std::string digits_before = FileAndWal(path);
+  for (const IssuedCode* issued : {&c.accepted, &c.superseded, &c.pending, &c.locked, &c.expired}) {
+    REQUIRE(absl::StrContains(digits_before, issued->code));
+  }
+  Ok(store->AcknowledgeEvents(after.back().id));
+  CHECK(AllPending(*store).empty());
+  {
+    RawConnection raw(path);
+    CHECK(raw.QueryInt("SELECT count(*) FROM events") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM codes") == 5);
+  }
+  store.reset();
+  REQUIRE_FALSE(fs::exists(path + "-wal"));
+  const std::string bytes = ReadBytes(path);
+  for (const IssuedCode* issued : {&c.accepted, &c.superseded, &c.pending, &c.locked, &c.expired}) {
+    CHECK_MESSAGE(!absl::StrContains(bytes, issued->code), issued->code, " is still in the file");
+  }
+  store = OpenOk(path);
+  Ok(store->VerifyCode(c.pending.record.id, c.pending.code, At(2021, 6, 5, 11, 10)));
+  const std::vector<Event> withdrawn = AllPending(*store);
+  REQUIRE(withdrawn.size() == 1);
+  CheckEvent(withdrawn[0], after.back().id + 1, EventKind::kRegistrantWithdrawn,
+             At(2021, 6, 5, 11, 10), c.standby_waiting, kNoId, kNoId);
+}
+
+TEST_CASE("a wrong code's attempt is committed before the error; a lock survives reopening") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  RegistrantId registrant = kNoId;
+  SeriesId series = kNoId;
+  IssuedCode issued;
+  int attempts_allowed = 0;
+  {
+    auto store = OpenOk(path);
+    BuildCampaign(*store);
+    attempts_allowed = store->engine().policy().code_attempts;  // the default, 3
+    REQUIRE(attempts_allowed == 3);
+    registrant = FirstWithStatus(store->engine(), RegistrantStatus::kScheduled);
+    series = Ok(store->engine().GetRegistrant(registrant)).series;
+    issued = Ok(store->IssueCode(CancelCode(store->engine(), registrant, At(2021, 6, 1, 10))));
+  }
+  // Each wrong entry in a Store of its own, closed right after the error (as
+  // a process that dies then): the attempt is in the file.
+  for (int attempt = 1; attempt <= attempts_allowed; ++attempt) {
+    CAPTURE(attempt);
+    {
+      auto store = OpenOk(path);
+      CHECK(Ok(store->engine().GetCode(issued.record.id)).attempts == attempt - 1);
+      CodeOutcome outcome = CodeOutcome::kAccepted;
+      const absl::Status wrong = store->VerifyCode(issued.record.id, WrongCode(issued.code),
+                                                   At(2021, 6, 1, 10, attempt), &outcome);
+      CHECK(wrong.code() == StatusCode::kUnauthenticated);
+      CHECK(outcome == CodeOutcome::kWrong);
+      if (attempt < attempts_allowed) {
+        CHECK_MESSAGE(Contains(wrong, absl::StrCat(attempts_allowed - attempt, " attempt(s) left")),
+                      wrong);
+      } else {
+        CHECK_MESSAGE(Contains(wrong, "locked"), wrong);
+      }
+    }
+    RawConnection raw(path);
+    CHECK(raw.QueryInt(absl::StrCat("SELECT attempts FROM codes WHERE id = ", issued.record.id)) ==
+          attempt);
+  }
+  auto store = OpenOk(path);
+  const VerificationCode locked = Ok(store->engine().GetCode(issued.record.id));
+  CHECK(locked.state == CodeState::kLocked);
+  CHECK(locked.attempts == attempts_allowed);
+  // Locked: even the right code is refused, and nothing is written.
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  CHECK_REFUSED(*store, StatusCode::kUnauthenticated,
+                store->VerifyCode(issued.record.id, issued.code, At(2021, 6, 1, 10, 5), &outcome));
+  CHECK(outcome == CodeOutcome::kLocked);
+  CHECK(Ok(store->engine().GetSeries(series)).status == SeriesStatus::kActive);
+  // A new code for the same series is not locked.
+  const IssuedCode fresh =
+      Ok(store->IssueCode(CancelCode(store->engine(), registrant, At(2021, 6, 1, 11))));
+  CHECK(fresh.superseded.empty());
+  Ok(store->VerifyCode(fresh.record.id, fresh.code, At(2021, 6, 1, 11, 1)));
+  CHECK(Ok(store->engine().GetSeries(series)).status == SeriesStatus::kCancelled);
+  CheckInvariantsOk(store->engine());
+  const Snapshot in_memory = Take(store->engine());
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("a failure inside IssueCode or VerifyCode rolls all of it back") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  {
+    auto store = OpenOk(path);
+    BuildCampaign(*store);
+  }
+  RawConnection raw(path);
+  auto store = OpenOk(path);
+  const RegistrantId registrant = FirstWithStatus(store->engine(), RegistrantStatus::kScheduled);
+  const SeriesId series = Ok(store->engine().GetRegistrant(registrant)).series;
+  const CodeRequest request = CancelCode(store->engine(), registrant, At(2021, 6, 1, 10));
+  const int64_t events_written =
+      raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+  auto code_column = [&](CodeId id, const char* column) {
+    return raw.QueryInt(absl::StrCat("SELECT ", column, " FROM codes WHERE id = ", id));
+  };
+
+  // Issuing fails at its event, after the code row.
+  InjectFailure(raw, "code_event", "INSERT ON events", "NEW.kind = 6");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "code_event", store->IssueCode(request));
+  CHECK(store->engine().code_count() == 0u);
+  CHECK(raw.QueryInt("SELECT count(*) FROM codes") == 0);
+  CHECK(raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'") == events_written);
+  raw.Exec("DROP TRIGGER code_event");
+  store = OpenOk(path);
+  const IssuedCode first = Ok(store->IssueCode(request));
+  CHECK(first.record.id == 1u);
+
+  // A second code fails at superseding the first, and at its event: the
+  // first stays pending either way.
+  CodeRequest again = request;
+  again.at = At(2021, 6, 1, 10, 1);
+  InjectFailure(raw, "supersede", "UPDATE ON codes", "NEW.state = 3");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "supersede", store->IssueCode(again));
+  raw.Exec("DROP TRIGGER supersede");
+  InjectFailure(raw, "code_event", "INSERT ON events", "NEW.kind = 6");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "code_event", store->IssueCode(again));
+  raw.Exec("DROP TRIGGER code_event");
+  CHECK(store->engine().code_count() == 1u);
+  CHECK(Ok(store->engine().GetCode(first.record.id)).state == CodeState::kPending);
+  CHECK(raw.QueryInt("SELECT count(*) FROM codes") == 1);
+  CHECK(code_column(first.record.id, "state") == 0);
+
+  // A wrong entry whose attempt cannot be written is not counted: the caller
+  // gets the storage error, not Unauthenticated, and no outcome.
+  InjectFailure(raw, "attempt", "UPDATE ON codes", "NEW.attempts > OLD.attempts");
+  store = OpenOk(path);
+  CodeOutcome outcome = CodeOutcome::kNotPending;
+  CHECK_INJECTED(
+      *store, "attempt",
+      store->VerifyCode(first.record.id, WrongCode(first.code), At(2021, 6, 1, 10, 2), &outcome));
+  CHECK(outcome == CodeOutcome::kNotPending);
+  CHECK(Ok(store->engine().GetCode(first.record.id)).attempts == 0);
+  CHECK(code_column(first.record.id, "attempts") == 0);
+  raw.Exec("DROP TRIGGER attempt");
+
+  // The right code whose cancellation fails at its event: the code stays
+  // pending, the series active, the registrant scheduled.
+  InjectFailure(raw, "cancel_event", "INSERT ON events", "NEW.kind = 2");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "cancel_event",
+                 store->VerifyCode(first.record.id, first.code, At(2021, 6, 1, 10, 3), &outcome));
+  CHECK(outcome == CodeOutcome::kNotPending);
+  CHECK(Ok(store->engine().GetCode(first.record.id)).state == CodeState::kPending);
+  CHECK(Ok(store->engine().GetSeries(series)).status == SeriesStatus::kActive);
+  CHECK(code_column(first.record.id, "state") == 0);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT status FROM series WHERE id = ", series)) == 0);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT status FROM registrants WHERE id = ", registrant)) == 1);
+  raw.Exec("DROP TRIGGER cancel_event");
+
+  // A withdrawal code whose withdrawal fails at the registrant's row.
+  store = OpenOk(path);
+  const IssuedCode withdrawal =
+      Ok(store->IssueCode(WithdrawCode(registrant, At(2021, 6, 1, 10, 4))));
+  InjectFailure(raw, "withdraw", "UPDATE ON registrants", "NEW.status = 2");
+  store = OpenOk(path);
+  CHECK_INJECTED(*store, "withdraw",
+                 store->VerifyCode(withdrawal.record.id, withdrawal.code, At(2021, 6, 1, 10, 5)));
+  CHECK(code_column(withdrawal.record.id, "state") == 0);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT status FROM series WHERE id = ", series)) == 0);
+  raw.Exec("DROP TRIGGER withdraw");
+
+  // Without the triggers the cancellation code is accepted.
+  store = OpenOk(path);
+  const std::vector<Event> pending = AllPending(*store);
+  Ok(store->VerifyCode(first.record.id, first.code, At(2021, 6, 1, 10, 6), &outcome));
+  CHECK(outcome == CodeOutcome::kAccepted);
+  CHECK(Ok(store->engine().GetSeries(series)).status == SeriesStatus::kCancelled);
+  const std::vector<Event> after = Ok(store->PendingEvents(pending.back().id, 10));
+  REQUIRE(after.size() == 1);
+  CheckEvent(after[0], pending.back().id + 1, EventKind::kSeriesCancelled, At(2021, 6, 1, 10, 6),
+             registrant, series, kNoId);
+  CheckInvariantsOk(store->engine());
+  const Snapshot in_memory = Take(store->engine());
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("a refused code call leaves the file and the engine as they were") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  const CampaignIds ids = BuildCampaign(*store);
+  const Engine& engine = store->engine();
+  const RegistrantId scheduled = FirstWithStatus(engine, RegistrantStatus::kScheduled);
+  const RegistrantId withdrawn = FirstWithStatus(engine, RegistrantStatus::kWithdrawn);
+  CHECK_REFUSED(*store, StatusCode::kNotFound,
+                store->IssueCode(WithdrawCode(9999, At(2021, 6, 1))));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->IssueCode(WithdrawCode(withdrawn, At(2021, 6, 1))));
+  // Before the last draw (30 May).
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->IssueCode(WithdrawCode(scheduled, At(2021, 5, 29))));
+  CodeRequest with_series = CancelCode(engine, scheduled, At(2021, 6, 1));
+  with_series.purpose = CodePurpose::kWithdraw;
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument, store->IssueCode(with_series));
+  const SeriesId cancelled = Ok(engine.GetDraw(1)).series[0];
+  CodeRequest not_active = CancelCode(engine, scheduled, At(2021, 6, 1));
+  not_active.series = cancelled;
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition, store->IssueCode(not_active));
+
+  const IssuedCode issued = Ok(store->IssueCode(CancelCode(engine, scheduled, At(2021, 6, 1))));
+  CodeOutcome outcome = CodeOutcome::kAccepted;
+  CHECK_REFUSED(*store, StatusCode::kNotFound,
+                store->VerifyCode(99, issued.code, At(2021, 6, 1, 0, 1), &outcome));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->VerifyCode(issued.record.id, "12ab", At(2021, 6, 1, 0, 1), &outcome));
+  CHECK_REFUSED(*store, StatusCode::kInvalidArgument,
+                store->VerifyCode(issued.record.id, "", At(2021, 6, 1, 0, 1), &outcome));
+  CHECK(outcome == CodeOutcome::kAccepted);  // no outcome without a verification
+  // Expired: refused, and nothing to write.
+  CHECK_REFUSED(*store, StatusCode::kUnauthenticated,
+                store->VerifyCode(issued.record.id, issued.code,
+                                  At(2021, 6, 1) + engine.policy().code_lifetime, &outcome));
+  CHECK(outcome == CodeOutcome::kExpired);
+  // The series went away another way: the right code's action is refused.
+  const IssuedCode late = Ok(store->IssueCode(CancelCode(engine, scheduled, At(2021, 6, 2))));
+  Ok(store->CancelSeries(late.record.series, At(2021, 6, 2, 0, 1)));
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
+                store->VerifyCode(late.record.id, late.code, At(2021, 6, 2, 0, 2)));
+  // Standby booking of someone not on the list.
+  BookingRequest standby;
+  standby.registrant = FirstWithStatus(engine, RegistrantStatus::kWaiting);
+  standby.mode = BookingMode::kStandby;
+  standby.center = ids.kassel_center;
+  standby.at = At(2021, 6, 14, 9);
+  CHECK_REFUSED(*store, StatusCode::kFailedPrecondition, store->Book(standby));
+  const Snapshot in_memory = Take(engine);
+  store.reset();
+  CheckSame(in_memory, Take(OpenOk(path)->engine()));
+}
+
+// ---------------------------------------------------------------------------
 // Schema migration
 // ---------------------------------------------------------------------------
 
@@ -2124,13 +2713,19 @@ void WriteVersion1Copy(const std::string& source, const std::string& v1_path) {
   raw.Exec("BEGIN");
   raw.Exec(kSchemaVersion1);
   // Same columns in both versions.
-  for (const char* table :
-       {"districts", "vaccines", "centers", "center_districts", "capacity_blocks", "deliveries",
-        "policy_tier_rules", "policy_reserves", "policy_neighbours", "registrants", "draws",
-        "draw_centers", "draw_tiers", "events"}) {
+  for (const char* table : {"districts", "vaccines", "centers", "center_districts",
+                            "capacity_blocks", "deliveries", "policy_tier_rules", "policy_reserves",
+                            "policy_neighbours", "draws", "draw_centers", "draw_tiers"}) {
     raw.Exec(absl::StrCat("INSERT INTO main.", table, " SELECT * FROM source.", table));
   }
   raw.Exec("INSERT INTO main.policies SELECT version, residence FROM source.policies");
+  raw.Exec(
+      "INSERT INTO main.registrants SELECT id, external_ref, district, birth_day, "
+      "priority_group, channel, registered_at_us, vaccine_preference, status, waiting_since_us, "
+      "series FROM source.registrants");
+  raw.Exec(
+      "INSERT INTO main.events SELECT id, kind, at_us, registrant, series, draw "
+      "FROM source.events");
   raw.Exec(
       "INSERT INTO main.series SELECT id, registrant, center, vaccine, dose_count, dose_1_day, "
       "dose_1_minute, dose_2_day, dose_2_minute, status, booked_at_us, draw, tier, category "
@@ -2181,7 +2776,7 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
     CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                       "name NOT LIKE 'sqlite_%'") == 17);
+                       "name NOT LIKE 'sqlite_%'") == 18);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                        "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
     // No table is left over from the rebuild, and external_ref keeps its index.
@@ -2196,6 +2791,16 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
           0);
     CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE time_zone = 'UTC' AND "
                        "hold_us = 600000000 AND short_notice_days = 0") == 2);
+    // Step 2's columns: nobody on the standby list, the default policy's
+    // standby hold and codes, no code yet.
+    CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE standby = 0") ==
+          static_cast<int64_t>(before.registrants.size()));
+    CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE standby_hold_us = 1800000000 AND "
+                       "code_digits = 6 AND code_lifetime_us = 900000000 AND "
+                       "code_attempts = 3") == 2);
+    CHECK(raw.QueryInt("SELECT count(*) FROM codes") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM events WHERE code_id IS NOT NULL OR "
+                       "code IS NOT NULL") == 0);
     CHECK(raw.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'events'") ==
           static_cast<int64_t>(last_event));
     // The new checks are in force: a registrant may be vaccinated, a series
@@ -2204,9 +2809,20 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
               .find("status BETWEEN 0 AND 3") != std::string::npos);
     CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'series'")
               .find("status BETWEEN 0 AND 5") != std::string::npos);
+    CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'series'")
+              .find("origin BETWEEN 0 AND 3") != std::string::npos);
     CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'events'")
-              .find("kind BETWEEN 1 AND 5") != std::string::npos);
+              .find("kind BETWEEN 1 AND 6") != std::string::npos);
   }
+  // In memory too: the default policy's new fields, nobody on standby.
+  const Snapshot migrated = Take(store->engine());
+  for (const PolicyVersion& version : migrated.policies) {
+    CHECK(version.policy.standby_hold == absl::Minutes(30));
+    CHECK(version.policy.code_digits == 6);
+    CHECK(version.policy.code_lifetime == absl::Minutes(15));
+    CHECK(version.policy.code_attempts == 3);
+  }
+  for (const Registrant& registrant : migrated.registrants) CHECK_FALSE(registrant.spec.standby);
 
   // The migrated campaign takes the new flows; the outbox goes on above its
   // old high-water mark.
@@ -2226,10 +2842,17 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
   request.at = At(2021, 6, 2);
   request.confirm = true;
   const Series booked = Ok(store->Book(request));
+  CodeRequest withdrawal;
+  withdrawal.registrant = newcomer;
+  withdrawal.purpose = CodePurpose::kWithdraw;
+  withdrawal.at = At(2021, 6, 2, 1);
+  const IssuedCode issued = Ok(store->IssueCode(withdrawal));
   const std::vector<Event> next = Ok(store->PendingEvents(pending.back().id, 10));
-  REQUIRE(next.size() == 1);
+  REQUIRE(next.size() == 2);
   CheckEvent(next[0], last_event + 1, EventKind::kSeriesBooked, At(2021, 6, 2), newcomer, booked.id,
              kNoId);
+  CheckEvent(next[1], last_event + 2, EventKind::kCodeIssued, withdrawal.at, newcomer, kNoId, kNoId,
+             issued.record.id, issued.code);
   CheckInvariantsOk(store->engine());
   const Snapshot changed = Take(store->engine());
   store.reset();

@@ -29,6 +29,11 @@ SQLite file, every change one transaction); both have the same methods::
                               registered_at=dt.datetime(2021, 6, 10, tzinfo=utc))
         held = store.book(registrant=late, at=dt.datetime(2021, 6, 14, 8, 1, tzinfo=utc))
         store.confirm_hold(held.id, at=dt.datetime(2021, 6, 14, 8, 3, tzinfo=utc))
+        # An online cancellation, confirmed by a one-time code sent by SMS.
+        issued = store.issue_code(late, purpose=vaxalloc.CodePurpose.CANCEL_SERIES,
+                                  series=held.id, at=dt.datetime(2021, 6, 15, 9, tzinfo=utc))
+        store.verify_code(issued.code_id, issued.code,
+                          at=dt.datetime(2021, 6, 15, 9, 2, tzinfo=utc))
 
 Instants are timezone-aware ``datetime.datetime`` values (naive ones raise
 InvalidArgumentError; results come back in UTC), civil days are
@@ -60,6 +65,9 @@ from ._types import (
     CenterReport,
     CenterSpec,
     Channel,
+    CodeOutcome,
+    CodePurpose,
+    CodeState,
     DayAttendance,
     District,
     DrawRecord,
@@ -72,6 +80,7 @@ from ._types import (
     EventKind,
     Invariant,
     InvariantReport,
+    IssuedCode,
     Policy,
     PriorityGroup,
     Registrant,
@@ -91,9 +100,12 @@ from ._types import (
     Slot,
     SupplyDelivery,
     TierCount,
+    TierForecast,
     TierRule,
     Vaccine,
     VaccineSpec,
+    VerificationCode,
+    WaitForecast,
     Violation,
     Weekday,
 )
@@ -116,6 +128,11 @@ EVENTS_PER_READ_MAX: int = _core.EVENTS_PER_READ_MAX
 TIME_ZONE_LENGTH_MAX: int = _core.TIME_ZONE_LENGTH_MAX
 HOLD_MINUTES_MAX: int = _core.HOLD_MINUTES_MAX
 SHORT_NOTICE_DAYS_MAX: int = _core.SHORT_NOTICE_DAYS_MAX
+#: Bounds of the one-time code fields of Policy (types.h).
+CODE_DIGITS_MIN: int = _core.CODE_DIGITS_MIN
+CODE_DIGITS_MAX: int = _core.CODE_DIGITS_MAX
+CODE_ATTEMPTS_MAX: int = _core.CODE_ATTEMPTS_MAX
+CODE_LIFETIME_MINUTES_MAX: int = _core.CODE_LIFETIME_MINUTES_MAX
 
 
 def lottery_number(seed, external_ref: str) -> int:
@@ -159,13 +176,14 @@ __all__ = [
     # enums
     "PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
     "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
-    "BookingMode", "DoseOutcome",
+    "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome",
     # values
     "VaccineSpec", "CenterSpec", "CapacityBlock", "SupplyDelivery", "TierRule",
     "ReserveCategory", "Policy", "RegistrantSpec", "DrawSeed", "DrawRequest", "District",
     "Vaccine", "Center", "Registrant", "Appointment", "Series", "TierCount", "DrawRecord",
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
-    "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance",
+    "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance", "VerificationCode",
+    "IssuedCode", "TierForecast", "WaitForecast",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario
@@ -173,7 +191,8 @@ __all__ = [
     # limits
     "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
     "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX", "TIME_ZONE_LENGTH_MAX", "HOLD_MINUTES_MAX",
-    "SHORT_NOTICE_DAYS_MAX",
+    "SHORT_NOTICE_DAYS_MAX", "CODE_DIGITS_MIN", "CODE_DIGITS_MAX", "CODE_ATTEMPTS_MAX",
+    "CODE_LIFETIME_MINUTES_MAX",
 ]
 
 # The public classes present themselves as vaxalloc.X (in reprs, tracebacks

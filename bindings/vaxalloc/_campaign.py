@@ -22,6 +22,8 @@ from ._types import (
     Center,
     CenterSpec,
     Channel,
+    CodeOutcome,
+    CodePurpose,
     DayAttendance,
     District,
     DrawRecord,
@@ -31,6 +33,7 @@ from ._types import (
     Durability,
     Event,
     InvariantReport,
+    IssuedCode,
     Policy,
     PriorityGroup,
     Registrant,
@@ -47,9 +50,12 @@ from ._types import (
     TierRule,
     Vaccine,
     VaccineSpec,
+    VerificationCode,
+    WaitForecast,
     Weekday,
     _coerce_enum,
 )
+from ._errors import Error
 
 __all__ = ["Engine", "Store"]
 
@@ -158,21 +164,30 @@ class _Campaign:
         time_zone: str = _default(Policy, "time_zone"),
         hold: datetime.timedelta | float = _default(Policy, "hold"),
         short_notice_days: int = _default(Policy, "short_notice_days"),
+        standby_hold: datetime.timedelta | float = _default(Policy, "standby_hold"),
+        code_digits: int = _default(Policy, "code_digits"),
+        code_lifetime: datetime.timedelta | float = _default(Policy, "code_lifetime"),
+        code_attempts: int = _default(Policy, "code_attempts"),
     ) -> int:
-        """Replaces the policy for every draw and booking from now on; returns
-        its version (the default policy is version 1). Pass a Policy, or its
-        fields as keywords -- not both. time_zone (an IANA name such as
-        "Europe/Berlin"), hold and short_notice_days govern self-booking (see
-        Policy)."""
+        """Replaces the policy for every draw, booking and code from now on;
+        returns its version (the default policy is version 1). Pass a
+        Policy, or its fields as keywords -- not both. time_zone (an IANA
+        name such as "Europe/Berlin"), hold, short_notice_days and
+        standby_hold govern self-booking; code_digits, code_lifetime and
+        code_attempts the one-time codes (see Policy)."""
         if policy is None:
             policy = Policy(tier_rules=tuple(tier_rules), reserves=tuple(reserves),
                             residence=residence, neighbours=tuple(neighbours),
-                            time_zone=time_zone, hold=hold, short_notice_days=short_notice_days)
+                            time_zone=time_zone, hold=hold, short_notice_days=short_notice_days,
+                            standby_hold=standby_hold, code_digits=code_digits,
+                            code_lifetime=code_lifetime, code_attempts=code_attempts)
         elif not isinstance(policy, Policy):
             raise TypeError(f"policy must be a Policy, not {type(policy).__name__}")
         elif (tier_rules or reserves or neighbours
               or _any_field_given(Policy, residence=residence, time_zone=time_zone, hold=hold,
-                                  short_notice_days=short_notice_days)):
+                                  short_notice_days=short_notice_days,
+                                  standby_hold=standby_hold, code_digits=code_digits,
+                                  code_lifetime=code_lifetime, code_attempts=code_attempts)):
             raise TypeError("set_policy takes a Policy or keyword fields, not both")
         return self._impl.set_policy(**cv.policy_args(policy))
 
@@ -219,14 +234,16 @@ class _Campaign:
         group: PriorityGroup = PriorityGroup.NONE,
         channel: Channel = Channel.ONLINE,
         vaccine_preference: int = 0,
+        standby: bool = _default(RegistrantSpec, "standby"),
     ) -> int:
         """Puts one person on the waiting list; returns the registrant id.
         external_ref is the host's unique key for the person (it decides the
-        lottery number); vaccine_preference 0 means any vaccine. For many
-        people use register_batch."""
+        lottery number); vaccine_preference 0 means any vaccine; standby:
+        the person can come at short notice and is on the standby list. For
+        many people use register_batch."""
         spec = RegistrantSpec(external_ref=external_ref, district=district, birth_day=birth_day,
                               registered_at=registered_at, group=group, channel=channel,
-                              vaccine_preference=vaccine_preference)
+                              vaccine_preference=vaccine_preference, standby=standby)
         columns = cv.register_batch_args(**cv.registrant_columns([spec]))
         return self._impl.register(**{name: column[0] for name, column in columns.items()})
 
@@ -241,6 +258,7 @@ class _Campaign:
         group: Sequence[PriorityGroup] | PriorityGroup | None = None,
         channel: Sequence[Channel] | Channel | None = None,
         vaccine_preference: Sequence[int] | int | None = None,
+        standby: Sequence[bool] | bool | None = None,
     ) -> list[int]:
         """Registers many people in one call (and, for a Store, one
         transaction); all or nothing: one bad entry, named in the error,
@@ -249,12 +267,12 @@ class _Campaign:
         Either pass `registrants`, a sequence of RegistrantSpec values or dicts
         with its field names, or parallel columns as keywords: external_ref,
         district, birth_day and registered_at are required; any column may be
-        a single value for everyone (group, channel and vaccine_preference
-        default to NONE, ONLINE and 0). The GIL is released while the core
-        registers."""
+        a single value for everyone (group, channel, vaccine_preference and
+        standby default to NONE, ONLINE, 0 and False). The GIL is released
+        while the core registers."""
         columns = {"external_ref": external_ref, "district": district, "birth_day": birth_day,
                    "registered_at": registered_at, "group": group, "channel": channel,
-                   "vaccine_preference": vaccine_preference}
+                   "vaccine_preference": vaccine_preference, "standby": standby}
         if registrants is not None:
             if any(value is not None for value in columns.values()):
                 raise TypeError("register_batch takes registrants or columns, not both")
@@ -335,11 +353,14 @@ class _Campaign:
         registrants only (FailedPreconditionError for phone registrants,
         whose confirmation letter would arrive too late); a scheduled person
         may swap for an earlier first dose (Series.replaces; confirming
-        cancels the old series). center/vaccine 0: any the person may use;
-        first_dose_from/until (dates, None: no bound) narrow the first-dose
-        day. Holds due by `at` lapse first. CapacityExhaustedError when
-        nothing fits (or the open releases reached their caps). Pass a
-        BookingRequest or its fields as keywords. The GIL is released."""
+        cancels the old series). STANDBY takes any seat left today, also in
+        a slot that has begun, for a waiting registrant on the standby list
+        (see standby_list), held for Policy.standby_hold. center/vaccine 0:
+        any the person may use; first_dose_from/until (dates, None: no
+        bound) narrow the first-dose day. Holds due by `at` lapse first.
+        CapacityExhaustedError when nothing fits (or the open releases
+        reached their caps). Pass a BookingRequest or its fields as
+        keywords. The GIL is released."""
         if request is None:
             if registrant is None or at is None:
                 raise TypeError("book needs registrant and at")
@@ -393,6 +414,71 @@ class _Campaign:
         return cv.series_from(self._impl.rebook_second_dose(cv.to_int(series, "series id"),
                                                             at=cv.to_micros(at, "at")))
 
+    def standby_list(self, center: int, *, at: datetime.datetime, limit: int) -> list[int]:
+        """The registrants `center` may call now to use doses left at the end
+        of a day, best first: waiting, on the standby list (registered with
+        standby=True), registered by `at`, living where the center serves,
+        not holding a proposal; by tier, then by how long they have waited,
+        then by external reference. At most `limit` ids. Offer a seat with
+        book(mode=BookingMode.STANDBY). The GIL is released."""
+        return self._impl.standby_list(cv.to_int(center, "center id"), at=cv.to_micros(at, "at"),
+                                       limit=cv.to_int(limit, "limit"))
+
+    # --- One-time codes ------------------------------------------------------
+
+    def issue_code(
+        self,
+        registrant: int,
+        *,
+        purpose: CodePurpose,
+        series: int | None = None,
+        at: datetime.datetime,
+    ) -> IssuedCode:
+        """Creates a one-time code confirming an online cancellation
+        (purpose CANCEL_SERIES, `series`: the registrant's ACTIVE series) or
+        withdrawal (WITHDRAW, no series). Returns IssuedCode: the digits to
+        send (Policy.code_digits of them) and the stored record, which keeps
+        only their salted hash. A Store also writes a CODE_ISSUED event with
+        the digits to its outbox, in the same transaction. The code can be
+        used until at + Policy.code_lifetime; an earlier pending code of the
+        same registrant and purpose is SUPERSEDED. The GIL is released."""
+        purpose = _coerce_enum(CodePurpose, purpose, "code purpose")
+        return cv.issued_code_from(self._impl.issue_code(
+            cv.to_int(registrant, "registrant id"), purpose=int(purpose),
+            series=0 if series is None else cv.to_int(series, "series id"),
+            at=cv.to_micros(at, "at")))
+
+    def verify_code(self, code_id: int, code: str, *, at: datetime.datetime) -> None:
+        """Checks the digits a person entered (`code`, a str) for code_id. Accepted:
+        the cancellation or withdrawal is done (with its events) and None is
+        returned. Otherwise raises, with error.outcome a CodeOutcome:
+
+        - VerificationFailedError: WRONG ("code 3 is wrong; 2 attempt(s)
+          left"; the attempt is counted, and for a Store committed, before
+          the error; the last allowed one locks the code), EXPIRED, LOCKED;
+        - FailedPreconditionError: NOT_PENDING (used, or superseded by a
+          newer code).
+
+        Errors that never got to check the code carry outcome None: an
+        unknown id (NotFoundError), an entry that is not 1..CODE_DIGITS_MAX
+        digits (InvalidArgumentError, not counted), a right code whose action
+        the campaign no longer allows (e.g. FailedPreconditionError). The
+        GIL is released."""
+        # A str, not an int: leading zeros are part of the code.
+        entered = cv.to_str(code, "code")
+        try:
+            self._impl.verify_code(cv.to_int(code_id, "code id"), entered=entered,
+                                   at=cv.to_micros(at, "at"))
+        except Error as error:
+            outcome = getattr(error, "outcome", None)
+            if outcome is not None:
+                error.outcome = CodeOutcome(outcome)
+            raise
+
+    def get_code(self, id: int) -> VerificationCode:
+        """A code's stored record (never its digits)."""
+        return cv.code_from(self._impl.get_code(cv.to_int(id, "code id")))
+
     # --- Queries ---------------------------------------------------------------
 
     def _count(self, name: str) -> int:
@@ -430,6 +516,11 @@ class _Campaign:
     def hold_count(self) -> int:
         """Series HELD now (proposed, neither confirmed nor lapsed)."""
         return self._count("holds")
+
+    @property
+    def code_count(self) -> int:
+        """One-time codes ever issued (every state)."""
+        return self._count("codes")
 
     @property
     def revision(self) -> int:
@@ -542,6 +633,17 @@ class _Campaign:
     def summarize(self) -> Report:
         """Counts of the whole campaign (the GIL is released while counting)."""
         return cv.report_from(self._impl.summarize())
+
+    def forecast_wait(self, *, at: datetime.datetime) -> WaitForecast:
+        """When the waiting list could be through, tier by tier, as of `at`: a
+        statewide estimate for reporting (docs/booking.md, "Reporting"). Every
+        free first-dose seat from today (in the policy's time zone) on, release
+        days included, goes to the waiting people in tier order, a center's
+        vaccine only as far as its supply covers whole series; tier t is
+        through on the first day the seats so far reach everyone waiting in
+        tiers 1..t. Residence, vaccine preference and age are ignored. The GIL
+        is released while counting."""
+        return cv.wait_forecast_from(self._impl.forecast_wait(at=cv.to_micros(at, "at")))
 
     def check_invariants(self) -> InvariantReport:
         """Recomputes every hard invariant of the campaign from scratch (the

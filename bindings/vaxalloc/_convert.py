@@ -20,6 +20,8 @@ from ._types import (
     CenterReport,
     CenterSpec,
     Channel,
+    CodePurpose,
+    CodeState,
     DayAttendance,
     District,
     DrawRecord,
@@ -30,6 +32,7 @@ from ._types import (
     EventKind,
     Invariant,
     InvariantReport,
+    IssuedCode,
     Policy,
     PriorityGroup,
     Registrant,
@@ -49,10 +52,13 @@ from ._types import (
     Slot,
     SupplyDelivery,
     TierCount,
+    TierForecast,
     TierRule,
     Vaccine,
     VaccineSpec,
+    VerificationCode,
     Violation,
+    WaitForecast,
 )
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -266,12 +272,16 @@ def policy_args(policy: Policy) -> dict[str, Any]:
         "time_zone": to_str(policy.time_zone, "policy time_zone"),
         "hold_micros": to_micros_duration(policy.hold, "policy hold"),
         "short_notice_days": to_int(policy.short_notice_days, "policy short_notice_days"),
+        "standby_hold_micros": to_micros_duration(policy.standby_hold, "policy standby_hold"),
+        "code_digits": to_int(policy.code_digits, "policy code_digits"),
+        "code_lifetime_micros": to_micros_duration(policy.code_lifetime, "policy code_lifetime"),
+        "code_attempts": to_int(policy.code_attempts, "policy code_attempts"),
     }
 
 
 _REGISTRANT_FIELDS = (
     "external_ref", "district", "birth_day", "registered_at", "group", "channel",
-    "vaccine_preference",
+    "vaccine_preference", "standby",
 )
 
 
@@ -314,6 +324,7 @@ def register_batch_args(
     group: Any = None,
     channel: Any = None,
     vaccine_preference: Any = None,
+    standby: Any = None,
 ) -> dict[str, list]:
     refs = list(external_ref) if not isinstance(external_ref, str) else [external_ref]
     for ref in refs:
@@ -335,6 +346,7 @@ def register_batch_args(
         "vaccine_preference": [to_int(v, "vaccine_preference")
                                for v in _column(vaccine_preference, count,
                                                 "vaccine_preference", 0)],
+        "standby": [to_bool(v, "standby") for v in _column(standby, count, "standby", False)],
     }
 
 
@@ -426,6 +438,10 @@ def policy_from(d: dict) -> Policy:
         time_zone=d["time_zone"],
         hold=datetime.timedelta(microseconds=d["hold_micros"]),
         short_notice_days=d["short_notice_days"],
+        standby_hold=datetime.timedelta(microseconds=d["standby_hold_micros"]),
+        code_digits=d["code_digits"],
+        code_lifetime=datetime.timedelta(microseconds=d["code_lifetime_micros"]),
+        code_attempts=d["code_attempts"],
     )
 
 
@@ -438,6 +454,7 @@ def registrant_spec_from(d: dict) -> RegistrantSpec:
         group=PriorityGroup(d["group"]),
         channel=Channel(d["channel"]),
         vaccine_preference=d["vaccine_preference"],
+        standby=d["standby"],
     )
 
 
@@ -451,6 +468,7 @@ def registrant_from(d: dict) -> Registrant:
         group=PriorityGroup(d["group"]),
         channel=Channel(d["channel"]),
         vaccine_preference=d["vaccine_preference"],
+        standby=d["standby"],
         status=RegistrantStatus(d["status"]),
         waiting_since=from_micros(d["waiting_since"]),
         series=d["series"],
@@ -539,6 +557,18 @@ def report_from(d: dict) -> Report:
     return Report(**d)
 
 
+def wait_forecast_from(d: dict) -> WaitForecast:
+    tiers = []
+    for t in d["tiers"]:
+        unset = t["last_first_dose"] is None
+        tiers.append(TierForecast(
+            waiting=t["waiting"], waiting_ahead=t["waiting_ahead"],
+            last_first_dose=None if unset else from_ordinal(t["last_first_dose"]),
+            days=None if unset else t["days"]))
+    return WaitForecast(today=from_ordinal(d["today"]),
+                        first_doses_available=d["first_doses_available"], tiers=tuple(tiers))
+
+
 def invariant_report_from(d: dict) -> InvariantReport:
     return InvariantReport(
         violations=tuple(Violation(invariant=Invariant(i), message=m) for i, m in d["violations"]),
@@ -558,11 +588,35 @@ def scenario_district_from(d: dict) -> ScenarioDistrict:
 
 
 def event_from(d: dict) -> Event:
+    kind = EventKind(d["kind"])
+    code_issued = kind is EventKind.CODE_ISSUED
     return Event(
         id=d["id"],
-        kind=EventKind(d["kind"]),
+        kind=kind,
         at=from_micros(d["at"]),
         registrant=d["registrant"],
         series=d["series"],
         draw=d["draw"],
+        code_id=d["code_id"] if code_issued else None,
+        code=d["code"] if code_issued else None,
     )
+
+
+def code_from(d: dict) -> VerificationCode:
+    return VerificationCode(
+        id=d["id"],
+        registrant=d["registrant"],
+        purpose=CodePurpose(d["purpose"]),
+        series=d["series"],
+        issued_at=from_micros(d["issued_at"]),
+        expires_at=from_micros(d["expires_at"]),
+        attempts=d["attempts"],
+        state=CodeState(d["state"]),
+        salt0=d["salt0"],
+        salt1=d["salt1"],
+        hash=d["hash"],
+    )
+
+
+def issued_code_from(d: dict) -> IssuedCode:
+    return IssuedCode(code_id=d["code_id"], code=d["code"], record=code_from(d["record"]))

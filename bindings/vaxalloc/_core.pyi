@@ -16,6 +16,10 @@ EVENTS_PER_READ_MAX: int
 TIME_ZONE_LENGTH_MAX: int
 HOLD_MINUTES_MAX: int
 SHORT_NOTICE_DAYS_MAX: int
+CODE_DIGITS_MIN: int
+CODE_DIGITS_MAX: int
+CODE_ATTEMPTS_MAX: int
+CODE_LIFETIME_MINUTES_MAX: int
 
 def version() -> str: ...
 def lottery_number(k0: int, k1: int, external_ref: str) -> int: ...
@@ -84,6 +88,10 @@ class _Campaign:
         time_zone: str,
         hold_micros: int,
         short_notice_days: int,
+        standby_hold_micros: int,
+        code_digits: int,
+        code_lifetime_micros: int,
+        code_attempts: int,
     ) -> int: ...
     def add_release(
         self,
@@ -106,6 +114,7 @@ class _Campaign:
         channel: int,
         registered_at: int,
         vaccine_preference: int,
+        standby: bool,
     ) -> int: ...
     def register_batch(
         self,
@@ -117,6 +126,7 @@ class _Campaign:
         channel: Sequence[int],
         registered_at: Sequence[int],
         vaccine_preference: Sequence[int],
+        standby: Sequence[bool],
     ) -> list[int]: ...
     def draw(
         self,
@@ -152,6 +162,17 @@ class _Campaign:
     def record_dose(self, series: int, *, dose: int, outcome: int, at: int) -> dict[str, Any]: ...
     def rebook_second_dose(self, series: int, *, at: int) -> dict[str, Any]: ...
     def attendance(self, center: int, *, first_day: int, last_day: int) -> list[dict[str, Any]]: ...
+    def standby_list(self, center: int, *, at: int, limit: int) -> list[int]: ...
+    # One-time codes (issue and verify release the GIL). Records are dicts
+    # with purpose and state as ints, salt0, salt1 and hash; never the digits.
+    # issue_code: {"code_id", "code", "record"}; series 0 for a withdrawal.
+    # verify_code raises with an int `outcome` attribute when the code was
+    # checked (wrong, expired, locked, not pending).
+    def issue_code(
+        self, registrant: int, *, purpose: int, series: int, at: int
+    ) -> dict[str, Any]: ...
+    def verify_code(self, code_id: int, *, entered: str, at: int) -> None: ...
+    def get_code(self, id: int) -> dict[str, Any]: ...
     # Queries
     def counts(self) -> dict[str, int]: ...
     def get_district(self, id: int) -> dict[str, Any]: ...
@@ -175,6 +196,7 @@ class _Campaign:
     # These release the GIL.
     def check_second_dose_capacity(self) -> list[dict[str, Any]]: ...
     def summarize(self) -> dict[str, Any]: ...
+    def forecast_wait(self, *, at: int) -> dict[str, Any]: ...
     def check_invariants(self) -> dict[str, Any]: ...
 
 class Engine(_Campaign):
@@ -192,8 +214,9 @@ class Store(_Campaign):
     @property
     def path(self) -> str: ...
     # The outbox (Store only; both release the GIL). Events are dicts with
-    # id, kind (int), at (micros), registrant, series, draw (0: none).
-    def pending_events(self, *, after_id: int, limit: int) -> list[dict[str, int]]: ...
+    # id, kind (int), at (micros), registrant, series, draw, code_id (0: none)
+    # and code (the digits for CODE_ISSUED, else "").
+    def pending_events(self, *, after_id: int, limit: int) -> list[dict[str, Any]]: ...
     def acknowledge_events(self, through_id: int) -> None: ...
 
 class Scenario:

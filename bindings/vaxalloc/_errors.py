@@ -102,9 +102,15 @@ class AlreadyExistsError(Error):
 class FailedPreconditionError(Error):
     """The state does not allow the call, e.g. cancelling a cancelled series,
     using a closed Store, a file of another application
-    (``FAILED_PRECONDITION``)."""
+    (``FAILED_PRECONDITION``).
+
+    Attributes:
+        outcome: from verify_code(), ``CodeOutcome.NOT_PENDING`` when the
+            code was already used or superseded; None otherwise.
+    """
 
     default_code = StatusCode.FAILED_PRECONDITION
+    outcome = None
 
 
 class CapacityExhaustedError(Error):
@@ -129,10 +135,17 @@ class CorruptStoreError(Error):
 
 
 class VerificationFailedError(Error):
-    """A confirmation code did not verify (``UNAUTHENTICATED``). Reserved for
-    the cancellation codes sent by SMS or phone; no call raises it yet."""
+    """A one-time code did not verify (``UNAUTHENTICATED``): verify_code()
+    with a wrong code (the message says how many attempts are left), an
+    expired one or a locked one.
+
+    Attributes:
+        outcome: the ``CodeOutcome`` (WRONG, EXPIRED or LOCKED); None when
+            raised by anything but verify_code().
+    """
 
     default_code = StatusCode.UNAUTHENTICATED
+    outcome = None
 
 
 class OutOfRangeError(Error, ValueError):

@@ -28,6 +28,9 @@ __all__ = [
     "SeriesOrigin",
     "BookingMode",
     "DoseOutcome",
+    "CodePurpose",
+    "CodeState",
+    "CodeOutcome",
     "ResidenceRule",
     "Durability",
     "EventKind",
@@ -62,14 +65,16 @@ __all__ = [
     "Violation",
     "InvariantReport",
     "Event",
+    "VerificationCode",
+    "IssuedCode",
     "ScenarioOptions",
     "ScenarioDistrict",
 ]
 
 _UINT64_MAX = 2**64 - 1
 
-#: The core's defaults, for the fields added with self-booking: read from the
-#: core rather than repeated here (tests/python/test_api.py compares the rest).
+#: The core's defaults, for the fields added with self-booking, standby and
+#: codes: read from the core rather than repeated here (tests/python/test_api.py compares the rest).
 _DEFAULTS = _core.defaults()
 
 
@@ -131,6 +136,7 @@ class SeriesOrigin(_Enum):
     DRAW = 0  #: a waitlist draw (Series.draw)
     RELEASE = 1  #: self-booked in a scheduled release (Series.release)
     SHORT_NOTICE = 2  #: self-booked from the short-notice pool
+    STANDBY = 3  #: offered from the standby list (seats left today)
 
 
 class BookingMode(_Enum):
@@ -138,6 +144,9 @@ class BookingMode(_Enum):
 
     RELEASE = 0  #: a first-dose day inside an opened release
     SHORT_NOTICE = 1  #: a first-dose day within Policy.short_notice_days
+    #: today, any seat left (also in a slot that has begun: the person comes
+    #: within Policy.standby_hold); standby registrants only
+    STANDBY = 2
 
 
 class DoseOutcome(_Enum):
@@ -169,6 +178,33 @@ class EventKind(_Enum):
     REGISTRANT_WITHDRAWN = 3  #: the registrant left; personal data may go
     SERIES_BOOKED = 4  #: a self-booking or short-notice swap was confirmed
     SECOND_DOSE_REBOOKED = 5  #: a missed second dose got a new appointment
+    CODE_ISSUED = 6  #: send Event.code to the registrant's phone
+
+
+class CodePurpose(_Enum):
+    """What a one-time verification code confirms."""
+
+    CANCEL_SERIES = 1  #: cancel VerificationCode.series
+    WITHDRAW = 2  #: withdraw the registrant (delete the registration)
+
+
+class CodeState(_Enum):
+    """Where a one-time code stands."""
+
+    PENDING = 0
+    USED = 1  #: verified; its action is done
+    LOCKED = 2  #: too many wrong attempts
+    SUPERSEDED = 3  #: a newer code for the same registrant and purpose
+
+
+class CodeOutcome(_Enum):
+    """What one verify_code() attempt came to (VerificationFailedError.outcome)."""
+
+    ACCEPTED = 0
+    WRONG = 1  #: counted as an attempt
+    EXPIRED = 2
+    LOCKED = 3  #: no attempts left
+    NOT_PENDING = 4  #: used or superseded
 
 
 class Invariant(_Enum):
@@ -185,6 +221,7 @@ class Invariant(_Enum):
     SERIES_STATE = 8
     RELEASE_WINDOW = 9
     RELEASE_CAP = 10
+    CODES = 11
 
     @property
     def label(self) -> str:
@@ -327,6 +364,17 @@ class Policy:
       confirm (a timedelta; a number is seconds), 1 s .. HOLD_MINUTES_MAX.
     - short_notice_days: short-notice first doses lie on today .. today +
       short_notice_days - 1 (local time); 0 turns short-notice booking off.
+    - standby_hold: how long a standby offer (BookingMode.STANDBY) stays
+      held, 1 s .. HOLD_MINUTES_MAX (a timedelta; a number is seconds).
+
+    and of the one-time codes confirming an online cancellation or
+    withdrawal:
+
+    - code_digits: CODE_DIGITS_MIN .. CODE_DIGITS_MAX digits.
+    - code_lifetime: how long a code can be used, 1 s ..
+      CODE_LIFETIME_MINUTES_MAX (a timedelta; a number is seconds).
+    - code_attempts: wrong entries before the code locks, 1 ..
+      CODE_ATTEMPTS_MAX.
     """
 
     tier_rules: Tuple[TierRule, ...] = ()
@@ -337,6 +385,12 @@ class Policy:
     hold: datetime.timedelta = datetime.timedelta(
         microseconds=_DEFAULTS["Policy"]["hold_micros"])
     short_notice_days: int = _DEFAULTS["Policy"]["short_notice_days"]
+    standby_hold: datetime.timedelta = datetime.timedelta(
+        microseconds=_DEFAULTS["Policy"]["standby_hold_micros"])
+    code_digits: int = _DEFAULTS["Policy"]["code_digits"]
+    code_lifetime: datetime.timedelta = datetime.timedelta(
+        microseconds=_DEFAULTS["Policy"]["code_lifetime_micros"])
+    code_attempts: int = _DEFAULTS["Policy"]["code_attempts"]
 
     def __post_init__(self) -> None:
         _set(self, "tier_rules", tuple(self.tier_rules))
@@ -345,14 +399,18 @@ class Policy:
         _set(self, "neighbours", tuple(tuple(pair) for pair in self.neighbours))
         if isinstance(self.time_zone, zoneinfo.ZoneInfo) and self.time_zone.key:
             _set(self, "time_zone", self.time_zone.key)
-        if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool):
-            _set(self, "hold", datetime.timedelta(seconds=self.hold))
+        for name in ("hold", "standby_hold", "code_lifetime"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _set(self, name, datetime.timedelta(seconds=value))
 
 
 @_record
 class RegistrantSpec:
     """A person joining the waiting list. external_ref is the host's unique,
-    stable key for the person; it also decides the lottery number."""
+    stable key for the person; it also decides the lottery number. standby:
+    the person can come at short notice (within Policy.standby_hold) when
+    doses are left at the end of a day, and is on the standby list."""
 
     external_ref: str
     district: int
@@ -361,6 +419,7 @@ class RegistrantSpec:
     group: PriorityGroup = PriorityGroup.NONE
     channel: Channel = Channel.ONLINE
     vaccine_preference: int = 0  #: 0: any vaccine
+    standby: bool = _DEFAULTS["RegistrantSpec"]["standby"]
 
     def __post_init__(self) -> None:
         _set(self, "group", _coerce_enum(PriorityGroup, self.group, "group"))
@@ -460,7 +519,8 @@ class BookingRequest:
     looks in the opened releases, SHORT_NOTICE in the next
     Policy.short_notice_days (online registrants only; a scheduled person
     may swap for an earlier first dose, and confirming cancels the old
-    series). center/vaccine 0: any the registrant may use (vaccine: the
+    series), STANDBY at any seat left today, also in a slot that has begun
+    (standby registrants only; held for Policy.standby_hold). center/vaccine 0: any the registrant may use (vaccine: the
     registrant's preference, else any). first_dose_from/until bound the
     first-dose day (None: from today on / without end)."""
 
@@ -514,7 +574,8 @@ class Registrant:
     """A registrant as the engine holds it. waiting_since: when the person
     (re-)entered the waiting list; series: the active series, or for a
     VACCINATED person the completed one (0 if none). A pending hold is not
-    counted here (see Engine.book)."""
+    counted here (see Engine.book). standby: on the standby list (see
+    RegistrantSpec)."""
 
     id: int
     external_ref: str
@@ -524,6 +585,7 @@ class Registrant:
     group: PriorityGroup
     channel: Channel
     vaccine_preference: int
+    standby: bool
     status: RegistrantStatus
     waiting_since: datetime.datetime
     series: int
@@ -688,6 +750,29 @@ class Report:
 
 
 @_record
+class TierForecast:
+    """One tier of a WaitForecast: waiting people of the tier and of better
+    tiers, and the day the tier's last person would get a first dose (days
+    from today to it); both None when the calendar's seats or the supply run
+    out first, or nobody of the tier waits."""
+
+    waiting: int
+    waiting_ahead: int
+    last_first_dose: datetime.date | None
+    days: int | None
+
+
+@_record
+class WaitForecast:
+    """When the waiting list could be through, tier by tier (see
+    forecast_wait()); tiers[t - 1] for tier t."""
+
+    today: datetime.date  #: in the policy's time zone
+    first_doses_available: int  #: free first-dose seats from today on that supply can serve
+    tiers: Tuple[TierForecast, ...]
+
+
+@_record
 class Violation:
     invariant: Invariant
     message: str
@@ -724,7 +809,14 @@ class Event:
     draw for SERIES_ASSIGNED, else 0 (0 means "none", as for every id). A
     short-notice swap gives SERIES_CANCELLED (the old series) then
     SERIES_BOOKED; holds, declines, expiries and recorded doses tell nobody
-    anything."""
+    anything.
+
+    For CODE_ISSUED: code_id is the code's id and code its digits, to send
+    to the registrant's phone (series: the series a cancellation code is
+    for, else 0). The outbox keeps the digits only until the event is
+    acknowledged (the engine keeps a salted hash); they are left out of
+    repr() so that a log line does not leak them. Both are None for every
+    other kind."""
 
     id: int
     kind: EventKind
@@ -732,6 +824,45 @@ class Event:
     registrant: int
     series: int
     draw: int
+    code_id: int | None = None
+    code: str | None = dataclasses.field(default=None, repr=False)
+
+
+@_record
+class VerificationCode:
+    """A one-time code as the engine keeps it: never the digits, only their
+    salted hash (SipHash-2-4 keyed by (salt0, salt1) over the digits).
+
+    purpose: what it confirms; series: for CANCEL_SERIES, the series it
+    cancels (0 for WITHDRAW); attempts: wrong entries so far; state: PENDING
+    until used, locked (after Policy.code_attempts wrong entries) or
+    superseded by a newer code of the same registrant and purpose. Expired
+    codes stay PENDING: expiry is decided by the time of the attempt. The
+    salt and hash are left out of repr(): with them the few digits are
+    quickly found, so treat a record like the code while it can be used."""
+
+    id: int
+    registrant: int
+    purpose: CodePurpose
+    series: int
+    issued_at: datetime.datetime
+    expires_at: datetime.datetime
+    attempts: int
+    state: CodeState
+    salt0: int = dataclasses.field(repr=False)
+    salt1: int = dataclasses.field(repr=False)
+    hash: int = dataclasses.field(repr=False)
+
+
+@_record
+class IssuedCode:
+    """What issue_code() returns: code_id, code (the digits to send; the
+    engine keeps none, and repr() leaves them out) and the stored record.
+    A Store also writes them to the outbox (EventKind.CODE_ISSUED)."""
+
+    code_id: int
+    code: str = dataclasses.field(repr=False)
+    record: VerificationCode
 
 
 @_record

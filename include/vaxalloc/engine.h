@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,56 @@ struct SeriesChange {
   std::vector<Event> events;                  // for the outbox; ids unset
   SeriesId subject = kNoId;                   // the series the call was about
   uint32_t holds_lapsed = 0;                  // expired holds the change lets go
+};
+
+struct CodeRequest {
+  RegistrantId registrant = kNoId;
+  CodePurpose purpose = CodePurpose::kCancelSeries;
+  SeriesId series = kNoId;  // for kCancelSeries: the registrant's active series
+  absl::Time at;
+};
+
+// The random bits behind one code: its value and its salt. IssueCode takes
+// them from the operating system; PrepareIssueCode takes them from the
+// caller, so that tests can replay.
+struct CodeEntropy {
+  uint64_t value = 0;
+  uint64_t salt0 = 0;
+  uint64_t salt1 = 0;
+  static CodeEntropy FromSystem();
+};
+
+struct IssuedCode {
+  VerificationCode record;
+  std::string code;                          // the digits to send; not kept by the engine
+  std::vector<VerificationCode> superseded;  // earlier pending codes it replaces
+  Event event;                               // kCodeIssued, carrying `code`
+};
+
+struct CodeVerification {
+  VerificationCode record;  // after the attempt
+  CodeOutcome outcome = CodeOutcome::kWrong;
+  bool record_changed = false;         // whether there is anything to store
+  std::optional<Cancellation> action;  // what an accepted code does
+};
+
+// When the waiting list could be through, tier by tier, if every free
+// first-dose seat from today on went to it in tier order and supply allowed
+// (a statewide estimate: residence, vaccine preference and age are ignored).
+struct TierForecast {
+  uint64_t waiting = 0;        // waiting people of this tier
+  uint64_t waiting_ahead = 0;  // waiting people of better tiers
+  // The day the last person of the tier would get a first dose; unset when
+  // the calendar's seats or the supply run out first, or nobody of the tier
+  // is waiting.
+  std::optional<absl::CivilDay> last_first_dose;
+  int64_t days = -1;  // from today to last_first_dose; -1 when unset
+};
+
+struct WaitForecast {
+  absl::CivilDay today;
+  uint64_t first_doses_available = 0;  // seats from today on that supply can serve
+  std::array<TierForecast, kTierMax> tiers{};
 };
 
 // Attendance on one day of one center (all vaccines).
@@ -178,6 +229,25 @@ class Engine {
   // A new second appointment for a series whose second dose was missed: the
   // earliest seat from `at` on that still lies within the vaccine's interval.
   absl::StatusOr<Series> RebookSecondDose(SeriesId series, absl::Time at);
+  // Waiting standby registrants a center may call now, best first: by tier,
+  // then by how long they have waited, then by reference. At most `limit`.
+  absl::StatusOr<std::vector<RegistrantId>> StandbyList(CenterId center, absl::Time at,
+                                                        size_t limit) const;
+
+  // --- One-time codes (docs/booking.md) --------------------------------------
+  // Creates a code confirming an online cancellation or withdrawal. The code
+  // goes to the host in IssuedCode::code and the kCodeIssued event; the
+  // engine keeps only its salted hash. An earlier pending code of the same
+  // registrant and purpose is superseded.
+  absl::StatusOr<IssuedCode> IssueCode(const CodeRequest& request);
+  // Checks a code the person entered. Accepted: the cancellation or
+  // withdrawal is done, OK. Otherwise Unauthenticated naming what failed
+  // (wrong, with the attempts left; expired; locked), or FailedPrecondition
+  // when the code was used or superseded; a wrong code counts as an attempt.
+  // `outcome` (may be null) receives the outcome whenever the entry was
+  // judged (not for an unknown code, a malformed entry or a refused action).
+  absl::Status VerifyCode(CodeId code, std::string_view entered, absl::Time at,
+                          CodeOutcome* outcome = nullptr);
 
   // --- Two-phase forms (see the top of this file) -------------------------
   absl::StatusOr<Prepared<District>> PrepareAddDistrict(std::string_view code,
@@ -203,6 +273,13 @@ class Engine {
                                                            absl::Time at) const;
   absl::StatusOr<Prepared<SeriesChange>> PrepareRebookSecondDose(SeriesId series,
                                                                  absl::Time at) const;
+  absl::StatusOr<Prepared<IssuedCode>> PrepareIssueCode(const CodeRequest& request,
+                                                        const CodeEntropy& entropy) const;
+  // Also for a wrong code (the attempt is the change); errors only for an
+  // unknown code, a malformed entry, or an action the campaign no longer allows.
+  absl::StatusOr<Prepared<CodeVerification>> PrepareVerifyCode(CodeId code,
+                                                               std::string_view entered,
+                                                               absl::Time at) const;
 
   void Apply(const Prepared<District>& prepared);
   void Apply(const Prepared<Vaccine>& prepared);
@@ -215,6 +292,8 @@ class Engine {
   void Apply(const Prepared<Cancellation>& prepared);
   void Apply(const Prepared<Release>& prepared);
   void Apply(const Prepared<SeriesChange>& prepared);
+  void Apply(const Prepared<IssuedCode>& prepared);
+  void Apply(const Prepared<CodeVerification>& prepared);
 
   // --- Restoring a stored state (Store's loader) ---------------------------
   // Entities come back with their ids and current state; ids must be the next
@@ -223,6 +302,7 @@ class Engine {
   absl::Status RestoreRegistrant(const Registrant& registrant);
   absl::Status RestoreSeries(const Series& series);
   absl::Status RestoreDraw(const DrawRecord& record);
+  absl::Status RestoreCode(const VerificationCode& code);
 
   // --- Queries ---------------------------------------------------------------
   uint32_t district_count() const;
@@ -233,6 +313,7 @@ class Engine {
   uint32_t draw_count() const;
   uint32_t release_count() const;
   uint32_t hold_count() const;  // series kHeld now
+  uint32_t code_count() const;
   // Incremented by every Apply and Restore.
   uint64_t revision() const;
 
@@ -243,6 +324,7 @@ class Engine {
   absl::StatusOr<Series> GetSeries(SeriesId id) const;
   absl::StatusOr<DrawRecord> GetDraw(DrawId id) const;
   absl::StatusOr<Release> GetRelease(ReleaseId id) const;
+  absl::StatusOr<VerificationCode> GetCode(CodeId id) const;
   absl::StatusOr<DistrictId> FindDistrict(std::string_view code) const;
   absl::StatusOr<VaccineId> FindVaccine(std::string_view code) const;
   absl::StatusOr<CenterId> FindCenter(std::string_view code) const;
@@ -264,6 +346,8 @@ class Engine {
   int64_t DosesAvailableFrom(CenterId center, VaccineId vaccine, absl::CivilDay day) const;
   std::vector<SecondDoseShortfall> CheckSecondDoseCapacity() const;
   Report Summarize() const;
+  // The expected wait per tier (see WaitForecast) as of `at`.
+  absl::StatusOr<WaitForecast> ForecastWait(absl::Time at) const;
   // Appointments, doses given and no-shows per day, over every day in
   // [from, until] on which the center had an appointment.
   absl::StatusOr<std::vector<DayAttendance>> Attendance(CenterId center, absl::CivilDay from,

@@ -1,8 +1,8 @@
 // The one checker of DOMAIN.md's hard invariants. It recomputes everything
-// from the series, registrants, releases, capacity blocks and deliveries
-// through the engine's public queries, so a bug in the engine's bookkeeping
-// shows as a violation rather than hiding in the numbers it would check
-// against. Seats and doses are counted from the dose states: an appointment
+// from the series, registrants, releases, verification codes, capacity blocks
+// and deliveries through the engine's public queries, so a bug in the
+// engine's bookkeeping shows as a violation rather than hiding in the numbers
+// it would check against. Seats and doses are counted from the dose states: an appointment
 // holds its seat and dose while kBooked or kGiven, whatever its series'
 // status (docs/booking.md).
 #ifndef VAXALLOC_INVARIANTS_H_
@@ -34,6 +34,9 @@ enum class Invariant {
   kReleaseWindow,       // a release's first doses go to its self-bookers, on its
                         // days, from release_at on; draws leave its days alone
   kReleaseCap,          // no release gives out more series than its first_dose_cap
+  kCodes,               // verification codes: one pending per (registrant, purpose), attempts
+                        // within the limit, a cancel code names its registrant's series,
+                        // expires after it was issued, a used code's action was done
 };
 
 const char* InvariantName(Invariant invariant);

@@ -73,6 +73,8 @@ class SplitMix64 {
 // `stream` is SplitMix64(seed ^ (stream * 0x9e3779b97f4a7c15)).Next().
 inline constexpr uint64_t kScenarioStreamRegistrants = 1;
 inline constexpr uint64_t kScenarioStreamDrawSeeds = 2;
+// One output per registrant: 15% of online registrants are on standby.
+inline constexpr uint64_t kScenarioStreamStandby = 3;
 SplitMix64 ScenarioStream(uint64_t seed, uint64_t stream);
 
 // Limits of ScenarioOptions; outside them GenerateScenario gives InvalidArgument.

@@ -77,6 +77,10 @@ class Store {
   absl::StatusOr<uint32_t> ExpireHolds(absl::Time at);
   absl::StatusOr<Series> RecordDose(SeriesId series, int dose, DoseOutcome outcome, absl::Time at);
   absl::StatusOr<Series> RebookSecondDose(SeriesId series, absl::Time at);
+  absl::StatusOr<IssuedCode> IssueCode(const CodeRequest& request);
+  // A wrong code's attempt is committed before the call returns its error.
+  absl::Status VerifyCode(CodeId code, std::string_view entered, absl::Time at,
+                          CodeOutcome* outcome = nullptr);
 
   // The outbox. Pending events with id > after_id, oldest first, at most
   // `limit` (1..kEventsPerReadMax). Reads the file as it is now, including

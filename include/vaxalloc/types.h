@@ -24,6 +24,7 @@ using RegistrantId = uint32_t;
 using SeriesId = uint32_t;
 using DrawId = uint32_t;
 using ReleaseId = uint32_t;
+using CodeId = uint32_t;
 
 inline constexpr uint32_t kNoId = 0;
 
@@ -46,6 +47,10 @@ inline constexpr int kDistrictsPerCenterMax = 1000;
 inline constexpr int kTimeZoneLengthMax = 64;
 inline constexpr int kHoldMinutesMax = 24 * 60;
 inline constexpr int kShortNoticeDaysMax = 60;
+inline constexpr int kCodeDigitsMin = 4;
+inline constexpr int kCodeDigitsMax = 10;
+inline constexpr int kCodeAttemptsMax = 10;
+inline constexpr int kCodeLifetimeMinutesMax = 24 * 60;
 // Every civil day (birth days included) lies in these years; another gives
 // OutOfRange rather than InvalidArgument.
 inline constexpr int kYearMin = 1900;
@@ -89,6 +94,7 @@ enum class SeriesOrigin : uint8_t {
   kDraw = 0,         // a waitlist draw (Series::draw)
   kRelease = 1,      // self-booked in a scheduled release (Series::release)
   kShortNotice = 2,  // self-booked from the short-notice pool
+  kStandby = 3,      // offered from the standby list
 };
 
 struct District {
@@ -205,6 +211,12 @@ struct Policy {
   // Short-notice first doses lie on today .. today + short_notice_days - 1;
   // 0 turns short-notice booking off. Online registrants only.
   int short_notice_days = 0;
+  // How long a standby offer stays open.
+  absl::Duration standby_hold = absl::Minutes(30);
+  // One-time codes confirming an online cancellation or withdrawal.
+  int code_digits = 6;
+  absl::Duration code_lifetime = absl::Minutes(15);
+  int code_attempts = 3;  // wrong entries before the code locks
 };
 
 struct RegistrantSpec {
@@ -215,6 +227,9 @@ struct RegistrantSpec {
   Channel channel = Channel::kOnline;
   absl::Time registered_at;
   VaccineId vaccine_preference = kNoId;  // kNoId: any vaccine
+  // Can come at short notice (within Policy::standby_hold) when doses are
+  // left at the end of a day: on the standby list.
+  bool standby = false;
 };
 
 struct Registrant {
@@ -273,6 +288,9 @@ struct Release {
 enum class BookingMode : uint8_t {
   kRelease = 0,      // a first-dose day inside an opened release
   kShortNotice = 1,  // a first-dose day within Policy::short_notice_days
+  // Today, any seat left (also in a slot that has begun: the person comes
+  // within Policy::standby_hold); standby registrants only.
+  kStandby = 2,
 };
 
 // A self-booking: the library proposes the earliest fitting series and holds
@@ -299,6 +317,45 @@ enum class EventKind : uint8_t {
   kRegistrantWithdrawn = 3,  // the registrant left; personal data may go
   kSeriesBooked = 4,         // a self-booking or short-notice swap was confirmed
   kSecondDoseRebooked = 5,   // a missed second dose got a new appointment
+  kCodeIssued = 6,           // send Event::code to the registrant's phone
+};
+
+// What a one-time verification code confirms.
+enum class CodePurpose : uint8_t {
+  kCancelSeries = 1,  // cancel VerificationCode::series
+  kWithdraw = 2,      // withdraw the registrant (delete the registration)
+};
+
+enum class CodeState : uint8_t {
+  kPending = 0,
+  kUsed = 1,        // verified; its action is done
+  kLocked = 2,      // too many wrong attempts
+  kSuperseded = 3,  // a newer code for the same registrant and purpose
+};
+
+// A code as the engine keeps it: never the code itself, only a salted hash
+// (SipHash-2-4 keyed by the random salt over the code's digits).
+struct VerificationCode {
+  CodeId id = kNoId;
+  RegistrantId registrant = kNoId;
+  CodePurpose purpose = CodePurpose::kCancelSeries;
+  SeriesId series = kNoId;  // for kCancelSeries
+  absl::Time issued_at;
+  absl::Time expires_at;
+  uint8_t attempts = 0;  // wrong codes entered so far
+  CodeState state = CodeState::kPending;
+  uint64_t salt0 = 0;
+  uint64_t salt1 = 0;
+  uint64_t hash = 0;
+};
+
+// Why a code was not accepted.
+enum class CodeOutcome : uint8_t {
+  kAccepted = 0,
+  kWrong = 1,     // counted as an attempt
+  kExpired = 2,
+  kLocked = 3,    // no attempts left
+  kNotPending = 4,  // used or superseded
 };
 
 struct Event {
@@ -309,6 +366,10 @@ struct Event {
   // For kRegistrantWithdrawn: the series the withdrawal cancelled, or kNoId.
   SeriesId series = kNoId;
   DrawId draw = kNoId;  // for kSeriesAssigned
+  // For kCodeIssued: the code to send, kept only until the event is
+  // acknowledged (the engine keeps a salted hash).
+  CodeId code_id = kNoId;
+  std::string code;
 };
 
 // The SipHash-2-4 key that decides a draw's lottery numbers. Publish it

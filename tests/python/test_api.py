@@ -29,7 +29,7 @@ def test_version_is_the_library_version():
 
 ENUMS = ["PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
          "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
-         "BookingMode", "DoseOutcome"]
+         "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome"]
 
 
 @pytest.mark.parametrize("name", ENUMS)
@@ -75,10 +75,20 @@ def test_defaults_match_the_core():
     assert policy_fields["time_zone"] == policy["time_zone"] == "UTC"
     assert policy_fields["hold"] == dt.timedelta(microseconds=policy["hold_micros"])
     assert policy_fields["short_notice_days"] == policy["short_notice_days"]
+    assert policy_fields["standby_hold"] == dt.timedelta(microseconds=policy["standby_hold_micros"])
+    assert policy_fields["standby_hold"] == dt.timedelta(minutes=30)
+    assert policy_fields["code_digits"] == policy["code_digits"] == 6
+    assert policy_fields["code_lifetime"] == dt.timedelta(
+        microseconds=policy["code_lifetime_micros"]) == dt.timedelta(minutes=15)
+    assert policy_fields["code_attempts"] == policy["code_attempts"] == 3
     assert signature_defaults(vaxalloc.Engine.set_policy) == {
         "policy": None, **{name: policy_fields[name] for name in (
             "tier_rules", "reserves", "residence", "neighbours", "time_zone", "hold",
-            "short_notice_days")}}
+            "short_notice_days", "standby_hold", "code_digits", "code_lifetime",
+            "code_attempts")}}
+    # Every field of Policy can be set by keyword.
+    assert set(signature_defaults(vaxalloc.Engine.set_policy)) - {"policy"} == {
+        f.name for f in dataclasses.fields(vaxalloc.Policy)}
     release = core["ReleaseSpec"]
     assert field_defaults(vaxalloc.ReleaseSpec) == release
     assert {k: v for k, v in signature_defaults(vaxalloc.Engine.add_release).items()
@@ -95,8 +105,10 @@ def test_defaults_match_the_core():
             if v is not None} == booking
     registrant = core["RegistrantSpec"]
     assert field_defaults(vaxalloc.RegistrantSpec) == registrant
+    assert registrant["standby"] is False
     register = signature_defaults(vaxalloc.Engine.register)
     assert register == registrant
+    assert signature_defaults(vaxalloc.Engine.issue_code) == {"series": None}
     draw = core["DrawRequest"]
     assert field_defaults(vaxalloc.DrawRequest) == draw
     store = core["StoreOptions"]

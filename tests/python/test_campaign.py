@@ -105,7 +105,7 @@ def test_register_forms_and_getters(campaign):
     assert r == vaxalloc.Registrant(
         id=2, external_ref="FFM-2", district=1, birth_day=dt.date(1990, 7, 2),
         registered_at=at(2021, 6, 1), group=G.NONE, channel=vaxalloc.Channel.PHONE,
-        vaccine_preference=0, status=vaxalloc.RegistrantStatus.WAITING,
+        vaccine_preference=0, standby=False, status=vaxalloc.RegistrantStatus.WAITING,
         waiting_since=at(2021, 6, 1), series=0)
     assert r.registered_at.tzinfo is UTC
     assert campaign.get_registrant(3).group is G.GROUP1
