@@ -368,14 +368,14 @@ py::dict ToDict(const Event& event) {
                   "code"_a = event.code);
 }
 
-// A code as the engine keeps it: the salted hash, never the digits.
+// A code's record without its salt and hash: with them the few digits are
+// found in milliseconds, so they stay inside the library (as in the C ABI).
 py::dict ToDict(const VerificationCode& code) {
   return py::dict("id"_a = code.id, "registrant"_a = code.registrant,
                   "purpose"_a = EnumValue(code.purpose), "series"_a = code.series,
                   "issued_at"_a = MicrosFromTime(code.issued_at),
                   "expires_at"_a = MicrosFromTime(code.expires_at), "attempts"_a = code.attempts,
-                  "state"_a = EnumValue(code.state), "salt0"_a = code.salt0, "salt1"_a = code.salt1,
-                  "hash"_a = code.hash);
+                  "state"_a = EnumValue(code.state));
 }
 
 template <class T>

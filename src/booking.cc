@@ -1,6 +1,7 @@
 // Self-booking (scheduled releases and the short-notice pool), holds, and
 // attendance: the flows of docs/booking.md.
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +35,8 @@ struct LocalNow {
   // The first slot minute on `day` that has not started yet.
   int MinuteFrom(DayNumber on) const { return on == day ? (second + 59) / 60 : 0; }
 };
+
+constexpr DayNumber kNoDay = std::numeric_limits<DayNumber>::max();
 
 std::string FormatDay(DayNumber day) { return absl::FormatCivilTime(ToCivilDay(day)); }
 
@@ -82,7 +85,8 @@ class BookingSearch {
 
   // The earliest first-dose day over every pool the registrant may use; on a
   // tie, the pool that comes first in preference order.
-  absl::StatusOr<Placement> Run(const RegistrantRow& registrant, DayNumber later_than) {
+  // `before`: a swap's first dose must come before this day (kNoDay: none).
+  absl::StatusOr<Placement> Run(const RegistrantRow& registrant, DayNumber before) {
     const std::vector<CenterId> centers =
         internal::CentersFor(state_, policy_, registrant.district);
     if (request_.center != kNoId &&
@@ -94,7 +98,7 @@ class BookingSearch {
         request_.vaccine != kNoId ? request_.vaccine : registrant.vaccine_preference;
     DayNumber lo = std::max(now_.day, ToDayNumber(request_.first_dose_from));
     DayNumber hi = ToDayNumber(request_.first_dose_until);
-    if (later_than != 0) hi = std::min(hi, later_than - 1);
+    if (before != kNoDay) hi = std::min(hi, before - 1);
     if (request_.mode == BookingMode::kShortNotice) {
       hi = std::min(hi, now_.day + policy_.short_notice_days - 1);
     } else if (request_.mode == BookingMode::kStandby) {
@@ -137,7 +141,7 @@ class BookingSearch {
                       registrant_id_));
     }
     const std::string days = request_.first_dose_until == BookingRequest{}.first_dose_until &&
-                                     later_than == 0 && request_.mode == BookingMode::kRelease
+                                     before == kNoDay && request_.mode == BookingMode::kRelease
                                  ? fmt::format("from {} on", FormatDay(lo))
                                  : fmt::format("on {} .. {}", FormatDay(lo), FormatDay(hi));
     const char* where = request_.mode == BookingMode::kRelease       ? "in an open release"
@@ -199,9 +203,11 @@ class BookingSearch {
                                   DayNumber lo, DayNumber hi, ReleaseId release) const {
     for (DayNumber d1 = lo; d1 <= hi; ++d1) {
       // Short notice leaves release days to their releases; standby takes
-      // any seat left today, even in a slot that has begun.
+      // any seat left today, even in a slot that has begun, but not from a
+      // release before it opens.
       const bool standby = request_.mode == BookingMode::kStandby;
-      if (request_.mode == BookingMode::kShortNotice && HeldByRelease(pool, d1)) continue;
+      if (request_.mode == BookingMode::kShortNotice && HeldByRelease(pool, d1, false)) continue;
+      if (standby && HeldByRelease(pool, d1, true)) continue;
       const int m1 = internal::FreeSlotMinute(pool, d1, false, standby ? 0 : now_.MinuteFrom(d1));
       if (m1 < 0) continue;
       const std::optional<DayNumber> d2 = internal::SecondDoseDay(pool, spec, d1);
@@ -214,11 +220,13 @@ class BookingSearch {
     return std::nullopt;
   }
 
-  // Short-notice booking leaves the days of every release, open or not, alone.
-  bool HeldByRelease(const Pool& pool, DayNumber day) const {
+  // Whether a release of the pool covers `day` (only one not open yet at
+  // the request's instant, with unopened_only).
+  bool HeldByRelease(const Pool& pool, DayNumber day, bool unopened_only) const {
     for (ReleaseId id : state_.releases_by_center[pool.center - 1]) {
       const ReleaseSpec& release = state_.releases[id - 1].spec;
       if (release.vaccine != kNoId && release.vaccine != pool.vaccine) continue;
+      if (unopened_only && release.release_at <= request_.at) continue;
       if (day >= ToDayNumber(release.first_day) && day <= ToDayNumber(release.last_day)) {
         return true;
       }
@@ -336,6 +344,12 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
   VAXALLOC_RETURN_IF_ERROR(internal::CheckDay("booking: first_dose_from", request.first_dose_from));
   VAXALLOC_RETURN_IF_ERROR(
       internal::CheckDay("booking: first_dose_until", request.first_dose_until));
+  if (request.first_dose_until < request.first_dose_from) {
+    return absl::InvalidArgumentError(
+        fmt::format("booking: first_dose_until {} is before first_dose_from {}",
+                    absl::FormatCivilTime(request.first_dose_until),
+                    absl::FormatCivilTime(request.first_dose_from)));
+  }
   if (request.mode != BookingMode::kRelease && request.mode != BookingMode::kShortNotice &&
       request.mode != BookingMode::kStandby) {
     return absl::InvalidArgumentError(
@@ -374,7 +388,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
                       id, hold->second));
     }
   }
-  DayNumber later_than = 0;  // a swap must bring the first dose forward
+  DayNumber before = kNoDay;  // a swap must bring the first dose forward
   SeriesId replaces = kNoId;
   if (request.mode == BookingMode::kShortNotice) {
     if (policy.short_notice_days == 0) {
@@ -394,7 +408,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
             "booking: registrant {} has had a first dose; short notice is for first doses", id));
       }
       replaces = current.id;
-      later_than = ToDayNumber(current.appointments[0].day);
+      before = ToDayNumber(current.appointments[0].day);
     } else if (row.status != RegistrantStatus::kWaiting) {
       return absl::FailedPreconditionError(
           fmt::format("booking: registrant {} is neither waiting nor scheduled", id));
@@ -409,7 +423,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
 
   BookingSearch search(state, request, lapsing);
   search.set_registrant(id);
-  absl::StatusOr<Placement> placement = search.Run(row, later_than);
+  absl::StatusOr<Placement> placement = search.Run(row, before);
   if (!placement.ok()) return placement.status();
 
   const Pool& pool = state.pools[placement->pool];
@@ -547,14 +561,14 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRecordDose(SeriesId series
   Prepared<SeriesChange> prepared{state.revision, {}};
   SeriesChange& change = prepared.change;
   change.subject = series_id;
+  // A short-notice swap of this series can never be confirmed once its first
+  // dose is given or missed: the hold lapses with this change.
+  if (auto hold = state.hold_by_registrant.find(series.registrant);
+      i == 0 && hold != state.hold_by_registrant.end()) {
+    change.series.push_back(internal::LapsedRow(state.series[hold->second - 1]));
+  }
   if (outcome == DoseOutcome::kGiven) {
     series.doses[i] = DoseState::kGiven;
-    // A short-notice swap of this series can never be confirmed once its
-    // first dose is given (and a vaccinated person may hold nothing).
-    if (auto hold = state.hold_by_registrant.find(series.registrant);
-        i == 0 && hold != state.hold_by_registrant.end()) {
-      change.series.push_back(internal::LapsedRow(state.series[hold->second - 1]));
-    }
     if (dose == series.dose_count) {
       series.status = SeriesStatus::kCompleted;
       change.registrants.push_back(RegistrantUpdate{series.registrant,

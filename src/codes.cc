@@ -47,7 +47,7 @@ std::string FormatInstant(absl::Time time) {
 
 }  // namespace
 
-CodeEntropy CodeEntropy::FromSystem() {
+absl::StatusOr<CodeEntropy> CodeEntropy::FromSystem() {
   uint64_t words[3];
   size_t filled = 0;
   while (filled < sizeof(words)) {
@@ -55,7 +55,10 @@ CodeEntropy CodeEntropy::FromSystem() {
         getrandom(reinterpret_cast<char*>(words) + filled, sizeof(words) - filled, 0);
     if (got < 0 && errno == EINTR) continue;
     // Without the kernel's random source there is no safe code to make.
-    VAXALLOC_ASSERT(got > 0);
+    if (got <= 0) {
+      return absl::UnavailableError(
+          fmt::format("code: no random bytes from the kernel ({})", std::strerror(errno)));
+    }
     filled += static_cast<size_t>(got);
   }
   return CodeEntropy{words[0], words[1], words[2]};
@@ -223,8 +226,9 @@ void Engine::Apply(const Prepared<CodeVerification>& prepared) {
 }
 
 absl::StatusOr<IssuedCode> Engine::IssueCode(const CodeRequest& request) {
-  absl::StatusOr<Prepared<IssuedCode>> prepared =
-      PrepareIssueCode(request, CodeEntropy::FromSystem());
+  absl::StatusOr<CodeEntropy> entropy = CodeEntropy::FromSystem();
+  if (!entropy.ok()) return entropy.status();
+  absl::StatusOr<Prepared<IssuedCode>> prepared = PrepareIssueCode(request, *entropy);
   if (!prepared.ok()) return prepared.status();
   Apply(*prepared);
   return std::move(prepared->change);

@@ -97,7 +97,7 @@ void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows) {
     if (std::find(touched.begin(), touched.end(), &pool) == touched.end()) touched.push_back(&pool);
   };
   auto track = [&](const Series& series, int direction) {
-    if (series.release != kNoId && CountsAgainstCap(series.status)) {
+    if (series.release != kNoId && CountsAgainstCap(series)) {
       state.releases[series.release - 1].booked += direction;
     }
     if (series.status != SeriesStatus::kHeld) return;
@@ -963,6 +963,14 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
   cancellation.registrant = series.registrant;
   cancellation.at = internal::FromMicros(internal::ToMicros(at));
   cancellation.written.push_back(CancelledRow(series));
+  // A short-notice hold that was to replace this series has nothing left to
+  // replace: it lapses with it.
+  if (auto hold = state_->hold_by_registrant.find(series.registrant);
+      hold != state_->hold_by_registrant.end() &&
+      state_->series[hold->second - 1].replaces == series_id) {
+    cancellation.hold = hold->second;
+    cancellation.written.push_back(internal::LapsedRow(state_->series[hold->second - 1]));
+  }
   return Prepared<Cancellation>{state_->revision, std::move(cancellation)};
 }
 
@@ -1090,6 +1098,29 @@ absl::Status Engine::RestoreSeries(const Series& series) {
   // Capacity and supply are not checked here: CheckInvariants reports them.
   internal::WriteSeriesRows(*state_, {series});
   ++state_->revision;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::CheckRestoredLinks() const {
+  for (RegistrantId id = 1; id <= state_->registrants.size(); ++id) {
+    const RegistrantRow& row = state_->registrants[id - 1];
+    SeriesStatus expected;
+    if (row.status == RegistrantStatus::kScheduled) {
+      expected = SeriesStatus::kActive;
+    } else if (row.status == RegistrantStatus::kVaccinated) {
+      expected = SeriesStatus::kCompleted;
+    } else {
+      continue;
+    }
+    if (row.series == kNoId || row.series > state_->series.size() ||
+        state_->series[row.series - 1].registrant != id ||
+        state_->series[row.series - 1].status != expected) {
+      return absl::DataLossError(fmt::format(
+          "stored registrant {} is {} but names series {}, which is not its own {} series", id,
+          row.status == RegistrantStatus::kScheduled ? "scheduled" : "vaccinated", row.series,
+          row.status == RegistrantStatus::kScheduled ? "active" : "completed"));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -219,11 +219,9 @@ std::vector<CenterId> CentersFor(const Engine::State& state, const Policy& polic
 inline bool HoldsSeat(DoseState dose) {
   return dose == DoseState::kBooked || dose == DoseState::kGiven;
 }
-// Whether a series in this status counts against its release's cap.
-inline bool CountsAgainstCap(SeriesStatus status) {
-  return status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
-         status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed;
-}
+// Whether a series counts against its release's cap: while its first
+// appointment holds its seat (booked, held, or the dose given).
+inline bool CountsAgainstCap(const Series& series) { return HoldsSeat(series.doses[0]); }
 
 // Writes series rows (new ones take the next ids), moving seats, holds and
 // release counts along with their dose states and status. Slack is

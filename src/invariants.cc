@@ -1501,10 +1501,9 @@ class Checker {
 
   // --- kReleaseWindow and kReleaseCap --------------------------------------------
 
-  static bool CountsAgainstCap(SeriesStatus status) {
-    return status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
-           status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed;
-  }
+  // A release's cap counts first appointments that hold their seat: booked
+  // (held or active) or given, even if the series was cancelled afterwards.
+  static bool CountsAgainstCap(const SeriesInfo& series) { return series.HoldsSeat(0); }
 
   static bool InRelease(const ReleaseSpec& release, const SeriesInfo& series) {
     const absl::CivilDay first_day = series.appointments[0].day;
@@ -1525,7 +1524,7 @@ class Checker {
           });
           continue;
         }
-        if (CountsAgainstCap(series.status)) ++counted[series.release];
+        if (CountsAgainstCap(series)) ++counted[series.release];
         CheckReleaseSeries(id, series, releases_[series.release].release);
       } else if (series.draw != kNoId && series.draw < draws_.size() &&
                  draw_present_[series.draw] && series.center < releases_by_center_.size()) {
@@ -1539,8 +1538,8 @@ class Checker {
       if (cap != 0 && counted[id] > cap) {
         out_.Add(Invariant::kReleaseCap, [&] {
           return absl::StrFormat(
-              "release %d (center %d, %s..%s) gave out %d series (held, active, completed or "
-              "missed); its first_dose_cap is %d",
+              "release %d (center %d, %s..%s) gave out %d first appointments (booked or "
+              "given); its first_dose_cap is %d",
               id, release.spec.center, DayText(release.spec.first_day),
               DayText(release.spec.last_day), counted[id], cap);
         });

@@ -1544,7 +1544,8 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDraws(engine));
     // After the registrants and series they name.
-    return LoadCodes(engine);
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadCodes(engine));
+    return engine.CheckRestoredLinks();
   }
 
   // Applies a stored setup entity through the engine's own validation; the
@@ -2248,7 +2249,9 @@ absl::StatusOr<Series> Store::RebookSecondDose(SeriesId series, absl::Time at) {
 }
 
 absl::StatusOr<IssuedCode> Store::IssueCode(const CodeRequest& request) {
-  auto prepared = engine_.PrepareIssueCode(request, CodeEntropy::FromSystem());
+  absl::StatusOr<CodeEntropy> entropy = CodeEntropy::FromSystem();
+  if (!entropy.ok()) return entropy.status();
+  auto prepared = engine_.PrepareIssueCode(request, *entropy);
   if (!prepared.ok()) return prepared.status();
   uint64_t event_id = 0;
   VAXALLOC_STORE_RETURN_IF_ERROR(database_->Transaction(

@@ -1140,7 +1140,12 @@ struct FlowModel {
   // CancelSeries: the series cancelled, its registrant waiting again.
   void Cancel(SeriesId id) {
     series[id].status = SeriesStatus::kCancelled;
-    Wait(series[id].registrant);
+    const RegistrantId registrant = series[id].registrant;
+    // A swap hold replacing the series lapses with it.
+    if (holds.contains(registrant) && series[holds[registrant]].replaces == id) {
+      Lapse(holds[registrant]);
+    }
+    Wait(registrant);
   }
   // Withdraw: an active series cancelled, a hold lapsed.
   void Withdraw(RegistrantId id) {
@@ -1245,9 +1250,11 @@ class BookingRunner {
       REQUIRE_MESSAGE(series.status == row.status, "series ", id, ": engine status ",
                       static_cast<int>(series.status), ", model ", static_cast<int>(row.status));
       const SeriesStatus status = row.status;
-      if (row.release != kNoId &&
-          (status == SeriesStatus::kHeld || status == SeriesStatus::kActive ||
-           status == SeriesStatus::kCompleted || status == SeriesStatus::kMissed)) {
+      // A release counts a series while its first appointment holds its
+      // seat (held, booked or given).
+      (void)status;
+      if (row.release != kNoId && (series.doses[0] == DoseState::kBooked ||
+                                   series.doses[0] == DoseState::kGiven)) {
         ++counted[row.release];
       }
     }
@@ -1419,6 +1426,10 @@ class BookingRunner {
       const std::string digest = Digest(c_.engine);
       const absl::Status status = c_.engine.Book(request).status();
       CHECK(status == prepared.status());
+      // An inverted first-dose range is bad input; otherwise the state refuses.
+      if (request.first_dose_until < request.first_dose_from) {
+        return Refused(name, status, {absl::StatusCode::kInvalidArgument}, revision, digest);
+      }
       return Refused(name, status,
                      {absl::StatusCode::kFailedPrecondition, absl::StatusCode::kResourceExhausted},
                      revision, digest);
@@ -1834,6 +1845,7 @@ class BookingRunner {
       }
       Succeeded("given");
     } else if (i == 0) {
+      if (model_.holds.contains(registrant)) model_.Lapse(model_.holds[registrant]);
       model_.series[id].status = SeriesStatus::kMissed;
       model_.Wait(registrant);
       Succeeded("missed first");

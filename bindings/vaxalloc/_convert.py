@@ -612,9 +612,6 @@ def code_from(d: dict) -> VerificationCode:
         expires_at=from_micros(d["expires_at"]),
         attempts=d["attempts"],
         state=CodeState(d["state"]),
-        salt0=d["salt0"],
-        salt1=d["salt1"],
-        hash=d["hash"],
     )
 
 

@@ -164,7 +164,7 @@ class _Campaign:
     def attendance(self, center: int, *, first_day: int, last_day: int) -> list[dict[str, Any]]: ...
     def standby_list(self, center: int, *, at: int, limit: int) -> list[int]: ...
     # One-time codes (issue and verify release the GIL). Records are dicts
-    # with purpose and state as ints, salt0, salt1 and hash; never the digits.
+    # with purpose and state as ints; never the digits, salt or hash.
     # issue_code: {"code_id", "code", "record"}; series 0 for a withdrawal.
     # verify_code raises with an int `outcome` attribute when the code was
     # checked (wrong, expired, locked, not pending).

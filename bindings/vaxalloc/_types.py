@@ -830,16 +830,15 @@ class Event:
 
 @_record
 class VerificationCode:
-    """A one-time code as the engine keeps it: never the digits, only their
-    salted hash (SipHash-2-4 keyed by (salt0, salt1) over the digits).
+    """A one-time code as the engine keeps it, without the digits (the engine
+    keeps only a salted hash, which the package does not expose: with it the
+    few digits would be found in milliseconds).
 
     purpose: what it confirms; series: for CANCEL_SERIES, the series it
     cancels (0 for WITHDRAW); attempts: wrong entries so far; state: PENDING
     until used, locked (after Policy.code_attempts wrong entries) or
     superseded by a newer code of the same registrant and purpose. Expired
-    codes stay PENDING: expiry is decided by the time of the attempt. The
-    salt and hash are left out of repr(): with them the few digits are
-    quickly found, so treat a record like the code while it can be used."""
+    codes stay PENDING: expiry is decided by the time of the attempt."""
 
     id: int
     registrant: int
@@ -849,9 +848,6 @@ class VerificationCode:
     expires_at: datetime.datetime
     attempts: int
     state: CodeState
-    salt0: int = dataclasses.field(repr=False)
-    salt1: int = dataclasses.field(repr=False)
-    hash: int = dataclasses.field(repr=False)
 
 
 @_record

@@ -47,7 +47,9 @@ struct Cancellation {
   RegistrantId registrant = kNoId;
   absl::Time at;
   bool withdraw = false;        // the registrant leaves the campaign too
-  SeriesId hold = kNoId;        // a withdrawal also lets the registrant's hold lapse
+  // The registrant's hold that lapses too: any hold on a withdrawal, a swap
+  // hold replacing the cancelled series.
+  SeriesId hold = kNoId;
   std::vector<Series> written;  // the rows of `series` and `hold` after the change
 };
 
@@ -85,7 +87,8 @@ struct CodeEntropy {
   uint64_t value = 0;
   uint64_t salt0 = 0;
   uint64_t salt1 = 0;
-  static CodeEntropy FromSystem();
+  // Unavailable when the kernel's random source fails.
+  static absl::StatusOr<CodeEntropy> FromSystem();
 };
 
 struct IssuedCode {
@@ -303,6 +306,10 @@ class Engine {
   absl::Status RestoreSeries(const Series& series);
   absl::Status RestoreDraw(const DrawRecord& record);
   absl::Status RestoreCode(const VerificationCode& code);
+  // After the last Restore*: DataLoss unless every scheduled registrant names
+  // its own active series and every vaccinated one its own completed series
+  // (later calls rely on these links).
+  absl::Status CheckRestoredLinks() const;
 
   // --- Queries ---------------------------------------------------------------
   uint32_t district_count() const;
