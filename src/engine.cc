@@ -383,8 +383,9 @@ absl::StatusOr<Prepared<Vaccine>> Engine::PrepareAddVaccine(const VaccineSpec& s
         fmt::format("vaccine '{}': age_years_min {} exceeds age_years_max {}", spec.code,
                     spec.age_years_min, spec.age_years_max));
   }
-  if (state_->vaccines.size() >= std::numeric_limits<uint16_t>::max()) {
-    return absl::ResourceExhaustedError("too many vaccines");
+  if (state_->vaccines.size() >= static_cast<size_t>(kVaccinesMax)) {
+    return absl::ResourceExhaustedError(
+        fmt::format("too many vaccines: a campaign has at most {}", kVaccinesMax));
   }
   Vaccine vaccine;
   vaccine.id = static_cast<VaccineId>(state_->vaccines.size() + 1);
@@ -863,7 +864,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.series = registrant.series;
   row.district = registrant.spec.district;
   row.birth_day = ToDayNumber(registrant.spec.birth_day);
-  row.vaccine_preference = registrant.spec.vaccine_preference;
+  row.vaccine_preference = static_cast<uint16_t>(registrant.spec.vaccine_preference);
   row.group = registrant.spec.group;
   row.channel = registrant.spec.channel;
   row.standby = registrant.spec.standby;

@@ -100,13 +100,15 @@ struct RegistrantRow {
   SeriesId series = kNoId;
   DistrictId district = kNoId;
   DayNumber birth_day = 0;
-  VaccineId vaccine_preference = kNoId;
+  uint16_t vaccine_preference = kNoId;  // a VaccineId: at most kVaccinesMax
   uint8_t ref_length = 0;
   PriorityGroup group = PriorityGroup::kNone;
   Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   bool standby = false;
 };
+// Millions of rows: every byte counts (docs/benchmarks.md, memory per registrant).
+static_assert(sizeof(RegistrantRow) == 40);
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);

@@ -91,6 +91,17 @@ std::vector<int> BookedSecond(const std::vector<SlotView>& slots) {
 // Districts, vaccines, centers
 // ---------------------------------------------------------------------------
 
+TEST_CASE("a campaign holds at most kVaccinesMax vaccines") {
+  Engine engine;
+  for (int i = 0; i < kVaccinesMax; ++i) {
+    REQUIRE(engine.AddVaccine(OneDose(absl::StrCat("v", i))).ok());
+  }
+  const absl::Status refused = engine.AddVaccine(OneDose("one-too-many")).status();
+  CHECK(refused.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(refused.message()) == "too many vaccines: a campaign has at most 65535");
+  CHECK(engine.vaccine_count() == static_cast<uint32_t>(kVaccinesMax));
+}
+
 TEST_CASE("districts get ids 1..n in creation order and are found by code") {
   Engine engine;
   const uint64_t revision_start = engine.revision();

@@ -44,6 +44,7 @@ inline constexpr int kCalendarDaysMax = 3660;        // a pool's day range
 inline constexpr int64_t kDosesPerDeliveryMax = 10'000'000;
 inline constexpr int kReserveCategoriesMax = 8;
 inline constexpr int kDistrictsPerCenterMax = 1000;
+inline constexpr int kVaccinesMax = 65535;  // a campaign's vaccines: ids fit 16 bits
 inline constexpr int kTimeZoneLengthMax = 64;
 inline constexpr int kHoldMinutesMax = 24 * 60;
 inline constexpr int kShortNoticeDaysMax = 60;
