@@ -248,10 +248,10 @@ py::dict ToDict(const Series& series) {
                                        series.appointments[i].minute));
     doses.append(EnumValue(series.doses[i]));
   }
-  // The core keeps a lapsed hold's expiry; Python shows it only while it
-  // still means something (None otherwise).
+  // The core sets an expiry only while the series is held (InfinitePast
+  // otherwise): None in Python.
   std::optional<int64_t> hold_expires_at;
-  if (series.status == SeriesStatus::kHeld) {
+  if (series.hold_expires_at != absl::InfinitePast()) {
     hold_expires_at = MicrosFromTime(series.hold_expires_at);
   }
   return py::dict("id"_a = series.id, "registrant"_a = series.registrant,

@@ -1830,13 +1830,10 @@ int vaxalloc_code_verify(vaxalloc_campaign* campaign, uint32_t code_id, const ch
     constexpr auto kUnchecked = static_cast<vx::CodeOutcome>(0xff);
     vx::CodeOutcome outcome = kUnchecked;
     const absl::Status status = store.VerifyCode(code_id, entered, TimeFromC(at), &outcome);
-    const Outcome result(status);
-    const bool checked =
-        outcome != kUnchecked &&
-        (result.code == VAXALLOC_OK || result.code == VAXALLOC_EVERIFY ||
-         (result.code == VAXALLOC_EPRECONDITION && outcome == vx::CodeOutcome::kNotPending));
-    if (checked && outcome_out != nullptr) *outcome_out = static_cast<int32_t>(outcome);
-    return result;
+    if (outcome != kUnchecked && outcome_out != nullptr) {
+      *outcome_out = static_cast<int32_t>(outcome);
+    }
+    return Outcome(status);
   });
 }
 

@@ -260,10 +260,7 @@ void Confirm(const Engine::State& state, Series booked, absl::Time at, SeriesCha
   booked.hold_expires_at = absl::InfinitePast();
   const SeriesId replaced = booked.replaces;
   if (replaced != kNoId) {
-    Series old = state.series[replaced - 1];
-    old.status = SeriesStatus::kCancelled;
-    for (int dose = 0; dose < old.dose_count; ++dose) old.doses[dose] = DoseState::kReleased;
-    change.series.push_back(old);
+    change.series.push_back(internal::CancelledRow(state.series[replaced - 1]));
   }
   change.series.push_back(booked);
   change.registrants.push_back(RegistrantUpdate{

@@ -896,17 +896,6 @@ void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
 // Cancellation and withdrawal
 
 namespace {
-// The row of an active series once cancelled: the doses not yet given give
-// their seats back.
-Series CancelledRow(const Series& series) {
-  Series row = series;
-  row.status = SeriesStatus::kCancelled;
-  for (int dose = 0; dose < row.dose_count; ++dose) {
-    if (row.doses[dose] == DoseState::kBooked) row.doses[dose] = DoseState::kReleased;
-  }
-  return row;
-}
-
 std::string_view StatusName(SeriesStatus status) {
   switch (status) {
     case SeriesStatus::kActive:
@@ -927,6 +916,15 @@ std::string_view StatusName(SeriesStatus status) {
 }  // namespace
 
 namespace internal {
+Series CancelledRow(const Series& series) {
+  Series row = series;
+  row.status = SeriesStatus::kCancelled;
+  for (int dose = 0; dose < row.dose_count; ++dose) {
+    if (row.doses[dose] == DoseState::kBooked) row.doses[dose] = DoseState::kReleased;
+  }
+  return row;
+}
+
 Series LapsedRow(const Series& hold) {
   Series row = hold;
   row.status = SeriesStatus::kLapsed;
@@ -963,7 +961,7 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
   cancellation.series = series_id;
   cancellation.registrant = series.registrant;
   cancellation.at = internal::FromMicros(internal::ToMicros(at));
-  cancellation.written.push_back(CancelledRow(series));
+  cancellation.written.push_back(internal::CancelledRow(series));
   // A short-notice hold that was to replace this series has nothing left to
   // replace: it lapses with it.
   if (auto hold = state_->hold_by_registrant.find(series.registrant);
@@ -994,7 +992,7 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId regi
   cancellation.registrant = registrant_id;
   cancellation.at = internal::FromMicros(internal::ToMicros(at));
   cancellation.withdraw = true;
-  if (active != kNoId) cancellation.written.push_back(CancelledRow(state_->series[active - 1]));
+  if (active != kNoId) cancellation.written.push_back(internal::CancelledRow(state_->series[active - 1]));
   if (auto hold = state_->hold_by_registrant.find(registrant_id);
       hold != state_->hold_by_registrant.end()) {
     cancellation.hold = hold->second;

@@ -243,6 +243,9 @@ inline Event MakeEvent(EventKind kind, absl::Time at, RegistrantId registrant, S
 // The status a verification's outcome gives the caller (OK when accepted).
 absl::Status CodeOutcomeStatus(const CodeVerification& verification, const Policy& policy);
 
+// The row of an active series once cancelled: the doses not yet given give
+// their seats back.
+Series CancelledRow(const Series& series);
 // A hold's row once it lapses.
 Series LapsedRow(const Series& hold);
 // FailedPrecondition naming the series and its status.
