@@ -192,9 +192,11 @@ absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCode(CodeId id,
   }
   // The action is checked before the entry: a refusal must not tell a
   // guesser that the digits were right.
+  // A withdrawal code deletes the registration (its personal data too).
   absl::StatusOr<Prepared<Cancellation>> action = code.purpose == CodePurpose::kCancelSeries
                                                       ? PrepareCancelSeries(code.series, at)
                                                       : PrepareWithdraw(code.registrant, at);
+  if (action.ok()) action->change.erase = code.purpose == CodePurpose::kWithdraw;
   if (!action.ok()) {
     return absl::Status(action.status().code(),
                         fmt::format("code {} can no longer be used: {}", id,

@@ -37,6 +37,7 @@ struct Candidate {
   DayNumber birth_day;
   uint16_t vaccine_preference;
   PriorityGroup group;
+  Channel channel;
 };
 
 // Makes vector::resize leave new Candidates uninitialized.
@@ -79,6 +80,15 @@ class DrawRun {
         window_first_(ToDayNumber(request.first_dose_from)),
         window_last_(ToDayNumber(request.first_dose_until)),
         placed_(state.registrants.size() + 1, 0) {
+    // First doses start lead days after the draw's local day, by channel.
+    const DayNumber today = ToDayNumber(absl::ToCivilDay(request.at, state.time_zone));
+    auto first_day = [&](int lead_days) {
+      return lead_days == 0 ? std::numeric_limits<DayNumber>::min() : today + lead_days;
+    };
+    first_day_by_channel_[static_cast<int>(Channel::kOnline)] =
+        first_day(policy_.draw_lead_days_online);
+    first_day_by_channel_[static_cast<int>(Channel::kPhone)] =
+        first_day(policy_.draw_lead_days_phone);
     outcome_.record.id = static_cast<DrawId>(state.draws.size() + 1);
     outcome_.record.request = request;
     outcome_.record.policy_version = policy.version;
@@ -106,6 +116,7 @@ class DrawRun {
     work_.resize(state_.pools.size());
     in_draw_.assign(state_.pools.size(), false);
     next_live_.resize(state_.pools.size());
+    free_first_in_window_.assign(state_.pools.size(), 0);
     for (size_t p = 0; p < state_.pools.size(); ++p) {
       const Pool& pool = state_.pools[p];
       if (!center_in_draw[pool.center] || pool.days.empty()) continue;
@@ -121,6 +132,11 @@ class DrawRun {
         const DayNumber from = std::max(window_first_, ToDayNumber(release.first_day));
         const DayNumber until = std::min(window_last_, ToDayNumber(release.last_day));
         for (DayNumber day = from; day <= until; ++day) MarkDead(p, day);
+      }
+      // The seats reserve quotas share: those of days the draw may use.
+      for (DayNumber day = NextLive(p, window_first_); day <= window_last_;
+           day = NextLive(p, day + 1)) {
+        if (pool.Contains(day)) free_first_in_window_[p] += pool.days[day - pool.first_day].free_first();
       }
       ++open_pools_;
       if (PoolFull(p)) CloseIfFull(p);
@@ -215,7 +231,7 @@ class DrawRun {
       const RegistrantRow& row = state_.registrants[id - 1];
       by_tier_[tier - 1][offset[tier - 1]++] = Candidate{
           LotteryNumber(request_.seed, state_.Ref(id)),  id,       row.district, row.birth_day,
-          static_cast<uint16_t>(row.vaccine_preference), row.group};
+          static_cast<uint16_t>(row.vaccine_preference), row.group,    row.channel};
     }
   }
 
@@ -227,8 +243,7 @@ class DrawRun {
     for (size_t p = 0; p < work_.size(); ++p) {
       if (!in_draw_[p]) continue;
       if (phase.reserve->vaccine != kNoId && phase.reserve->vaccine != work_[p].vaccine) continue;
-      phase.quota[p] =
-          phase.reserve->share_permille * FreeFirstSeatsInWindow(state_.pools[p]) / 1000;
+      phase.quota[p] = phase.reserve->share_permille * free_first_in_window_[p] / 1000;
       phase.quota_left += phase.quota[p];
     }
     const int age = phase.reserve->age_years_min;
@@ -250,14 +265,6 @@ class DrawRun {
       if (in_draw_[p] && phase.quota[p] > 0) return true;
     }
     return false;
-  }
-
-  int64_t FreeFirstSeatsInWindow(const Pool& pool) const {
-    int64_t seats = 0;
-    for (DayNumber day = window_first_; day <= window_last_; ++day) {
-      if (pool.Contains(day)) seats += pool.days[day - pool.first_day].free_first();
-    }
-    return seats;
   }
 
   // --- Phases (section 6) -----------------------------------------------------
@@ -348,7 +355,7 @@ class DrawRun {
       if (!phase.quota.empty() && phase.quota[p] <= 0) continue;
       const int age_years_min = phase.reserve != nullptr ? phase.reserve->age_years_min : 0;
       std::optional<std::pair<Appointment, Appointment>> placed =
-          TryPlace(p, candidate.birth_day, age_years_min);
+          TryPlace(p, candidate, age_years_min);
       if (!placed) continue;
       if (!phase.quota.empty()) {
         --phase.quota[p];
@@ -377,11 +384,14 @@ class DrawRun {
   }
 
   // --- Placing one registrant in one pool (section 5) -------------------------
-  std::optional<std::pair<Appointment, Appointment>> TryPlace(uint32_t p, DayNumber birth_day,
+  std::optional<std::pair<Appointment, Appointment>> TryPlace(uint32_t p,
+                                                              const Candidate& candidate,
                                                               int category_age_years_min) {
     Pool& pool = work_[p];
     const VaccineSpec& vaccine = state_.vaccines[pool.vaccine - 1].spec;
-    DayNumber lo = std::max(window_first_, pool.first_day);
+    const DayNumber birth_day = candidate.birth_day;
+    DayNumber lo = std::max({window_first_, pool.first_day,
+                             first_day_by_channel_[static_cast<int>(candidate.channel)]});
     DayNumber hi = std::min(window_last_, pool_last_day(pool));
     const int age_years_min = std::max(vaccine.age_years_min, category_age_years_min);
     if (age_years_min > 0) lo = std::max(lo, BirthdayOfAge(birth_day, age_years_min));
@@ -464,6 +474,8 @@ class DrawRun {
   std::vector<Pool> work_;                       // copies of the pools in the draw
   std::vector<bool> in_draw_;                    // in the draw and not yet full
   std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
+  std::vector<int64_t> free_first_in_window_;    // per pool, on the days the draw may use
+  std::array<DayNumber, 2> first_day_by_channel_{};  // [Channel]: today + lead days, if any
   size_t open_pools_ = 0;
   std::vector<std::vector<uint32_t>> preferences_;  // [district]
   std::array<Candidates, kTierMax> by_tier_;

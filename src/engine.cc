@@ -178,9 +178,11 @@ void Pool::Book(DayNumber day, int minute, bool second_dose, bool update_slack) 
   VAXALLOC_ASSERT(slot != nullptr);
   PoolDay& pool_day = days[day - first_day];
   if (second_dose) {
+    if (slot->second_free()) --pool_day.free_second_seats;
     ++slot->booked_second;
     ++pool_day.booked_second;
   } else {
+    if (slot->first_free()) --pool_day.free_first_seats;
     ++slot->booked_first;
     ++pool_day.booked_first;
   }
@@ -208,12 +210,55 @@ void Pool::Unbook(DayNumber day, int minute, bool second_dose) {
     VAXALLOC_ASSERT(slot->booked_second > 0);
     --slot->booked_second;
     --pool_day.booked_second;
+    if (slot->second_free()) ++pool_day.free_second_seats;
   } else {
     VAXALLOC_ASSERT(slot->booked_first > 0);
     --slot->booked_first;
     --pool_day.booked_first;
+    if (slot->first_free()) ++pool_day.free_first_seats;
   }
   RecomputeSlack();
+}
+
+namespace {
+// The free seats of one kind in a slot, never negative.
+int FreeSeats(int bookable, int booked) { return std::max(0, bookable - booked); }
+}  // namespace
+
+void Pool::AddSeats(DayNumber day, int minute, int seats_first, int seats_second) {
+  PoolDay& pool_day = days[day - first_day];
+  auto at = std::lower_bound(pool_day.slots.begin(), pool_day.slots.end(), minute,
+                             [](const PoolSlot& s, int m) { return s.minute < m; });
+  if (at == pool_day.slots.end() || at->minute != minute) {
+    PoolSlot slot;
+    slot.minute = static_cast<uint16_t>(minute);
+    at = pool_day.slots.insert(at, slot);
+  }
+  PoolSlot& slot = *at;
+  pool_day.free_first_seats -= FreeSeats(slot.bookable_first, slot.booked_first);
+  pool_day.free_second_seats -= FreeSeats(slot.bookable_second, slot.booked_second);
+  slot.seats_first = static_cast<uint16_t>(slot.seats_first + seats_first);
+  slot.seats_second = static_cast<uint16_t>(slot.seats_second + seats_second);
+  slot.bookable_first = static_cast<uint16_t>(Overbooked(slot.seats_first, overbook_permille));
+  slot.bookable_second = static_cast<uint16_t>(Overbooked(slot.seats_second, overbook_permille));
+  pool_day.free_first_seats += FreeSeats(slot.bookable_first, slot.booked_first);
+  pool_day.free_second_seats += FreeSeats(slot.bookable_second, slot.booked_second);
+  pool_day.seats_first += seats_first;
+  pool_day.seats_second += seats_second;
+}
+
+void Pool::SetOverbooking(int permille) {
+  overbook_permille = permille;
+  for (PoolDay& pool_day : days) {
+    pool_day.free_first_seats = 0;
+    pool_day.free_second_seats = 0;
+    for (PoolSlot& slot : pool_day.slots) {
+      slot.bookable_first = static_cast<uint16_t>(Overbooked(slot.seats_first, permille));
+      slot.bookable_second = static_cast<uint16_t>(Overbooked(slot.seats_second, permille));
+      pool_day.free_first_seats += FreeSeats(slot.bookable_first, slot.booked_first);
+      pool_day.free_second_seats += FreeSeats(slot.bookable_second, slot.booked_second);
+    }
+  }
 }
 
 absl::Status CheckDay(std::string_view what, absl::CivilDay day) {
@@ -282,6 +327,7 @@ Pool& Engine::State::PoolFor(CenterId center, VaccineId vaccine) {
     pools.emplace_back();
     pools.back().center = center;
     pools.back().vaccine = vaccine;
+    pools.back().overbook_permille = current_policy().policy.overbook_permille;
     std::vector<uint32_t>& of_center = pools_by_center[center - 1];
     of_center.push_back(it->second);
     std::sort(of_center.begin(), of_center.end(),
@@ -302,6 +348,7 @@ Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
   registrant.spec.standby = row.standby;
   registrant.spec.registered_at = internal::FromMicros(row.registered_at_us);
   registrant.spec.vaccine_preference = row.vaccine_preference;
+  registrant.erased = row.erased;
   registrant.status = row.status;
   registrant.waiting_since = internal::FromMicros(row.waiting_since_us);
   registrant.series = row.series;
@@ -651,6 +698,18 @@ absl::StatusOr<Prepared<PolicyVersion>> Engine::PrepareSetPolicy(const Policy& r
                                                   kHoldMinutesMax));
   }
   policy.hold = absl::Microseconds(absl::ToInt64Microseconds(policy.hold));
+  for (const auto& [channel, days] : {std::pair{"online", policy.draw_lead_days_online},
+                                      std::pair{"phone", policy.draw_lead_days_phone}}) {
+    if (days < 0 || days > kDrawLeadDaysMax) {
+      return absl::InvalidArgumentError(fmt::format(
+          "policy: draw_lead_days_{} {} is outside 0..{}", channel, days, kDrawLeadDaysMax));
+    }
+  }
+  if (policy.overbook_permille < 0 || policy.overbook_permille > kOverbookPermilleMax) {
+    return absl::InvalidArgumentError(fmt::format("policy: overbook_permille {} is outside 0..{}",
+                                                  policy.overbook_permille,
+                                                  kOverbookPermilleMax));
+  }
   if (policy.short_notice_days < 0 || policy.short_notice_days > kShortNoticeDaysMax) {
     return absl::InvalidArgumentError(fmt::format("policy: short_notice_days {} is outside 0..{}",
                                                   policy.short_notice_days, kShortNoticeDaysMax));
@@ -734,17 +793,7 @@ void Engine::Apply(const Prepared<CapacityBlock>& prepared) {
   pool.Cover(ToDayNumber(block.first_day));
   pool.Cover(ToDayNumber(block.last_day));
   ForEachSlot(block, [&](DayNumber day, int minute) {
-    PoolDay& pool_day = pool.days[day - pool.first_day];
-    PoolSlot* slot = pool.FindSlot(day, minute);
-    if (slot == nullptr) {
-      auto at = std::lower_bound(pool_day.slots.begin(), pool_day.slots.end(), minute,
-                                 [](const PoolSlot& s, int m) { return s.minute < m; });
-      slot = &*pool_day.slots.insert(at, PoolSlot{static_cast<uint16_t>(minute), 0, 0, 0, 0});
-    }
-    slot->seats_first = static_cast<uint16_t>(slot->seats_first + block.seats_first);
-    slot->seats_second = static_cast<uint16_t>(slot->seats_second + block.seats_second);
-    pool_day.seats_first += block.seats_first;
-    pool_day.seats_second += block.seats_second;
+    pool.AddSeats(day, minute, block.seats_first, block.seats_second);
   });
   pool.RecomputeSlack();
   state_->capacity_blocks.push_back(block);
@@ -770,6 +819,11 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   // Validated by PrepareSetPolicy; absl caches loaded zones.
   const bool loaded = absl::LoadTimeZone(prepared.change.policy.time_zone, &state_->time_zone);
   VAXALLOC_ASSERT(loaded);
+  for (Pool& pool : state_->pools) {
+    if (pool.overbook_permille != prepared.change.policy.overbook_permille) {
+      pool.SetOverbooking(prepared.change.policy.overbook_permille);
+    }
+  }
   ++state_->revision;
 }
 
@@ -869,8 +923,10 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.channel = registrant.spec.channel;
   row.standby = registrant.spec.standby;
   row.status = registrant.status;
+  row.erased = registrant.erased;
   state.refs += registrant.spec.external_ref;
   state.registrants.push_back(row);
+  if (row.erased) return true;  // no reference to index
   if (!state.registrant_by_ref.insert(registrant.id).second) {
     // Only a restored file can hold a duplicate: take the row back.
     state.registrants.pop_back();
@@ -973,6 +1029,30 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
   return Prepared<Cancellation>{state_->revision, std::move(cancellation)};
 }
 
+absl::StatusOr<Prepared<Cancellation>> Engine::PrepareDeleteRegistration(RegistrantId registrant_id,
+                                                                         absl::Time at) const {
+  VAXALLOC_RETURN_IF_ERROR(CheckTime("deletion time", at));
+  if (registrant_id == kNoId || registrant_id > state_->registrants.size()) {
+    return absl::NotFoundError(fmt::format("unknown registrant id {}", registrant_id));
+  }
+  const RegistrantRow& row = state_->registrants[registrant_id - 1];
+  if (row.erased) {
+    return absl::FailedPreconditionError(
+        fmt::format("registrant {}'s registration is already deleted", registrant_id));
+  }
+  if (row.status == RegistrantStatus::kWithdrawn) {
+    // Only the erasure is left to do; nothing about the campaign changes.
+    Cancellation cancellation;
+    cancellation.registrant = registrant_id;
+    cancellation.at = internal::FromMicros(internal::ToMicros(at));
+    cancellation.erase = true;
+    return Prepared<Cancellation>{state_->revision, std::move(cancellation)};
+  }
+  absl::StatusOr<Prepared<Cancellation>> prepared = PrepareWithdraw(registrant_id, at);
+  if (prepared.ok()) prepared->change.erase = true;
+  return prepared;
+}
+
 absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId registrant_id,
                                                                absl::Time at) const {
   VAXALLOC_RETURN_IF_ERROR(CheckTime("withdrawal time", at));
@@ -1012,9 +1092,18 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
   if (cancellation.series != kNoId || cancellation.withdraw) row.series = kNoId;
   if (cancellation.withdraw) {
     row.status = RegistrantStatus::kWithdrawn;
-  } else {
+  } else if (!cancellation.erase) {
     row.status = RegistrantStatus::kWaiting;
     row.waiting_since_us = internal::ToMicros(cancellation.at);
+  }
+  if (cancellation.erase) {
+    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWithdrawn && !row.erased);
+    // Unindexed first: the index hashes the reference.
+    state_->registrant_by_ref.erase(cancellation.registrant);
+    std::fill_n(state_->refs.begin() + row.ref_offset, row.ref_length, '\0');
+    row.ref_length = 0;
+    row.birth_day = 0;
+    row.erased = true;
   }
   ++state_->revision;
 }
@@ -1022,13 +1111,28 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
 // ---------------------------------------------------------------------------
 // Restore
 
+namespace {
+// An erased registrant as DeleteRegistration leaves it.
+absl::Status CheckErased(const Registrant& registrant) {
+  const RegistrantSpec& spec = registrant.spec;
+  if (registrant.status != RegistrantStatus::kWithdrawn || !spec.external_ref.empty() ||
+      spec.birth_day != absl::CivilDay(1970, 1, 1)) {
+    return absl::InvalidArgumentError(
+        "an erased registration must be withdrawn and keep no reference or birth day");
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
   if (registrant.id != state_->registrants.size() + 1) {
     return absl::DataLossError(fmt::format("registrant id {} out of sequence (expected {})",
                                            registrant.id, state_->registrants.size() + 1));
   }
   absl::Status status =
-      CheckText("external_ref", registrant.spec.external_ref, kExternalRefLengthMax);
+      registrant.erased
+          ? CheckErased(registrant)
+          : CheckText("external_ref", registrant.spec.external_ref, kExternalRefLengthMax);
   if (status.ok()) status = CheckRegistrantFields(*state_, registrant.spec);
   const int registrant_status = static_cast<int>(registrant.status);
   if (status.ok() && (registrant_status < 0 ||
@@ -1217,6 +1321,12 @@ absl::Status Engine::Withdraw(RegistrantId registrant, absl::Time at) {
       .status();
 }
 
+absl::Status Engine::DeleteRegistration(RegistrantId registrant, absl::Time at) {
+  return PrepareAndApply(*this, PrepareDeleteRegistration(registrant, at),
+                         [](const Cancellation&) { return 0; })
+      .status();
+}
+
 // ---------------------------------------------------------------------------
 // Queries
 
@@ -1319,7 +1429,8 @@ std::vector<SlotView> Engine::Slots(CenterId center, VaccineId vaccine, absl::Ci
   if (pool == nullptr || !pool->Contains(number)) return views;
   for (const PoolSlot& slot : pool->days[number - pool->first_day].slots) {
     views.push_back(SlotView{day, slot.minute, slot.seats_first, slot.seats_second,
-                             slot.booked_first, slot.booked_second});
+                             slot.bookable_first, slot.bookable_second, slot.booked_first,
+                             slot.booked_second});
   }
   return views;
 }

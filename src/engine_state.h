@@ -46,23 +46,39 @@ absl::CivilDay CivilDayFromDays(int64_t days);
 // birthdays advance to 1 March in common years, absl's normalisation).
 DayNumber BirthdayOfAge(DayNumber birth, int years);
 
+// The appointments a slot of `seats` takes under Policy::overbook_permille.
+inline int Overbooked(int seats, int overbook_permille) {
+  return seats + seats * overbook_permille / 1000;
+}
+
+// Seats as the capacity blocks give them; bookable ones add the policy's
+// overbooking. A policy lowering the overbooking may leave a slot with more
+// appointments than it now takes: it has no free seat until enough cancel.
 struct PoolSlot {
   uint16_t minute = 0;
   uint16_t seats_first = 0;
   uint16_t seats_second = 0;
+  uint16_t bookable_first = 0;
+  uint16_t bookable_second = 0;
   uint16_t booked_first = 0;
   uint16_t booked_second = 0;
+  bool first_free() const { return booked_first < bookable_first; }
+  bool second_free() const { return booked_second < bookable_second; }
 };
 
 struct PoolDay {
   std::vector<PoolSlot> slots;  // by minute
   int32_t seats_first = 0;
   int32_t seats_second = 0;
+  // Free bookable seats summed over the slots, each slot at least 0: a slot
+  // over its bookable seats must not hide another's free seat.
+  int32_t free_first_seats = 0;
+  int32_t free_second_seats = 0;
   int32_t booked_first = 0;
   int32_t booked_second = 0;
   int64_t delivered = 0;  // doses arriving this day
-  int32_t free_first() const { return seats_first - booked_first; }
-  int32_t free_second() const { return seats_second - booked_second; }
+  int32_t free_first() const { return free_first_seats; }
+  int32_t free_second() const { return free_second_seats; }
   int32_t booked() const { return booked_first + booked_second; }
 };
 
@@ -76,6 +92,7 @@ struct Pool {
   // slack_suffix_min[i]: min of slack[i..]. Both recomputed on change.
   std::vector<int64_t> slack;
   std::vector<int64_t> slack_suffix_min;
+  int overbook_permille = 0;  // the current policy's
 
   bool Contains(DayNumber day) const {
     return day >= first_day && day < first_day + static_cast<DayNumber>(days.size());
@@ -91,6 +108,10 @@ struct Pool {
   // update_slack the caller must RecomputeSlack before the next query.
   void Book(DayNumber day, int minute, bool second_dose, bool update_slack = true);
   void Unbook(DayNumber day, int minute, bool second_dose);
+  // Adds configured seats to a slot (created if missing).
+  void AddSeats(DayNumber day, int minute, int seats_first, int seats_second);
+  // Recomputes every slot's bookable seats under a new overbooking.
+  void SetOverbooking(int permille);
 };
 
 struct RegistrantRow {
@@ -106,6 +127,7 @@ struct RegistrantRow {
   Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   bool standby = false;
+  bool erased = false;  // personal data erased (Registrant::erased)
 };
 // Millions of rows: every byte counts (docs/benchmarks.md, memory per registrant).
 static_assert(sizeof(RegistrantRow) == 40);

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -192,7 +193,9 @@ struct PolicyInfo {
 
 struct RegistrantInfo {
   bool present = false;
+  bool erased = false;  // its age and preference are gone: not checked
   bool standby = false;
+  Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   PriorityGroup group = PriorityGroup::kNone;
   DistrictId district = kNoId;
@@ -355,6 +358,8 @@ uint64_t WinnerKey(RegistrantId registrant, DrawId draw) {
 struct DrawIndex {
   DrawId id = kNoId;
   absl::Time at;
+  // The first day its policy's lead time allowed, by channel (none: no bound).
+  std::array<std::optional<int64_t>, 2> first_day_by_channel;
   const PolicyInfo* policy = nullptr;
   size_t policy_slot = 0;  // index into Checker::tier_policies_
   int tier_max = 0;        // the worst tier among its winners
@@ -468,6 +473,7 @@ class Checker {
       info.present = true;
       info.status = registrant->status;
       info.standby = registrant->spec.standby;
+      info.channel = registrant->spec.channel;
       info.group = registrant->spec.group;
       info.district = registrant->spec.district;
       info.vaccine_preference = registrant->spec.vaccine_preference;
@@ -475,6 +481,22 @@ class Checker {
       info.birth_day = registrant->spec.birth_day;
       info.registered_at = registrant->spec.registered_at;
       info.waiting_since = registrant->waiting_since;
+      info.erased = registrant->erased;
+      if (info.erased) CheckErased(*registrant);
+    }
+  }
+
+  // DeleteRegistration leaves a withdrawn registrant with nothing personal,
+  // unreachable by its old reference.
+  void CheckErased(const Registrant& registrant) {
+    const RegistrantSpec& spec = registrant.spec;
+    if (registrant.status != RegistrantStatus::kWithdrawn || !spec.external_ref.empty() ||
+        spec.birth_day != absl::CivilDay(1970, 1, 1)) {
+      out_.Add(Invariant::kBookkeeping, [&] {
+        return absl::StrFormat("erased registrant %d keeps status %d, reference \"%s\", birth day %s",
+                               registrant.id, static_cast<int>(registrant.status),
+                               spec.external_ref, DayText(spec.birth_day));
+      });
     }
   }
 
@@ -546,6 +568,7 @@ class Checker {
       code_lifetimes_.insert(fields.code_lifetime);
       code_attempts_min_ = std::min(code_attempts_min_, fields.code_attempts);
       code_attempts_max_ = std::max(code_attempts_max_, fields.code_attempts);
+      overbook_permille_max_ = std::max(overbook_permille_max_, fields.overbook_permille);
       if (zones_.contains(fields.time_zone)) continue;
       absl::TimeZone zone;
       if (absl::LoadTimeZone(fields.time_zone, &zone)) {
@@ -871,8 +894,6 @@ class Checker {
     const std::vector<SlotView> views =
         engine_.Slots(pool.center, pool.vaccine, DayFromNumber(day));
     size_t view_index = 0;
-    int64_t day_seats_first = 0;
-    int64_t day_booked_first = 0;
     for (const ExpectedSlot& slot : expected) {
       while (view_index < views.size() && views[view_index].minute < slot.minute) {
         ReportUnexpectedSlot(pool, views[view_index]);
@@ -891,30 +912,42 @@ class Checker {
         tally = it->second;
       }
       CheckSlot(pool, day, slot, tally, view);
-      day_seats_first += slot.seats_first;
-      day_booked_first += tally.booked_first;
+      seats_first_free_[pool.center] += static_cast<uint64_t>(
+          std::max<int64_t>(0, Overbooked(slot.seats_first, CurrentOverbooking()) -
+                                   tally.booked_first));
     }
     for (; view_index < views.size(); ++view_index) ReportUnexpectedSlot(pool, views[view_index]);
-    seats_first_free_[pool.center] +=
-        static_cast<uint64_t>(std::max<int64_t>(0, day_seats_first - day_booked_first));
   }
 
+  // Seats plus overbooking (Policy::overbook_permille), rounded down.
+  static int64_t Overbooked(int64_t seats, int permille) { return seats + seats * permille / 1000; }
+  int CurrentOverbooking() const {
+    return current_policy_ == nullptr ? 0 : current_policy_->policy.overbook_permille;
+  }
+
+  // A slot takes its seats plus the overbooking of the policy current when
+  // each appointment was made; which that was is not recorded, so the bound
+  // is the largest overbooking of any version (see the top).
   void CheckSlot(const Pool& pool, int64_t day, const ExpectedSlot& slot, const SlotTally& tally,
                  const SlotView* view) {
-    if (tally.booked_first > slot.seats_first) {
+    const int64_t capacity_first = Overbooked(slot.seats_first, overbook_permille_max_);
+    const int64_t capacity_second = Overbooked(slot.seats_second, overbook_permille_max_);
+    if (tally.booked_first > capacity_first) {
       out_.Add(Invariant::kSlotCapacity, [&] {
         return absl::StrFormat(
-            "center %d vaccine %d, %s minute %d: %d first-dose appointments for %d seats",
+            "center %d vaccine %d, %s minute %d: %d first-dose appointments for %d seats "
+            "(%d with overbooking)",
             pool.center, pool.vaccine, DayText(day), slot.minute, tally.booked_first,
-            slot.seats_first);
+            slot.seats_first, capacity_first);
       });
     }
-    if (tally.booked_second > slot.seats_second) {
+    if (tally.booked_second > capacity_second) {
       out_.Add(Invariant::kSlotCapacity, [&] {
         return absl::StrFormat(
-            "center %d vaccine %d, %s minute %d: %d second-dose appointments for %d seats",
+            "center %d vaccine %d, %s minute %d: %d second-dose appointments for %d seats "
+            "(%d with overbooking)",
             pool.center, pool.vaccine, DayText(day), slot.minute, tally.booked_second,
-            slot.seats_second);
+            slot.seats_second, capacity_second);
       });
     }
     if (view == nullptr) {
@@ -927,16 +960,20 @@ class Checker {
       });
       return;
     }
+    const int64_t bookable_first = Overbooked(slot.seats_first, CurrentOverbooking());
+    const int64_t bookable_second = Overbooked(slot.seats_second, CurrentOverbooking());
     if (view->day != DayFromNumber(day) || view->seats_first != slot.seats_first ||
-        view->seats_second != slot.seats_second || view->booked_first != tally.booked_first ||
+        view->seats_second != slot.seats_second || view->bookable_first != bookable_first ||
+        view->bookable_second != bookable_second || view->booked_first != tally.booked_first ||
         view->booked_second != tally.booked_second) {
       out_.Add(Invariant::kBookkeeping, [&] {
         return absl::StrFormat(
-            "center %d vaccine %d, %s minute %d: Slots() says day %s, seats %d/%d, booked "
-            "%d/%d; recount gives seats %d/%d, booked %d/%d",
+            "center %d vaccine %d, %s minute %d: Slots() says day %s, seats %d/%d, bookable "
+            "%d/%d, booked %d/%d; recount gives seats %d/%d, bookable %d/%d, booked %d/%d",
             pool.center, pool.vaccine, DayText(day), slot.minute, DayText(view->day),
-            view->seats_first, view->seats_second, view->booked_first, view->booked_second,
-            slot.seats_first, slot.seats_second, tally.booked_first, tally.booked_second);
+            view->seats_first, view->seats_second, view->bookable_first, view->bookable_second,
+            view->booked_first, view->booked_second, slot.seats_first, slot.seats_second,
+            bookable_first, bookable_second, tally.booked_first, tally.booked_second);
       });
     }
   }
@@ -1277,7 +1314,8 @@ class Checker {
                         const PolicyInfo* draw_policy) {
     const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
     const absl::CivilDay first_day = series.appointments[0].day;
-    if (!AgeWithin(registrant.birth_day, first_day, vaccine.age_years_min, vaccine.age_years_max)) {
+    // An erased birth day tells nothing (the age was checked while it was there).
+    if (!registrant.erased && !AgeWithin(registrant.birth_day, first_day, vaccine.age_years_min, vaccine.age_years_max)) {
       out_.Add(Invariant::kEligibility, [&] {
         return absl::StrFormat(
             "series %d: registrant %d (born %s) is %d on %s; vaccine %d admits ages %d..%d "
@@ -1305,7 +1343,8 @@ class Checker {
     }
     const ReserveCategory& reserve = policy.policy.reserves[series.category - 1];
     const bool admitted = GroupInMask(registrant.group, reserve.group_mask) &&
-                          AgeWithin(registrant.birth_day, first_day, reserve.age_years_min, 0) &&
+                          (registrant.erased ||
+                           AgeWithin(registrant.birth_day, first_day, reserve.age_years_min, 0)) &&
                           (reserve.vaccine == kNoId || reserve.vaccine == series.vaccine);
     if (!admitted) {
       out_.Add(Invariant::kEligibility, [&] {
@@ -1414,6 +1453,13 @@ class Checker {
     index.at = record.request.at;
     index.policy = &policy;
     index.policy_slot = PolicySlot(policy);
+    if (auto zone = zones_.find(policy.policy.time_zone); zone != zones_.end()) {
+      const int64_t today = DayNumber(absl::ToCivilDay(record.request.at, zone->second));
+      const int online = policy.policy.draw_lead_days_online;
+      const int phone = policy.policy.draw_lead_days_phone;
+      if (online > 0) index.first_day_by_channel[0] = today + online;
+      if (phone > 0) index.first_day_by_channel[1] = today + phone;
+    }
     std::map<std::tuple<CenterId, VaccineId, uint8_t, int>, uint32_t> group_of;
     for (SeriesId id : winners) {
       const SeriesInfo& series = series_[id];
@@ -1430,6 +1476,18 @@ class Checker {
       if (series.category > policy.policy.reserves.size()) continue;
       const RegistrantInfo& registrant = registrants_[series.registrant];
       const int tier = policy.Tier(registrant.group, registrant.registered_at);
+      const std::optional<int64_t> first_allowed =
+          index.first_day_by_channel[static_cast<int>(registrant.channel)];
+      if (first_allowed && DayNumber(series.appointments[0].day) < *first_allowed) {
+        out_.Add(Invariant::kEligibility, [&] {
+          return absl::StrFormat(
+              "draw %d gave %s registrant %d series %d with a first dose on %s, before its "
+              "policy's notice allows (from %s)",
+              record.id, registrant.channel == Channel::kPhone ? "phone" : "online",
+              series.registrant, id, DayText(series.appointments[0].day),
+              DayText(*first_allowed));
+        });
+      }
       auto [it, inserted] = group_of.try_emplace(
           std::make_tuple(series.center, series.vaccine, series.category, tier),
           static_cast<uint32_t>(index.groups.size()));
@@ -1648,11 +1706,13 @@ class Checker {
            (group.reserve->vaccine != kNoId && group.reserve->vaccine != group.vaccine))) {
         continue;
       }
-      // Age-eligible days form the interval [lowest, highest].
-      int64_t lowest = std::numeric_limits<int64_t>::min();
+      // Days eligible by age and the draw's notice form [lowest, highest].
+      int64_t lowest = draw.first_day_by_channel[static_cast<int>(registrant.channel)].value_or(
+          std::numeric_limits<int64_t>::min());
       int64_t highest = std::numeric_limits<int64_t>::max();
-      if (group.age_years_min > 0)
-        lowest = DayReachingAge(registrant.birth_day, group.age_years_min);
+      if (group.age_years_min > 0) {
+        lowest = std::max(lowest, DayReachingAge(registrant.birth_day, group.age_years_min));
+      }
       if (group.age_years_max > 0) {
         highest = DayReachingAge(registrant.birth_day, group.age_years_max + 1) - 1;
       }
@@ -1973,7 +2033,8 @@ class Checker {
   std::vector<Pool> pools_;
   absl::flat_hash_map<std::pair<CenterId, VaccineId>, uint32_t> pool_index_;
   absl::flat_hash_map<SlotKey, SlotTally> tallies_;
-  absl::flat_hash_map<CenterId, uint64_t> seats_first_free_;  // recounted per day
+  absl::flat_hash_map<CenterId, uint64_t> seats_first_free_;  // recounted per slot
+  int overbook_permille_max_ = 0;                              // of every policy version
   std::vector<DrawIndex> draw_indices_;
   std::vector<const PolicyInfo*> tier_policies_;  // distinct policies of draws
   absl::flat_hash_set<uint64_t> winners_;         // WinnerKey(registrant, draw)

@@ -58,9 +58,7 @@ inline int FreeSlotMinute(const Pool& pool, DayNumber day, bool second_dose, int
   if (!pool.Contains(day)) return -1;
   for (const PoolSlot& slot : pool.days[day - pool.first_day].slots) {
     if (slot.minute < minute_from) continue;
-    const bool free =
-        second_dose ? slot.booked_second < slot.seats_second : slot.booked_first < slot.seats_first;
-    if (free) return slot.minute;
+    if (second_dose ? slot.second_free() : slot.first_free()) return slot.minute;
   }
   return -1;
 }

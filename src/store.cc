@@ -407,9 +407,44 @@ CREATE TABLE codes (
 ) STRICT;
 )sql";
 
+// Version 3: draw lead times and overbooking in the policy; a deleted
+// registration keeps no reference or birth day (both NULL: erased).
+constexpr const char* kSchemaVersion3 = R"sql(
+ALTER TABLE policies ADD COLUMN draw_lead_days_online INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE policies ADD COLUMN draw_lead_days_phone INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE policies ADD COLUMN overbook_permille INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE registrants_v3 (
+  id INTEGER PRIMARY KEY,
+  external_ref TEXT UNIQUE,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  birth_day INTEGER,
+  priority_group INTEGER NOT NULL CHECK (priority_group BETWEEN 1 AND 4),
+  channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+  registered_at_us INTEGER NOT NULL,
+  vaccine_preference INTEGER REFERENCES vaccines(id),
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
+  waiting_since_us INTEGER NOT NULL,
+  series INTEGER REFERENCES series(id),
+  standby INTEGER NOT NULL DEFAULT 0 CHECK (standby BETWEEN 0 AND 1),
+  -- Erased (both NULL): withdrawn, and nothing that names the person left.
+  CHECK ((external_ref IS NULL) = (birth_day IS NULL)),
+  CHECK (external_ref IS NOT NULL OR status = 2)
+) STRICT;
+INSERT INTO registrants_v3 (id, external_ref, district, birth_day, priority_group, channel,
+                            registered_at_us, vaccine_preference, status, waiting_since_us,
+                            series, standby)
+  SELECT id, external_ref, district, birth_day, priority_group, channel, registered_at_us,
+         vaccine_preference, status, waiting_since_us, series, standby
+  FROM registrants ORDER BY id;
+DROP TABLE registrants;
+ALTER TABLE registrants_v3 RENAME TO registrants;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
     {2, kSchemaVersion2},
+    {3, kSchemaVersion3},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 // The CHECKs of version 2 spell these out.
@@ -654,7 +689,7 @@ struct Store::Database {
   Statement insert_district, insert_vaccine, insert_center, insert_center_district;
   Statement insert_capacity_block, insert_delivery;
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
-  Statement insert_registrant, update_registrant;
+  Statement insert_registrant, update_registrant, erase_registrant;
   Statement insert_code, upsert_code;  // a new code row; one written whole
   Statement upsert_series;             // one whole row, new or changed
   Statement insert_series_chunk;       // kSeriesPerInsert new rows
@@ -997,8 +1032,8 @@ struct Store::Database {
          "INSERT INTO deliveries (seq, center, vaccine, day, doses) VALUES (?, ?, ?, ?, ?)"},
         {&Database::insert_policy,
          "INSERT INTO policies (version, residence, time_zone, hold_us, short_notice_days, "
-         "standby_hold_us, code_digits, code_lifetime_us, code_attempts) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+         "standby_hold_us, code_digits, code_lifetime_us, code_attempts, draw_lead_days_online, "
+         "draw_lead_days_phone, overbook_permille) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_tier_rule,
          "INSERT INTO policy_tier_rules (version, position, registered_before_us, tier_group_1, "
          "tier_group_2, tier_group_3, tier_group_none) VALUES (?, ?, ?, ?, ?, ?, ?)"},
@@ -1016,6 +1051,8 @@ struct Store::Database {
         {&Database::update_registrant,
          "UPDATE registrants SET status = ?2, series = ?3, "
          "waiting_since_us = coalesce(?4, waiting_since_us) WHERE id = ?1"},
+        {&Database::erase_registrant,
+         "UPDATE registrants SET external_ref = NULL, birth_day = NULL WHERE id = ?1"},
         {&Database::insert_release,
          "INSERT INTO releases (id, center, vaccine, first_day, last_day, release_at_us, "
          "first_dose_cap) VALUES (?, ?, ?, ?, ?, ?, ?)"},
@@ -1204,7 +1241,8 @@ struct Store::Database {
         Run(insert_policy.get(), version, policy.residence, policy.time_zone,
             absl::ToInt64Microseconds(policy.hold), policy.short_notice_days,
             absl::ToInt64Microseconds(policy.standby_hold), policy.code_digits,
-            absl::ToInt64Microseconds(policy.code_lifetime), policy.code_attempts));
+            absl::ToInt64Microseconds(policy.code_lifetime), policy.code_attempts,
+            policy.draw_lead_days_online, policy.draw_lead_days_phone, policy.overbook_permille));
     for (size_t i = 0; i < policy.tier_rules.size(); ++i) {
       const TierRule& rule = policy.tier_rules[i];
       VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_tier_rule.get(), version, i, rule.registered_before,
@@ -1378,9 +1416,18 @@ struct Store::Database {
       VAXALLOC_STORE_RETURN_IF_ERROR(
           RunUpdateOne(update_registrant.get(), what, cancellation.registrant,
                        RegistrantStatus::kWithdrawn, NullableId{kNoId}, std::nullopt));
+    }
+    if (cancellation.erase) {
+      // After the withdrawal (the table's CHECK); secure_delete overwrites
+      // the freed bytes in the file.
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          RunUpdateOne(erase_registrant.get(), what, cancellation.registrant));
+    }
+    if (cancellation.withdraw) {
       return InsertEvent(EventKind::kRegistrantWithdrawn, cancellation.at, cancellation.registrant,
                          cancellation.series, kNoId);
     }
+    if (cancellation.erase) return absl::OkStatus();  // withdrawn before
     return RunUpdateOne(update_registrant.get(), what, cancellation.registrant,
                         RegistrantStatus::kWaiting, NullableId{kNoId},
                         std::optional<absl::Time>(cancellation.at));
@@ -1666,7 +1713,8 @@ struct Store::Database {
   absl::Status LoadPolicies(Engine& engine) {
     absl::StatusOr<Statement> query = Query(
         "SELECT version, residence, time_zone, hold_us, short_notice_days, standby_hold_us, "
-        "code_digits, code_lifetime_us, code_attempts FROM policies ORDER BY version");
+        "code_digits, code_lifetime_us, code_attempts, draw_lead_days_online, "
+        "draw_lead_days_phone, overbook_permille FROM policies ORDER BY version");
     if (!query.ok()) return query.status();
     bool default_seen = false;
     VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(query->get(), [&](Row& row) {
@@ -1684,6 +1732,9 @@ struct Store::Database {
       policy.code_lifetime =
           absl::Microseconds(row.Int<int64_t>(7, 0, int64_t{kCodeLifetimeMinutesMax} * 60'000'000));
       policy.code_attempts = row.Int<int>(8, 0, kCodeAttemptsMax);
+      policy.draw_lead_days_online = row.Int<int>(9, 0, kDrawLeadDaysMax);
+      policy.draw_lead_days_phone = row.Int<int>(10, 0, kDrawLeadDaysMax);
+      policy.overbook_permille = row.Int<int>(11, 0, kOverbookPermilleMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       VAXALLOC_STORE_RETURN_IF_ERROR(LoadPolicyChildren(version, policy));
       if (version == 1) {
@@ -1758,6 +1809,9 @@ struct Store::Database {
            a.short_notice_days == b.short_notice_days && a.standby_hold == b.standby_hold &&
            a.code_digits == b.code_digits && a.code_lifetime == b.code_lifetime &&
            a.code_attempts == b.code_attempts &&
+           a.draw_lead_days_online == b.draw_lead_days_online &&
+           a.draw_lead_days_phone == b.draw_lead_days_phone &&
+           a.overbook_permille == b.overbook_permille &&
            std::equal(a.tier_rules.begin(), a.tier_rules.end(), b.tier_rules.begin(),
                       b.tier_rules.end(), same_rule) &&
            std::equal(a.reserves.begin(), a.reserves.end(), b.reserves.begin(), b.reserves.end(),
@@ -1828,9 +1882,11 @@ struct Store::Database {
       Row row(statement);
       Registrant& registrant = batch.rows[batch.count];
       registrant.id = row.Int<RegistrantId>(0, 1, UINT32_MAX);
-      registrant.spec.external_ref = row.Text(1);
+      // Both NULL once erased (the table's CHECK); the engine checks the rest.
+      registrant.erased = row.IsNull(1);
+      registrant.spec.external_ref = registrant.erased ? std::string() : row.Text(1);
       registrant.spec.district = row.Int<DistrictId>(2, 1, UINT32_MAX);
-      registrant.spec.birth_day = row.Day(3);
+      registrant.spec.birth_day = registrant.erased ? absl::CivilDay(1970, 1, 1) : row.Day(3);
       registrant.spec.group = row.EnumValue<PriorityGroup>(4, 1, kPriorityGroupCount);
       registrant.spec.channel = row.EnumValue<Channel>(5, 0, 1);
       registrant.spec.registered_at = row.Time(6);
@@ -2190,6 +2246,15 @@ absl::Status Store::CancelSeries(SeriesId series, absl::Time at) {
 
 absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
   auto prepared = engine_.PrepareWithdraw(registrant, at);
+  if (!prepared.ok()) return prepared.status();
+  VAXALLOC_STORE_RETURN_IF_ERROR(
+      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
+  engine_.Apply(*prepared);
+  return absl::OkStatus();
+}
+
+absl::Status Store::DeleteRegistration(RegistrantId registrant, absl::Time at) {
+  auto prepared = engine_.PrepareDeleteRegistration(registrant, at);
   if (!prepared.ok()) return prepared.status();
   VAXALLOC_STORE_RETURN_IF_ERROR(
       database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));

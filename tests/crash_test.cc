@@ -113,7 +113,7 @@ const Scenario& SmallScenario() {
 // after the call returned OK, so that nothing it reports can sit in a buffer
 // when it dies:
 //   P              the scenario is complete in the file
-//   R <ref>        a registrant with this external_ref is registered
+//   R <id> <ref>   registrant <id> is registered with this external_ref
 //   D <id> <n>     draw <id> committed with <n> series
 //   C <series>     the series is cancelled
 //   W <registrant> the registrant has withdrawn
@@ -284,6 +284,7 @@ class Child {
     if (count == 0) return;
     std::vector<RegistrantSpec> specs(count);
     for (RegistrantSpec& spec : specs) spec = NewPerson();
+    const size_t first_newcomer = newcomers_.size();
     if (wanted == 1) {
       out_.Write("> R\n");
       absl::StatusOr<RegistrantId> id = store_->Register(specs[0]);
@@ -295,9 +296,18 @@ class Child {
       if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
       newcomers_.insert(newcomers_.end(), ids->begin(), ids->end());
     }
+    ReportRegistered(std::vector<RegistrantId>(newcomers_.begin() + first_newcomer, newcomers_.end()),
+                     specs);
+  }
+
+  // One write: a kill leaves a prefix of it at most.
+  void ReportRegistered(const std::vector<RegistrantId>& ids,
+                        const std::vector<RegistrantSpec>& specs) {
     std::string lines;
-    for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
-    out_.Write(lines);  // one write: a kill leaves a prefix of it at most
+    for (size_t i = 0; i < specs.size(); ++i) {
+      lines += fmt::format("R {} {}\n", ids[i], specs[i].external_ref);
+    }
+    out_.Write(lines);
   }
 
   RegistrantSpec NewPerson() {
@@ -549,9 +559,7 @@ class Child {
       out_.Write("> B\n");
       absl::StatusOr<std::vector<RegistrantId>> ids = store_->RegisterBatch(specs);
       if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
-      std::string lines;
-      for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
-      out_.Write(lines);
+      ReportRegistered(*ids, specs);
       BookingRequest probe;
       probe.registrant = (*ids)[0];
       probe.at = now_;
@@ -822,9 +830,7 @@ class Child {
     out_.Write("> B\n");
     absl::StatusOr<std::vector<RegistrantId>> ids = store_->RegisterBatch(specs);
     if (!ids.ok()) out_.Fail("RegisterBatch", ids.status());
-    std::string lines;
-    for (const RegistrantSpec& spec : specs) lines += fmt::format("R {}\n", spec.external_ref);
-    out_.Write(lines);
+    ReportRegistered(*ids, specs);
     const RegistrantId cancelling = (*ids)[0];
     const RegistrantId withdrawing = (*ids)[1];
     // The standby offer first: the cancellation code needs a series.
@@ -880,7 +886,7 @@ class Child {
 // Everything the children reported, over all kills.
 struct Reported {
   bool populated = false;
-  std::vector<std::string> refs;
+  std::vector<std::pair<RegistrantId, std::string>> refs;  // (id, external_ref)
   absl::flat_hash_map<DrawId, uint32_t> draws;  // id -> series
   std::vector<SeriesId> cancelled;
   std::vector<RegistrantId> withdrawn;
@@ -932,9 +938,13 @@ char Parse(std::string_view output, Reported& reported, Stats& stats) {
       case 'P':
         reported.populated = true;
         break;
-      case 'R':
-        reported.refs.emplace_back(rest);
+      case 'R': {
+        const size_t space = rest.find(' ');
+        REQUIRE(space != std::string_view::npos);
+        reported.refs.emplace_back(static_cast<RegistrantId>(std::stoul(std::string(rest.substr(0, space)))),
+                                   std::string(rest.substr(space + 1)));
         break;
+      }
       case 'D': {
         unsigned draw = 0, series = 0;
         REQUIRE(std::sscanf(std::string(rest).c_str(), "%u %u", &draw, &series) == 2);
@@ -1161,8 +1171,12 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
     CHECK(engine.policy_version() == 2u);
   }
   Missing missing;
-  for (const std::string& ref : reported.refs) {
-    if (!engine.FindRegistrant(ref).ok()) missing.Add("registrant " + ref);
+  for (const auto& [id, ref] : reported.refs) {
+    absl::StatusOr<RegistrantId> found = engine.FindRegistrant(ref);
+    if (found.ok() ? *found == id : engine.GetRegistrant(id).ok() && engine.GetRegistrant(id)->erased) {
+      continue;  // a withdrawal code deletes the registration: its reference goes
+    }
+    missing.Add("registrant " + ref);
   }
   for (const auto& [id, series] : reported.draws) {
     absl::StatusOr<DrawRecord> draw = engine.GetDraw(id);

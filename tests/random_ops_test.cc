@@ -246,6 +246,11 @@ class Campaign {
       }
       policy.reserves.push_back(reserve);
     }
+    if (rng.Percent(40)) {
+      policy.draw_lead_days_online = rng.Uniform(0, 2);
+      policy.draw_lead_days_phone = rng.Uniform(0, 6);
+    }
+    if (rng.Percent(40)) policy.overbook_permille = rng.Uniform(0, kOverbookPermilleMax);
     if (rng.Percent(50)) {
       policy.residence = ResidenceRule::kHomeOrNeighbourDistrict;
       const int pairs = rng.Uniform(0, 3);
@@ -373,7 +378,11 @@ int ReferenceAge(absl::CivilDay birth, absl::CivilDay day) {
 class ReferenceDraw {
  public:
   ReferenceDraw(const Engine& engine, const DrawRequest& request)
-      : engine_(engine), request_(request), policy_(engine.policy()) {}
+      : engine_(engine), request_(request), policy_(engine.policy()) {
+    absl::TimeZone zone;
+    REQUIRE(absl::LoadTimeZone(policy_.time_zone, &zone));
+    today_ = absl::ToCivilDay(request.at, zone);
+  }
 
   ReferenceOutcome Run() {
     LoadPools();
@@ -410,6 +419,9 @@ class ReferenceDraw {
   };
 
   void LoadPools() {
+    for (ReleaseId id = 1; id <= engine_.release_count(); ++id) {
+      releases_.push_back(engine_.GetRelease(id)->spec);
+    }
     std::map<PoolKey, std::vector<absl::CivilDay>> bounds;
     for (const CapacityBlock& block : engine_.capacity_blocks()) {
       bounds[{block.center, block.vaccine}].push_back(block.first_day);
@@ -427,10 +439,18 @@ class ReferenceDraw {
       pool.last_day = *std::max_element(days.begin(), days.end());
       for (absl::CivilDay day = pool.first_day; day <= pool.last_day; ++day) {
         for (const SlotView& view : engine_.Slots(key.first, key.second, day)) {
-          pool.slots[day].push_back({view.minute, view.seats_first, view.seats_second,
-                                     view.booked_first, view.booked_second});
-          if (day >= request_.first_dose_from && day <= request_.first_dose_until) {
-            pool.free_first_in_window += view.seats_first - view.booked_first;
+          // Bookable seats: the configured ones plus the policy's overbooking.
+          const int bookable_first = view.seats_first + view.seats_first * policy_.overbook_permille / 1000;
+          const int bookable_second =
+              view.seats_second + view.seats_second * policy_.overbook_permille / 1000;
+          CHECK(view.bookable_first == bookable_first);
+          CHECK(view.bookable_second == bookable_second);
+          pool.slots[day].push_back(
+              {view.minute, bookable_first, bookable_second, view.booked_first, view.booked_second});
+          // Reserve quotas share the free seats of the days the draw may use.
+          if (day >= request_.first_dose_from && day <= request_.first_dose_until &&
+              !Released(key, day)) {
+            pool.free_first_in_window += std::max(0, bookable_first - view.booked_first);
           }
         }
       }
@@ -447,9 +467,6 @@ class ReferenceDraw {
         pools_[{series.center, series.vaccine}].appointment_days.push_back(
             series.appointments[dose].day);
       }
-    }
-    for (ReleaseId id = 1; id <= engine_.release_count(); ++id) {
-      releases_.push_back(engine_.GetRelease(id)->spec);
     }
   }
 
@@ -630,7 +647,11 @@ class ReferenceDraw {
   bool TryPlace(Candidate& candidate, const PoolKey& key, PoolState& pool, int category_age_min,
                 int category) {
     const VaccineSpec& vaccine = pool.vaccine;
+    const int lead_days = candidate.registrant.spec.channel == Channel::kPhone
+                              ? policy_.draw_lead_days_phone
+                              : policy_.draw_lead_days_online;
     for (absl::CivilDay d1 = request_.first_dose_from; d1 <= request_.first_dose_until; ++d1) {
+      if (lead_days > 0 && d1 < today_ + lead_days) continue;  // the message would come late
       if (!AgeEligible(candidate.registrant, vaccine, category_age_min, d1)) continue;
       if (Released(key, d1)) continue;
       if (FreeSlot(pool, d1, false) == nullptr) continue;
@@ -686,6 +707,7 @@ class ReferenceDraw {
   const Engine& engine_;
   const DrawRequest request_;
   const Policy policy_;
+  absl::CivilDay today_;  // the draw's local day
   std::map<PoolKey, PoolState> pools_;
   std::set<RegistrantId> holders_;
   std::vector<ReleaseSpec> releases_;

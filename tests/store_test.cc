@@ -874,7 +874,7 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   }
   RawConnection raw(path);
   CHECK(raw.QueryInt("PRAGMA application_id") == 0x56584131);
-  CHECK(raw.QueryInt("PRAGMA user_version") == 2);
+  CHECK(raw.QueryInt("PRAGMA user_version") == 3);
   CHECK(raw.QueryText("PRAGMA journal_mode") == "wal");
   CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE version = 1") == 1);
   // Every table is STRICT.
@@ -1573,7 +1573,7 @@ TEST_CASE("a campaign of a newer schema version is refused, naming both versions
     raw.Exec("PRAGMA user_version = 7");
   }
   CheckRefusedFile(path, StatusCode::kFailedPrecondition,
-                   {"schema version 7", "version 2", "newer"});
+                   {"schema version 7", "version 3", "newer"});
 }
 
 TEST_CASE("a campaign whose tables are missing is DataLoss") {
@@ -2773,7 +2773,7 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
   CheckSameEvents(AllPending(*store), pending);
   {
     RawConnection raw(path);
-    CHECK(raw.QueryInt("PRAGMA user_version") == 2);
+    CHECK(raw.QueryInt("PRAGMA user_version") == 3);
     CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "

@@ -47,6 +47,7 @@ struct Cancellation {
   RegistrantId registrant = kNoId;
   absl::Time at;
   bool withdraw = false;        // the registrant leaves the campaign too
+  bool erase = false;           // and its personal data is erased (DeleteRegistration)
   // The registrant's hold that lapses too: any hold on a withdrawal, a swap
   // hold replacing the cancelled series.
   SeriesId hold = kNoId;
@@ -140,8 +141,11 @@ struct DayAttendance {
 struct SlotView {
   absl::CivilDay day;
   int minute = 0;
-  int seats_first = 0;
+  int seats_first = 0;  // as the capacity blocks give them
   int seats_second = 0;
+  // Appointments the slot takes: seats plus the policy's overbooking.
+  int bookable_first = 0;
+  int bookable_second = 0;
   int booked_first = 0;
   int booked_second = 0;
 };
@@ -211,6 +215,11 @@ class Engine {
   absl::Status CancelSeries(SeriesId series, absl::Time at);
   // The registrant leaves the campaign; an active series is cancelled.
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
+  // Deletes a registration at the person's request (vaccinated elsewhere):
+  // a withdrawal, if not yet withdrawn, and then its personal data is
+  // erased for good (see Registrant::erased); the counts keep the rest. The
+  // reference becomes free for a new registration.
+  absl::Status DeleteRegistration(RegistrantId registrant, absl::Time at);
 
   // --- Self-booking, attendance (docs/booking.md) ----------------------------
   // Holds first-dose seats of a center on a range of days back from draws and
@@ -266,6 +275,8 @@ class Engine {
   absl::StatusOr<Prepared<Cancellation>> PrepareCancelSeries(SeriesId series, absl::Time at) const;
   absl::StatusOr<Prepared<Cancellation>> PrepareWithdraw(RegistrantId registrant,
                                                          absl::Time at) const;
+  absl::StatusOr<Prepared<Cancellation>> PrepareDeleteRegistration(RegistrantId registrant,
+                                                                   absl::Time at) const;
   absl::StatusOr<Prepared<Release>> PrepareAddRelease(const ReleaseSpec& spec) const;
   absl::StatusOr<Prepared<SeriesChange>> PrepareBook(const BookingRequest& request) const;
   absl::StatusOr<Prepared<SeriesChange>> PrepareConfirmHold(SeriesId hold, absl::Time at) const;

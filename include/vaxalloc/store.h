@@ -70,6 +70,7 @@ class Store {
   absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
   absl::Status CancelSeries(SeriesId series, absl::Time at);
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
+  absl::Status DeleteRegistration(RegistrantId registrant, absl::Time at);
   absl::StatusOr<ReleaseId> AddRelease(const ReleaseSpec& spec);
   absl::StatusOr<Series> Book(const BookingRequest& request);
   absl::StatusOr<Series> ConfirmHold(SeriesId hold, absl::Time at);

@@ -52,6 +52,8 @@ inline constexpr int kCodeDigitsMin = 4;
 inline constexpr int kCodeDigitsMax = 10;
 inline constexpr int kCodeAttemptsMax = 10;
 inline constexpr int kCodeLifetimeMinutesMax = 24 * 60;
+inline constexpr int kDrawLeadDaysMax = 60;
+inline constexpr int kOverbookPermilleMax = 500;  // 50%: seats per slot stay within 16 bits
 // Every civil day (birth days included) lies in these years; another gives
 // OutOfRange rather than InvalidArgument.
 inline constexpr int kYearMin = 1900;
@@ -202,6 +204,16 @@ struct Policy {
   ResidenceRule residence = ResidenceRule::kHomeDistrictOnly;
   // Symmetric pairs of neighbouring districts, used with kHomeOrNeighbourDistrict.
   std::vector<std::pair<DistrictId, DistrictId>> neighbours;
+  // Days of notice a draw gives, by channel: it offers nobody a first dose
+  // before today + lead days (the draw's local day), since the message must
+  // reach the person first (a letter takes days). Closer seats stay for
+  // short-notice booking and standby. 0: no bound; the window alone decides.
+  int draw_lead_days_online = 0;
+  int draw_lead_days_phone = 0;
+  // Overbooking to absorb expected no-shows: each slot takes its seats plus
+  // seats * overbook_permille / 1000 (rounded down) appointments of each
+  // kind. Doses still bound appointments: never more than delivered.
+  int overbook_permille = 0;
 
   // --- Self-booking (releases and short notice) ----------------------------
   // The IANA zone of the slots' local times: what "today" and "a slot has
@@ -235,7 +247,11 @@ struct RegistrantSpec {
 
 struct Registrant {
   RegistrantId id = kNoId;
+  // After Engine::DeleteRegistration what names the person is erased
+  // (external_ref empty, birth_day 1970-01-01); district, group, channel,
+  // registration time, preference and the series stay for the statistics.
   RegistrantSpec spec;
+  bool erased = false;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   absl::Time waiting_since;  // when the person (re-)entered the waiting list
   SeriesId series = kNoId;   // the active series, when kScheduled
@@ -324,7 +340,7 @@ enum class EventKind : uint8_t {
 // What a one-time verification code confirms.
 enum class CodePurpose : uint8_t {
   kCancelSeries = 1,  // cancel VerificationCode::series
-  kWithdraw = 2,      // withdraw the registrant (delete the registration)
+  kWithdraw = 2,      // delete the registration (Engine::DeleteRegistration)
 };
 
 enum class CodeState : uint8_t {
