@@ -220,7 +220,10 @@ py::dict ToDict(const Policy& policy) {
                   "standby_hold_micros"_a = absl::ToInt64Microseconds(policy.standby_hold),
                   "code_digits"_a = policy.code_digits,
                   "code_lifetime_micros"_a = absl::ToInt64Microseconds(policy.code_lifetime),
-                  "code_attempts"_a = policy.code_attempts);
+                  "code_attempts"_a = policy.code_attempts,
+                  "draw_lead_days_online"_a = policy.draw_lead_days_online,
+                  "draw_lead_days_phone"_a = policy.draw_lead_days_phone,
+                  "overbook_permille"_a = policy.overbook_permille);
 }
 
 py::dict RegistrantSpecDict(const RegistrantSpec& spec) {
@@ -237,6 +240,7 @@ py::dict ToDict(const Registrant& registrant) {
   dict["status"] = EnumValue(registrant.status);
   dict["waiting_since"] = MicrosFromTime(registrant.waiting_since);
   dict["series"] = registrant.series;
+  dict["erased"] = registrant.erased;
   return dict;
 }
 
@@ -320,7 +324,9 @@ py::dict ToDict(const DrawRecord& record) {
 py::dict ToDict(const SlotView& slot) {
   return py::dict("day"_a = OrdinalFromDay(slot.day), "minute"_a = slot.minute,
                   "seats_first"_a = slot.seats_first, "seats_second"_a = slot.seats_second,
-                  "booked_first"_a = slot.booked_first, "booked_second"_a = slot.booked_second);
+                  "bookable_first"_a = slot.bookable_first,
+                  "bookable_second"_a = slot.bookable_second, "booked_first"_a = slot.booked_first,
+                  "booked_second"_a = slot.booked_second);
 }
 
 py::dict ToDict(const SecondDoseShortfall& shortfall) {
@@ -395,7 +401,9 @@ Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
                   const std::vector<ReserveArg>& reserves, int64_t residence,
                   const std::vector<std::pair<int64_t, int64_t>>& neighbours, std::string time_zone,
                   int64_t hold_micros, int64_t short_notice_days, int64_t standby_hold_micros,
-                  int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts) {
+                  int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts,
+                  int64_t draw_lead_days_online, int64_t draw_lead_days_phone,
+                  int64_t overbook_permille) {
   Policy policy;
   for (const auto& [registered_before, tiers] : tier_rules) {
     TierRule rule;
@@ -433,6 +441,9 @@ Policy MakePolicy(const std::vector<TierRuleArg>& tier_rules,
   policy.code_digits = Narrow<int>(code_digits, "policy code_digits");
   policy.code_lifetime = absl::Microseconds(code_lifetime_micros);
   policy.code_attempts = Narrow<int>(code_attempts, "policy code_attempts");
+  policy.draw_lead_days_online = Narrow<int>(draw_lead_days_online, "policy draw_lead_days_online");
+  policy.draw_lead_days_phone = Narrow<int>(draw_lead_days_phone, "policy draw_lead_days_phone");
+  policy.overbook_permille = Narrow<int>(overbook_permille, "policy overbook_permille");
   return policy;
 }
 
@@ -664,16 +675,18 @@ void DefineSetup(py::class_<Handle>& cls) {
          const std::vector<ReserveArg>& reserves, int64_t residence,
          const std::vector<std::pair<int64_t, int64_t>>& neighbours, std::string time_zone,
          int64_t hold_micros, int64_t short_notice_days, int64_t standby_hold_micros,
-         int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts) {
-        const Policy policy =
-            MakePolicy(tier_rules, reserves, residence, neighbours, std::move(time_zone),
-                       hold_micros, short_notice_days, standby_hold_micros, code_digits,
-                       code_lifetime_micros, code_attempts);
+         int64_t code_digits, int64_t code_lifetime_micros, int64_t code_attempts,
+         int64_t draw_lead_days_online, int64_t draw_lead_days_phone, int64_t overbook_permille) {
+        const Policy policy = MakePolicy(
+            tier_rules, reserves, residence, neighbours, std::move(time_zone), hold_micros,
+            short_notice_days, standby_hold_micros, code_digits, code_lifetime_micros,
+            code_attempts, draw_lead_days_online, draw_lead_days_phone, overbook_permille);
         return Quick(h, [&] { return Unwrap(h.target().SetPolicy(policy)); });
       },
       py::kw_only(), "tier_rules"_a, "reserves"_a, "residence"_a, "neighbours"_a, "time_zone"_a,
       "hold_micros"_a, "short_notice_days"_a, "standby_hold_micros"_a, "code_digits"_a,
-      "code_lifetime_micros"_a, "code_attempts"_a);
+      "code_lifetime_micros"_a, "code_attempts"_a, "draw_lead_days_online"_a,
+      "draw_lead_days_phone"_a, "overbook_permille"_a);
   cls.def(
       "add_release",
       [](Handle& h, int64_t center, int64_t vaccine, int64_t first_day, int64_t last_day,
@@ -742,6 +755,13 @@ void DefineAllocation(py::class_<Handle>& cls) {
       [](Handle& h, int64_t registrant, int64_t at) {
         const RegistrantId id = Narrow<RegistrantId>(registrant, "registrant id");
         Quick(h, [&] { Check(h.target().Withdraw(id, TimeFromMicros(at))); });
+      },
+      "registrant"_a, py::kw_only(), "at"_a);
+  cls.def(
+      "delete_registration",
+      [](Handle& h, int64_t registrant, int64_t at) {
+        const RegistrantId id = Narrow<RegistrantId>(registrant, "registrant id");
+        Quick(h, [&] { Check(h.target().DeleteRegistration(id, TimeFromMicros(at))); });
       },
       "registrant"_a, py::kw_only(), "at"_a);
 }
@@ -1388,6 +1408,8 @@ void DefineModule(py::module_& m) {
   m.attr("TIME_ZONE_LENGTH_MAX") = kTimeZoneLengthMax;
   m.attr("HOLD_MINUTES_MAX") = kHoldMinutesMax;
   m.attr("SHORT_NOTICE_DAYS_MAX") = kShortNoticeDaysMax;
+  m.attr("DRAW_LEAD_DAYS_MAX") = kDrawLeadDaysMax;
+  m.attr("OVERBOOK_PERMILLE_MAX") = kOverbookPermilleMax;
   m.attr("CODE_DIGITS_MIN") = kCodeDigitsMin;
   m.attr("CODE_DIGITS_MAX") = kCodeDigitsMax;
   m.attr("CODE_ATTEMPTS_MAX") = kCodeAttemptsMax;

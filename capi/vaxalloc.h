@@ -6,7 +6,9 @@
  * waiting list, reproducible lottery draws that book first and second doses
  * together, scheduled releases for first-come self-booking (with holds), a
  * short-notice pool, a same-day standby list, one-time verification codes
- * for online cancellation, and attendance (doses given or missed). This header is
+ * for online cancellation, attendance (doses given or missed), draws with a
+ * lead time per channel, overbooking, and the deletion of a registration at
+ * the person's request. This header is
  * the whole C interface; anything not declared here is not public C API. It
  * is valid C11 and C++ (C++11 or later).
  *
@@ -92,13 +94,13 @@
  *   bytes of that version (the fields it lacks take their defaults on input).
  *   Structs used as array elements (vaxalloc_tier_rule, vaxalloc_reserve,
  *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
- *   vaxalloc_slot, vaxalloc_second_dose_shortfall, vaxalloc_center_report,
- *   vaxalloc_event, vaxalloc_event_v2, vaxalloc_day_attendance,
- *   vaxalloc_tier_forecast)
+ *   vaxalloc_slot, vaxalloc_slot_v2, vaxalloc_second_dose_shortfall,
+ *   vaxalloc_center_report, vaxalloc_event, vaxalloc_event_v2,
+ *   vaxalloc_day_attendance, vaxalloc_tier_forecast)
  *   carry no version and are frozen: their layout never changes. A new field
  *   there means a new struct and a new function with a _v2 suffix; the old
- *   ones keep working (vaxalloc_event_v2 and vaxalloc_pending_events_v2()
- *   are one). vaxalloc_register_batch() takes an array of pointers to specs,
+ *   ones keep working (vaxalloc_event_v2 with vaxalloc_pending_events_v2(),
+ *   and vaxalloc_slot_v2 with vaxalloc_slots_v2(), are such pairs). vaxalloc_register_batch() takes an array of pointers to specs,
  *   not of specs, so vaxalloc_registrant_spec is passed singly and grows.
  *
  * Ids. Plain uint32_t, assigned densely from 1 in order of creation and never
@@ -171,9 +173,9 @@ extern "C" {
 /* The same values as include/vaxalloc/version.h (the library checks at
  * compile time that both agree). */
 #define VAXALLOC_VERSION_MAJOR 0
-#define VAXALLOC_VERSION_MINOR 2
+#define VAXALLOC_VERSION_MINOR 3
 #define VAXALLOC_VERSION_PATCH 0
-#define VAXALLOC_VERSION_STRING "0.2.0"
+#define VAXALLOC_VERSION_STRING "0.3.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define VAXALLOC_VERSION_NUMBER \
   (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)
@@ -282,6 +284,12 @@ VAXALLOC_API void vaxalloc_free(void* pointer) VAXALLOC_NOEXCEPT;
 #define VAXALLOC_VERIFICATION_LIFETIME_MINUTES_MAX 1440
 #define VAXALLOC_VERIFICATION_ATTEMPTS_MAX 10
 
+/* Draw notice and overbooking (vaxalloc_policy version 3): a draw's lead
+ * time is 0..60 days per channel; a slot takes at most 500 permille (50%)
+ * more appointments than it has seats. Since 0.3. */
+#define VAXALLOC_DRAW_LEAD_DAYS_MAX 60
+#define VAXALLOC_OVERBOOK_PERMILLE_MAX 500
+
 /* Priority groups of the German vaccination ordinance. */
 typedef enum vaxalloc_priority_group {
   VAXALLOC_GROUP_1 = 1, /* e.g. 80 and older */
@@ -350,7 +358,9 @@ typedef enum vaxalloc_dose_outcome {
  * Since 0.2. */
 typedef enum vaxalloc_code_purpose {
   VAXALLOC_CODE_PURPOSE_CANCEL_SERIES = 1, /* cancel the registrant's active series */
-  VAXALLOC_CODE_PURPOSE_WITHDRAW = 2       /* withdraw the registrant */
+  VAXALLOC_CODE_PURPOSE_WITHDRAW = 2       /* delete the registration, as
+                                              vaxalloc_registrant_delete() (since
+                                              0.3; in 0.2 a withdrawal only) */
 } vaxalloc_code_purpose;
 
 /* A verification code's state (vaxalloc_code.state). Since 0.2. */
@@ -734,8 +744,10 @@ typedef struct vaxalloc_neighbour_pair {
 
 /* Version 2 (0.2) appended time_zone, hold_seconds, short_notice_days,
  * standby_hold_seconds, code_digits, code_attempts and
- * code_lifetime_seconds; a version-1 policy gets their defaults. */
-#define VAXALLOC_POLICY_VERSION 2u
+ * code_lifetime_seconds; a version-1 policy gets their defaults. Version 3
+ * (0.3) appended draw_lead_days_online, draw_lead_days_phone and
+ * overbook_permille; a version-1 or -2 policy gets their defaults (0). */
+#define VAXALLOC_POLICY_VERSION 3u
 typedef struct vaxalloc_policy {
   uint32_t version; /* VAXALLOC_POLICY_VERSION */
   /* The first rule (ascending registered_before, which must increase) whose
@@ -772,32 +784,51 @@ typedef struct vaxalloc_policy {
   int32_t code_digits;
   int32_t code_attempts;
   int64_t code_lifetime_seconds;
+  /* --- version 3 (0.3): draw notice and overbooking --- */
+  /* Days of notice a draw gives, by the registrant's channel: it offers
+   * nobody a first dose before the draw's local day (its `at` in time_zone)
+   * + these days, since the message must reach the person first (a letter
+   * takes days). Closer seats stay for short-notice booking and standby.
+   * 0..VAXALLOC_DRAW_LEAD_DAYS_MAX; default 0: no bound, the window alone
+   * decides. */
+  int32_t draw_lead_days_online;
+  int32_t draw_lead_days_phone;
+  /* Overbooking to absorb expected no-shows: the slots a capacity block
+   * opens on a day take its seats plus seats * overbook_permille / 1000
+   * (rounded down) appointments of each kind, the extra ones spread over
+   * its slots in time order (each slot's share:
+   * vaxalloc_slot_v2.bookable_first/_second). Doses still bound
+   * appointments: never more than delivered. 0..
+   * VAXALLOC_OVERBOOK_PERMILLE_MAX; default 0: no overbooking. */
+  int32_t overbook_permille;
 } vaxalloc_policy;
 #define VAXALLOC_POLICY_INIT                                                                   \
   {                                                                                            \
     VAXALLOC_POLICY_VERSION, NULL, 0, NULL, 0, VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY, NULL, 0, \
-        NULL, 600, 0, 1800, 6, 3, 900                                                          \
+        NULL, 600, 0, 1800, 6, 3, 900, 0, 0, 0                                                 \
   }
 /* Sets *policy to VAXALLOC_POLICY_INIT. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_init(vaxalloc_policy* policy, uint32_t version) VAXALLOC_NOEXCEPT;
 
-/* Replaces the policy for every draw and booking from now on, whole (a
- * version-1 struct sets the version-2 fields to their defaults); its version
+/* Replaces the policy for every draw and booking from now on, whole (an
+ * older struct sets the fields it lacks to their defaults); its version
  * number (the default policy every campaign starts with is 1) is written to
  * *policy_version_out (may be NULL).
  * Errors: VAXALLOC_EINVALID (NULL, an array NULL with a count, a reserve name
  * not NUL-terminated within its array, rules out of order, tiers outside
  * 1..8, shares, ages or masks out of range, a district neighbouring itself,
  * bad residence, an unknown or too long time zone, hold, short_notice_days,
- * standby hold or a code setting out of range), VAXALLOC_EVERSION,
+ * standby hold, a code setting, a draw lead time or overbook_permille out of
+ * range: the message names the field), VAXALLOC_EVERSION,
  * VAXALLOC_ENOTFOUND (an unknown vaccine or district). */
 VAXALLOC_API int vaxalloc_policy_set(vaxalloc_campaign* campaign, const vaxalloc_policy* policy,
                                      uint32_t* policy_version_out) VAXALLOC_NOEXCEPT;
 
 /* Version 2 (0.2) appended time_zone, hold_seconds, short_notice_days,
  * standby_hold_seconds, code_digits, code_attempts and
- * code_lifetime_seconds. */
-#define VAXALLOC_POLICY_INFO_VERSION 2u
+ * code_lifetime_seconds; version 3 (0.3) draw_lead_days_online,
+ * draw_lead_days_phone and overbook_permille. */
+#define VAXALLOC_POLICY_INFO_VERSION 3u
 typedef struct vaxalloc_policy_info {
   uint32_t version;         /* VAXALLOC_POLICY_INFO_VERSION */
   uint32_t policy_version;  /* 1, 2, ... */
@@ -813,9 +844,13 @@ typedef struct vaxalloc_policy_info {
   int32_t code_digits;
   int32_t code_attempts;
   int64_t code_lifetime_seconds; /* rounded down as hold_seconds */
+  /* --- version 3 (0.3) --- */
+  int32_t draw_lead_days_online;
+  int32_t draw_lead_days_phone;
+  int32_t overbook_permille;
 } vaxalloc_policy_info;
 #define VAXALLOC_POLICY_INFO_INIT \
-  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_POLICY_INFO_VERSION, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_policy_info_init(vaxalloc_policy_info* info,
                                            uint32_t version) VAXALLOC_NOEXCEPT;
@@ -892,8 +927,8 @@ VAXALLOC_API int vaxalloc_register_batch(vaxalloc_campaign* campaign,
                                          const vaxalloc_registrant_spec* const* specs, size_t count,
                                          uint32_t* ids_out) VAXALLOC_NOEXCEPT;
 
-/* Version 2 (0.2) appended standby. */
-#define VAXALLOC_REGISTRANT_VERSION 2u
+/* Version 2 (0.2) appended standby; version 3 (0.3) erased. */
+#define VAXALLOC_REGISTRANT_VERSION 3u
 typedef struct vaxalloc_registrant {
   uint32_t version; /* VAXALLOC_REGISTRANT_VERSION */
   uint32_t id;
@@ -910,9 +945,15 @@ typedef struct vaxalloc_registrant {
                             vaccinated, else VAXALLOC_NO_ID */
   /* --- version 2 --- */
   uint8_t standby; /* on the standby list when waiting */
+  /* --- version 3 (0.3) --- */
+  /* 1: the registration was deleted (vaxalloc_registrant_delete()): the
+   * registrant is WITHDRAWN, external_ref is "" and birth_day 0
+   * (1970-01-01); district, group, channel, registered_at, the vaccine
+   * preference and the series stay for the statistics. */
+  uint8_t erased;
 } vaxalloc_registrant;
 #define VAXALLOC_REGISTRANT_INIT \
-  { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_REGISTRANT_VERSION, 0, "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *registrant and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_registrant_init(vaxalloc_registrant* registrant,
                                           uint32_t version) VAXALLOC_NOEXCEPT;
@@ -921,7 +962,9 @@ VAXALLOC_API int vaxalloc_registrant_init(vaxalloc_registrant* registrant,
 VAXALLOC_API int vaxalloc_registrant_get(vaxalloc_campaign* campaign, uint32_t id,
                                          vaxalloc_registrant* out) VAXALLOC_NOEXCEPT;
 
-/* Looks a registrant up by external reference (borrowed).
+/* Looks a registrant up by external reference (borrowed). A deleted
+ * registration has none: its former reference is ENOTFOUND, and free for a
+ * new registration.
  * Errors: EINVALID, ENOTFOUND. */
 VAXALLOC_API int vaxalloc_registrant_find(vaxalloc_campaign* campaign, const char* external_ref,
                                           uint32_t* id_out) VAXALLOC_NOEXCEPT;
@@ -938,6 +981,23 @@ VAXALLOC_API int vaxalloc_tier_of(vaxalloc_campaign* campaign, uint32_t id, uint
  * VAXALLOC_EPRECONDITION (already withdrawn). */
 VAXALLOC_API int vaxalloc_withdraw(vaxalloc_campaign* campaign, uint32_t registrant,
                                    int64_t at) VAXALLOC_NOEXCEPT;
+
+/* Deletes registrant `registrant`'s registration at `at` (Unix seconds), at
+ * the person's request (e.g. vaccinated elsewhere): first the withdrawal,
+ * if not yet withdrawn, as vaxalloc_withdraw() (an active series is
+ * cancelled, a hold lapses, with the events SERIES_CANCELLED and
+ * REGISTRANT_WITHDRAWN), then, in the same transaction, what names the
+ * person is erased for good: external_ref becomes "" and birth_day 0
+ * (1970-01-01), and vaxalloc_registrant.erased 1. The reference is free for
+ * a new registration at once. A registrant who withdrew before is only
+ * erased (no event). The counts and the rest of the record stay.
+ * Errors: VAXALLOC_EINVALID (NULL handle, infinite `at`),
+ * VAXALLOC_ENOTFOUND (no such registrant), VAXALLOC_EPRECONDITION (the
+ * registration is already deleted; for a registrant not yet withdrawn, `at`
+ * at or before the latest draw), VAXALLOC_ERANGE (`at` outside 1900-2200).
+ * Since 0.3. */
+VAXALLOC_API int vaxalloc_registrant_delete(vaxalloc_campaign* campaign, uint32_t registrant,
+                                            int64_t at) VAXALLOC_NOEXCEPT;
 
 /* ===========================================================================
  * Draws and series
@@ -1240,7 +1300,8 @@ VAXALLOC_API int vaxalloc_standby_list(vaxalloc_campaign* campaign, uint32_t cen
  * keeps only a salted hash, never the digits. A new code for the same
  * registrant and purpose supersedes a pending one.
  * vaxalloc_code_verify() checks what the person typed: the right code, in
- * time, does the cancellation or withdrawal in the same transaction; a wrong
+ * time, does the cancellation or (since 0.3) the deletion of the
+ * registration, withdrawal included, in the same transaction; a wrong
  * one counts as an attempt, and after the policy's code_attempts wrong ones
  * the code locks. A policy's code_digits and code_lifetime_seconds apply to
  * the codes issued under it; its code_attempts to every entry checked under
@@ -1286,7 +1347,9 @@ VAXALLOC_API int vaxalloc_code_issue(vaxalloc_campaign* campaign,
  * the two kinds of EPRECONDITION apart).
  *   - ACCEPTED, VAXALLOC_OK: the code is used, and its action is done and
  *     committed with it: the series is cancelled (as vaxalloc_series_cancel())
- *     or the registrant withdrawn (as vaxalloc_withdraw()), with their events.
+ *     or the registration deleted (as vaxalloc_registrant_delete(): withdrawn,
+ *     reference and birth day erased; in 0.2 only withdrawn), with their
+ *     events.
  *   - WRONG, VAXALLOC_EVERIFY: the attempt is counted and COMMITTED (the one
  *     failed call that changes the campaign); the last allowed wrong entry
  *     locks the code. The message says how many attempts are left.
@@ -1407,7 +1470,8 @@ VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version)
 VAXALLOC_API int vaxalloc_counts_get(vaxalloc_campaign* campaign,
                                      vaxalloc_counts* out) VAXALLOC_NOEXCEPT;
 
-/* Frozen. One slot of a pool's calendar as it stands. */
+/* Frozen. One slot of a pool's calendar as it stands. The appointments it
+ * takes (its seats plus the policy's overbooking) are in vaxalloc_slot_v2. */
 typedef struct vaxalloc_slot {
   int32_t day;
   int32_t minute; /* start, minutes after local midnight */
@@ -1423,6 +1487,30 @@ typedef struct vaxalloc_slot {
 VAXALLOC_API int vaxalloc_slots(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,
                                 int32_t day, vaxalloc_slot* out, size_t capacity,
                                 size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* Frozen. vaxalloc_slot with the appointments the slot takes: the same
+ * first fields at the same offsets, then bookable_first and
+ * bookable_second, its seats plus its share of the current policy's
+ * overbooking (vaxalloc_policy.overbook_permille; equal to the seats
+ * without overbooking). booked_first may exceed seats_first; it exceeds
+ * bookable_first only after a policy lowered the overbooking (the
+ * appointments stay; the slot takes no new ones). Since 0.3. */
+typedef struct vaxalloc_slot_v2 {
+  int32_t day;
+  int32_t minute;
+  int32_t seats_first; /* as the capacity blocks give them */
+  int32_t seats_second;
+  int32_t booked_first;
+  int32_t booked_second;
+  int32_t bookable_first;
+  int32_t bookable_second;
+} vaxalloc_slot_v2;
+
+/* vaxalloc_slots() with vaxalloc_slot_v2 elements: the same arguments,
+ * buffer convention and errors. Since 0.3. */
+VAXALLOC_API int vaxalloc_slots_v2(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,
+                                   int32_t day, vaxalloc_slot_v2* out, size_t capacity,
+                                   size_t* count_out) VAXALLOC_NOEXCEPT;
 
 /* Doses of a center's vaccine not yet reserved that appointments on `day`
  * could still use (the smallest slack from that day on), into *doses_out; 0
@@ -1581,7 +1669,9 @@ typedef enum vaxalloc_event_kind {
   VAXALLOC_EVENT_SERIES_ASSIGNED = 1,      /* a draw gave the registrant a series */
   VAXALLOC_EVENT_SERIES_CANCELLED = 2,     /* the series was cancelled (also by a withdrawal
                                               or a short-notice swap) */
-  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3, /* the registrant left; personal data may go */
+  VAXALLOC_EVENT_REGISTRANT_WITHDRAWN = 3, /* the registrant left (also by
+                                              vaxalloc_registrant_delete(), whose
+                                              erasure follows at once) */
   VAXALLOC_EVENT_SERIES_BOOKED = 4,        /* a self-booking was confirmed (since 0.2) */
   VAXALLOC_EVENT_SECOND_DOSE_REBOOKED = 5, /* a missed second dose got a new appointment
                                               (since 0.2) */

@@ -105,6 +105,8 @@ static_assert(VAXALLOC_OUTCOME_MISSED == static_cast<int>(vx::DoseOutcome::kMiss
 static_assert(VAXALLOC_TIME_ZONE_LENGTH_MAX == vx::kTimeZoneLengthMax);
 static_assert(VAXALLOC_HOLD_MINUTES_MAX == vx::kHoldMinutesMax);
 static_assert(VAXALLOC_SHORT_NOTICE_DAYS_MAX == vx::kShortNoticeDaysMax);
+static_assert(VAXALLOC_DRAW_LEAD_DAYS_MAX == vx::kDrawLeadDaysMax);
+static_assert(VAXALLOC_OVERBOOK_PERMILLE_MAX == vx::kOverbookPermilleMax);
 static_assert(std::is_same_v<vx::ReleaseId, uint32_t>);
 static_assert(VAXALLOC_RESIDENCE_HOME_DISTRICT_ONLY ==
               static_cast<int>(vx::ResidenceRule::kHomeDistrictOnly));
@@ -138,6 +140,17 @@ static_assert(offsetof(vaxalloc_event_v2, id) == 0 && offsetof(vaxalloc_event_v2
               offsetof(vaxalloc_event_v2, draw) == 32 &&
               offsetof(vaxalloc_event_v2, code_id) == 36 &&
               offsetof(vaxalloc_event_v2, digits) == 40);
+// vaxalloc_slot is frozen, and vaxalloc_slot_v2 begins as it does.
+static_assert(sizeof(vaxalloc_slot) == 24 && alignof(vaxalloc_slot) == 4);
+static_assert(sizeof(vaxalloc_slot_v2) == 32 && alignof(vaxalloc_slot_v2) == 4);
+static_assert(offsetof(vaxalloc_slot_v2, day) == offsetof(vaxalloc_slot, day) &&
+              offsetof(vaxalloc_slot_v2, minute) == offsetof(vaxalloc_slot, minute) &&
+              offsetof(vaxalloc_slot_v2, seats_first) == offsetof(vaxalloc_slot, seats_first) &&
+              offsetof(vaxalloc_slot_v2, seats_second) == offsetof(vaxalloc_slot, seats_second) &&
+              offsetof(vaxalloc_slot_v2, booked_first) == offsetof(vaxalloc_slot, booked_first) &&
+              offsetof(vaxalloc_slot_v2, booked_second) == offsetof(vaxalloc_slot, booked_second) &&
+              offsetof(vaxalloc_slot_v2, bookable_first) == 24 &&
+              offsetof(vaxalloc_slot_v2, bookable_second) == 28);
 static_assert(sizeof(vaxalloc_day_attendance) == 24 && alignof(vaxalloc_day_attendance) == 8);
 static_assert(offsetof(vaxalloc_day_attendance, missed) == 12 &&
               offsetof(vaxalloc_day_attendance, no_show_rate) == 16);
@@ -329,14 +342,21 @@ struct StructLayout {
   struct StructLayout<type> {                                         \
     static constexpr std::array kBytes = {__VA_ARGS__, sizeof(type)}; \
   }
-// 0.2 appended fields to these; version 1 is the 0.1 layout.
-VAXALLOC_C_LAYOUT(vaxalloc_policy, offsetof(vaxalloc_policy, time_zone));
-VAXALLOC_C_LAYOUT(vaxalloc_policy_info, offsetof(vaxalloc_policy_info, time_zone));
+// 0.2 appended fields to these; version 1 is the 0.1 layout. 0.3 appended
+// more to vaxalloc_policy, vaxalloc_policy_info and vaxalloc_registrant;
+// version 2 is the 0.2 layout.
+VAXALLOC_C_LAYOUT(vaxalloc_policy, offsetof(vaxalloc_policy, time_zone),
+                  offsetof(vaxalloc_policy, draw_lead_days_online));
+VAXALLOC_C_LAYOUT(vaxalloc_policy_info, offsetof(vaxalloc_policy_info, time_zone),
+                  offsetof(vaxalloc_policy_info, draw_lead_days_online));
 VAXALLOC_C_LAYOUT(vaxalloc_series, offsetof(vaxalloc_series, doses));
 VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases));
 VAXALLOC_C_LAYOUT(vaxalloc_report, offsetof(vaxalloc_report, vaccinated));
 VAXALLOC_C_LAYOUT(vaxalloc_registrant_spec, offsetof(vaxalloc_registrant_spec, standby));
-VAXALLOC_C_LAYOUT(vaxalloc_registrant, offsetof(vaxalloc_registrant, standby));
+// `erased` lies in what was the padding of version 2: a version-2 caller's
+// byte there is never written.
+VAXALLOC_C_LAYOUT(vaxalloc_registrant, offsetof(vaxalloc_registrant, standby),
+                  offsetof(vaxalloc_registrant, erased));
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
 static_assert(StructLayout<vaxalloc_policy_info>::kBytes[0] == 24);
@@ -348,6 +368,13 @@ static_assert(StructLayout<vaxalloc_registrant_spec>::kBytes[0] <= 48 &&
               offsetof(vaxalloc_registrant_spec, vaccine_preference) == 40);
 static_assert(StructLayout<vaxalloc_registrant>::kBytes[0] <= 192 &&
               offsetof(vaxalloc_registrant, series) == 184);
+// The 0.2 sizes: version 2 of each fits in them.
+static_assert(StructLayout<vaxalloc_policy>::kBytes[1] == 112 &&
+              offsetof(vaxalloc_policy, code_lifetime_seconds) == 104);
+static_assert(StructLayout<vaxalloc_policy_info>::kBytes[1] == 136 &&
+              offsetof(vaxalloc_policy_info, code_lifetime_seconds) == 128);
+static_assert(StructLayout<vaxalloc_registrant>::kBytes[1] <= 192 &&
+              offsetof(vaxalloc_registrant, standby) == 188);
 
 template <class T>
 size_t StructBytes(uint32_t version) {
@@ -619,6 +646,9 @@ Outcome FromC(const char* function, const vaxalloc_policy& in, vx::Policy* out) 
   out->code_digits = in.code_digits;
   out->code_attempts = in.code_attempts;
   out->code_lifetime = absl::Seconds(in.code_lifetime_seconds);
+  out->draw_lead_days_online = in.draw_lead_days_online;
+  out->draw_lead_days_phone = in.draw_lead_days_phone;
+  out->overbook_permille = in.overbook_permille;
   return Outcome();
 }
 
@@ -723,6 +753,9 @@ vaxalloc_policy ToC(const vx::Policy& in) {
   out.code_digits = in.code_digits;
   out.code_attempts = in.code_attempts;
   out.code_lifetime_seconds = absl::ToInt64Seconds(in.code_lifetime);
+  out.draw_lead_days_online = in.draw_lead_days_online;
+  out.draw_lead_days_phone = in.draw_lead_days_phone;
+  out.overbook_permille = in.overbook_permille;
   return out;
 }
 
@@ -826,6 +859,7 @@ vaxalloc_registrant ToC(Narrow& narrow, const vx::Registrant& in) {
   out.waiting_since = TimeToC(in.waiting_since);
   out.series = in.series;
   out.standby = spec.standby;
+  out.erased = in.erased ? 1 : 0;
   return out;
 }
 
@@ -890,6 +924,9 @@ vaxalloc_policy_info ToC(Narrow& narrow, const vx::PolicyVersion& in) {
   out.code_digits = in.policy.code_digits;
   out.code_attempts = in.policy.code_attempts;
   out.code_lifetime_seconds = absl::ToInt64Seconds(in.policy.code_lifetime);
+  out.draw_lead_days_online = in.policy.draw_lead_days_online;
+  out.draw_lead_days_phone = in.policy.draw_lead_days_phone;
+  out.overbook_permille = in.policy.overbook_permille;
   return out;
 }
 
@@ -991,6 +1028,24 @@ vaxalloc_event_v2 EventV2ToC(Narrow& narrow, const vx::Event& in) {
   out.draw = in.draw;
   out.code_id = in.code_id;
   narrow.Text(in.code, out.digits, "code digits");
+  return out;
+}
+
+vaxalloc_slot SlotToC(Narrow& narrow, const vx::SlotView& in) {
+  return vaxalloc_slot{narrow.Day(in.day), in.minute,       in.seats_first,
+                       in.seats_second,    in.booked_first, in.booked_second};
+}
+
+vaxalloc_slot_v2 SlotV2ToC(Narrow& narrow, const vx::SlotView& in) {
+  vaxalloc_slot_v2 out{};
+  out.day = narrow.Day(in.day);
+  out.minute = in.minute;
+  out.seats_first = in.seats_first;
+  out.seats_second = in.seats_second;
+  out.booked_first = in.booked_first;
+  out.booked_second = in.booked_second;
+  out.bookable_first = in.bookable_first;
+  out.bookable_second = in.bookable_second;
   return out;
 }
 
@@ -1112,6 +1167,18 @@ int ReadEvents(vaxalloc_campaign* campaign, const char* function, uint64_t after
     std::copy(converted.begin(), converted.end(), out);
     *count_out = converted.size();
     return Outcome();
+  });
+}
+
+// The slots of one pool day (vaxalloc_slots and its _v2), each converted by
+// `convert(narrow, slot) -> T`, into a caller buffer.
+template <class T, class Convert>
+int ReadSlots(vaxalloc_campaign* campaign, const char* function, uint32_t center, uint32_t vaccine,
+              int32_t day, T* out, size_t capacity, size_t* count_out, Convert convert) {
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(count_out);
+    return CopyToBuffer(function, store.engine().Slots(center, vaccine, DayFromC(day)), out,
+                        capacity, count_out, convert);
   });
 }
 
@@ -1627,6 +1694,13 @@ int vaxalloc_withdraw(vaxalloc_campaign* campaign, uint32_t registrant, int64_t 
   });
 }
 
+int vaxalloc_registrant_delete(vaxalloc_campaign* campaign, uint32_t registrant,
+                               int64_t at) noexcept {
+  return CallOn(campaign, "vaxalloc_registrant_delete", [&](vx::Store& store) -> Outcome {
+    return store.DeleteRegistration(registrant, TimeFromC(at));
+  });
+}
+
 // --- Draws and series ------------------------------------------------------------------------
 
 int vaxalloc_draw_request_init(vaxalloc_draw_request* request, uint32_t version) noexcept {
@@ -1919,16 +1993,14 @@ int vaxalloc_counts_get(vaxalloc_campaign* campaign, vaxalloc_counts* out) noexc
 
 int vaxalloc_slots(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine, int32_t day,
                    vaxalloc_slot* out, size_t capacity, size_t* count_out) noexcept {
-  constexpr const char* function = "vaxalloc_slots";
-  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
-    VAXALLOC_C_REQUIRE(count_out);
-    return CopyToBuffer(function, store.engine().Slots(center, vaccine, DayFromC(day)), out,
-                        capacity, count_out, [](Narrow& narrow, const vx::SlotView& slot) {
-                          return vaxalloc_slot{narrow.Day(slot.day), slot.minute,
-                                               slot.seats_first,     slot.seats_second,
-                                               slot.booked_first,    slot.booked_second};
-                        });
-  });
+  return ReadSlots(campaign, "vaxalloc_slots", center, vaccine, day, out, capacity, count_out,
+                   SlotToC);
+}
+
+int vaxalloc_slots_v2(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine, int32_t day,
+                      vaxalloc_slot_v2* out, size_t capacity, size_t* count_out) noexcept {
+  return ReadSlots(campaign, "vaxalloc_slots_v2", center, vaccine, day, out, capacity, count_out,
+                   SlotV2ToC);
 }
 
 int vaxalloc_doses_available(vaxalloc_campaign* campaign, uint32_t center, uint32_t vaccine,

@@ -362,7 +362,7 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
     policy.short_notice_days = 4;
     if (auto version = store.SetPolicy(policy); !version.ok()) return version.status();
   }
-  uint32_t cancelled = 0, by_code = 0, mistyped = 0;
+  uint32_t cancelled = 0, by_code = 0, mistyped = 0, deleted = 0;
   absl::Time now = LocalAt(thursday, 7);
   for (vaxalloc::SeriesId id = 1; id <= engine.series_count(); ++id) {
     const vaxalloc::Series series = *engine.GetSeries(id);
@@ -379,11 +379,14 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
       if (absl::Status status = store.CancelSeries(id, now); !status.ok()) return status;
     } else {
       // Online: a code goes to the person's phone (the host sends the
-      // kCodeIssued event); one in ten mistypes it once.
+      // kCodeIssued event); one in ten mistypes it once. One in five was
+      // vaccinated by their GP and deletes the registration.
+      const bool delete_registration = Coin(7, id, 20);
       vaxalloc::CodeRequest request;
       request.registrant = series.registrant;
-      request.purpose = vaxalloc::CodePurpose::kCancelSeries;
-      request.series = id;
+      request.purpose = delete_registration ? vaxalloc::CodePurpose::kWithdraw
+                                            : vaxalloc::CodePurpose::kCancelSeries;
+      request.series = delete_registration ? vaxalloc::kNoId : id;
       request.at = now;
       absl::StatusOr<vaxalloc::IssuedCode> issued = store.IssueCode(request);
       if (!issued.ok()) return issued.status();
@@ -403,6 +406,7 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
         return status;
       }
       ++by_code;
+      deleted += delete_registration;
     }
     ++cancelled;
   }
@@ -437,11 +441,12 @@ absl::Status ShortNoticeDay(Store& store, absl::CivilDay monday) {
   }
   fmt::print(
       "\nShort-notice day {}: {} first appointments of the next 4 days cancelled ({} online with "
-      "a code sent by SMS, {} mistyped once); "
+      "a code sent by SMS, {} mistyped once, {} deleting the registration); "
       "{} booked at short notice ({} of them swapped a later appointment), "
       "{} phone registrants refused\n",
       absl::FormatCivilTime(thursday), Thousands(uint64_t{cancelled}), Thousands(uint64_t{by_code}),
-      Thousands(uint64_t{mistyped}), Thousands(uint64_t{booked}), Thousands(uint64_t{swapped}),
+      Thousands(uint64_t{mistyped}), Thousands(uint64_t{deleted}), Thousands(uint64_t{booked}),
+      Thousands(uint64_t{swapped}),
       Thousands(uint64_t{phone}));
   return absl::OkStatus();
 }
@@ -498,8 +503,24 @@ absl::StatusOr<uint32_t> OfferLeftoverDoses(Store& store, absl::CivilDay day) {
 
 // A week of attendance: every evening the centers record who came; about 12%
 // do not. A missed second dose gets a new appointment the same evening.
+// The first-dose seats overbooking adds from `from` on, over every pool.
+int64_t OverbookedFirstSeats(const Engine& engine, absl::CivilDay from, absl::CivilDay until) {
+  int64_t extra = 0;
+  for (vaxalloc::CenterId center = 1; center <= engine.center_count(); ++center) {
+    for (vaxalloc::VaccineId vaccine = 1; vaccine <= engine.vaccine_count(); ++vaccine) {
+      for (absl::CivilDay day = from; day <= until; ++day) {
+        for (const vaxalloc::SlotView& slot : engine.Slots(center, vaccine, day)) {
+          extra += slot.bookable_first - slot.seats_first;
+        }
+      }
+    }
+  }
+  return extra;
+}
+
 absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
   const Engine& engine = store.engine();
+  uint64_t week_given = 0, week_missed = 0;
   fmt::print("\nAttendance, week of {}:\n", absl::FormatCivilTime(monday));
   for (absl::CivilDay day = monday; day < monday + 7; ++day) {
     absl::Time now = LocalAt(day, 20);
@@ -542,6 +563,8 @@ absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
         missed += entry.missed;
       }
     }
+    week_given += given;
+    week_missed += missed;
     fmt::print(
         "  {}  doses given {:>7}  missed {:>6}  no-show rate {:4.1f}%  "
         "second doses rebooked {}  standby first doses {}\n",
@@ -549,6 +572,17 @@ absl::Status AttendanceWeek(Store& store, absl::CivilDay monday) {
         Thousands(uint64_t{missed}), given + missed == 0 ? 0.0 : 100.0 * missed / (given + missed),
         Thousands(uint64_t{rebooked}), Thousands(uint64_t{*standby}));
   }
+  // The state overbooks by the week's no-show rate (rounded down to whole
+  // percent) from now on; doses still bound every appointment.
+  const int permille = week_given + week_missed == 0
+                           ? 0
+                           : static_cast<int>(100 * week_missed / (week_given + week_missed)) * 10;
+  vaxalloc::Policy policy = engine.policy();
+  policy.overbook_permille = std::min(permille, vaxalloc::kOverbookPermilleMax);
+  if (auto version = store.SetPolicy(policy); !version.ok()) return version.status();
+  fmt::print("  from now on slots are overbooked by {}%: {} more first-dose seats in the next 4 weeks\n",
+             policy.overbook_permille / 10,
+             Thousands(OverbookedFirstSeats(engine, monday + 7, monday + 34)));
   return absl::OkStatus();
 }
 

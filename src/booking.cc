@@ -611,9 +611,11 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRebookSecondDose(SeriesId 
     if (pool->slack_suffix_min[i2] < 1) continue;  // no dose left from d2 on
     const int minute = internal::FreeSlotMinute(*pool, d2, true, now.MinuteFrom(d2));
     if (minute < 0) continue;
+    Prepared<SeriesChange> prepared{state.revision, {}};
+    prepared.change.no_shows.push_back(ReplacedNoShow{
+        series_id, series.appointments[1], internal::FromMicros(internal::ToMicros(at))});
     series.appointments[1] = Appointment{ToCivilDay(d2), minute};
     series.doses[1] = DoseState::kBooked;
-    Prepared<SeriesChange> prepared{state.revision, {}};
     prepared.change.subject = series_id;
     prepared.change.series.push_back(series);
     prepared.change.events.push_back(internal::MakeEvent(
@@ -636,6 +638,8 @@ void Engine::Apply(const Prepared<SeriesChange>& prepared) {
     row.series = update.series;
     row.waiting_since_us = internal::ToMicros(update.waiting_since);
   }
+  state_->replaced_no_shows.insert(state_->replaced_no_shows.end(), change.no_shows.begin(),
+                                   change.no_shows.end());
   ++state_->revision;
 }
 
@@ -754,6 +758,33 @@ absl::StatusOr<Release> Engine::GetRelease(ReleaseId id) const {
   return state_->releases[id - 1];
 }
 
+const std::vector<ReplacedNoShow>& Engine::replaced_no_shows() const {
+  return state_->replaced_no_shows;
+}
+
+// Replaced no-shows come after their series, in the order they happened; a
+// record is of a two-dose series whose first dose was given, and names a
+// day within the interval after it.
+absl::Status Engine::RestoreNoShow(const ReplacedNoShow& no_show) {
+  const std::string what = fmt::format("stored no-show of series {}", no_show.series);
+  if (no_show.series == kNoId || no_show.series > state_->series.size()) {
+    return absl::DataLossError(fmt::format("{} names an unknown series", what));
+  }
+  const Series& series = state_->series[no_show.series - 1];
+  const VaccineSpec& spec = state_->vaccines[series.vaccine - 1].spec;
+  const int64_t after_first = no_show.appointment.day - series.appointments[0].day;
+  if (series.dose_count != 2 || series.doses[0] != DoseState::kGiven ||
+      after_first < spec.interval_days_min || after_first > spec.interval_days_max) {
+    return absl::DataLossError(fmt::format(
+        "{}: no missed second dose of that series could lie on {}", what,
+        absl::FormatCivilTime(no_show.appointment.day)));
+  }
+  VAXALLOC_RETURN_IF_ERROR(internal::CheckTime("stored no-show rebooking time", no_show.rebooked_at));
+  state_->replaced_no_shows.push_back(no_show);
+  ++state_->revision;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<DayAttendance>> Engine::Attendance(CenterId center, absl::CivilDay from,
                                                               absl::CivilDay until) const {
   if (center == kNoId || center > state_->centers.size()) {
@@ -790,6 +821,12 @@ absl::StatusOr<std::vector<DayAttendance>> Engine::Attendance(CenterId center, a
           break;
       }
     }
+  }
+  for (const ReplacedNoShow& no_show : state_->replaced_no_shows) {
+    if (state_->series[no_show.series - 1].center != center) continue;
+    const DayNumber day = ToDayNumber(no_show.appointment.day);
+    if (day < first || day >= first + static_cast<DayNumber>(days.size())) continue;
+    ++days[static_cast<size_t>(day - first)].missed;
   }
   std::erase_if(days, [](const DayAttendance& d) { return d.booked + d.given + d.missed == 0; });
   return days;

@@ -225,7 +225,8 @@ namespace {
 int FreeSeats(int bookable, int booked) { return std::max(0, bookable - booked); }
 }  // namespace
 
-void Pool::AddSeats(DayNumber day, int minute, int seats_first, int seats_second) {
+void Pool::AddSeats(DayNumber day, int minute, int seats_first, int seats_second,
+                    int extra_first, int extra_second) {
   PoolDay& pool_day = days[day - first_day];
   auto at = std::lower_bound(pool_day.slots.begin(), pool_day.slots.end(), minute,
                              [](const PoolSlot& s, int m) { return s.minute < m; });
@@ -239,26 +240,35 @@ void Pool::AddSeats(DayNumber day, int minute, int seats_first, int seats_second
   pool_day.free_second_seats -= FreeSeats(slot.bookable_second, slot.booked_second);
   slot.seats_first = static_cast<uint16_t>(slot.seats_first + seats_first);
   slot.seats_second = static_cast<uint16_t>(slot.seats_second + seats_second);
-  slot.bookable_first = static_cast<uint16_t>(Overbooked(slot.seats_first, overbook_permille));
-  slot.bookable_second = static_cast<uint16_t>(Overbooked(slot.seats_second, overbook_permille));
+  slot.bookable_first = static_cast<uint16_t>(slot.bookable_first + seats_first + extra_first);
+  slot.bookable_second = static_cast<uint16_t>(slot.bookable_second + seats_second + extra_second);
   pool_day.free_first_seats += FreeSeats(slot.bookable_first, slot.booked_first);
   pool_day.free_second_seats += FreeSeats(slot.bookable_second, slot.booked_second);
   pool_day.seats_first += seats_first;
   pool_day.seats_second += seats_second;
 }
 
-void Pool::SetOverbooking(int permille) {
-  overbook_permille = permille;
+void Pool::ResetBookable() {
   for (PoolDay& pool_day : days) {
     pool_day.free_first_seats = 0;
     pool_day.free_second_seats = 0;
     for (PoolSlot& slot : pool_day.slots) {
-      slot.bookable_first = static_cast<uint16_t>(Overbooked(slot.seats_first, permille));
-      slot.bookable_second = static_cast<uint16_t>(Overbooked(slot.seats_second, permille));
+      slot.bookable_first = slot.seats_first;
+      slot.bookable_second = slot.seats_second;
       pool_day.free_first_seats += FreeSeats(slot.bookable_first, slot.booked_first);
       pool_day.free_second_seats += FreeSeats(slot.bookable_second, slot.booked_second);
     }
   }
+}
+
+// The extra seats a block's slot at `minute` gets: the block's seats on a
+// day are overbooked together, its extra seats spread over its slots in
+// time order by cumulative rounding, so that slots of a few seats overbook
+// too (a slot's own share would round to 0). Other blocks never change it.
+int OverbookedExtra(const CapacityBlock& block, int minute, bool second_dose, int permille) {
+  const int seats = second_dose ? block.seats_second : block.seats_first;
+  const int k = (minute - block.open_minute) / block.slot_minutes;  // slots of the block before
+  return Overbooked((k + 1) * seats, permille) - Overbooked(k * seats, permille) - seats;
 }
 
 absl::Status CheckDay(std::string_view what, absl::CivilDay day) {
@@ -792,8 +802,11 @@ void Engine::Apply(const Prepared<CapacityBlock>& prepared) {
   Pool& pool = state_->PoolFor(block.center, block.vaccine);
   pool.Cover(ToDayNumber(block.first_day));
   pool.Cover(ToDayNumber(block.last_day));
+  const int permille = pool.overbook_permille;
   ForEachSlot(block, [&](DayNumber day, int minute) {
-    pool.AddSeats(day, minute, block.seats_first, block.seats_second);
+    pool.AddSeats(day, minute, block.seats_first, block.seats_second,
+                  internal::OverbookedExtra(block, minute, false, permille),
+                  internal::OverbookedExtra(block, minute, true, permille));
   });
   pool.RecomputeSlack();
   state_->capacity_blocks.push_back(block);
@@ -819,9 +832,22 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   // Validated by PrepareSetPolicy; absl caches loaded zones.
   const bool loaded = absl::LoadTimeZone(prepared.change.policy.time_zone, &state_->time_zone);
   VAXALLOC_ASSERT(loaded);
+  // A new overbooking: every pool's extra seats again, block by block.
+  const int permille = prepared.change.policy.overbook_permille;
+  bool changed = false;
   for (Pool& pool : state_->pools) {
-    if (pool.overbook_permille != prepared.change.policy.overbook_permille) {
-      pool.SetOverbooking(prepared.change.policy.overbook_permille);
+    if (pool.overbook_permille == permille) continue;
+    changed = true;
+    pool.overbook_permille = permille;
+    pool.ResetBookable();
+  }
+  if (changed) {
+    for (const CapacityBlock& block : state_->capacity_blocks) {
+      Pool& pool = state_->PoolFor(block.center, block.vaccine);
+      ForEachSlot(block, [&](DayNumber day, int minute) {
+        pool.AddSeats(day, minute, 0, 0, internal::OverbookedExtra(block, minute, false, permille),
+                      internal::OverbookedExtra(block, minute, true, permille));
+      });
     }
   }
   ++state_->revision;
@@ -1523,6 +1549,7 @@ Report Engine::Summarize() const {
       report.doses_missed += series.doses[dose] == DoseState::kMissed;
     }
   }
+  report.doses_missed += state_->replaced_no_shows.size();
   for (const Pool& pool : state_->pools) {
     CenterReport& center = report.centers[pool.center - 1];
     for (const PoolDay& day : pool.days) {

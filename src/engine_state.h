@@ -50,10 +50,13 @@ DayNumber BirthdayOfAge(DayNumber birth, int years);
 inline int Overbooked(int seats, int overbook_permille) {
   return seats + seats * overbook_permille / 1000;
 }
+// The extra seats overbooking gives the block's slot starting at `minute`.
+int OverbookedExtra(const CapacityBlock& block, int minute, bool second_dose, int permille);
 
 // Seats as the capacity blocks give them; bookable ones add the policy's
-// overbooking. A policy lowering the overbooking may leave a slot with more
-// appointments than it now takes: it has no free seat until enough cancel.
+// overbooking (OverbookedExtra). A policy lowering the overbooking may leave
+// a slot with more appointments than it now takes: it has no free seat until
+// enough cancel.
 struct PoolSlot {
   uint16_t minute = 0;
   uint16_t seats_first = 0;
@@ -108,10 +111,12 @@ struct Pool {
   // update_slack the caller must RecomputeSlack before the next query.
   void Book(DayNumber day, int minute, bool second_dose, bool update_slack = true);
   void Unbook(DayNumber day, int minute, bool second_dose);
-  // Adds configured seats to a slot (created if missing).
-  void AddSeats(DayNumber day, int minute, int seats_first, int seats_second);
-  // Recomputes every slot's bookable seats under a new overbooking.
-  void SetOverbooking(int permille);
+  // Adds seats to a slot (created if missing), and bookable ones: the seats
+  // plus the extra ones overbooking gives them (OverbookedExtra).
+  void AddSeats(DayNumber day, int minute, int seats_first, int seats_second, int extra_first,
+                int extra_second);
+  // Every slot's bookable seats back to its seats (before a new overbooking).
+  void ResetBookable();
 };
 
 struct RegistrantRow {
@@ -203,6 +208,7 @@ struct Engine::State {
   absl::TimeZone time_zone = absl::UTCTimeZone();                 // the current policy's
 
   std::vector<VerificationCode> codes;  // [id - 1]
+  std::vector<ReplacedNoShow> replaced_no_shows;
   // The pending code of each (registrant, purpose).
   absl::flat_hash_map<std::pair<RegistrantId, uint8_t>, CodeId> pending_codes;
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;

@@ -26,6 +26,8 @@
 //   code_attempts of all versions: a policy that lowers the limit leaves a
 //   pending code with more wrong entries than the new limit (the engine
 //   treats it as locked), so the current limit alone would give false alarms.
+//   A slot holds at most the seats some version's overbooking gave it: a
+//   policy that lowers the overbooking leaves fuller slots behind.
 #include "vaxalloc/invariants.h"
 
 #include <algorithm>
@@ -389,6 +391,7 @@ class Checker {
     CheckReleases();
     CheckTierOrder();
     CheckCodes();
+    CheckReplacedNoShows();
     CheckSummary();
     return out_.Take();
   }
@@ -568,7 +571,7 @@ class Checker {
       code_lifetimes_.insert(fields.code_lifetime);
       code_attempts_min_ = std::min(code_attempts_min_, fields.code_attempts);
       code_attempts_max_ = std::max(code_attempts_max_, fields.code_attempts);
-      overbook_permille_max_ = std::max(overbook_permille_max_, fields.overbook_permille);
+      overbook_permilles_.insert(fields.overbook_permille);
       if (zones_.contains(fields.time_zone)) continue;
       absl::TimeZone zone;
       if (absl::LoadTimeZone(fields.time_zone, &zone)) {
@@ -822,7 +825,37 @@ class Checker {
     int minute = 0;
     int64_t seats_first = 0;
     int64_t seats_second = 0;
+    // Extra seats from overbooking under each permille of overbook_permilles_.
+    std::vector<int64_t> extra_first;
+    std::vector<int64_t> extra_second;
+    // With overbooking: under the current policy, and the most any policy
+    // version gave this slot (which version held when each appointment was
+    // made is not recorded, and a larger permille may give a slot fewer).
+    int64_t bookable_first = 0;
+    int64_t bookable_second = 0;
+    int64_t capacity_first = 0;
+    int64_t capacity_second = 0;
   };
+
+  // Policy::overbook_permille: a block's seats on a day are overbooked
+  // together, the extra seats spread over its slots in time order by
+  // cumulative rounding; slot k (from 0) of the block gets
+  // O((k + 1) * s) - O(k * s) - s extra, O(s) = s + s * permille / 1000.
+  ExpectedSlot BlockSlot(const CapacityBlock& block, int start) const {
+    ExpectedSlot slot;
+    slot.minute = start;
+    slot.seats_first = block.seats_first;
+    slot.seats_second = block.seats_second;
+    const int64_t k = (start - block.open_minute) / block.slot_minutes;
+    for (int permille : overbook_permilles_) {
+      for (auto [seats, extra] : {std::pair{int64_t{block.seats_first}, &slot.extra_first},
+                                  std::pair{int64_t{block.seats_second}, &slot.extra_second}}) {
+        extra->push_back(Overbooked((k + 1) * seats, permille) - Overbooked(k * seats, permille) -
+                         seats);
+      }
+    }
+    return slot;
+  }
 
   void CheckSlots() {
     const std::vector<CapacityBlock>& blocks = engine_.capacity_blocks();
@@ -856,7 +889,7 @@ class Checker {
           if (block.slot_minutes > 0) {
             for (int start = block.open_minute; start + block.slot_minutes <= block.close_minute;
                  start += block.slot_minutes) {
-              expected.push_back({start, block.seats_first, block.seats_second});
+              expected.push_back(BlockSlot(block, start));
             }
           }
           ++end;
@@ -874,16 +907,35 @@ class Checker {
     }
   }
 
-  static std::vector<ExpectedSlot> MergeSlots(std::vector<ExpectedSlot> slots) {
+  std::vector<ExpectedSlot> MergeSlots(std::vector<ExpectedSlot> slots) const {
     std::sort(slots.begin(), slots.end(),
               [](const ExpectedSlot& a, const ExpectedSlot& b) { return a.minute < b.minute; });
     std::vector<ExpectedSlot> merged;
     for (const ExpectedSlot& slot : slots) {
       if (!merged.empty() && merged.back().minute == slot.minute) {
-        merged.back().seats_first += slot.seats_first;
-        merged.back().seats_second += slot.seats_second;
+        ExpectedSlot& into = merged.back();
+        into.seats_first += slot.seats_first;
+        into.seats_second += slot.seats_second;
+        for (size_t i = 0; i < slot.extra_first.size(); ++i) {
+          into.extra_first[i] += slot.extra_first[i];
+          into.extra_second[i] += slot.extra_second[i];
+        }
       } else {
         merged.push_back(slot);
+      }
+    }
+    const int current = CurrentOverbooking();
+    for (ExpectedSlot& slot : merged) {
+      size_t i = 0;
+      for (int permille : overbook_permilles_) {
+        slot.capacity_first = std::max(slot.capacity_first, slot.seats_first + slot.extra_first[i]);
+        slot.capacity_second =
+            std::max(slot.capacity_second, slot.seats_second + slot.extra_second[i]);
+        if (permille == current) {
+          slot.bookable_first = slot.seats_first + slot.extra_first[i];
+          slot.bookable_second = slot.seats_second + slot.extra_second[i];
+        }
+        ++i;
       }
     }
     return merged;
@@ -912,9 +964,8 @@ class Checker {
         tally = it->second;
       }
       CheckSlot(pool, day, slot, tally, view);
-      seats_first_free_[pool.center] += static_cast<uint64_t>(
-          std::max<int64_t>(0, Overbooked(slot.seats_first, CurrentOverbooking()) -
-                                   tally.booked_first));
+      seats_first_free_[pool.center] +=
+          static_cast<uint64_t>(std::max<int64_t>(0, slot.bookable_first - tally.booked_first));
     }
     for (; view_index < views.size(); ++view_index) ReportUnexpectedSlot(pool, views[view_index]);
   }
@@ -925,13 +976,10 @@ class Checker {
     return current_policy_ == nullptr ? 0 : current_policy_->policy.overbook_permille;
   }
 
-  // A slot takes its seats plus the overbooking of the policy current when
-  // each appointment was made; which that was is not recorded, so the bound
-  // is the largest overbooking of any version (see the top).
   void CheckSlot(const Pool& pool, int64_t day, const ExpectedSlot& slot, const SlotTally& tally,
                  const SlotView* view) {
-    const int64_t capacity_first = Overbooked(slot.seats_first, overbook_permille_max_);
-    const int64_t capacity_second = Overbooked(slot.seats_second, overbook_permille_max_);
+    const int64_t capacity_first = slot.capacity_first;
+    const int64_t capacity_second = slot.capacity_second;
     if (tally.booked_first > capacity_first) {
       out_.Add(Invariant::kSlotCapacity, [&] {
         return absl::StrFormat(
@@ -960,8 +1008,8 @@ class Checker {
       });
       return;
     }
-    const int64_t bookable_first = Overbooked(slot.seats_first, CurrentOverbooking());
-    const int64_t bookable_second = Overbooked(slot.seats_second, CurrentOverbooking());
+    const int64_t bookable_first = slot.bookable_first;
+    const int64_t bookable_second = slot.bookable_second;
     if (view->day != DayFromNumber(day) || view->seats_first != slot.seats_first ||
         view->seats_second != slot.seats_second || view->bookable_first != bookable_first ||
         view->bookable_second != bookable_second || view->booked_first != tally.booked_first ||
@@ -1879,6 +1927,37 @@ class Checker {
 
   // --- Summarize() against a recount (kBookkeeping) -----------------------------
 
+  // A rebooking replaced a missed second appointment: of a two-dose series
+  // whose first dose was given, within the vaccine's interval after it, and
+  // before the series' current second appointment.
+  void CheckReplacedNoShows() {
+    for (const ReplacedNoShow& no_show : engine_.replaced_no_shows()) {
+      const absl::CivilDay day = no_show.appointment.day;
+      std::string problem;
+      if (no_show.series == kNoId || no_show.series >= series_.size() ||
+          !series_[no_show.series].present) {
+        problem = "names no series";
+      } else {
+        const SeriesInfo& series = series_[no_show.series];
+        const VaccineSpec& vaccine = vaccines_[series.vaccine].spec;
+        const int64_t after_first = day - series.appointments[0].day;
+        if (series.dose_count != 2 || series.doses[0] != DoseState::kGiven) {
+          problem = "is of a series without a given first dose and a second";
+        } else if (after_first < vaccine.interval_days_min ||
+                   after_first > vaccine.interval_days_max) {
+          problem = "lies outside the vaccine's interval after the first dose";
+        } else if (series.appointments[1].day < day) {
+          problem = "lies after the series' current second appointment";
+        }
+      }
+      if (problem.empty()) continue;
+      out_.Add(Invariant::kSeriesState, [&] {
+        return absl::StrFormat("the missed second appointment of series %d on %s minute %d %s",
+                               no_show.series, DayText(day), no_show.appointment.minute, problem);
+      });
+    }
+  }
+
   void CheckSummary() {
     const Report report = engine_.Summarize();
     Report expected;
@@ -1975,7 +2054,8 @@ class Checker {
     CompareCount("series_completed", report.series_completed, expected.series_completed);
     CompareCount("series_missed", report.series_missed, expected.series_missed);
     CompareCount("doses_given", report.doses_given, expected.doses_given);
-    CompareCount("doses_missed", report.doses_missed, expected.doses_missed);
+    CompareCount("doses_missed", report.doses_missed,
+                 expected.doses_missed + engine_.replaced_no_shows().size());
     CompareCount("draws", report.draws, expected.draws);
     for (int tier = 1; tier <= kTierMax; ++tier) {
       CompareCount(absl::StrCat("waiting_per_tier[", tier - 1, "]"),
@@ -2034,7 +2114,7 @@ class Checker {
   absl::flat_hash_map<std::pair<CenterId, VaccineId>, uint32_t> pool_index_;
   absl::flat_hash_map<SlotKey, SlotTally> tallies_;
   absl::flat_hash_map<CenterId, uint64_t> seats_first_free_;  // recounted per slot
-  int overbook_permille_max_ = 0;                              // of every policy version
+  std::set<int> overbook_permilles_;  // of every policy version
   std::vector<DrawIndex> draw_indices_;
   std::vector<const PolicyInfo*> tier_policies_;  // distinct policies of draws
   absl::flat_hash_set<uint64_t> winners_;         // WinnerKey(registrant, draw)

@@ -439,6 +439,16 @@ INSERT INTO registrants_v3 (id, external_ref, district, birth_day, priority_grou
   FROM registrants ORDER BY id;
 DROP TABLE registrants;
 ALTER TABLE registrants_v3 RENAME TO registrants;
+
+-- Missed second appointments a rebooking replaced in their series, kept for
+-- the no-show counts; in the order they happened.
+CREATE TABLE replaced_no_shows (
+  seq INTEGER PRIMARY KEY,
+  series INTEGER NOT NULL REFERENCES series(id),
+  day INTEGER NOT NULL,
+  minute INTEGER NOT NULL,
+  rebooked_at_us INTEGER NOT NULL
+) STRICT;
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -691,6 +701,7 @@ struct Store::Database {
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
   Statement insert_registrant, update_registrant, erase_registrant;
   Statement insert_code, upsert_code;  // a new code row; one written whole
+  Statement insert_no_show;
   Statement upsert_series;             // one whole row, new or changed
   Statement insert_series_chunk;       // kSeriesPerInsert new rows
   Statement insert_release;
@@ -1063,6 +1074,8 @@ struct Store::Database {
          "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
         {&Database::insert_draw_tier,
          "INSERT INTO draw_tiers (draw, tier, eligible, assigned) VALUES (?, ?, ?, ?)"},
+        {&Database::insert_no_show,
+         "INSERT INTO replaced_no_shows (series, day, minute, rebooked_at_us) VALUES (?, ?, ?, ?)"},
         {&Database::insert_code,
          "INSERT INTO codes (id, registrant, purpose, series, issued_at_us, expires_at_us, "
          "attempts, state, salt0, salt1, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
@@ -1448,6 +1461,11 @@ struct Store::Database {
           update_registrant.get(), absl::StrCat("registrant ", update.id), update.id, update.status,
           NullableId{update.series}, std::optional<absl::Time>(update.waiting_since)));
     }
+    for (const ReplacedNoShow& no_show : change.no_shows) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(Run(insert_no_show.get(), no_show.series,
+                                         no_show.appointment.day, no_show.appointment.minute,
+                                         no_show.rebooked_at));
+    }
     for (const Event& event : change.events) VAXALLOC_STORE_RETURN_IF_ERROR(InsertEvent(event));
     return absl::OkStatus();
   }
@@ -1589,6 +1607,7 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadReleases(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadRegistrants(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadNoShows(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDraws(engine));
     // After the registrants and series they name.
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadCodes(engine));
@@ -2022,6 +2041,21 @@ struct Store::Database {
       auto prepared = engine.PrepareAddRelease(spec);
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
       return Replay(engine, std::move(prepared), absl::StrCat("release ", id), id, expected);
+    });
+  }
+
+  absl::Status LoadNoShows(Engine& engine) {
+    absl::StatusOr<Statement> query =
+        Query("SELECT series, day, minute, rebooked_at_us FROM replaced_no_shows ORDER BY seq");
+    if (!query.ok()) return query.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      ReplacedNoShow no_show;
+      no_show.series = row.Int<SeriesId>(0, 1, UINT32_MAX);
+      no_show.appointment.day = row.Day(1);
+      no_show.appointment.minute = row.Int<int>(2, 0, 24 * 60 - 1);
+      no_show.rebooked_at = row.Time(3);
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      return engine.RestoreNoShow(no_show);
     });
   }
 

@@ -909,8 +909,20 @@ TEST_CASE("attendance: a missed second dose is rebooked within the interval") {
   REQUIRE(prepared->change.events.size() == 1);
   CHECK(prepared->change.events[0].kind == EventKind::kSecondDoseRebooked);
   CHECK(prepared->change.events[0].series == clinic.early);
+  // The missed appointment leaves the series but not the no-show counts.
+  REQUIRE(prepared->change.no_shows.size() == 1);
+  CHECK(prepared->change.no_shows[0].series == clinic.early);
+  CHECK(prepared->change.no_shows[0].appointment.day == second_day);
+  CHECK(prepared->change.no_shows[0].rebooked_at == On(second_day, 9, 10));
+  const uint64_t missed_before = clinic.engine.Summarize().doses_missed;
   clinic.engine.Apply(*prepared);
   CheckAll(clinic.engine);
+  CHECK(clinic.engine.replaced_no_shows().size() == 1);
+  CHECK(clinic.engine.Summarize().doses_missed == missed_before);
+  const std::vector<DayAttendance> that_day =
+      Ok(clinic.engine.Attendance(clinic.center_a, second_day, second_day));
+  REQUIRE(that_day.size() == 1);
+  CHECK(that_day[0].missed == 1);
   const Series rebooked = clinic.Get(clinic.early);
   CHECK(rebooked.doses[1] == DoseState::kBooked);
   CHECK(rebooked.appointments[1].day == kDay + 22);
@@ -1657,6 +1669,10 @@ TEST_CASE("codes: the right code cancels the series or withdraws the registrant"
         town.Verify(issued.record.id, "000000", town.now + absl::Minutes(1), CodeOutcome::kAccepted)
             .ok());
     CHECK(town.Who(town.person).status == RegistrantStatus::kWithdrawn);
+    // A withdrawal code deletes the registration: nothing names the person.
+    CHECK(town.Who(town.person).erased);
+    CHECK(town.Who(town.person).spec.external_ref.empty());
+    CHECK(town.engine.FindRegistrant("person-1").status().code() == StatusCode::kNotFound);
     CHECK(town.Get(town.series).status == kCancelled);
     CHECK(town.Code(issued.record.id).state == CodeState::kUsed);
   }
@@ -2124,6 +2140,248 @@ TEST_CASE("ForecastWait: bad `at`; a campaign without capacity") {
   CHECK(absl::StrContains(message, "1900-2200"));
   REFUSED(town.engine, StatusCode::kOutOfRange,
           town.engine.ForecastWait(On(CivilDay(2201, 1, 1), 0)));
+}
+
+// ---------------------------------------------------------------------------
+// Draw lead times, overbooking, deleting a registration
+// ---------------------------------------------------------------------------
+
+TEST_CASE("draw lead times: each channel's first doses start lead days after the draw's day") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 9, 1, 0);
+  Policy policy;
+  policy.draw_lead_days_online = 1;
+  policy.draw_lead_days_phone = 5;
+  policy.time_zone = "Europe/Berlin";
+  Ok(town.engine.SetPolicy(policy));
+  // Phone people of the better tier first in every lottery: they still
+  // cannot take the days their letter would miss.
+  const RegistrantId phone_1 = town.Person(Channel::kPhone, 0, kNoId, PriorityGroup::kGroup1);
+  const RegistrantId phone_2 = town.Person(Channel::kPhone, 0, kNoId, PriorityGroup::kGroup1);
+  const RegistrantId online_1 = town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup2);
+  const RegistrantId online_2 = town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup2);
+  // 23:30 UTC on kDay - 1 is already kDay in Berlin: "today" is the local day.
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 1, 23, 30), kDay, kDay + 9);
+  REQUIRE(drawn.size() == 4);
+  std::vector<CivilDay> phone_days, online_days;
+  for (RegistrantId id : {phone_1, phone_2}) {
+    phone_days.push_back(town.Get(town.Who(id).series).appointments[0].day);
+  }
+  for (RegistrantId id : {online_1, online_2}) {
+    online_days.push_back(town.Get(town.Who(id).series).appointments[0].day);
+  }
+  std::sort(phone_days.begin(), phone_days.end());
+  std::sort(online_days.begin(), online_days.end());
+  CHECK(phone_days == std::vector<CivilDay>{kDay + 5, kDay + 6});
+  CHECK(online_days == std::vector<CivilDay>{kDay + 1, kDay + 2});
+  // Today's seat was drawn for nobody: it is left for short notice.
+  CHECK(town.SlotAt(town.mono, kDay).booked_first == 0);
+
+  SUBCASE("a lead time beyond the window leaves the channel out of the draw") {
+    const RegistrantId phone_3 = town.Person(Channel::kPhone, 0, kNoId, PriorityGroup::kGroup1);
+    const RegistrantId online_3 = town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kNone);
+    const std::vector<SeriesId> later = town.Draw(On(kDay, 9), kDay + 3, kDay + 4);
+    REQUIRE(later.size() == 1);  // phone people need kDay + 5 or later
+    CHECK(town.Get(later[0]).registrant == online_3);
+    CHECK(town.Who(phone_3).status == kWaiting);
+  }
+}
+
+TEST_CASE("draw lead times and overbooking: the policy checks their ranges") {
+  Town town;
+  const std::string before = Digest(town.engine);
+  for (auto [online, phone, overbook, fragment] :
+       {std::tuple{-1, 0, 0, "draw_lead_days_online -1 is outside 0..60"},
+        std::tuple{0, 61, 0, "draw_lead_days_phone 61 is outside 0..60"},
+        std::tuple{0, 0, -1, "overbook_permille -1 is outside 0..500"},
+        std::tuple{0, 0, 501, "overbook_permille 501 is outside 0..500"}}) {
+    Policy policy;
+    policy.draw_lead_days_online = online;
+    policy.draw_lead_days_phone = phone;
+    policy.overbook_permille = overbook;
+    const absl::Status status = StatusOf(town.engine.SetPolicy(policy));
+    CHECK(status.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(absl::StrContains(status.message(), fragment), status);
+  }
+  CHECK(Digest(town.engine) == before);
+}
+
+TEST_CASE("overbooking adds seats per slot, never more appointments than doses") {
+  Town town;
+  Ok(town.engine.AddCapacity(
+      Block(town.center_a, town.mono, kDay, kDay, kEight, kEight + 30, 30, 10, 0)));
+  Ok(town.engine.AddSupply(Supply(town.center_a, town.mono, CivilDay(2021, 5, 1), 11)));
+  Policy policy;
+  policy.overbook_permille = 250;  // 10 seats take 12 appointments
+  Ok(town.engine.SetPolicy(policy));
+  CheckAll(town.engine);
+  CHECK(town.SlotAt(town.mono, kDay).seats_first == 10);
+  CHECK(town.SlotAt(town.mono, kDay).bookable_first == 12);
+  std::vector<RegistrantId> people;
+  for (int i = 0; i < 14; ++i) people.push_back(town.Person());
+  // 12 seats with overbooking, but 11 doses: 11 series.
+  std::vector<SeriesId> drawn = town.Draw(On(kDay - 3, 9), kDay, kDay);
+  CHECK(drawn.size() == 11);
+  CHECK(town.SlotAt(town.mono, kDay).booked_first == 11);
+  CHECK(town.engine.DosesAvailableFrom(town.center_a, town.mono, kDay) == 0);
+
+  SUBCASE("with a twelfth dose the twelfth seat fills, and no more") {
+    Ok(town.engine.AddSupply(Supply(town.center_a, town.mono, CivilDay(2021, 5, 2), 5)));
+    drawn = town.Draw(On(kDay - 2, 9), kDay, kDay);
+    CHECK(drawn.size() == 1);
+    CHECK(town.SlotAt(town.mono, kDay).booked_first == 12);
+  }
+  SUBCASE("a policy without overbooking leaves the slot over its seats until it empties") {
+    Ok(town.engine.AddSupply(Supply(town.center_a, town.mono, CivilDay(2021, 5, 2), 5)));
+    Ok(town.engine.SetPolicy(Policy{}));
+    CheckAll(town.engine);
+    CHECK(town.SlotAt(town.mono, kDay).bookable_first == 10);
+    CHECK(town.engine.Summarize().centers[0].seats_first_free == 0);
+    CHECK(town.Draw(On(kDay - 2, 9), kDay, kDay).empty());
+    // A cancellation brings it to its 10 seats: still none free.
+    auto cancel_one = [&](absl::Time at) {
+      for (RegistrantId id : people) {
+        if (town.Who(id).status == kScheduled) {
+          Ok(town.engine.CancelSeries(town.Who(id).series, at));
+          CheckAll(town.engine);
+          return;
+        }
+      }
+      FAIL("nobody scheduled");
+    };
+    cancel_one(On(kDay - 2, 10));
+    CHECK(town.engine.Summarize().centers[0].seats_first_free == 0);
+    CHECK(town.Draw(On(kDay - 2, 11), kDay, kDay).empty());
+    // A second frees a seat.
+    cancel_one(On(kDay - 2, 12));
+    CHECK(town.engine.Summarize().centers[0].seats_first_free == 1);
+    CHECK(town.Draw(On(kDay - 2, 13), kDay, kDay).size() == 1);
+  }
+}
+
+TEST_CASE("overbooking spreads a block's extra seats over its slots; other blocks leave them") {
+  Town town;
+  Policy policy;
+  policy.overbook_permille = 250;
+  Ok(town.engine.SetPolicy(policy));
+  // Four slots of one seat: 4 seats take 5 appointments, the fifth in the
+  // last slot (cumulative rounding), where a slot's own 1.25 would give none.
+  Ok(town.engine.AddCapacity(
+      Block(town.center_a, town.mono, kDay, kDay, kEight, kEight + 60, 15, 1, 0)));
+  auto bookable = [&] {
+    std::vector<int> seats;
+    for (const SlotView& slot : town.engine.Slots(town.center_a, town.mono, kDay)) {
+      seats.push_back(slot.bookable_first);
+    }
+    return seats;
+  };
+  CHECK(bookable() == std::vector<int>{1, 1, 1, 2});
+  // A second block over the first two slots adds its own spread only.
+  Ok(town.engine.AddCapacity(
+      Block(town.center_a, town.mono, kDay, kDay, kEight, kEight + 30, 15, 2, 0)));
+  CHECK(bookable() == std::vector<int>{3, 4, 1, 2});
+  CheckAll(town.engine);
+  // Another permille spreads anew; none gives the seats back.
+  policy.overbook_permille = 500;
+  Ok(town.engine.SetPolicy(policy));
+  CHECK(bookable() == std::vector<int>{4, 5, 1, 2});
+  Ok(town.engine.SetPolicy(Policy{}));
+  CHECK(bookable() == std::vector<int>{3, 3, 1, 1});
+  CheckAll(town.engine);
+}
+
+TEST_CASE("reserve quotas share only the first-dose days a draw may use") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 9, 1, 0);
+  // Eight of the ten days are released: the draw may use two.
+  town.Release(kDay + 2, kDay + 9, On(kDay - 10, 8));
+  Policy policy;
+  ReserveCategory elderly;
+  elderly.name = "group 1";
+  elderly.share_permille = 500;  // half of 2 seats: 1 (of 10 seats, it would be 5)
+  elderly.group_mask = 0x1;
+  policy.reserves.push_back(elderly);
+  Ok(town.engine.SetPolicy(policy));
+  // The reserve takes one of the two seats the draw may use (with release
+  // days counted it would take both).
+  std::vector<RegistrantId> first_group;
+  for (int i = 0; i < 3; ++i) {
+    first_group.push_back(town.Person(Channel::kOnline, 0, kNoId, PriorityGroup::kGroup1));
+  }
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 5, 9), kDay, kDay + 9);
+  REQUIRE(drawn.size() == 2);
+  int in_reserve = 0;
+  for (SeriesId id : drawn) in_reserve += town.Get(id).category == 1;
+  CHECK(in_reserve == 1);
+}
+
+TEST_CASE("DeleteRegistration erases what names the person and keeps the counts") {
+  Town town;
+  town.Capacity(town.center_a, town.mono, kDay, kDay + 3, 1, 0);
+  const RegistrantId scheduled = town.Person(Channel::kPhone, 0, town.mono, PriorityGroup::kGroup2,
+                                             /*standby=*/true);
+  const RegistrantId waiting = town.Person();
+  const std::vector<SeriesId> drawn = town.Draw(On(kDay - 5, 9), kDay, kDay);
+  REQUIRE(drawn.size() == 1);
+  const RegistrantId drawn_person = town.Get(drawn[0]).registrant;
+  const RegistrantId other = drawn_person == scheduled ? waiting : scheduled;
+  const Registrant before = town.Who(drawn_person);
+  const Report report_before = town.engine.Summarize();
+
+  Ok(town.engine.DeleteRegistration(drawn_person, On(kDay - 4, 9)));
+  CheckAll(town.engine);
+  const Registrant after = town.Who(drawn_person);
+  CHECK(after.erased);
+  CHECK(after.status == RegistrantStatus::kWithdrawn);
+  CHECK(after.spec.external_ref.empty());
+  CHECK(after.spec.birth_day == CivilDay(1970, 1, 1));
+  // Kept for the statistics.
+  CHECK(after.spec.district == before.spec.district);
+  CHECK(after.spec.group == before.spec.group);
+  CHECK(after.spec.channel == before.spec.channel);
+  CHECK(after.spec.registered_at == before.spec.registered_at);
+  CHECK(after.spec.vaccine_preference == before.spec.vaccine_preference);
+  CHECK(town.Get(drawn[0]).status == kCancelled);
+  const Report report = town.engine.Summarize();
+  CHECK(report.registrants == report_before.registrants);
+  CHECK(report.withdrawn == report_before.withdrawn + 1);
+  CHECK(report.series_cancelled == report_before.series_cancelled + 1);
+  // The reference is free: nobody finds the person by it, and it may register anew.
+  CHECK(town.engine.FindRegistrant(before.spec.external_ref).status().code() ==
+        StatusCode::kNotFound);
+  RegistrantSpec again = before.spec;
+  again.registered_at = On(kDay - 4, 10);
+  const RegistrantId new_id = Ok(town.engine.Register(again));
+  CHECK(new_id != drawn_person);
+  CHECK(Ok(town.engine.FindRegistrant(before.spec.external_ref)) == new_id);
+  CheckAll(town.engine);
+  // Deleted once only.
+  const std::string message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                                      town.engine.DeleteRegistration(drawn_person, On(kDay - 4, 11)));
+  CHECK(message == absl::StrCat("registrant ", drawn_person, "'s registration is already deleted"));
+  REFUSED(town.engine, StatusCode::kFailedPrecondition,
+          town.engine.Withdraw(drawn_person, On(kDay - 4, 11)));
+
+  SUBCASE("an already withdrawn registrant is only erased") {
+    Ok(town.engine.Withdraw(other, On(kDay - 4, 12)));
+    const uint64_t withdrawn = town.engine.Summarize().withdrawn;
+    absl::StatusOr<Prepared<Cancellation>> prepared =
+        town.engine.PrepareDeleteRegistration(other, On(kDay - 4, 13));
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    CHECK_FALSE(prepared->change.withdraw);  // no second withdrawal event
+    CHECK(prepared->change.erase);
+    CHECK(prepared->change.series == kNoId);
+    town.engine.Apply(*prepared);
+    CheckAll(town.engine);
+    CHECK(town.Who(other).erased);
+    CHECK(town.engine.Summarize().withdrawn == withdrawn);
+  }
+  SUBCASE("bad input") {
+    REFUSED(town.engine, StatusCode::kNotFound, town.engine.DeleteRegistration(0, On(kDay, 9)));
+    REFUSED(town.engine, StatusCode::kNotFound, town.engine.DeleteRegistration(99, On(kDay, 9)));
+    REFUSED(town.engine, StatusCode::kInvalidArgument,
+            town.engine.DeleteRegistration(other, absl::InfiniteFuture()));
+  }
 }
 
 }  // namespace

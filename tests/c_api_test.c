@@ -4,8 +4,9 @@
  * values, overlong strings, buffers too small, struct versions unknown; the
  * outbox (pending events, paging, acknowledging, across a reopen); releases,
  * self-booking, holds, short notice and attendance (0.2); the standby list and
- * one-time verification codes (0.2); and callers built against 0.1, whose
- * structs are smaller (version 1).
+ * one-time verification codes (0.2); draw lead times, overbooking and the
+ * deletion of a registration (0.3); and callers built against 0.1 and 0.2,
+ * whose structs are smaller (versions 1 and 2).
  * After every failed call that could change the campaign, the test checks
  * that nothing changed (counts, revision, report and per-center report).
  *
@@ -384,11 +385,11 @@ static void test_init(void) {
   EXPECT_INIT_ERRORS(vaxalloc_wait_forecast_init, vaxalloc_wait_forecast,
                      VAXALLOC_WAIT_FORECAST_VERSION);
   EXPECT_INIT_ERRORS(vaxalloc_code_init, vaxalloc_code, VAXALLOC_CODE_VERSION);
-  /* 0.2 grew these: version 2 is current. */
+  /* 0.2 grew these: version 2 is current; 0.3 grew three again. */
   EXPECT_EQ(VAXALLOC_REGISTRANT_SPEC_VERSION, 2);
-  EXPECT_EQ(VAXALLOC_REGISTRANT_VERSION, 2);
-  EXPECT_EQ(VAXALLOC_POLICY_VERSION, 2);
-  EXPECT_EQ(VAXALLOC_POLICY_INFO_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_REGISTRANT_VERSION, 3);
+  EXPECT_EQ(VAXALLOC_POLICY_VERSION, 3);
+  EXPECT_EQ(VAXALLOC_POLICY_INFO_VERSION, 3);
   EXPECT_EQ(VAXALLOC_SERIES_VERSION, 2);
   EXPECT_EQ(VAXALLOC_COUNTS_VERSION, 2);
   EXPECT_EQ(VAXALLOC_REPORT_VERSION, 2);
@@ -462,6 +463,11 @@ static void test_init(void) {
     EXPECT_EQ(function.code_digits, macro.code_digits);
     EXPECT_EQ(function.code_attempts, macro.code_attempts);
     EXPECT_EQ(function.code_lifetime_seconds, macro.code_lifetime_seconds);
+    EXPECT_EQ(function.draw_lead_days_online, macro.draw_lead_days_online);
+    EXPECT_EQ(function.draw_lead_days_phone, macro.draw_lead_days_phone);
+    EXPECT_EQ(function.overbook_permille, macro.overbook_permille);
+    EXPECT_EQ(macro.draw_lead_days_online + macro.draw_lead_days_phone, 0);
+    EXPECT_EQ(macro.overbook_permille, 0);
     EXPECT_EQ(macro.hold_seconds, 600);
     EXPECT_EQ(macro.short_notice_days, 0);
     EXPECT_EQ(macro.standby_hold_seconds, 1800);
@@ -564,6 +570,8 @@ static void test_init(void) {
     EXPECT_EQ(policy_info.hold_seconds + policy_info.short_notice_days, 0);
     EXPECT_EQ(policy_info.standby_hold_seconds + policy_info.code_lifetime_seconds, 0);
     EXPECT_EQ(policy_info.code_digits + policy_info.code_attempts, 0);
+    EXPECT_EQ(policy_info.draw_lead_days_online + policy_info.draw_lead_days_phone, 0);
+    EXPECT_EQ(policy_info.overbook_permille, 0);
     {
       vaxalloc_code code;
       vaxalloc_registrant registrant;
@@ -573,7 +581,7 @@ static void test_init(void) {
       EXPECT_EQ(code.purpose + code.state + code.issued_at + code.expires_at, 0);
       memset(&registrant, 0x5a, sizeof registrant);
       EXPECT_OK(vaxalloc_registrant_init(&registrant, VAXALLOC_REGISTRANT_VERSION));
-      EXPECT_EQ(registrant.standby + registrant.series, 0);
+      EXPECT_EQ(registrant.standby + registrant.series + registrant.erased, 0);
     }
     EXPECT_OK(vaxalloc_draw_info_init(&info, VAXALLOC_DRAW_INFO_VERSION));
     EXPECT_EQ(info.id + info.tiers[7].assigned + info.series_count, 0);
@@ -614,6 +622,7 @@ static void test_null_handle(void) {
   vaxalloc_code_request code_request = VAXALLOC_CODE_REQUEST_INIT;
   vaxalloc_code code = VAXALLOC_CODE_INIT;
   vaxalloc_event_v2 events_v2[1];
+  vaxalloc_slot_v2 slots_v2[1];
   char digits[VAXALLOC_VERIFICATION_CODE_SIZE];
   int32_t outcome = 0;
   uint32_t id = 0, ids[1];
@@ -691,6 +700,8 @@ static void test_null_handle(void) {
   EXPECT_NULL_HANDLE(vaxalloc_code_verify(NULL, 1, "123456", 0, &outcome));
   EXPECT_NULL_HANDLE(vaxalloc_code_get(NULL, 1, &code));
   EXPECT_NULL_HANDLE(vaxalloc_pending_events_v2(NULL, 0, events_v2, 1, &count));
+  EXPECT_NULL_HANDLE(vaxalloc_registrant_delete(NULL, 1, 0));
+  EXPECT_NULL_HANDLE(vaxalloc_slots_v2(NULL, 1, 1, 0, slots_v2, 1, &count));
   EXPECT(text == NULL); /* char** outputs are NULL after a failure */
 #undef EXPECT_NULL_HANDLE
 }
@@ -2494,7 +2505,7 @@ static void expect_day(const vaxalloc_day_attendance* day, int32_t number, uint3
 }
 
 /* Center 1 after test_doses (released appointments do not count; series 4's
- * missed J+24 appointment was replaced by the rebooking). */
+ * missed J+24 appointment, replaced by the rebooking, still counts). */
 static void expect_booking_end(vaxalloc_campaign* c) {
   vaxalloc_day_attendance days[8];
   vaxalloc_report report = VAXALLOC_REPORT_INIT;
@@ -2511,7 +2522,7 @@ static void expect_booking_end(vaxalloc_campaign* c) {
     expect_day(&days[2], J + 3, 1, 1, 0, 0.0);
     expect_day(&days[3], J + 21, 0, 1, 0, 0.0);
     expect_day(&days[4], J + 22, 0, 0, 1, 1.0);
-    expect_day(&days[5], J + 24, 1, 0, 0, 0.0);
+    expect_day(&days[5], J + 24, 1, 0, 1, 1.0);
     expect_day(&days[6], J + 25, 0, 1, 0, 0.0);
   }
   EXPECT_OK(vaxalloc_attendance(c, 2, J, J + 60, NULL, 0, &count)); /* nothing at center 2 */
@@ -2533,7 +2544,7 @@ static void expect_booking_end(vaxalloc_campaign* c) {
   EXPECT_EQ(report.series_completed, 2);
   EXPECT_EQ(report.series_missed, 1);
   EXPECT_EQ(report.doses_given, 5);
-  EXPECT_EQ(report.doses_missed, 2);
+  EXPECT_EQ(report.doses_missed, 3);
 
   EXPECT_OK(vaxalloc_pending_events(c, 0, events, 10, &count));
   EXPECT_EQ(count, 8);
@@ -3216,8 +3227,8 @@ static void test_code_verify(vaxalloc_campaign* c, const char* digits_1) {
   expect_code(c, 4, 2, VAXALLOC_CODE_PURPOSE_CANCEL_SERIES, 2, VAXALLOC_CODE_STATE_PENDING, 0,
               at(J, 20, 21));
 
-  /* Code 5: S-03 withdraws by code (events 8 and 9); no code for the
-   * withdrawn afterwards. */
+  /* Code 5: S-03 withdraws by code (events 8 and 9), which deletes the
+   * registration (0.3); no code for the withdrawn afterwards. */
   request.registrant = 3;
   request.purpose = VAXALLOC_CODE_PURPOSE_WITHDRAW;
   request.series = VAXALLOC_NO_ID;
@@ -3229,6 +3240,8 @@ static void test_code_verify(vaxalloc_campaign* c, const char* digits_1) {
               at(J, 21, 0));
   EXPECT_OK(vaxalloc_registrant_get(c, 3, &registrant));
   EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WITHDRAWN);
+  EXPECT_EQ(registrant.erased, 1);
+  EXPECT_STR(registrant.external_ref, "");
   request.at = at(J, 21, 2);
   EXPECT_FAILS(c, vaxalloc_code_issue(c, &request, &id, digits[5], sizeof digits[5]),
                VAXALLOC_EPRECONDITION);
@@ -3582,6 +3595,529 @@ static void test_old_struct_versions(vaxalloc_campaign* c) {
   }
 }
 
+/* --- Draw lead times, overbooking, deleting a registration (0.3) ---------------------------- */
+
+/* The 0.2 layouts of the structs that 0.3 grew. */
+typedef struct policy_v2 {
+  uint32_t version;
+  const vaxalloc_tier_rule* tier_rules;
+  size_t tier_rule_count;
+  const vaxalloc_reserve* reserves;
+  size_t reserve_count;
+  int32_t residence;
+  const vaxalloc_neighbour_pair* neighbours;
+  size_t neighbour_count;
+  const char* time_zone;
+  int64_t hold_seconds;
+  int32_t short_notice_days;
+  int64_t standby_hold_seconds;
+  int32_t code_digits, code_attempts;
+  int64_t code_lifetime_seconds;
+} policy_v2;
+typedef struct policy_info_v2 {
+  uint32_t version, policy_version;
+  int32_t residence;
+  uint32_t tier_rule_count, reserve_count, neighbour_count;
+  char time_zone[VAXALLOC_TIME_ZONE_SIZE];
+  int64_t hold_seconds;
+  int32_t short_notice_days;
+  int64_t standby_hold_seconds;
+  int32_t code_digits, code_attempts;
+  int64_t code_lifetime_seconds;
+} policy_info_v2;
+typedef struct registrant_v2 {
+  uint32_t version, id;
+  char external_ref[VAXALLOC_EXTERNAL_REF_SIZE];
+  uint32_t district;
+  int32_t birth_day, group, channel;
+  int64_t registered_at;
+  uint32_t vaccine_preference;
+  int32_t status;
+  int64_t waiting_since;
+  uint32_t series;
+  uint8_t standby;
+} registrant_v2;
+typedef struct guarded_policy_v2 {
+  policy_v2 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_policy_v2;
+typedef struct guarded_policy_info_v2 {
+  policy_info_v2 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_policy_info_v2;
+typedef struct guarded_registrant_v2 {
+  registrant_v2 value;
+  unsigned char canary[CANARY_SIZE];
+} guarded_registrant_v2;
+
+/* The campaign of this section (one-dose vaccine, time zone UTC):
+ *   center 1 serves district 1; one 08:00 slot a day on J .. J + 13 with 5
+ *   first-dose seats; 6 doses from J - 30 (more come later).
+ *   Registrants, all online in district 1, registered on J - 10, except:
+ *     1 L-01 by phone,
+ *     2 .. 10 L-02 .. L-10 online. */
+static void lead_setup(vaxalloc_campaign* c) {
+  vaxalloc_vaccine_spec vaccine = VAXALLOC_VACCINE_SPEC_INIT;
+  vaxalloc_center_spec center = VAXALLOC_CENTER_SPEC_INIT;
+  vaxalloc_capacity_block block = VAXALLOC_CAPACITY_BLOCK_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  uint32_t district = 0, id = 0;
+  char ref[16];
+  int k;
+
+  EXPECT_OK(vaxalloc_district_add(c, "06412", "Frankfurt am Main", &district));
+  vaccine.code = "janssen";
+  vaccine.name = "Janssen";
+  vaccine.dose_count = 1;
+  EXPECT_OK(vaxalloc_vaccine_add(c, &vaccine, NULL));
+  center.code = "IZ-F";
+  center.name = "Impfzentrum Frankfurt";
+  center.districts = &district;
+  center.district_count = 1;
+  EXPECT_OK(vaxalloc_center_add(c, &center, NULL));
+  block.center = 1;
+  block.vaccine = 1;
+  block.first_day = J;
+  block.last_day = J + 13;
+  block.open_minute = 480;
+  block.close_minute = 510;
+  block.slot_minutes = 30;
+  block.seats_first = 5;
+  EXPECT_OK(vaxalloc_capacity_add(c, &block));
+  delivery.center = 1;
+  delivery.vaccine = 1;
+  delivery.day = J - 30;
+  delivery.doses = 6;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+
+  spec.external_ref = ref;
+  spec.district = district;
+  spec.birth_day = ymd(1960, 1, 1);
+  spec.registered_at = at(J - 10, 9, 0);
+  for (k = 1; k <= 10; ++k) {
+    snprintf(ref, sizeof ref, "L-%02d", k);
+    spec.channel = k == 1 ? VAXALLOC_CHANNEL_PHONE : VAXALLOC_CHANNEL_ONLINE;
+    EXPECT_OK(vaxalloc_register(c, &spec, &id));
+    EXPECT_EQ(id, k);
+  }
+}
+
+/* Policy version 3: the new fields' bounds (the core's messages name the
+ * field), a round trip, and 0.2 callers (policy and info version 2) that
+ * get the defaults and whose structs are read and written within their 0.2
+ * size. Leaves policy 4 current: phone lead 3 days, overbooking 400 permille. */
+static void test_policy_v3(vaxalloc_campaign* c) {
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_policy_info info = VAXALLOC_POLICY_INFO_INIT;
+  guarded_policy_v2 old_policy;
+  guarded_policy_info_v2 old_info;
+  uint32_t version = 0;
+
+  EXPECT_EQ(sizeof(policy_v2), 112);
+  EXPECT_EQ(sizeof(policy_info_v2), 136);
+  EXPECT_EQ(VAXALLOC_DRAW_LEAD_DAYS_MAX, 60);
+  EXPECT_EQ(VAXALLOC_OVERBOOK_PERMILLE_MAX, 500);
+
+  /* The defaults of policy 1. */
+  EXPECT_OK(vaxalloc_policy_get(c, 1, &info));
+  EXPECT_EQ(info.draw_lead_days_online, 0);
+  EXPECT_EQ(info.draw_lead_days_phone, 0);
+  EXPECT_EQ(info.overbook_permille, 0);
+
+  /* Out of range: refused, naming the field. */
+  policy.draw_lead_days_online = -1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "draw_lead_days_online") != NULL);
+  policy.draw_lead_days_online = VAXALLOC_DRAW_LEAD_DAYS_MAX + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "draw_lead_days_online") != NULL);
+  policy.draw_lead_days_online = VAXALLOC_DRAW_LEAD_DAYS_MAX;
+  policy.draw_lead_days_phone = -1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "draw_lead_days_phone") != NULL);
+  policy.draw_lead_days_phone = VAXALLOC_DRAW_LEAD_DAYS_MAX + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "draw_lead_days_phone") != NULL);
+  policy.draw_lead_days_phone = 7;
+  policy.overbook_permille = -1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "overbook_permille") != NULL);
+  policy.overbook_permille = VAXALLOC_OVERBOOK_PERMILLE_MAX + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "overbook_permille") != NULL);
+  policy.overbook_permille = VAXALLOC_OVERBOOK_PERMILLE_MAX;
+  policy.version = VAXALLOC_POLICY_VERSION + 1;
+  EXPECT_FAILS(c, vaxalloc_policy_set(c, &policy, &version), VAXALLOC_EVERSION);
+  policy.version = VAXALLOC_POLICY_VERSION;
+  EXPECT_EQ(version, 0);
+
+  /* The largest values round-trip. */
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 2);
+  EXPECT_OK(vaxalloc_policy_get(c, 2, &info));
+  EXPECT_EQ(info.version, VAXALLOC_POLICY_INFO_VERSION);
+  EXPECT_EQ(info.draw_lead_days_online, VAXALLOC_DRAW_LEAD_DAYS_MAX);
+  EXPECT_EQ(info.draw_lead_days_phone, 7);
+  EXPECT_EQ(info.overbook_permille, VAXALLOC_OVERBOOK_PERMILLE_MAX);
+  EXPECT_EQ(info.code_digits, 6);
+  EXPECT_STR(info.time_zone, "UTC");
+
+  /* A 0.2 caller's policy (version 2): garbage after it, which must not be
+   * read; the 0.3 fields take their defaults, not policy 2's values. */
+  memset(&old_policy, 0xff, sizeof old_policy);
+  EXPECT_OK(vaxalloc_policy_init((vaxalloc_policy*)&old_policy.value, 2));
+  EXPECT_EQ(old_policy.value.version, 2);
+  EXPECT_EQ(old_policy.value.hold_seconds, 600);
+  EXPECT_EQ(old_policy.value.code_lifetime_seconds, 900);
+  EXPECT(canary_intact_byte(old_policy.canary, 0xff));
+  old_policy.value.short_notice_days = 3;
+  EXPECT_OK(vaxalloc_policy_set(c, (const vaxalloc_policy*)&old_policy.value, &version));
+  EXPECT_EQ(version, 3);
+  EXPECT_OK(vaxalloc_policy_get(c, 3, &info));
+  EXPECT_EQ(info.short_notice_days, 3);
+  EXPECT_EQ(info.draw_lead_days_online, 0);
+  EXPECT_EQ(info.draw_lead_days_phone, 0);
+  EXPECT_EQ(info.overbook_permille, 0);
+
+  /* A 0.2 caller's policy info (version 2) is written within its 0.2 size. */
+  memset(&old_info, CANARY_BYTE, sizeof old_info);
+  EXPECT_OK(vaxalloc_policy_info_init((vaxalloc_policy_info*)&old_info.value, 2));
+  EXPECT(canary_intact(old_info.canary));
+  EXPECT_OK(vaxalloc_policy_get(c, 2, (vaxalloc_policy_info*)&old_info.value));
+  EXPECT_EQ(old_info.value.version, 2);
+  EXPECT_EQ(old_info.value.policy_version, 2);
+  EXPECT_STR(old_info.value.time_zone, "UTC");
+  EXPECT_EQ(old_info.value.code_lifetime_seconds, 900);
+  EXPECT(canary_intact(old_info.canary));
+
+  /* The policy of the draws below. */
+  EXPECT_OK(vaxalloc_policy_init(&policy, VAXALLOC_POLICY_VERSION));
+  policy.draw_lead_days_phone = 3;
+  policy.overbook_permille = 400;
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 4);
+}
+
+/* The slot of center 1 on `day` (one a day), through vaxalloc_slots_v2 and
+ * vaxalloc_slots, which must agree on the fields they share. */
+static void expect_slot(vaxalloc_campaign* c, int32_t day, int32_t seats, int32_t bookable,
+                        int32_t booked) {
+  vaxalloc_slot_v2 slots[2];
+  vaxalloc_slot old[2];
+  size_t count = 0;
+  EXPECT_OK(vaxalloc_slots_v2(c, 1, 1, day, slots, 2, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(slots[0].day, day);
+  EXPECT_EQ(slots[0].minute, 480);
+  EXPECT_EQ(slots[0].seats_first, seats);
+  EXPECT_EQ(slots[0].seats_second, 0);
+  EXPECT_EQ(slots[0].bookable_first, bookable);
+  EXPECT_EQ(slots[0].bookable_second, 0);
+  EXPECT_EQ(slots[0].booked_first, booked);
+  EXPECT_EQ(slots[0].booked_second, 0);
+  EXPECT_OK(vaxalloc_slots(c, 1, 1, day, old, 2, &count));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(old[0].day, slots[0].day);
+  EXPECT_EQ(old[0].minute, slots[0].minute);
+  EXPECT_EQ(old[0].seats_first, slots[0].seats_first);
+  EXPECT_EQ(old[0].booked_first, slots[0].booked_first);
+}
+
+/* The first appointment's day of registrant `id`'s active series. */
+static int32_t first_dose_day(vaxalloc_campaign* c, uint32_t id) {
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  vaxalloc_series series = VAXALLOC_SERIES_INIT;
+  EXPECT_OK(vaxalloc_registrant_get(c, id, &registrant));
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_SCHEDULED);
+  EXPECT_OK(vaxalloc_series_get(c, registrant.series, &series));
+  return series.appointments[0].day;
+}
+
+/* Two draws on J under policy 4 (phone lead 3 days, overbooking 400
+ * permille: each 5-seat slot takes 7 first doses):
+ *   draw 1 at J 06:00, window J .. J + 2: the doses (6) bound it; all six
+ *   go online registrants on J (6 of 7 bookable, more than the 5 seats); the
+ *   phone registrant L-01 may not have a first dose before J + 3 and stays
+ *   waiting;
+ *   draw 2 at J 07:00, window J .. J + 6, 10 doses more: J's last bookable
+ *   appointment, then J + 1 for the online people; L-01 on J + 3. */
+static void test_lead_days_and_overbooking(vaxalloc_campaign* c) {
+  vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+  vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+  vaxalloc_supply_delivery delivery = VAXALLOC_SUPPLY_DELIVERY_INIT;
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_slot_v2 slots[2];
+  size_t count = 0;
+  uint32_t version = 0, k, on_j = 0, on_j1 = 0;
+  int64_t doses = -1;
+
+  expect_slot(c, J, 5, 7, 0);
+  /* The caller buffer convention. */
+  EXPECT_FAILS(c, vaxalloc_slots_v2(c, 1, 1, J, NULL, 0, &count), VAXALLOC_EBUFFER);
+  EXPECT_EQ(count, 1);
+  EXPECT_FAILS(c, vaxalloc_slots_v2(c, 1, 1, J, slots, 2, NULL), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_slots_v2(c, 1, 1, J, NULL, 2, &count), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_slots_v2(c, 1, 1, J - 1, slots, 2, &count)); /* no capacity: none */
+  EXPECT_EQ(count, 0);
+
+  request.seed_k0 = 1;
+  request.at = at(J, 6, 0);
+  request.first_dose_from = J;
+  request.first_dose_until = J + 2;
+  EXPECT_OK(vaxalloc_draw(c, &request, &info));
+  EXPECT_EQ(info.policy_version, 4);
+  EXPECT_EQ(info.series_count, 6);
+  EXPECT_EQ(info.tiers[3].eligible, 10);
+  EXPECT_EQ(info.tiers[3].assigned, 6);
+  expect_registrant(c, 1, VAXALLOC_REGISTRANT_WAITING, VAXALLOC_NO_ID);
+  for (k = 2; k <= 10; ++k) {
+    vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+    EXPECT_OK(vaxalloc_registrant_get(c, k, &registrant));
+    if (registrant.status == VAXALLOC_REGISTRANT_SCHEDULED) {
+      EXPECT_EQ(first_dose_day(c, k), J);
+      ++on_j;
+    }
+  }
+  EXPECT_EQ(on_j, 6);
+  expect_slot(c, J, 5, 7, 6); /* overbooked, and short of the bound: no doses left */
+  EXPECT_OK(vaxalloc_doses_available(c, 1, 1, J, &doses));
+  EXPECT_EQ(doses, 0);
+
+  delivery.center = 1;
+  delivery.vaccine = 1;
+  delivery.day = J - 30;
+  delivery.doses = 10;
+  EXPECT_OK(vaxalloc_supply_add(c, &delivery));
+  request.seed_k0 = 2;
+  request.at = at(J, 7, 0);
+  request.first_dose_until = J + 6;
+  EXPECT_OK(vaxalloc_draw(c, &request, &info));
+  EXPECT_EQ(info.series_count, 4);
+  EXPECT_EQ(first_dose_day(c, 1), J + 3); /* the phone registrant: not before J + 3 */
+  on_j = on_j1 = 0;
+  for (k = 2; k <= 10; ++k) {
+    const int32_t day = first_dose_day(c, k);
+    on_j += day == J;
+    on_j1 += day == J + 1;
+  }
+  EXPECT_EQ(on_j, 7);
+  EXPECT_EQ(on_j1, 2);
+  expect_slot(c, J, 5, 7, 7); /* full with its overbooking */
+  expect_slot(c, J + 1, 5, 7, 2);
+  expect_slot(c, J + 2, 5, 7, 0);
+  expect_slot(c, J + 3, 5, 7, 1);
+
+  /* Without overbooking the slots take their seats again; J keeps its 7. */
+  EXPECT_OK(vaxalloc_policy_init(&policy, VAXALLOC_POLICY_VERSION));
+  policy.draw_lead_days_phone = 3;
+  EXPECT_OK(vaxalloc_policy_set(c, &policy, &version));
+  EXPECT_EQ(version, 5);
+  expect_slot(c, J, 5, 5, 7);
+  expect_slot(c, J + 1, 5, 5, 2);
+}
+
+/* The pending events after `after_id` (at most 8) into page[]; returns how many. */
+static size_t pending_v2(vaxalloc_campaign* c, uint64_t after_id, vaxalloc_event_v2 page[8]) {
+  size_t count = 0;
+  EXPECT_OK(vaxalloc_pending_events_v2(c, after_id, page, 8, &count));
+  return count;
+}
+
+static uint64_t last_event_id(vaxalloc_campaign* c) {
+  vaxalloc_event_v2 page[8];
+  uint64_t last = 0;
+  size_t count;
+  while ((count = pending_v2(c, last, page)) > 0) last = page[count - 1].id;
+  return last;
+}
+
+static void expect_erased(vaxalloc_campaign* c, uint32_t id, uint32_t district,
+                          int64_t registered) {
+  vaxalloc_registrant registrant;
+  memset(&registrant, 0x5a, sizeof registrant);
+  EXPECT_OK(vaxalloc_registrant_init(&registrant, VAXALLOC_REGISTRANT_VERSION));
+  EXPECT_OK(vaxalloc_registrant_get(c, id, &registrant));
+  EXPECT_EQ(registrant.id, id);
+  EXPECT_EQ(registrant.erased, 1);
+  EXPECT_EQ(registrant.status, VAXALLOC_REGISTRANT_WITHDRAWN);
+  EXPECT_STR(registrant.external_ref, "");
+  EXPECT_EQ(registrant.birth_day, 0); /* 1970-01-01 */
+  EXPECT_EQ(registrant.series, VAXALLOC_NO_ID);
+  /* What the statistics need stays. */
+  EXPECT_EQ(registrant.district, district);
+  EXPECT_EQ(registrant.registered_at, registered);
+}
+
+/* Deleting registrations after the draws (registrant 1, L-01, is scheduled
+ * on J + 3): errors first, then a scheduled registrant, a withdrawn one and
+ * a deletion by a withdrawal code. */
+static void test_registrant_delete(vaxalloc_campaign* c) {
+  vaxalloc_registrant registrant = VAXALLOC_REGISTRANT_INIT;
+  vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+  vaxalloc_code_request request = VAXALLOC_CODE_REQUEST_INIT;
+  vaxalloc_report report = VAXALLOC_REPORT_INIT;
+  vaxalloc_event_v2 page[8];
+  char digits[VAXALLOC_VERIFICATION_CODE_SIZE];
+  uint32_t id = 0, series = 0, code_id = 0, withdrawn = 0, waiting = 0;
+  int32_t outcome = -1;
+  uint64_t last = 0, violations = 1;
+  char* text = NULL;
+  size_t count;
+
+  EXPECT_OK(vaxalloc_registrant_get(c, 1, &registrant));
+  EXPECT_EQ(registrant.erased, 0);
+  EXPECT_STR(registrant.external_ref, "L-01");
+  series = registrant.series;
+  last = last_event_id(c);
+
+  /* Refused: nothing changes, no event. */
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 0, at(J, 9, 0)), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 99, at(J, 9, 0)), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 1, VAXALLOC_TIME_INFINITE_FUTURE),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 1, at(ymd(2201, 1, 1), 0, 0)), VAXALLOC_ERANGE);
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 1, at(J, 6, 30)), /* before draw 2 */
+               VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "latest draw") != NULL);
+  EXPECT_EQ(pending_v2(c, last, page), 0);
+
+  /* A scheduled registrant: withdrawn (series cancelled, two events), then
+   * erased; the reference is free at once. */
+  EXPECT_OK(vaxalloc_registrant_delete(c, 1, at(J, 9, 0)));
+  expect_erased(c, 1, 1, at(J - 10, 9, 0));
+  expect_series_status(c, series, VAXALLOC_SERIES_CANCELLED);
+  expect_slot(c, J + 3, 5, 5, 0);
+  count = pending_v2(c, last, page);
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(page[0].kind, VAXALLOC_EVENT_SERIES_CANCELLED);
+  EXPECT_EQ(page[0].registrant, 1);
+  EXPECT_EQ(page[0].series, series);
+  EXPECT_EQ(page[0].at, at(J, 9, 0));
+  EXPECT_EQ(page[1].kind, VAXALLOC_EVENT_REGISTRANT_WITHDRAWN);
+  EXPECT_EQ(page[1].registrant, 1);
+  EXPECT_EQ(page[1].series, series);
+  last = page[1].id;
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "L-01", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_FAILS(c, vaxalloc_withdraw(c, 1, at(J, 9, 5)), VAXALLOC_EPRECONDITION);
+
+  /* Deleting again: EPRECONDITION, naming the deletion. */
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 1, at(J, 9, 10)), VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "already deleted") != NULL);
+
+  /* The reference registers again, as a new person. */
+  spec.external_ref = "L-01";
+  spec.district = 1;
+  spec.birth_day = ymd(1961, 2, 2);
+  spec.channel = VAXALLOC_CHANNEL_PHONE;
+  spec.registered_at = at(J, 9, 15);
+  EXPECT_OK(vaxalloc_register(c, &spec, &id));
+  EXPECT_EQ(id, 11);
+  EXPECT_OK(vaxalloc_registrant_find(c, "L-01", &id));
+  EXPECT_EQ(id, 11);
+  EXPECT_OK(vaxalloc_registrant_get(c, 11, &registrant));
+  EXPECT_EQ(registrant.erased, 0);
+  EXPECT_EQ(registrant.birth_day, ymd(1961, 2, 2));
+
+  /* A withdrawn registrant: only erased, no event; and that is not tied to
+   * the latest draw (nothing about the campaign changes). */
+  EXPECT_OK(vaxalloc_registrant_get(c, 2, &registrant));
+  EXPECT_OK(vaxalloc_withdraw(c, 2, at(J, 9, 20)));
+  last = last_event_id(c);
+  EXPECT_OK(vaxalloc_registrant_delete(c, 2, at(J, 9, 30)));
+  expect_erased(c, 2, 1, at(J - 10, 9, 0));
+  EXPECT_EQ(pending_v2(c, last, page), 0);
+  EXPECT_FAILS(c, vaxalloc_registrant_delete(c, 2, at(J, 9, 40)), VAXALLOC_EPRECONDITION);
+
+  /* A withdrawal code deletes the registration too (0.3): the new L-01. */
+  request.registrant = 11;
+  request.purpose = VAXALLOC_CODE_PURPOSE_WITHDRAW;
+  request.at = at(J, 10, 0);
+  EXPECT_OK(vaxalloc_code_issue(c, &request, &code_id, digits, sizeof digits));
+  EXPECT_OK(vaxalloc_code_verify(c, code_id, digits, at(J, 10, 5), &outcome));
+  EXPECT_EQ(outcome, VAXALLOC_CODE_OUTCOME_ACCEPTED);
+  expect_erased(c, 11, 1, at(J, 9, 15));
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "L-01", &id), VAXALLOC_ENOTFOUND);
+
+  /* The counts keep the deleted registrations (as withdrawn). */
+  EXPECT_OK(vaxalloc_report_get(c, &report));
+  EXPECT_U64(report.registrants, 11);
+  for (id = 1; id <= 11; ++id) {
+    EXPECT_OK(vaxalloc_registrant_get(c, id, &registrant));
+    withdrawn += registrant.status == VAXALLOC_REGISTRANT_WITHDRAWN;
+    waiting += registrant.status == VAXALLOC_REGISTRANT_WAITING;
+  }
+  EXPECT_EQ(withdrawn, 3);
+  EXPECT_U64(report.withdrawn, 3);
+  EXPECT_U64(report.waiting, waiting);
+  EXPECT_OK(vaxalloc_check_invariants(c, &violations, &text));
+  EXPECT_EQ(violations, 0);
+  if (violations != 0 && text != NULL) fprintf(stderr, "%s\n", text);
+  vaxalloc_free(text);
+}
+
+/* After reopening: the erasure was committed; a 0.2 caller's registrant
+ * (version 2), whose padding holds the byte where version 3 keeps `erased`,
+ * and a 0.1 caller's are written within their sizes. */
+static void test_erased_reopened(vaxalloc_campaign* c) {
+  guarded_registrant_v2 old_registrant;
+  guarded_registrant old_v1;
+  uint32_t id = 0;
+
+  expect_erased(c, 1, 1, at(J - 10, 9, 0));
+  expect_erased(c, 2, 1, at(J - 10, 9, 0));
+  expect_erased(c, 11, 1, at(J, 9, 15));
+  EXPECT_FAILS(c, vaxalloc_registrant_find(c, "L-01", &id), VAXALLOC_ENOTFOUND);
+  EXPECT_OK(vaxalloc_registrant_find(c, "L-03", &id));
+  EXPECT_EQ(id, 3);
+
+  EXPECT_EQ(sizeof(registrant_v2), 192);
+  memset(&old_registrant, CANARY_BYTE, sizeof old_registrant);
+  EXPECT_OK(vaxalloc_registrant_init((vaxalloc_registrant*)&old_registrant.value, 2));
+  EXPECT_EQ(old_registrant.value.version, 2);
+  EXPECT_EQ(old_registrant.value.standby, 0);
+  EXPECT(canary_intact(old_registrant.canary));
+  EXPECT_OK(vaxalloc_registrant_get(c, 1, (vaxalloc_registrant*)&old_registrant.value));
+  EXPECT_EQ(old_registrant.value.version, 2);
+  EXPECT_EQ(old_registrant.value.id, 1);
+  EXPECT_STR(old_registrant.value.external_ref, "");
+  EXPECT_EQ(old_registrant.value.status, VAXALLOC_REGISTRANT_WITHDRAWN);
+  EXPECT_EQ(old_registrant.value.standby, 0);
+  /* The padding after standby: version 3's `erased` (1 here) not written. */
+  EXPECT_EQ(((const unsigned char*)&old_registrant.value)[189], CANARY_BYTE);
+  EXPECT(canary_intact(old_registrant.canary));
+
+  memset(&old_v1, CANARY_BYTE, sizeof old_v1);
+  EXPECT_OK(vaxalloc_registrant_init((vaxalloc_registrant*)&old_v1.value, 1));
+  EXPECT_OK(vaxalloc_registrant_get(c, 11, (vaxalloc_registrant*)&old_v1.value));
+  EXPECT_EQ(old_v1.value.id, 11);
+  EXPECT_STR(old_v1.value.external_ref, "");
+  EXPECT_EQ(((const unsigned char*)&old_v1.value)[188], CANARY_BYTE); /* 0.2's standby */
+  EXPECT(canary_intact(old_v1.canary));
+}
+
+static void test_lead_overbooking_and_deletion(const char* dir) {
+  char path[1024];
+  vaxalloc_campaign* c = NULL;
+
+  snprintf(path, sizeof path, "%s/deletion.sqlite", dir);
+  remove_campaign_files(path);
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  lead_setup(c);
+  test_policy_v3(c);
+  test_lead_days_and_overbooking(c);
+  test_registrant_delete(c);
+  vaxalloc_campaign_close(c);
+
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  test_erased_reopened(c);
+  expect_slot(c, J, 5, 5, 7); /* policy 5, reloaded */
+  vaxalloc_campaign_close(c);
+  remove_campaign_files(path);
+}
+
 /* --- Threads: one handle, several threads -------------------------------------------------- */
 
 enum { kThreads = 4, kPerThread = 25 };
@@ -3681,6 +4217,7 @@ int main(int argc, char** argv) {
   test_event_files(dir);
   test_booking(dir);
   test_standby_and_codes(dir);
+  test_lead_overbooking_and_deletion(dir);
   test_forecast();
   test_threads();
 

@@ -17,6 +17,7 @@ _Static_assert(sizeof(vaxalloc_neighbour_pair) == 8, "vaxalloc_neighbour_pair is
 _Static_assert(sizeof(vaxalloc_appointment) == 8, "vaxalloc_appointment is frozen");
 _Static_assert(sizeof(vaxalloc_tier_count) == 8, "vaxalloc_tier_count is frozen");
 _Static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
+_Static_assert(sizeof(vaxalloc_slot_v2) == 32, "vaxalloc_slot_v2 is frozen");
 _Static_assert(sizeof(vaxalloc_event) == 40, "vaxalloc_event is frozen");
 _Static_assert(sizeof(vaxalloc_event_v2) == 56, "vaxalloc_event_v2 is frozen");
 _Static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
@@ -29,6 +30,8 @@ _Static_assert(VAXALLOC_CODE_SIZE == 65 && VAXALLOC_NAME_SIZE == 257 &&
                    VAXALLOC_EXTERNAL_REF_SIZE == 129 && VAXALLOC_SEED_TEXT_SIZE == 33 &&
                    VAXALLOC_VERIFICATION_CODE_SIZE == 11,
                "array sizes");
+_Static_assert(VAXALLOC_DRAW_LEAD_DAYS_MAX == 60 && VAXALLOC_OVERBOOK_PERMILLE_MAX == 500,
+               "0.3 limits");
 
 /* Every INIT macro is a valid C initializer, also at file scope. */
 static const vaxalloc_open_options open_options = VAXALLOC_OPEN_OPTIONS_INIT;
@@ -102,6 +105,9 @@ int main(void) {
   failures += policy_info.code_lifetime_seconds != 0 || counts.codes != 0;
   failures += registrant_spec.standby != 0 || registrant.standby != 0;
   failures += code_request.purpose != VAXALLOC_CODE_PURPOSE_CANCEL_SERIES || code.attempts != 0;
+  failures += policy.draw_lead_days_online != 0 || policy.draw_lead_days_phone != 0;
+  failures += policy.overbook_permille != 0 || policy_info.overbook_permille != 0;
+  failures += registrant.erased != 0;
   if (failures != 0) {
     fprintf(stderr, "c_header_test: %d failures\n", failures);
     return 1;

@@ -17,6 +17,7 @@ static_assert(noexcept(vaxalloc_campaign_close(nullptr)), "C functions are noexc
 static_assert(std::is_standard_layout<vaxalloc_series>::value, "plain C structs");
 static_assert(std::is_trivially_copyable<vaxalloc_draw_info>::value, "plain C structs");
 static_assert(sizeof(vaxalloc_slot) == 24, "vaxalloc_slot is frozen");
+static_assert(sizeof(vaxalloc_slot_v2) == 32, "vaxalloc_slot_v2 is frozen");
 static_assert(sizeof(vaxalloc_day_attendance) == 24, "vaxalloc_day_attendance is frozen");
 static_assert(sizeof(vaxalloc_event_v2) == 56, "vaxalloc_event_v2 is frozen");
 static_assert(sizeof(vaxalloc_tier_forecast) == 32, "vaxalloc_tier_forecast is frozen");

@@ -117,6 +117,7 @@ const Scenario& SmallScenario() {
 //   D <id> <n>     draw <id> committed with <n> series
 //   C <series>     the series is cancelled
 //   W <registrant> the registrant has withdrawn
+//   F <registrant> its registration is deleted (withdrawn and erased)
 //   A <event id>   events through this id are acknowledged
 //   L <release>    the release is added
 //   S              the delivery for the latest release is added
@@ -133,7 +134,7 @@ const Scenario& SmallScenario() {
 //   Z <code> <n>   a wrong entry of the code was counted: n attempts so far
 //   > <letter>     it is about to call (statistics): O Open, P Populate,
 //                  R Register, B RegisterBatch, D Draw, C CancelSeries,
-//                  W Withdraw, A AcknowledgeEvents, L AddRelease, S AddSupply,
+//                  W Withdraw, F DeleteRegistration, A AcknowledgeEvents, L AddRelease, S AddSupply,
 //                  H Book (hold), K Book (confirm), Q Book (standby),
 //                  Y ConfirmHold, N DeclineHold, T ExpireHolds, G RecordDose,
 //                  V RebookSecondDose, I IssueCode, U VerifyCode
@@ -373,14 +374,21 @@ class Child {
     out_.Write(fmt::format("C {}\n", series));
   }
 
+  // A withdrawal, or (three in ten) a deletion, which also erases an
+  // already withdrawn registration.
   void Withdraw() {
+    const bool erase = random_.Permille(300);
     const RegistrantId registrant = FindFrom(engine().registrant_count(), [&](RegistrantId id) {
-      return engine().GetRegistrant(id)->status != RegistrantStatus::kWithdrawn;
+      const Registrant found = *engine().GetRegistrant(id);
+      return erase ? !found.erased : found.status != RegistrantStatus::kWithdrawn;
     });
     if (registrant == kNoId) return;
-    out_.Write("> W\n");
-    if (absl::Status s = store_->Withdraw(registrant, now_); !s.ok()) out_.Fail("Withdraw", s);
+    out_.Write(erase ? "> F\n" : "> W\n");
+    const absl::Status s = erase ? store_->DeleteRegistration(registrant, now_)
+                                 : store_->Withdraw(registrant, now_);
+    if (!s.ok()) out_.Fail(erase ? "DeleteRegistration" : "Withdraw", s);
     std::string lines = fmt::format("W {}\n", registrant);
+    if (erase) lines += fmt::format("F {}\n", registrant);
     ForgetHoldsOf(registrant, lines);
     out_.Write(lines);
   }
@@ -890,6 +898,7 @@ struct Reported {
   absl::flat_hash_map<DrawId, uint32_t> draws;  // id -> series
   std::vector<SeriesId> cancelled;
   std::vector<RegistrantId> withdrawn;
+  std::vector<RegistrantId> erased;
   uint64_t acknowledged_through = 0;
   std::vector<ReleaseId> releases;
   uint32_t release_deliveries = 0;  // S
@@ -956,6 +965,9 @@ char Parse(std::string_view output, Reported& reported, Stats& stats) {
         break;
       case 'W':
         reported.withdrawn.push_back(static_cast<RegistrantId>(std::stoul(std::string(rest))));
+        break;
+      case 'F':
+        reported.erased.push_back(static_cast<RegistrantId>(std::stoul(std::string(rest))));
         break;
       case 'A':
         reported.acknowledged_through =
@@ -1194,6 +1206,12 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
     absl::StatusOr<Registrant> registrant = engine.GetRegistrant(id);
     if (!registrant.ok() || registrant->status != RegistrantStatus::kWithdrawn) {
       missing.Add(fmt::format("withdrawal of registrant {}", id));
+    }
+  }
+  for (RegistrantId id : reported.erased) {
+    absl::StatusOr<Registrant> registrant = engine.GetRegistrant(id);
+    if (!registrant.ok() || !registrant->erased) {
+      missing.Add(fmt::format("deletion of registrant {}", id));
     }
   }
   for (ReleaseId id : reported.releases) {

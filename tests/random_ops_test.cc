@@ -423,9 +423,29 @@ class ReferenceDraw {
       releases_.push_back(engine_.GetRelease(id)->spec);
     }
     std::map<PoolKey, std::vector<absl::CivilDay>> bounds;
+    // Overbooking: each block's extra seats on a day, spread over its slots
+    // by cumulative rounding (types.h, Policy::overbook_permille).
+    std::map<std::tuple<PoolKey, absl::CivilDay, int>, std::pair<int, int>> extra;
+    auto overbooked = [this](int seats) {
+      return seats + seats * policy_.overbook_permille / 1000;
+    };
     for (const CapacityBlock& block : engine_.capacity_blocks()) {
       bounds[{block.center, block.vaccine}].push_back(block.first_day);
       bounds[{block.center, block.vaccine}].push_back(block.last_day);
+      for (absl::CivilDay day = block.first_day; day <= block.last_day; ++day) {
+        const int weekday = (static_cast<int>(absl::GetWeekday(day)) -
+                             static_cast<int>(absl::Weekday::monday) + 7) % 7;
+        if ((block.weekdays & (1 << weekday)) == 0) continue;
+        int k = 0;
+        for (int minute = block.open_minute; minute + block.slot_minutes <= block.close_minute;
+             minute += block.slot_minutes, ++k) {
+          std::pair<int, int>& slot_extra = extra[{{block.center, block.vaccine}, day, minute}];
+          slot_extra.first += overbooked((k + 1) * block.seats_first) -
+                              overbooked(k * block.seats_first) - block.seats_first;
+          slot_extra.second += overbooked((k + 1) * block.seats_second) -
+                               overbooked(k * block.seats_second) - block.seats_second;
+        }
+      }
     }
     for (const SupplyDelivery& delivery : engine_.deliveries()) {
       bounds[{delivery.center, delivery.vaccine}].push_back(delivery.day);
@@ -439,10 +459,9 @@ class ReferenceDraw {
       pool.last_day = *std::max_element(days.begin(), days.end());
       for (absl::CivilDay day = pool.first_day; day <= pool.last_day; ++day) {
         for (const SlotView& view : engine_.Slots(key.first, key.second, day)) {
-          // Bookable seats: the configured ones plus the policy's overbooking.
-          const int bookable_first = view.seats_first + view.seats_first * policy_.overbook_permille / 1000;
-          const int bookable_second =
-              view.seats_second + view.seats_second * policy_.overbook_permille / 1000;
+          const std::pair<int, int> slot_extra = extra[{key, day, view.minute}];
+          const int bookable_first = view.seats_first + slot_extra.first;
+          const int bookable_second = view.seats_second + slot_extra.second;
           CHECK(view.bookable_first == bookable_first);
           CHECK(view.bookable_second == bookable_second);
           pool.slots[day].push_back(
@@ -1116,6 +1135,7 @@ struct FlowModel {
   struct RegistrantRow {
     RegistrantStatus status = RegistrantStatus::kWaiting;
     SeriesId series = kNoId;
+    bool erased = false;
   };
   // A verification code with the digits the engine gave out.
   struct CodeRow {
@@ -1175,7 +1195,12 @@ struct FlowModel {
     if (row.status == RegistrantStatus::kScheduled)
       series[row.series].status = SeriesStatus::kCancelled;
     if (holds.contains(id)) Lapse(holds[id]);
-    registrants[id] = {RegistrantStatus::kWithdrawn, kNoId};
+    registrants[id] = {RegistrantStatus::kWithdrawn, kNoId, row.erased};
+  }
+  // DeleteRegistration: a withdrawal if not yet withdrawn, then the erasure.
+  void Delete(RegistrantId id) {
+    if (registrants[id].status != RegistrantStatus::kWithdrawn) Withdraw(id);
+    registrants[id].erased = true;
   }
   void SetCodeState(CodeId id, CodeState state) {
     CodeRow& code = codes[id];
@@ -1288,6 +1313,8 @@ class BookingRunner {
                       static_cast<int>(row.status));
       REQUIRE_MESSAGE(registrant.series == row.series, "registrant ", id, ": engine series ",
                       registrant.series, ", model ", row.series);
+      REQUIRE_MESSAGE(registrant.erased == row.erased, "registrant ", id, ": engine erased ",
+                      registrant.erased, ", model ", row.erased);
     }
     REQUIRE(engine.hold_count() == model_.holds.size());
     for (ReleaseId id = 1; id <= engine.release_count(); ++id) {
@@ -1747,7 +1774,7 @@ class BookingRunner {
     if (code.purpose == CodePurpose::kCancelSeries) {
       model_.Cancel(code.series);
     } else {
-      model_.Withdraw(code.registrant);
+      model_.Delete(code.registrant);  // a withdrawal code deletes the registration
     }
     Succeeded("code accepted");
     return name;
@@ -1955,19 +1982,27 @@ class BookingRunner {
     return name;
   }
 
+  // A withdrawal, or a deletion of the registration (one in three).
   std::string Withdraw() {
     const RegistrantId id = AnyRegistrant();
     const FlowModel::RegistrantRow row = model_.registrants[id];
     const uint64_t revision = c_.engine.revision();
     const std::string digest = Digest(c_.engine);
-    const absl::Status status = c_.engine.Withdraw(id, c_.now);
-    const std::string name = absl::StrCat("withdraw registrant ", id);
-    CHECK_MESSAGE(status.ok() == (row.status != RegistrantStatus::kWithdrawn), name, ": ", status);
+    const bool erase = rng_.Percent(33);
+    const absl::Status status =
+        erase ? c_.engine.DeleteRegistration(id, c_.now) : c_.engine.Withdraw(id, c_.now);
+    const std::string name = absl::StrCat(erase ? "delete" : "withdraw", " registrant ", id);
+    CHECK_MESSAGE(status.ok() == (erase ? !row.erased : row.status != RegistrantStatus::kWithdrawn),
+                  name, ": ", status);
     if (!status.ok()) {
       return Refused(name, status, {absl::StatusCode::kFailedPrecondition}, revision, digest);
     }
-    model_.Withdraw(id);
-    Succeeded("withdraw");
+    if (erase) {
+      model_.Delete(id);
+    } else {
+      model_.Withdraw(id);
+    }
+    Succeeded(erase ? "delete" : "withdraw");
     return name;
   }
 

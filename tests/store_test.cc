@@ -363,6 +363,9 @@ void CheckSame(const PolicyVersion& a, const PolicyVersion& b) {
   CHECK(a.policy.code_digits == b.policy.code_digits);
   CHECK(a.policy.code_lifetime == b.policy.code_lifetime);
   CHECK(a.policy.code_attempts == b.policy.code_attempts);
+  CHECK(a.policy.draw_lead_days_online == b.policy.draw_lead_days_online);
+  CHECK(a.policy.draw_lead_days_phone == b.policy.draw_lead_days_phone);
+  CHECK(a.policy.overbook_permille == b.policy.overbook_permille);
   REQUIRE(a.policy.tier_rules.size() == b.policy.tier_rules.size());
   for (size_t i = 0; i < a.policy.tier_rules.size(); ++i) {
     CHECK(a.policy.tier_rules[i].registered_before == b.policy.tier_rules[i].registered_before);
@@ -391,6 +394,7 @@ void CheckSame(const Registrant& a, const Registrant& b) {
   CHECK(a.spec.registered_at == b.spec.registered_at);
   CHECK(a.spec.vaccine_preference == b.spec.vaccine_preference);
   CHECK(a.spec.standby == b.spec.standby);
+  CHECK(a.erased == b.erased);
   CHECK(a.status == b.status);
   CHECK(a.waiting_since == b.waiting_since);
   CHECK(a.series == b.series);
@@ -430,6 +434,13 @@ void CheckSame(const Release& a, const Release& b) {
   CHECK(a.spec.release_at == b.spec.release_at);
   CHECK(a.spec.first_dose_cap == b.spec.first_dose_cap);
   CHECK(a.booked == b.booked);
+}
+
+void CheckSame(const ReplacedNoShow& a, const ReplacedNoShow& b) {
+  CHECK(a.series == b.series);
+  CHECK(a.appointment.day == b.appointment.day);
+  CHECK(a.appointment.minute == b.appointment.minute);
+  CHECK(a.rebooked_at == b.rebooked_at);
 }
 
 void CheckSame(const VerificationCode& a, const VerificationCode& b) {
@@ -518,6 +529,7 @@ struct Snapshot {
   std::vector<DrawRecord> draws;
   std::vector<Release> releases;
   std::vector<VerificationCode> codes;
+  std::vector<ReplacedNoShow> no_shows;
   uint32_t holds = 0;
   std::vector<SlotView> slots;  // every pool, every day of June and July
   std::vector<int64_t> doses_available;
@@ -556,6 +568,7 @@ Snapshot Take(const Engine& engine) {
   for (uint32_t id = 1; id <= engine.code_count(); ++id) {
     snapshot.codes.push_back(Ok(engine.GetCode(id)));
   }
+  snapshot.no_shows = engine.replaced_no_shows();
   snapshot.holds = engine.hold_count();
   snapshot.report = engine.Summarize();
   for (CenterId center = 1; center <= engine.center_count(); ++center) {
@@ -589,6 +602,7 @@ void CheckSame(const Snapshot& a, const Snapshot& b) {
   CheckSameLists(a.draws, b.draws);
   CheckSameLists(a.releases, b.releases);
   CheckSameLists(a.codes, b.codes);
+  CheckSameLists(a.no_shows, b.no_shows);
   CHECK(a.holds == b.holds);
   CheckSameLists(a.attendance, b.attendance);
   CheckSame(a.report, b.report);
@@ -881,7 +895,7 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name NOT LIKE 'sqlite_%'") == 18);
+                     "name NOT LIKE 'sqlite_%'") == 19);
   // The outbox's AUTOINCREMENT keeps its high-water mark here.
   CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
 }
@@ -1662,6 +1676,11 @@ TEST_CASE("every booking state round-trips through the file") {
   CHECK(before.series[b.missed - 1].doses[0] == DoseState::kMissed);
   CHECK(before.series[b.missed - 1].doses[1] == DoseState::kReleased);
   CHECK(before.series[b.rebooked - 1].doses[0] == DoseState::kGiven);
+  // The missed second appointment the rebooking replaced still counts.
+  REQUIRE(before.no_shows.size() == 1);
+  CHECK(before.no_shows[0].series == b.rebooked);
+  CHECK(before.no_shows[0].appointment.day != before.series[b.rebooked - 1].appointments[1].day);
+  CHECK(before.report.doses_missed == 2);  // b.missed's first dose, b.rebooked's second
   CHECK(before.series[b.swapped - 1].status == SeriesStatus::kCancelled);
   CHECK(before.series[b.short_notice - 1].replaces == b.swapped);
   CHECK(before.registrants[b.people[1] - 1].status == RegistrantStatus::kVaccinated);
@@ -1716,6 +1735,9 @@ TEST_CASE("the booking columns hold the documented values") {
   CHECK(series_value(b.missed, "dose_2_state") == 3);
   CHECK(series_value(b.declined, "dose_2_state") == 3);
   CHECK(series_value(b.rebooked, "dose_2_state") == 0);
+  CHECK(raw.QueryInt(absl::StrCat("SELECT count(*) FROM replaced_no_shows WHERE series = ",
+                                  b.rebooked, " AND day < (SELECT dose_2_day FROM series WHERE id = ",
+                                  b.rebooked, ")")) == 1);
   CHECK(raw.QueryInt("SELECT count(*) FROM series WHERE dose_count = 1 AND "
                      "dose_2_state IS NOT NULL") == 0);
   // Status and origin as their enum values; the release and the replaced
@@ -2777,11 +2799,16 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
     CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                       "name NOT LIKE 'sqlite_%'") == 18);
+                       "name NOT LIKE 'sqlite_%'") == 19);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                        "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
-    // No table is left over from the rebuild, and external_ref keeps its index.
-    CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2%'") == 0);
+    // No table is left over from the rebuilds, and external_ref keeps its index.
+    CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2%' OR name "
+                       "LIKE '%_v3%'") == 0);
+    // Version 3's columns: no lead time, no overbooking, nobody erased.
+    CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE draw_lead_days_online = 0 AND "
+                       "draw_lead_days_phone = 0 AND overbook_permille = 0") == 2);
+    CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE external_ref IS NULL") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_index_list('registrants') WHERE "
                        "\"unique\" = 1") == 1);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_index_list('draws') WHERE "
@@ -2858,6 +2885,146 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
   const Snapshot changed = Take(store->engine());
   store.reset();
   CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+// Version 2's registrants table, as 0.2 wrote it: a frozen fixture (a
+// change to src/store.cc's text must not change what the test builds).
+constexpr const char* kVersion2Registrants = R"sql(
+CREATE TABLE registrants_old (
+  id INTEGER PRIMARY KEY,
+  external_ref TEXT NOT NULL UNIQUE,
+  district INTEGER NOT NULL REFERENCES districts(id),
+  birth_day INTEGER NOT NULL,
+  priority_group INTEGER NOT NULL CHECK (priority_group BETWEEN 1 AND 4),
+  channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+  registered_at_us INTEGER NOT NULL,
+  vaccine_preference INTEGER REFERENCES vaccines(id),
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),
+  waiting_since_us INTEGER NOT NULL,
+  series INTEGER REFERENCES series(id),
+  standby INTEGER NOT NULL DEFAULT 0 CHECK (standby BETWEEN 0 AND 1)
+) STRICT;
+INSERT INTO registrants_old SELECT id, external_ref, district, birth_day, priority_group, channel,
+  registered_at_us, vaccine_preference, status, waiting_since_us, series, standby
+  FROM registrants ORDER BY id;
+DROP TABLE registrants;
+ALTER TABLE registrants_old RENAME TO registrants;
+ALTER TABLE policies DROP COLUMN draw_lead_days_online;
+ALTER TABLE policies DROP COLUMN draw_lead_days_phone;
+ALTER TABLE policies DROP COLUMN overbook_permille;
+DROP TABLE replaced_no_shows;
+PRAGMA user_version = 2;
+)sql";
+
+TEST_CASE("a version 2 file is migrated on open with nothing lost") {
+  TempDir dir;
+  const std::string path = dir.File("version2.sqlite");
+  Snapshot before;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    BuildCodes(*store, ids);
+    before = Take(store->engine());
+  }
+  {
+    RawConnection raw(path);
+    raw.Exec("PRAGMA foreign_keys = OFF");
+    raw.Exec(absl::StrCat("BEGIN;", kVersion2Registrants, "COMMIT;"));
+    REQUIRE(raw.QueryInt("PRAGMA user_version") == 2);
+    REQUIRE(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'registrants'")
+                .find("external_ref TEXT NOT NULL UNIQUE") != std::string::npos);
+  }
+  auto store = OpenOk(path);
+  CheckSame(before, Take(store->engine()));
+  CheckInvariantsOk(store->engine());
+  {
+    RawConnection raw(path);
+    CHECK(raw.QueryInt("PRAGMA user_version") == 3);
+    CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v3%'") == 0);
+    CHECK(raw.QueryInt("SELECT count(*) FROM pragma_index_list('registrants') WHERE "
+                       "\"unique\" = 1") == 1);
+    CHECK(raw.QueryText("SELECT sql FROM sqlite_schema WHERE name = 'registrants'")
+              .find("external_ref TEXT UNIQUE") != std::string::npos);
+  }
+  // The migrated file takes the new fields and a deletion.
+  Policy policy = store->engine().policy();
+  policy.overbook_permille = 100;
+  Ok(store->SetPolicy(policy));
+  Ok(store->DeleteRegistration(FirstWithStatus(store->engine(), RegistrantStatus::kWaiting),
+                               At(2021, 6, 20)));
+  CheckInvariantsOk(store->engine());
+  const Snapshot changed = Take(store->engine());
+  store.reset();
+  CheckSame(changed, Take(OpenOk(path)->engine()));
+}
+
+TEST_CASE("lead days, overbooking and deleted registrations round-trip; the file forgets the "
+          "reference") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Snapshot before;
+  std::vector<std::string> erased_refs;
+  RegistrantSpec reusable;
+  {
+    auto store = OpenOk(path);
+    const CampaignIds ids = BuildCampaign(*store);
+    Policy policy = BookingPolicy(ids);
+    policy.draw_lead_days_online = 1;
+    policy.draw_lead_days_phone = 5;
+    policy.overbook_permille = 120;
+    Ok(store->SetPolicy(policy));
+    const Engine& engine = store->engine();
+    const RegistrantId scheduled = FirstWithStatus(engine, RegistrantStatus::kScheduled);
+    const RegistrantId withdrawn = FirstWithStatus(engine, RegistrantStatus::kWithdrawn);
+    const SeriesId series = Ok(engine.GetRegistrant(scheduled)).series;
+    reusable = Ok(engine.GetRegistrant(withdrawn)).spec;
+    for (RegistrantId id : {scheduled, withdrawn}) {
+      erased_refs.push_back(Ok(engine.GetRegistrant(id)).spec.external_ref);
+    }
+    const uint64_t events_before = AllPending(*store).size();
+    Ok(store->DeleteRegistration(scheduled, At(2021, 6, 20, 9)));
+    Ok(store->DeleteRegistration(withdrawn, At(2021, 6, 20, 9)));
+    // The scheduled one: its series cancelled, then the withdrawal; the
+    // withdrawn one: nothing more to tell.
+    const std::vector<Event> events = AllPending(*store);
+    REQUIRE(events.size() == events_before + 2);
+    CHECK(events[events.size() - 2].kind == EventKind::kSeriesCancelled);
+    CHECK(events[events.size() - 2].series == series);
+    CHECK(events.back().kind == EventKind::kRegistrantWithdrawn);
+    CHECK(events.back().registrant == scheduled);
+    CHECK(store->DeleteRegistration(withdrawn, At(2021, 6, 20, 10)).code() ==
+          StatusCode::kFailedPrecondition);
+    CheckInvariantsOk(engine);
+    before = Take(engine);
+  }
+  // Closed: the WAL is checkpointed, and secure_delete zeroed what the
+  // updates freed. Neither reference is left anywhere in the file.
+  const std::string bytes = ReadBytes(path);
+  REQUIRE(bytes.size() > 0);
+  for (const std::string& ref : erased_refs) {
+    CAPTURE(ref);
+    CHECK(bytes.find(ref) == std::string::npos);
+    CHECK(ReadBytes(path + "-wal").find(ref) == std::string::npos);
+  }
+  {
+    RawConnection raw(path);
+    CHECK(raw.QueryInt("SELECT count(*) FROM registrants WHERE external_ref IS NULL AND "
+                       "birth_day IS NULL AND status = 2") == 2);
+    CHECK(raw.QueryInt("SELECT draw_lead_days_online * 10000 + draw_lead_days_phone * 1000 + "
+                       "overbook_permille FROM policies ORDER BY version DESC LIMIT 1") == 15120);
+  }
+  auto store = OpenOk(path);
+  CheckSame(before, Take(store->engine()));
+  CheckInvariantsOk(store->engine());
+  // Reopened: the references are free again, the deletions stay final.
+  CHECK(store->engine().FindRegistrant(erased_refs[0]).status().code() == StatusCode::kNotFound);
+  reusable.registered_at = At(2021, 6, 21);
+  const RegistrantId again = Ok(store->Register(reusable));
+  CHECK(again == before.registrants.size() + 1);
+  CHECK(Ok(store->engine().FindRegistrant(erased_refs[1])) == again);
+  CheckInvariantsOk(store->engine());
 }
 
 TEST_CASE("a migrated outbox keeps its high-water mark with every event acknowledged") {

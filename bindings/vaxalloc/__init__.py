@@ -128,6 +128,9 @@ EVENTS_PER_READ_MAX: int = _core.EVENTS_PER_READ_MAX
 TIME_ZONE_LENGTH_MAX: int = _core.TIME_ZONE_LENGTH_MAX
 HOLD_MINUTES_MAX: int = _core.HOLD_MINUTES_MAX
 SHORT_NOTICE_DAYS_MAX: int = _core.SHORT_NOTICE_DAYS_MAX
+#: Bounds of the draw and overbooking fields of Policy (types.h).
+DRAW_LEAD_DAYS_MAX: int = _core.DRAW_LEAD_DAYS_MAX
+OVERBOOK_PERMILLE_MAX: int = _core.OVERBOOK_PERMILLE_MAX
 #: Bounds of the one-time code fields of Policy (types.h).
 CODE_DIGITS_MIN: int = _core.CODE_DIGITS_MIN
 CODE_DIGITS_MAX: int = _core.CODE_DIGITS_MAX
@@ -192,7 +195,7 @@ __all__ = [
     "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
     "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX", "TIME_ZONE_LENGTH_MAX", "HOLD_MINUTES_MAX",
     "SHORT_NOTICE_DAYS_MAX", "CODE_DIGITS_MIN", "CODE_DIGITS_MAX", "CODE_ATTEMPTS_MAX",
-    "CODE_LIFETIME_MINUTES_MAX",
+    "CODE_LIFETIME_MINUTES_MAX", "DRAW_LEAD_DAYS_MAX", "OVERBOOK_PERMILLE_MAX",
 ]
 
 # The public classes present themselves as vaxalloc.X (in reprs, tracebacks

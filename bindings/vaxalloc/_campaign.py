@@ -168,26 +168,37 @@ class _Campaign:
         code_digits: int = _default(Policy, "code_digits"),
         code_lifetime: datetime.timedelta | float = _default(Policy, "code_lifetime"),
         code_attempts: int = _default(Policy, "code_attempts"),
+        draw_lead_days_online: int = _default(Policy, "draw_lead_days_online"),
+        draw_lead_days_phone: int = _default(Policy, "draw_lead_days_phone"),
+        overbook_permille: int = _default(Policy, "overbook_permille"),
     ) -> int:
         """Replaces the policy for every draw, booking and code from now on;
         returns its version (the default policy is version 1). Pass a
         Policy, or its fields as keywords -- not both. time_zone (an IANA
         name such as "Europe/Berlin"), hold, short_notice_days and
         standby_hold govern self-booking; code_digits, code_lifetime and
-        code_attempts the one-time codes (see Policy)."""
+        code_attempts the one-time codes; draw_lead_days_online and
+        draw_lead_days_phone the notice a draw gives, overbook_permille the
+        appointments a slot takes beyond its seats (see Policy)."""
         if policy is None:
             policy = Policy(tier_rules=tuple(tier_rules), reserves=tuple(reserves),
                             residence=residence, neighbours=tuple(neighbours),
                             time_zone=time_zone, hold=hold, short_notice_days=short_notice_days,
                             standby_hold=standby_hold, code_digits=code_digits,
-                            code_lifetime=code_lifetime, code_attempts=code_attempts)
+                            code_lifetime=code_lifetime, code_attempts=code_attempts,
+                            draw_lead_days_online=draw_lead_days_online,
+                            draw_lead_days_phone=draw_lead_days_phone,
+                            overbook_permille=overbook_permille)
         elif not isinstance(policy, Policy):
             raise TypeError(f"policy must be a Policy, not {type(policy).__name__}")
         elif (tier_rules or reserves or neighbours
               or _any_field_given(Policy, residence=residence, time_zone=time_zone, hold=hold,
                                   short_notice_days=short_notice_days,
                                   standby_hold=standby_hold, code_digits=code_digits,
-                                  code_lifetime=code_lifetime, code_attempts=code_attempts)):
+                                  code_lifetime=code_lifetime, code_attempts=code_attempts,
+                                  draw_lead_days_online=draw_lead_days_online,
+                                  draw_lead_days_phone=draw_lead_days_phone,
+                                  overbook_permille=overbook_permille)):
             raise TypeError("set_policy takes a Policy or keyword fields, not both")
         return self._impl.set_policy(**cv.policy_args(policy))
 
@@ -329,6 +340,19 @@ class _Campaign:
         cancelled and a pending hold lapses."""
         self._impl.withdraw(cv.to_int(registrant, "registrant id"), at=cv.to_micros(at, "at"))
 
+    def delete_registration(self, registrant: int, *, at: datetime.datetime) -> None:
+        """Deletes the registration at the person's request (e.g. vaccinated
+        elsewhere): first withdraws the registrant at `at` if not yet
+        withdrawn (as withdraw: an active series is cancelled, a hold lapses;
+        a Store writes SERIES_CANCELLED and REGISTRANT_WITHDRAWN), then erases
+        what names the person, for good: external_ref becomes "" and
+        birth_day 1970-01-01, Registrant.erased True. The reference is free
+        for a new registration at once (find_registrant no longer finds it).
+        A registrant who withdrew before is only erased (no event).
+        FailedPreconditionError if the registration is already deleted."""
+        self._impl.delete_registration(cv.to_int(registrant, "registrant id"),
+                                       at=cv.to_micros(at, "at"))
+
     # --- Self-booking and attendance ---------------------------------------------
 
     def book(
@@ -436,7 +460,8 @@ class _Campaign:
     ) -> IssuedCode:
         """Creates a one-time code confirming an online cancellation
         (purpose CANCEL_SERIES, `series`: the registrant's ACTIVE series) or
-        withdrawal (WITHDRAW, no series). Returns IssuedCode: the digits to
+        the deletion of the registration (WITHDRAW, no series; see
+        delete_registration). Returns IssuedCode: the digits to
         send (Policy.code_digits of them) and the stored record, which keeps
         only their salted hash. A Store also writes a CODE_ISSUED event with
         the digits to its outbox, in the same transaction. The code can be
@@ -450,8 +475,8 @@ class _Campaign:
 
     def verify_code(self, code_id: int, code: str, *, at: datetime.datetime) -> None:
         """Checks the digits a person entered (`code`, a str) for code_id. Accepted:
-        the cancellation or withdrawal is done (with its events) and None is
-        returned. Otherwise raises, with error.outcome a CodeOutcome:
+        the cancellation or the deletion of the registration (as
+        delete_registration) is done (with its events) and None is returned. Otherwise raises, with error.outcome a CodeOutcome:
 
         - VerificationFailedError: WRONG ("code 3 is wrong; 2 attempt(s)
           left"; the attempt is counted, and for a Store committed, before
@@ -588,7 +613,8 @@ class _Campaign:
         return self._impl.find_center(cv.to_str(code, "center code"))
 
     def find_registrant(self, external_ref: str) -> int:
-        """The id of the registrant with this external reference."""
+        """The id of the registrant with this external reference
+        (NotFoundError for a reference a deleted registration had)."""
         return self.find_registrant_batch([external_ref])[0]
 
     def find_registrant_batch(self, external_refs: Iterable[str]) -> list[int]:
@@ -605,7 +631,9 @@ class _Campaign:
                                   policy_version=cv.to_int(policy_version, "policy_version"))
 
     def slots(self, *, center: int, vaccine: int, day: datetime.date) -> list[Slot]:
-        """The slots of a center's vaccine on a day, by start minute."""
+        """The slots of a center's vaccine on a day, by start minute, with
+        their seats, the appointments each takes (bookable_first/_second:
+        seats plus the policy's overbooking) and those booked."""
         return [cv.slot_from(d) for d in self._impl.slots(
             center=cv.to_int(center, "center"), vaccine=cv.to_int(vaccine, "vaccine"),
             day=cv.to_ordinal(day, "day"))]

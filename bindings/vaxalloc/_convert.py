@@ -276,6 +276,11 @@ def policy_args(policy: Policy) -> dict[str, Any]:
         "code_digits": to_int(policy.code_digits, "policy code_digits"),
         "code_lifetime_micros": to_micros_duration(policy.code_lifetime, "policy code_lifetime"),
         "code_attempts": to_int(policy.code_attempts, "policy code_attempts"),
+        "draw_lead_days_online": to_int(policy.draw_lead_days_online,
+                                        "policy draw_lead_days_online"),
+        "draw_lead_days_phone": to_int(policy.draw_lead_days_phone,
+                                       "policy draw_lead_days_phone"),
+        "overbook_permille": to_int(policy.overbook_permille, "policy overbook_permille"),
     }
 
 
@@ -442,6 +447,9 @@ def policy_from(d: dict) -> Policy:
         code_digits=d["code_digits"],
         code_lifetime=datetime.timedelta(microseconds=d["code_lifetime_micros"]),
         code_attempts=d["code_attempts"],
+        draw_lead_days_online=d["draw_lead_days_online"],
+        draw_lead_days_phone=d["draw_lead_days_phone"],
+        overbook_permille=d["overbook_permille"],
     )
 
 
@@ -472,6 +480,7 @@ def registrant_from(d: dict) -> Registrant:
         status=RegistrantStatus(d["status"]),
         waiting_since=from_micros(d["waiting_since"]),
         series=d["series"],
+        erased=d["erased"],
     )
 
 

@@ -16,6 +16,8 @@ EVENTS_PER_READ_MAX: int
 TIME_ZONE_LENGTH_MAX: int
 HOLD_MINUTES_MAX: int
 SHORT_NOTICE_DAYS_MAX: int
+DRAW_LEAD_DAYS_MAX: int
+OVERBOOK_PERMILLE_MAX: int
 CODE_DIGITS_MIN: int
 CODE_DIGITS_MAX: int
 CODE_ATTEMPTS_MAX: int
@@ -92,6 +94,9 @@ class _Campaign:
         code_digits: int,
         code_lifetime_micros: int,
         code_attempts: int,
+        draw_lead_days_online: int,
+        draw_lead_days_phone: int,
+        overbook_permille: int,
     ) -> int: ...
     def add_release(
         self,
@@ -141,6 +146,9 @@ class _Campaign:
     ) -> dict[str, Any]: ...
     def cancel_series(self, series: int, *, at: int) -> None: ...
     def withdraw(self, registrant: int, *, at: int) -> None: ...
+    # Withdraws if not yet withdrawn, then erases external_ref and birth_day
+    # (registrant dicts then have erased=True).
+    def delete_registration(self, registrant: int, *, at: int) -> None: ...
     # Self-booking and attendance (all release the GIL). Series are dicts
     # with doses (ints), origin, release, hold_expires_at (micros or None
     # unless held) and replaces besides the draw's fields.
@@ -191,6 +199,7 @@ class _Campaign:
     def tier_of(self, registrant: int, *, policy_version: int) -> int: ...
     def capacity_blocks(self) -> list[dict[str, Any]]: ...
     def deliveries(self) -> list[dict[str, Any]]: ...
+    # Slot dicts: day, minute, seats_*, bookable_* (seats plus overbooking), booked_*.
     def slots(self, *, center: int, vaccine: int, day: int) -> list[dict[str, Any]]: ...
     def doses_available_from(self, *, center: int, vaccine: int, day: int) -> int: ...
     # These release the GIL.

@@ -185,7 +185,7 @@ class CodePurpose(_Enum):
     """What a one-time verification code confirms."""
 
     CANCEL_SERIES = 1  #: cancel VerificationCode.series
-    WITHDRAW = 2  #: withdraw the registrant (delete the registration)
+    WITHDRAW = 2  #: delete the registration (Engine.delete_registration), withdrawal included
 
 
 class CodeState(_Enum):
@@ -375,6 +375,21 @@ class Policy:
       CODE_LIFETIME_MINUTES_MAX (a timedelta; a number is seconds).
     - code_attempts: wrong entries before the code locks, 1 ..
       CODE_ATTEMPTS_MAX.
+
+    and of draws and overbooking:
+
+    - draw_lead_days_online, draw_lead_days_phone: days of notice a draw
+      gives, by the registrant's channel: it offers nobody a first dose
+      before the draw's local day (in time_zone) + these days, since the
+      message must reach the person first (a letter takes days); closer
+      seats stay for short-notice booking and standby. 0 ..
+      DRAW_LEAD_DAYS_MAX; 0 (the default): no bound.
+    - overbook_permille: the slots a capacity block opens on a day take
+      its seats plus seats * overbook_permille // 1000 appointments of
+      each kind, the extra ones spread over its slots in time order
+      (each slot's share: Slot.bookable_first and bookable_second), to
+      absorb expected no-shows; doses still bound the appointments. 0 ..
+      OVERBOOK_PERMILLE_MAX; 0 (the default): none.
     """
 
     tier_rules: Tuple[TierRule, ...] = ()
@@ -391,6 +406,9 @@ class Policy:
     code_lifetime: datetime.timedelta = datetime.timedelta(
         microseconds=_DEFAULTS["Policy"]["code_lifetime_micros"])
     code_attempts: int = _DEFAULTS["Policy"]["code_attempts"]
+    draw_lead_days_online: int = _DEFAULTS["Policy"]["draw_lead_days_online"]
+    draw_lead_days_phone: int = _DEFAULTS["Policy"]["draw_lead_days_phone"]
+    overbook_permille: int = _DEFAULTS["Policy"]["overbook_permille"]
 
     def __post_init__(self) -> None:
         _set(self, "tier_rules", tuple(self.tier_rules))
@@ -575,7 +593,10 @@ class Registrant:
     (re-)entered the waiting list; series: the active series, or for a
     VACCINATED person the completed one (0 if none). A pending hold is not
     counted here (see Engine.book). standby: on the standby list (see
-    RegistrantSpec)."""
+    RegistrantSpec). erased: the registration was deleted
+    (Engine.delete_registration): the person is WITHDRAWN, external_ref is
+    "" and birth_day 1970-01-01; district, group, channel, registered_at,
+    vaccine_preference and series stay for the statistics."""
 
     id: int
     external_ref: str
@@ -589,6 +610,7 @@ class Registrant:
     status: RegistrantStatus
     waiting_since: datetime.datetime
     series: int
+    erased: bool
 
 
 @_record
@@ -697,12 +719,20 @@ class DrawRecord:
 
 @_record
 class Slot:
-    """One slot of a pool's calendar as it stands."""
+    """One slot of a pool's calendar as it stands. seats_first and
+    seats_second are as the capacity blocks give them; bookable_first and
+    bookable_second the appointments the slot takes: the seats plus its
+    share of the current policy's overbooking (Policy.overbook_permille;
+    equal to the seats without it). booked_first may exceed seats_first,
+    and exceeds bookable_first only after a policy lowered the
+    overbooking."""
 
     day: datetime.date
     minute: int
     seats_first: int
     seats_second: int
+    bookable_first: int
+    bookable_second: int
     booked_first: int
     booked_second: int
 

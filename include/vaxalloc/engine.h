@@ -72,6 +72,7 @@ struct SeriesChange {
   std::vector<Event> events;                  // for the outbox; ids unset
   SeriesId subject = kNoId;                   // the series the call was about
   uint32_t holds_lapsed = 0;                  // expired holds the change lets go
+  std::vector<ReplacedNoShow> no_shows;       // missed appointments a rebooking replaces
 };
 
 struct CodeRequest {
@@ -317,6 +318,7 @@ class Engine {
   absl::Status RestoreSeries(const Series& series);
   absl::Status RestoreDraw(const DrawRecord& record);
   absl::Status RestoreCode(const VerificationCode& code);
+  absl::Status RestoreNoShow(const ReplacedNoShow& no_show);
   // After the last Restore*: DataLoss unless every scheduled registrant names
   // its own active series and every vaccinated one its own completed series
   // (later calls rely on these links).
@@ -332,6 +334,8 @@ class Engine {
   uint32_t release_count() const;
   uint32_t hold_count() const;  // series kHeld now
   uint32_t code_count() const;
+  // Missed second appointments rebookings replaced, in order.
+  const std::vector<ReplacedNoShow>& replaced_no_shows() const;
   // Incremented by every Apply and Restore.
   uint64_t revision() const;
 

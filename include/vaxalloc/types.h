@@ -210,9 +210,13 @@ struct Policy {
   // short-notice booking and standby. 0: no bound; the window alone decides.
   int draw_lead_days_online = 0;
   int draw_lead_days_phone = 0;
-  // Overbooking to absorb expected no-shows: each slot takes its seats plus
-  // seats * overbook_permille / 1000 (rounded down) appointments of each
-  // kind. Doses still bound appointments: never more than delivered.
+  // Overbooking to absorb expected no-shows: the slots a capacity block
+  // opens on a day take its seats plus seats * overbook_permille / 1000
+  // (rounded down) appointments of each kind, the extra ones spread over
+  // its slots in time order by cumulative rounding (the block's slot k, from
+  // 0, gets O((k + 1) * s) - O(k * s) - s more, O(n) = n + n * permille / 1000),
+  // so that slots of a few seats overbook too. Doses still bound
+  // appointments: never more than delivered.
   int overbook_permille = 0;
 
   // --- Self-booking (releases and short notice) ----------------------------
@@ -325,6 +329,14 @@ struct BookingRequest {
 };
 
 enum class DoseOutcome : uint8_t { kGiven = 1, kMissed = 2 };
+
+// A missed second appointment that RebookSecondDose replaced in its series:
+// kept so that the no-show still counts (Attendance, Report::doses_missed).
+struct ReplacedNoShow {
+  SeriesId series = kNoId;
+  Appointment appointment;  // the missed one (its seat and dose were given back)
+  absl::Time rebooked_at;
+};
 
 // What the host must act on (send a letter, an SMS, an e-mail). Store keeps
 // them in a transactional outbox (store.h).

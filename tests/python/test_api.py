@@ -81,11 +81,14 @@ def test_defaults_match_the_core():
     assert policy_fields["code_lifetime"] == dt.timedelta(
         microseconds=policy["code_lifetime_micros"]) == dt.timedelta(minutes=15)
     assert policy_fields["code_attempts"] == policy["code_attempts"] == 3
+    for name in ("draw_lead_days_online", "draw_lead_days_phone", "overbook_permille"):
+        assert policy_fields[name] == policy[name] == 0, name
     assert signature_defaults(vaxalloc.Engine.set_policy) == {
         "policy": None, **{name: policy_fields[name] for name in (
             "tier_rules", "reserves", "residence", "neighbours", "time_zone", "hold",
             "short_notice_days", "standby_hold", "code_digits", "code_lifetime",
-            "code_attempts")}}
+            "code_attempts", "draw_lead_days_online", "draw_lead_days_phone",
+            "overbook_permille")}}
     # Every field of Policy can be set by keyword.
     assert set(signature_defaults(vaxalloc.Engine.set_policy)) - {"policy"} == {
         f.name for f in dataclasses.fields(vaxalloc.Policy)}

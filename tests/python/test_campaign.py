@@ -64,9 +64,9 @@ def test_capacity_blocks_deliveries_and_slots(campaign):
     # 14 June 2021 is a Monday, 16 June a Wednesday (closed in Offenbach).
     assert campaign.slots(center=2, vaccine=2, day=dt.date(2021, 6, 14)) == [
         vaxalloc.Slot(day=dt.date(2021, 6, 14), minute=540, seats_first=2, seats_second=0,
-                      booked_first=0, booked_second=0),
+                      bookable_first=2, bookable_second=0, booked_first=0, booked_second=0),
         vaxalloc.Slot(day=dt.date(2021, 6, 14), minute=570, seats_first=2, seats_second=0,
-                      booked_first=0, booked_second=0),
+                      bookable_first=2, bookable_second=0, booked_first=0, booked_second=0),
     ]
     assert campaign.slots(center=2, vaccine=2, day=dt.date(2021, 6, 16)) == []
     assert [s.minute for s in campaign.slots(center=1, vaccine=1, day=dt.date(2021, 7, 1))] == [
@@ -106,7 +106,7 @@ def test_register_forms_and_getters(campaign):
         id=2, external_ref="FFM-2", district=1, birth_day=dt.date(1990, 7, 2),
         registered_at=at(2021, 6, 1), group=G.NONE, channel=vaxalloc.Channel.PHONE,
         vaccine_preference=0, standby=False, status=vaxalloc.RegistrantStatus.WAITING,
-        waiting_since=at(2021, 6, 1), series=0)
+        waiting_since=at(2021, 6, 1), series=0, erased=False)
     assert r.registered_at.tzinfo is UTC
     assert campaign.get_registrant(3).group is G.GROUP1
     assert campaign.get_registrant(5).vaccine_preference == 2

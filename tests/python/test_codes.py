@@ -4,7 +4,7 @@ Codes: issued for an online cancellation or withdrawal, the digits in the
 CODE_ISSUED event and nowhere in the stored record (only its salted hash);
 a wrong entry counted and committed (also across a reopen), the lock after
 Policy.code_attempts, expiry, a newer code superseding the older, and an
-accepted code cancelling the series or withdrawing the registrant. Standby:
+accepted code cancelling the series or deleting the registration. Standby:
 the order of the list, a standby offer and its hold. Then the errors for bad
 input."""
 
@@ -276,6 +276,10 @@ def test_an_accepted_code_withdraws_the_registrant(codes):
     accepted_at = ISSUED_AT + dt.timedelta(minutes=1)
     store.verify_code(issued.code_id, issued.code, at=accepted_at)
     assert store.get_registrant(codes.id["B"]).status is RegistrantStatus.WITHDRAWN
+    # Since 0.3 a withdrawal code deletes the registration: reference and
+    # birth day are erased (see test_erasure_overbooking.py).
+    assert store.get_registrant(codes.id["B"]).erased is True
+    assert store.get_registrant(codes.id["B"]).external_ref == ""
     assert store.get_series(codes.series["B"]).status is SeriesStatus.CANCELLED
     assert [(e.kind, e.series) for e in store.pending_events()] == [
         (EventKind.SERIES_CANCELLED, codes.series["B"]), (EventKind.REGISTRANT_WITHDRAWN,
