@@ -59,6 +59,8 @@ struct DefaultInitAllocator : std::allocator<T> {
   }
 };
 using Candidates = std::vector<Candidate, DefaultInitAllocator<Candidate>>;
+// Candidates' ids by tier, ascending.
+using TierIds = std::array<std::vector<RegistrantId>, kTierMax>;
 
 // A reserve category's or the general pool's rules for one phase.
 struct Phase {
@@ -141,40 +143,48 @@ class DrawRun {
   }
 
   // --- Who takes part (sections 1-3) -----------------------------------------
-  // Hashing every waiting person's reference dominates a large draw, so the
-  // registrants are split into ranges handled by parallel threads. Each range
-  // counts its candidates per tier first and then writes them at its own
-  // offset, so the lists come out in id order whatever the thread count.
+  // The registrants are split into ranges handled by parallel threads. Each
+  // range lists its candidates' ids per tier (every tier's eligible count
+  // goes into the record). A tier's candidate list, with the lottery numbers,
+  // is written only when a phase first reaches that tier, each range at its
+  // own offset so that the list comes out in id order whatever the thread
+  // count. Hashing every waiting person's reference dominated a large draw,
+  // and a draw that fills its capacity in the first tiers never reaches the
+  // later, largest ones.
   void GatherCandidates() {
     const size_t count = state_.registrants.size();
     constexpr size_t kRegistrantsPerThreadMin = size_t{1} << 15;
     const size_t threads = std::clamp<size_t>(
         std::min<size_t>(std::thread::hardware_concurrency(), count / kRegistrantsPerThreadMin), 1,
         8);
-    std::vector<uint8_t> tier_of(count + 1, 0);
-    std::vector<std::array<uint32_t, kTierMax>> eligible(threads), candidates(threads);
-    auto range = [&](size_t part) {
-      return std::make_pair(static_cast<RegistrantId>(1 + count * part / threads),
-                            static_cast<RegistrantId>(1 + count * (part + 1) / threads));
-    };
+    ids_.resize(threads);
+    std::vector<std::array<uint32_t, kTierMax>> eligible(threads);
     RunParallel(threads, [&](size_t part) {
-      const auto [first, end] = range(part);
-      CountCandidates(first, end, tier_of, eligible[part], candidates[part]);
+      CountCandidates(static_cast<RegistrantId>(1 + count * part / threads),
+                      static_cast<RegistrantId>(1 + count * (part + 1) / threads), eligible[part],
+                      ids_[part]);
     });
-    std::vector<std::array<size_t, kTierMax>> offset(threads);
     for (int t = 0; t < kTierMax; ++t) {
-      size_t total = 0;
       for (size_t part = 0; part < threads; ++part) {
         outcome_.record.tiers[t].eligible += eligible[part][t];
-        offset[part][t] = total;
-        total += candidates[part][t];
       }
-      by_tier_[t].resize(total);
     }
-    RunParallel(threads, [&](size_t part) {
-      const auto [first, end] = range(part);
-      FillCandidates(first, end, tier_of, offset[part]);
+  }
+
+  // A tier's candidates in id order, with their lottery numbers.
+  Candidates& TierCandidates(int tier) {
+    Candidates& candidates = by_tier_[tier - 1];
+    if (tier_filled_[tier - 1]) return candidates;
+    tier_filled_[tier - 1] = true;
+    std::vector<size_t> offset(ids_.size() + 1, 0);
+    for (size_t part = 0; part < ids_.size(); ++part) {
+      offset[part + 1] = offset[part] + ids_[part][tier - 1].size();
+    }
+    candidates.resize(offset.back());
+    RunParallel(ids_.size(), [&](size_t part) {
+      FillCandidates(ids_[part][tier - 1], candidates.data() + offset[part]);
     });
+    return candidates;
   }
 
   template <class Work>
@@ -186,12 +196,10 @@ class DrawRun {
   }
 
   // Section 1 and 2: who takes part, and in which tier.
-  void CountCandidates(RegistrantId first, RegistrantId end, std::vector<uint8_t>& tier_of,
-                       std::array<uint32_t, kTierMax>& eligible,
-                       std::array<uint32_t, kTierMax>& candidates) const {
+  void CountCandidates(RegistrantId first, RegistrantId end,
+                       std::array<uint32_t, kTierMax>& eligible, TierIds& ids) const {
     const int64_t at_us = internal::ToMicros(request_.at);
     eligible.fill(0);
-    candidates.fill(0);
     for (RegistrantId id = first; id < end; ++id) {
       const RegistrantRow& row = state_.registrants[id - 1];
       if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
@@ -201,21 +209,30 @@ class DrawRun {
       const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
       ++eligible[tier - 1];
       if (preferences_[row.district].empty()) continue;
-      tier_of[id] = static_cast<uint8_t>(tier);
-      ++candidates[tier - 1];
+      ids[tier - 1].push_back(id);
     }
   }
 
-  // Section 3: the lottery numbers.
-  void FillCandidates(RegistrantId first, RegistrantId end, const std::vector<uint8_t>& tier_of,
-                      std::array<size_t, kTierMax> offset) {
-    for (RegistrantId id = first; id < end; ++id) {
-      const int tier = tier_of[id];
-      if (tier == 0) continue;
+  // Section 3: the lottery numbers of the candidates `ids`, written to `out`.
+  // Their rows and references lie scattered over the tables, each in a cache
+  // line of its own: they are fetched kPrefetch ahead so that the memory
+  // loads overlap.
+  void FillCandidates(const std::vector<RegistrantId>& ids, Candidate* out) const {
+    constexpr size_t kPrefetch = 32;
+    const size_t n = ids.size();
+    for (size_t i = 0; i < std::min(n, kPrefetch); ++i) {
+      __builtin_prefetch(&state_.registrants[ids[i] - 1]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetch < n) __builtin_prefetch(&state_.registrants[ids[i + kPrefetch] - 1]);
+      if (i + kPrefetch / 2 < n) {
+        const RegistrantRow& ahead = state_.registrants[ids[i + kPrefetch / 2] - 1];
+        __builtin_prefetch(state_.refs.data() + ahead.ref_offset);
+      }
+      const RegistrantId id = ids[i];
       const RegistrantRow& row = state_.registrants[id - 1];
-      by_tier_[tier - 1][offset[tier - 1]++] = Candidate{
-          LotteryNumber(request_.seed, state_.Ref(id)),  id,       row.district, row.birth_day,
-          static_cast<uint16_t>(row.vaccine_preference), row.group};
+      out[i] = Candidate{LotteryNumber(request_.seed, state_.Ref(id)),  id,       row.district,
+                         row.birth_day, static_cast<uint16_t>(row.vaccine_preference), row.group};
     }
   }
 
@@ -264,15 +281,18 @@ class DrawRun {
   void RunPhase(Phase& phase) {
     for (int tier = 1; tier <= kTierMax; ++tier) {
       // The general pool is the last phase: it may consume the tier lists.
+      // Once the draw is done no later tier places anyone: their lists are
+      // never written.
+      if (Done()) return;
       Candidates filtered;
-      Candidates& candidates = phase.reserve == nullptr ? by_tier_[tier - 1] : filtered;
+      Candidates& candidates = phase.reserve == nullptr ? TierCandidates(tier) : filtered;
       if (phase.reserve == nullptr) {
         if (placed_by_reserves_[tier - 1] > 0) {
           std::erase_if(candidates, [this](const Candidate& c) { return placed_[c.id] != 0; });
         }
       } else {
         if (!QuotaOpen(phase)) return;
-        for (const Candidate& candidate : by_tier_[tier - 1]) {
+        for (const Candidate& candidate : TierCandidates(tier)) {
           if (!placed_[candidate.id] && Admits(phase, candidate)) filtered.push_back(candidate);
         }
       }
@@ -466,7 +486,9 @@ class DrawRun {
   std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
   size_t open_pools_ = 0;
   std::vector<std::vector<uint32_t>> preferences_;  // [district]
-  std::array<Candidates, kTierMax> by_tier_;
+  std::vector<TierIds> ids_;                  // [gathering thread]: candidates per tier
+  std::array<bool, kTierMax> tier_filled_{};  // by_tier_ written
+  std::array<Candidates, kTierMax> by_tier_;  // written by TierCandidates
   std::array<uint32_t, kTierMax> placed_by_reserves_{};  // per tier
   std::vector<uint8_t> placed_;                          // [registrant id]
   SeriesId next_series_id_ = kNoId;
