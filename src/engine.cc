@@ -3,6 +3,7 @@
 #include "vaxalloc/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <limits>
 #include <tuple>
@@ -267,7 +268,15 @@ using internal::RegistrantRow;
 using internal::ToCivilDay;
 using internal::ToDayNumber;
 
-Engine::State::State() : registrant_by_ref(0, RefHash{this}, RefEq{this}) {
+namespace {
+uint64_t NextStateInstance() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+Engine::State::State()
+    : instance(NextStateInstance()), registrant_by_ref(0, RefHash{this}, RefEq{this}) {
   policies.push_back(PolicyVersion{1, Policy{}});
 }
 

@@ -110,6 +110,16 @@ struct RegistrantRow {
 // Millions of rows: every byte counts (docs/benchmarks.md, memory per registrant).
 static_assert(sizeof(RegistrantRow) == 40);
 
+// A draw's pools with its series booked (DrawOutcome::pools): what the
+// engine's pools `indexes` become when the draw is applied to the state and
+// revision that prepared it.
+struct DrawnPools {
+  uint64_t instance = 0;  // the Engine::State that prepared the draw
+  uint64_t revision = 0;
+  std::vector<uint32_t> indexes;
+  std::vector<Pool> pools;  // same order
+};
+
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);
 // InvalidArgument for an infinite time, OutOfRange outside kYearMin..kYearMax
@@ -127,6 +137,9 @@ namespace vaxalloc {
 struct Engine::State {
   State();
 
+  // Tells this engine's state from any other, even one later at the same
+  // address (DrawOutcome::pools belong to the state that prepared them).
+  const uint64_t instance;
   uint64_t revision = 0;
 
   std::vector<District> districts;  // [id - 1]

@@ -36,10 +36,18 @@ struct PolicyVersion {
   Policy policy;
 };
 
+namespace internal {
+struct DrawnPools;
+}  // namespace internal
+
 struct DrawOutcome {
   DrawRecord record;
   std::vector<Series> series;             // new series, ids record.series
   std::vector<RegistrantId> registrants;  // now scheduled, same order
+  // Internal: the pools of the engine that prepared the draw with its series
+  // booked, so that Apply need not book them again (it does when this is
+  // empty or the engine is another).
+  std::shared_ptr<const internal::DrawnPools> pools;
 };
 
 struct Cancellation {
