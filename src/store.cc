@@ -1771,6 +1771,17 @@ struct Store::Database {
   // restored in the same order and the first error, of SQLite, of a stored
   // value or of the engine, ends the load as a plain loop would.
   absl::Status LoadRegistrants(Engine& engine) {
+    // Ids are dense from 1 (RestoreRegistrant checks it): the highest is the
+    // count, read from the table's last b-tree page. A damaged file may claim
+    // any id: the hint never exceeds what the file could hold (a stored row
+    // takes well over 8 bytes).
+    absl::StatusOr<int64_t> last = QueryInt("SELECT coalesce(max(id), 0) FROM registrants");
+    if (!last.ok()) return last.status();
+    absl::StatusOr<int64_t> bytes =
+        QueryInt("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    if (!bytes.ok()) return bytes.status();
+    const int64_t hint = std::min(*last, *bytes / 8);
+    if (hint > 0) engine.ReserveRegistrants(static_cast<size_t>(hint));
     absl::StatusOr<Statement> query = Query(
         "SELECT id, external_ref, district, birth_day, priority_group, channel, "
         "registered_at_us, vaccine_preference, status, waiting_since_us, series, standby "
@@ -1887,9 +1898,7 @@ struct Store::Database {
         batch = std::move(pipe.full.front());
         pipe.full.pop_front();
       }
-      for (size_t i = 0; i < batch->count && status.ok(); ++i) {
-        status = engine.RestoreRegistrant(batch->rows[i]);
-      }
+      status = engine.RestoreRegistrants(absl::MakeConstSpan(batch->rows).first(batch->count));
       if (status.ok()) status = batch->status;
       const bool done = !status.ok() || batch->last;
       {

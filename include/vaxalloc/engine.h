@@ -311,6 +311,14 @@ class Engine {
   // in sequence. Setup entities and policies are restored through Prepare and
   // Apply. A record that contradicts the state gives DataLoss.
   absl::Status RestoreRegistrant(const Registrant& registrant);
+  // RestoreRegistrant for each in order, up to the first error (returned;
+  // the rows before it stay restored). Faster for many: the reference index
+  // is fetched ahead.
+  absl::Status RestoreRegistrants(absl::Span<const Registrant> registrants);
+  // A capacity hint before restoring (or registering) about `count` more
+  // registrants: their table and reference index grow once instead of
+  // rehashing every reference at each doubling. Changes nothing observable.
+  void ReserveRegistrants(size_t count);
   absl::Status RestoreSeries(const Series& series);
   absl::Status RestoreDraw(const DrawRecord& record);
   absl::Status RestoreCode(const VerificationCode& code);
