@@ -637,6 +637,93 @@ struct FileHeader {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// Copies the write-ahead log back into the database file (a checkpoint) on a
+// connection and a thread of its own. SQLite's default runs it inside the
+// commit that crosses 1000 log pages, so the call that committed (a draw)
+// waited for it, though the commit was already complete: the log holds it,
+// synced as `synchronous` says. Here the main connection's WAL hook only
+// wakes this thread; PASSIVE checkpoints never block the writer or readers.
+class Checkpointer {
+ public:
+  // Log pages after a commit that start a checkpoint (SQLite's default).
+  static constexpr int kPages = 1000;
+
+  // Null (SQLite's own checkpointing stays on) if no connection or thread
+  // can be had.
+  static std::unique_ptr<Checkpointer> Start(sqlite3* main, const std::string& path,
+                                             bool full_sync) {
+    sqlite3* raw = nullptr;
+    const int code =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    Connection connection(raw);
+    if (code != SQLITE_OK) return nullptr;
+    // A checkpoint syncs the log and then the file as `synchronous` says.
+    if (sqlite3_exec(raw, full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return nullptr;
+    }
+    std::unique_ptr<Checkpointer> checkpointer(new Checkpointer(std::move(connection)));
+    try {
+      checkpointer->thread_ = std::thread([c = checkpointer.get()] { c->Loop(); });
+    } catch (const std::system_error&) {
+      return nullptr;
+    }
+    sqlite3_wal_hook(main, &Checkpointer::OnCommit, checkpointer.get());
+    checkpointer->main_ = main;
+    return checkpointer;
+  }
+
+  ~Checkpointer() {
+    // SQLite's own checkpointing back on for the main connection's last
+    // commits (none follow in practice: the Store is closing).
+    sqlite3_wal_autocheckpoint(main_, kPages);
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  explicit Checkpointer(Connection connection) : connection_(std::move(connection)) {}
+
+  static int OnCommit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kPages) {
+      auto* checkpointer = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard lock(checkpointer->mutex_);
+        checkpointer->pending_ = true;
+      }
+      checkpointer->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) return;
+      pending_ = false;
+      lock.unlock();
+      // Busy or failed: the log stays as it is, complete, and the next
+      // commit over kPages tries again.
+      (void)sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  Connection connection_;
+  sqlite3* main_ = nullptr;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stop_ = false;
+};
+
 // Store::Database: the connection, its statements and every SQL the store runs.
 
 struct Store::Database {
@@ -662,6 +749,11 @@ struct Store::Database {
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
+
+  // WAL checkpoints, on a connection and a thread of their own (declared
+  // last: stopped and closed first, so that the main connection is the last
+  // to close and leaves no log behind).
+  std::unique_ptr<Checkpointer> checkpointer;
 
   sqlite3* db() const { return connection.get(); }
 
@@ -878,6 +970,9 @@ struct Store::Database {
       return absl::FailedPreconditionError(
           absl::StrCat("campaign file '", path, "' could not switch to WAL mode (journal mode is '",
                        AbslView(mode), "')"));
+    }
+    if (mode == "wal") {
+      checkpointer = Checkpointer::Start(db(), path, options.durability == Durability::kFull);
     }
     return absl::OkStatus();
   }
