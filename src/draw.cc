@@ -578,7 +578,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   const DrawOutcome& outcome = prepared.change;
   VAXALLOC_ASSERT(outcome.record.id == state_->draws.size() + 1);
   VAXALLOC_ASSERT(outcome.series.size() == outcome.registrants.size());
-  state_->series.reserve(state_->series.size() + outcome.series.size());
+  internal::ReserveMore(state_->series, outcome.series.size());
   const internal::DrawnPools* drawn = outcome.pools.get();
   if (drawn != nullptr && drawn->instance == state_->instance &&
       drawn->revision == state_->revision) {

@@ -892,7 +892,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
 
 void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
   CheckRevision(prepared, state_->revision);
-  state_->registrants.reserve(state_->registrants.size() + prepared.change.size());
+  internal::ReserveMore(state_->registrants, prepared.change.size());
   for (const Registrant& registrant : prepared.change) {
     VAXALLOC_ASSERT(registrant.id == state_->registrants.size() + 1);
     const bool appended = AppendRegistrant(*state_, registrant);

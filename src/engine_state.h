@@ -3,6 +3,7 @@
 #ifndef VAXALLOC_SRC_ENGINE_STATE_H_
 #define VAXALLOC_SRC_ENGINE_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -119,6 +120,15 @@ struct DrawnPools {
   std::vector<uint32_t> indexes;
   std::vector<Pool> pools;  // same order
 };
+
+// Room for `more` elements at the end of `list`, growing geometrically: a
+// plain reserve(size() + more) would reallocate the whole list for every
+// small append once its capacity is exact (as after a restore).
+template <class List>
+void ReserveMore(List& list, size_t more) {
+  const size_t needed = list.size() + more;
+  if (needed > list.capacity()) list.reserve(std::max(needed, 2 * list.capacity()));
+}
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);

@@ -688,9 +688,14 @@ class Checkpointer {
  private:
   explicit Checkpointer(Connection connection) : connection_(std::move(connection)) {}
 
+  // After a commit on the main connection; `pages` is the log's length. A
+  // checkpoint copies the log but leaves its length until the next writer
+  // starts it over: one is started per kPages the log grew.
   static int OnCommit(void* self, sqlite3*, const char*, int pages) {
-    if (pages >= kPages) {
-      auto* checkpointer = static_cast<Checkpointer*>(self);
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (pages < checkpointer->pages_at_wake_) checkpointer->pages_at_wake_ = 0;  // started over
+    if (pages - checkpointer->pages_at_wake_ >= kPages) {
+      checkpointer->pages_at_wake_ = pages;
       {
         std::lock_guard lock(checkpointer->mutex_);
         checkpointer->pending_ = true;
@@ -717,6 +722,7 @@ class Checkpointer {
 
   Connection connection_;
   sqlite3* main_ = nullptr;
+  int pages_at_wake_ = 0;  // the log's length when the last checkpoint was asked for (main thread)
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
