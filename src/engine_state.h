@@ -121,13 +121,17 @@ struct DrawnPools {
   std::vector<Pool> pools;  // same order
 };
 
-// Room for `more` elements at the end of `list`, growing geometrically: a
-// plain reserve(size() + more) would reallocate the whole list for every
-// small append once its capacity is exact (as after a restore).
+// Room for `more` elements at the end of `list`. A batch gets exactly its
+// room (the memory per registrant of docs/benchmarks.md); a few elements make
+// the list grow geometrically: a plain reserve(size() + 1) would copy the
+// whole list on every single append once its capacity is exact (as after a
+// restore or a batch).
 template <class List>
 void ReserveMore(List& list, size_t more) {
+  constexpr size_t kBatchMin = 64;
   const size_t needed = list.size() + more;
-  if (needed > list.capacity()) list.reserve(std::max(needed, 2 * list.capacity()));
+  if (needed <= list.capacity()) return;
+  list.reserve(more >= kBatchMin ? needed : std::max(needed, 2 * list.capacity()));
 }
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
