@@ -60,6 +60,8 @@ struct DefaultInitAllocator : std::allocator<T> {
   }
 };
 using Candidates = std::vector<Candidate, DefaultInitAllocator<Candidate>>;
+// Candidates' ids by tier, ascending.
+using TierIds = std::array<std::vector<RegistrantId>, kTierMax>;
 
 // A reserve category's or the general pool's rules for one phase.
 struct Phase {
@@ -105,22 +107,39 @@ class DrawRun {
     }
     Phase general;
     RunPhase(general);
+    KeepPools();
     return std::move(outcome_);
   }
 
  private:
+  // The pools the draw copied, with its bookings, for Apply.
+  void KeepPools() {
+    if (outcome_.series.empty()) return;
+    auto kept = std::make_shared<internal::DrawnPools>();
+    kept->instance = state_.instance;
+    kept->revision = state_.revision;
+    for (size_t p = 0; p < work_.size(); ++p) {
+      if (!copied_[p]) continue;
+      kept->indexes.push_back(static_cast<uint32_t>(p));
+      kept->pools.push_back(std::move(work_[p]));
+    }
+    outcome_.pools = std::move(kept);
+  }
+
   // --- Pools taking part, copied so that the draw can book into them --------
   void SelectPools() {
     std::vector<bool> center_in_draw(state_.centers.size() + 1, request_.centers.empty());
     for (CenterId center : request_.centers) center_in_draw[center] = true;
     work_.resize(state_.pools.size());
     in_draw_.assign(state_.pools.size(), false);
+    copied_.assign(state_.pools.size(), false);
     next_live_.resize(state_.pools.size());
     free_first_in_window_.assign(state_.pools.size(), 0);
     for (size_t p = 0; p < state_.pools.size(); ++p) {
       const Pool& pool = state_.pools[p];
       if (!center_in_draw[pool.center] || pool.days.empty()) continue;
       in_draw_[p] = true;
+      copied_[p] = true;
       work_[p] = pool;
       std::vector<int32_t>& next = next_live_[p];
       next.resize(static_cast<size_t>(window_last_ - window_first_) + 2);
@@ -157,40 +176,48 @@ class DrawRun {
   }
 
   // --- Who takes part (sections 1-3) -----------------------------------------
-  // Hashing every waiting person's reference dominates a large draw, so the
-  // registrants are split into ranges handled by parallel threads. Each range
-  // counts its candidates per tier first and then writes them at its own
-  // offset, so the lists come out in id order whatever the thread count.
+  // The registrants are split into ranges handled by parallel threads. Each
+  // range lists its candidates' ids per tier (every tier's eligible count
+  // goes into the record). A tier's candidate list, with the lottery numbers,
+  // is written only when a phase first reaches that tier, each range at its
+  // own offset so that the list comes out in id order whatever the thread
+  // count. Hashing every waiting person's reference dominated a large draw,
+  // and a draw that fills its capacity in the first tiers never reaches the
+  // later, largest ones.
   void GatherCandidates() {
     const size_t count = state_.registrants.size();
     constexpr size_t kRegistrantsPerThreadMin = size_t{1} << 15;
     const size_t threads = std::clamp<size_t>(
         std::min<size_t>(std::thread::hardware_concurrency(), count / kRegistrantsPerThreadMin), 1,
         8);
-    std::vector<uint8_t> tier_of(count + 1, 0);
-    std::vector<std::array<uint32_t, kTierMax>> eligible(threads), candidates(threads);
-    auto range = [&](size_t part) {
-      return std::make_pair(static_cast<RegistrantId>(1 + count * part / threads),
-                            static_cast<RegistrantId>(1 + count * (part + 1) / threads));
-    };
+    ids_.resize(threads);
+    std::vector<std::array<uint32_t, kTierMax>> eligible(threads);
     RunParallel(threads, [&](size_t part) {
-      const auto [first, end] = range(part);
-      CountCandidates(first, end, tier_of, eligible[part], candidates[part]);
+      CountCandidates(static_cast<RegistrantId>(1 + count * part / threads),
+                      static_cast<RegistrantId>(1 + count * (part + 1) / threads), eligible[part],
+                      ids_[part]);
     });
-    std::vector<std::array<size_t, kTierMax>> offset(threads);
     for (int t = 0; t < kTierMax; ++t) {
-      size_t total = 0;
       for (size_t part = 0; part < threads; ++part) {
         outcome_.record.tiers[t].eligible += eligible[part][t];
-        offset[part][t] = total;
-        total += candidates[part][t];
       }
-      by_tier_[t].resize(total);
     }
-    RunParallel(threads, [&](size_t part) {
-      const auto [first, end] = range(part);
-      FillCandidates(first, end, tier_of, offset[part]);
+  }
+
+  // A tier's candidates in id order, with their lottery numbers.
+  Candidates& TierCandidates(int tier) {
+    Candidates& candidates = by_tier_[tier - 1];
+    if (tier_filled_[tier - 1]) return candidates;
+    tier_filled_[tier - 1] = true;
+    std::vector<size_t> offset(ids_.size() + 1, 0);
+    for (size_t part = 0; part < ids_.size(); ++part) {
+      offset[part + 1] = offset[part] + ids_[part][tier - 1].size();
+    }
+    candidates.resize(offset.back());
+    RunParallel(ids_.size(), [&](size_t part) {
+      FillCandidates(ids_[part][tier - 1], candidates.data() + offset[part]);
     });
+    return candidates;
   }
 
   template <class Work>
@@ -202,12 +229,10 @@ class DrawRun {
   }
 
   // Section 1 and 2: who takes part, and in which tier.
-  void CountCandidates(RegistrantId first, RegistrantId end, std::vector<uint8_t>& tier_of,
-                       std::array<uint32_t, kTierMax>& eligible,
-                       std::array<uint32_t, kTierMax>& candidates) const {
+  void CountCandidates(RegistrantId first, RegistrantId end,
+                       std::array<uint32_t, kTierMax>& eligible, TierIds& ids) const {
     const int64_t at_us = internal::ToMicros(request_.at);
     eligible.fill(0);
-    candidates.fill(0);
     for (RegistrantId id = first; id < end; ++id) {
       const RegistrantRow& row = state_.registrants[id - 1];
       if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
@@ -217,21 +242,35 @@ class DrawRun {
       const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
       ++eligible[tier - 1];
       if (preferences_[row.district].empty()) continue;
-      tier_of[id] = static_cast<uint8_t>(tier);
-      ++candidates[tier - 1];
+      ids[tier - 1].push_back(id);
     }
   }
 
-  // Section 3: the lottery numbers.
-  void FillCandidates(RegistrantId first, RegistrantId end, const std::vector<uint8_t>& tier_of,
-                      std::array<size_t, kTierMax> offset) {
-    for (RegistrantId id = first; id < end; ++id) {
-      const int tier = tier_of[id];
-      if (tier == 0) continue;
+  // Section 3: the lottery numbers of the candidates `ids`, written to `out`.
+  // Their rows and references lie scattered over the tables, each in a cache
+  // line of its own: they are fetched kPrefetch ahead so that the memory
+  // loads overlap.
+  void FillCandidates(const std::vector<RegistrantId>& ids, Candidate* out) const {
+    constexpr size_t kPrefetch = 32;
+    const size_t n = ids.size();
+    for (size_t i = 0; i < std::min(n, kPrefetch); ++i) {
+      __builtin_prefetch(&state_.registrants[ids[i] - 1]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetch < n) __builtin_prefetch(&state_.registrants[ids[i + kPrefetch] - 1]);
+      if (i + kPrefetch / 2 < n) {
+        const RegistrantRow& ahead = state_.registrants[ids[i + kPrefetch / 2] - 1];
+        __builtin_prefetch(state_.refs.data() + ahead.ref_offset);
+      }
+      const RegistrantId id = ids[i];
       const RegistrantRow& row = state_.registrants[id - 1];
-      by_tier_[tier - 1][offset[tier - 1]++] = Candidate{
-          LotteryNumber(request_.seed, state_.Ref(id)),  id,       row.district, row.birth_day,
-          static_cast<uint16_t>(row.vaccine_preference), row.group,    row.channel};
+      out[i] = Candidate{LotteryNumber(request_.seed, state_.Ref(id)),
+                         id,
+                         row.district,
+                         row.birth_day,
+                         static_cast<uint16_t>(row.vaccine_preference),
+                         row.group,
+                         row.channel};
     }
   }
 
@@ -271,15 +310,18 @@ class DrawRun {
   void RunPhase(Phase& phase) {
     for (int tier = 1; tier <= kTierMax; ++tier) {
       // The general pool is the last phase: it may consume the tier lists.
+      // Once the draw is done no later tier places anyone: their lists are
+      // never written.
+      if (Done()) return;
       Candidates filtered;
-      Candidates& candidates = phase.reserve == nullptr ? by_tier_[tier - 1] : filtered;
+      Candidates& candidates = phase.reserve == nullptr ? TierCandidates(tier) : filtered;
       if (phase.reserve == nullptr) {
         if (placed_by_reserves_[tier - 1] > 0) {
           std::erase_if(candidates, [this](const Candidate& c) { return placed_[c.id] != 0; });
         }
       } else {
         if (!QuotaOpen(phase)) return;
-        for (const Candidate& candidate : by_tier_[tier - 1]) {
+        for (const Candidate& candidate : TierCandidates(tier)) {
           if (!placed_[candidate.id] && Admits(phase, candidate)) filtered.push_back(candidate);
         }
       }
@@ -472,13 +514,16 @@ class DrawRun {
   const DayNumber window_last_;
 
   std::vector<Pool> work_;                       // copies of the pools in the draw
+  std::vector<bool> copied_;                     // in the draw (work_ holds a copy)
   std::vector<bool> in_draw_;                    // in the draw and not yet full
   std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
   std::vector<int64_t> free_first_in_window_;    // per pool, on the days the draw may use
   std::array<DayNumber, 2> first_day_by_channel_{};  // [Channel]: today + lead days, if any
   size_t open_pools_ = 0;
   std::vector<std::vector<uint32_t>> preferences_;  // [district]
-  std::array<Candidates, kTierMax> by_tier_;
+  std::vector<TierIds> ids_;                  // [gathering thread]: candidates per tier
+  std::array<bool, kTierMax> tier_filled_{};  // by_tier_ written
+  std::array<Candidates, kTierMax> by_tier_;  // written by TierCandidates
   std::array<uint32_t, kTierMax> placed_by_reserves_{};  // per tier
   std::vector<uint8_t> placed_;                          // [registrant id]
   SeriesId next_series_id_ = kNoId;
@@ -521,29 +566,62 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& req
   return Prepared<DrawOutcome>{state_->revision, run.Run()};
 }
 
+namespace {
+// Marks a draw's winners scheduled. They come in lottery order, scattered
+// over the registrant table (at 8 M registrants each row a cache and TLB
+// miss): they are taken grouped by blocks of 4096 ids instead, each block's
+// rows close together. The result does not depend on the order.
+void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
+  constexpr int kBlockBits = 12;
+  const size_t count = outcome.registrants.size();
+  std::vector<uint32_t> start((state.registrants.size() >> kBlockBits) + 2, 0);
+  for (RegistrantId id : outcome.registrants) ++start[(id >> kBlockBits) + 1];
+  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<uint32_t> order(count);  // indexes into the outcome, by block
+  for (size_t i = 0; i < count; ++i) {
+    order[start[outcome.registrants[i] >> kBlockBits]++] = static_cast<uint32_t>(i);
+  }
+  for (uint32_t i : order) {
+    internal::RegistrantRow& row = state.registrants[outcome.registrants[i] - 1];
+    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
+    row.status = RegistrantStatus::kScheduled;
+    row.series = outcome.series[i].id;
+  }
+}
+}  // namespace
+
 void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   VAXALLOC_ASSERT(prepared.revision == state_->revision);
   const DrawOutcome& outcome = prepared.change;
   VAXALLOC_ASSERT(outcome.record.id == state_->draws.size() + 1);
   VAXALLOC_ASSERT(outcome.series.size() == outcome.registrants.size());
-  state_->series.reserve(state_->series.size() + outcome.series.size());
-  absl::flat_hash_set<uint64_t> touched_pools;
-  for (size_t i = 0; i < outcome.series.size(); ++i) {
-    const Series& series = outcome.series[i];
-    VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
-    internal::RegistrantRow& row = state_->registrants[outcome.registrants[i] - 1];
-    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
-    Pool& pool = state_->PoolFor(series.center, series.vaccine);
-    for (int dose = 0; dose < series.dose_count; ++dose) {
-      pool.Book(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
-                dose > 0, /*update_slack=*/false);
+  internal::ReserveMore(state_->series, outcome.series.size());
+  const internal::DrawnPools* drawn = outcome.pools.get();
+  if (drawn != nullptr && drawn->instance == state_->instance &&
+      drawn->revision == state_->revision) {
+    // The draw booked its series into copies of these pools.
+    for (size_t k = 0; k < drawn->indexes.size(); ++k) {
+      state_->pools[drawn->indexes[k]] = drawn->pools[k];
     }
-    touched_pools.insert(State::PoolKey(series.center, series.vaccine));
-    row.status = RegistrantStatus::kScheduled;
-    row.series = series.id;
-    state_->series.push_back(series);
+    for (const Series& series : outcome.series) {
+      VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
+      state_->series.push_back(series);
+    }
+  } else {
+    absl::flat_hash_set<uint64_t> touched_pools;
+    for (const Series& series : outcome.series) {
+      VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
+      Pool& pool = state_->PoolFor(series.center, series.vaccine);
+      for (int dose = 0; dose < series.dose_count; ++dose) {
+        pool.Book(ToDayNumber(series.appointments[dose].day), series.appointments[dose].minute,
+                  dose > 0, /*update_slack=*/false);
+      }
+      touched_pools.insert(State::PoolKey(series.center, series.vaccine));
+      state_->series.push_back(series);
+    }
+    for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
   }
-  for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
+  ScheduleWinners(*state_, outcome);
   state_->seeds_used.insert({outcome.record.request.seed.k0, outcome.record.request.seed.k1});
   state_->draws.push_back(outcome.record);
   ++state_->revision;

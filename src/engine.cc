@@ -3,6 +3,7 @@
 #include "vaxalloc/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <limits>
 #include <tuple>
@@ -322,7 +323,15 @@ using internal::RegistrantRow;
 using internal::ToCivilDay;
 using internal::ToDayNumber;
 
-Engine::State::State() : registrant_by_ref(0, RefHash{this}, RefEq{this}) {
+namespace {
+uint64_t NextStateInstance() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+Engine::State::State()
+    : instance(NextStateInstance()), registrant_by_ref(0, RefHash{this}, RefEq{this}) {
   policies.push_back(PolicyVersion{1, Policy{}});
 }
 
@@ -965,7 +974,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
 
 void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
   CheckRevision(prepared, state_->revision);
-  state_->registrants.reserve(state_->registrants.size() + prepared.change.size());
+  internal::ReserveMore(state_->registrants, prepared.change.size());
   for (const Registrant& registrant : prepared.change) {
     VAXALLOC_ASSERT(registrant.id == state_->registrants.size() + 1);
     const bool appended = AppendRegistrant(*state_, registrant);
@@ -1150,6 +1159,16 @@ absl::Status CheckErased(const Registrant& registrant) {
 }
 }  // namespace
 
+void Engine::ReserveRegistrants(size_t count) {
+  const size_t total = state_->registrants.size() + count;
+  if (total >= std::numeric_limits<RegistrantId>::max()) return;
+  // Headroom for the registrations that follow a restore: without it the
+  // first one would copy the whole table (0.3 s at 8 M). Pages never written
+  // cost no memory.
+  state_->registrants.reserve(total + total / 8);
+  state_->registrant_by_ref.reserve(total);
+}
+
 absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
   if (registrant.id != state_->registrants.size() + 1) {
     return absl::DataLossError(fmt::format("registrant id {} out of sequence (expected {})",
@@ -1174,6 +1193,20 @@ absl::Status Engine::RestoreRegistrant(const Registrant& registrant) {
         fmt::format("stored registrant {}: {}", registrant.id, std::string(status.message())));
   }
   ++state_->revision;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RestoreRegistrants(absl::Span<const Registrant> registrants) {
+  // At millions of registrants each insert into the reference index misses
+  // the cache; fetching a few rows ahead overlaps those misses.
+  constexpr size_t kPrefetch = 8;
+  for (size_t i = 0; i < registrants.size(); ++i) {
+    if (i + kPrefetch < registrants.size()) {
+      state_->registrant_by_ref.prefetch(
+          std::string_view(registrants[i + kPrefetch].spec.external_ref));
+    }
+    VAXALLOC_RETURN_IF_ERROR(RestoreRegistrant(registrants[i]));
+  }
   return absl::OkStatus();
 }
 

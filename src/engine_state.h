@@ -3,6 +3,7 @@
 #ifndef VAXALLOC_SRC_ENGINE_STATE_H_
 #define VAXALLOC_SRC_ENGINE_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -137,6 +138,29 @@ struct RegistrantRow {
 // Millions of rows: every byte counts (docs/benchmarks.md, memory per registrant).
 static_assert(sizeof(RegistrantRow) == 40);
 
+// A draw's pools with its series booked (DrawOutcome::pools): what the
+// engine's pools `indexes` become when the draw is applied to the state and
+// revision that prepared it.
+struct DrawnPools {
+  uint64_t instance = 0;  // the Engine::State that prepared the draw
+  uint64_t revision = 0;
+  std::vector<uint32_t> indexes;
+  std::vector<Pool> pools;  // same order
+};
+
+// Room for `more` elements at the end of `list`. A batch gets exactly its
+// room (the memory per registrant of docs/benchmarks.md); a few elements make
+// the list grow geometrically: a plain reserve(size() + 1) would copy the
+// whole list on every single append once its capacity is exact (as after a
+// restore or a batch).
+template <class List>
+void ReserveMore(List& list, size_t more) {
+  constexpr size_t kBatchMin = 64;
+  const size_t needed = list.size() + more;
+  if (needed <= list.capacity()) return;
+  list.reserve(more >= kBatchMin ? needed : std::max(needed, 2 * list.capacity()));
+}
+
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);
 // InvalidArgument for an infinite time, OutOfRange outside kYearMin..kYearMax
@@ -154,6 +178,9 @@ namespace vaxalloc {
 struct Engine::State {
   State();
 
+  // Tells this engine's state from any other, even one later at the same
+  // address (DrawOutcome::pools belong to the state that prepared them).
+  const uint64_t instance;
   uint64_t revision = 0;
 
   std::vector<District> districts;  // [id - 1]

@@ -682,6 +682,99 @@ struct FileHeader {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// Copies the write-ahead log back into the database file (a checkpoint) on a
+// connection and a thread of its own. SQLite's default runs it inside the
+// commit that crosses 1000 log pages, so the call that committed (a draw)
+// waited for it, though the commit was already complete: the log holds it,
+// synced as `synchronous` says. Here the main connection's WAL hook only
+// wakes this thread; PASSIVE checkpoints never block the writer or readers.
+class Checkpointer {
+ public:
+  // Log pages after a commit that start a checkpoint (SQLite's default).
+  static constexpr int kPages = 1000;
+
+  // Null (SQLite's own checkpointing stays on) if no connection or thread
+  // can be had.
+  static std::unique_ptr<Checkpointer> Start(sqlite3* main, const std::string& path,
+                                             bool full_sync) {
+    sqlite3* raw = nullptr;
+    const int code =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    Connection connection(raw);
+    if (code != SQLITE_OK) return nullptr;
+    // A checkpoint syncs the log and then the file as `synchronous` says.
+    if (sqlite3_exec(raw, full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return nullptr;
+    }
+    std::unique_ptr<Checkpointer> checkpointer(new Checkpointer(std::move(connection)));
+    try {
+      checkpointer->thread_ = std::thread([c = checkpointer.get()] { c->Loop(); });
+    } catch (const std::system_error&) {
+      return nullptr;
+    }
+    sqlite3_wal_hook(main, &Checkpointer::OnCommit, checkpointer.get());
+    checkpointer->main_ = main;
+    return checkpointer;
+  }
+
+  ~Checkpointer() {
+    // SQLite's own checkpointing back on for the main connection's last
+    // commits (none follow in practice: the Store is closing).
+    sqlite3_wal_autocheckpoint(main_, kPages);
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  explicit Checkpointer(Connection connection) : connection_(std::move(connection)) {}
+
+  // After a commit on the main connection; `pages` is the log's length. A
+  // checkpoint copies the log but leaves its length until the next writer
+  // starts it over: one is started per kPages the log grew.
+  static int OnCommit(void* self, sqlite3*, const char*, int pages) {
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (pages < checkpointer->pages_at_wake_) checkpointer->pages_at_wake_ = 0;  // started over
+    if (pages - checkpointer->pages_at_wake_ >= kPages) {
+      checkpointer->pages_at_wake_ = pages;
+      {
+        std::lock_guard lock(checkpointer->mutex_);
+        checkpointer->pending_ = true;
+      }
+      checkpointer->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) return;
+      pending_ = false;
+      lock.unlock();
+      // Busy or failed: the log stays as it is, complete, and the next
+      // commit over kPages tries again.
+      (void)sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  Connection connection_;
+  sqlite3* main_ = nullptr;
+  int pages_at_wake_ = 0;  // the log's length when the last checkpoint was asked for (main thread)
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stop_ = false;
+};
+
 // Store::Database: the connection, its statements and every SQL the store runs.
 
 struct Store::Database {
@@ -708,6 +801,11 @@ struct Store::Database {
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
+
+  // WAL checkpoints, on a connection and a thread of their own (declared
+  // last: stopped and closed first, so that the main connection is the last
+  // to close and leaves no log behind).
+  std::unique_ptr<Checkpointer> checkpointer;
 
   sqlite3* db() const { return connection.get(); }
 
@@ -924,6 +1022,9 @@ struct Store::Database {
       return absl::FailedPreconditionError(
           absl::StrCat("campaign file '", path, "' could not switch to WAL mode (journal mode is '",
                        AbslView(mode), "')"));
+    }
+    if (mode == "wal") {
+      checkpointer = Checkpointer::Start(db(), path, options.durability == Durability::kFull);
     }
     return absl::OkStatus();
   }
@@ -1844,6 +1945,17 @@ struct Store::Database {
   // restored in the same order and the first error, of SQLite, of a stored
   // value or of the engine, ends the load as a plain loop would.
   absl::Status LoadRegistrants(Engine& engine) {
+    // Ids are dense from 1 (RestoreRegistrant checks it): the highest is the
+    // count, read from the table's last b-tree page. A damaged file may claim
+    // any id: the hint never exceeds what the file could hold (a stored row
+    // takes well over 8 bytes).
+    absl::StatusOr<int64_t> last = QueryInt("SELECT coalesce(max(id), 0) FROM registrants");
+    if (!last.ok()) return last.status();
+    absl::StatusOr<int64_t> bytes =
+        QueryInt("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    if (!bytes.ok()) return bytes.status();
+    const int64_t hint = std::min(*last, *bytes / 8);
+    if (hint > 0) engine.ReserveRegistrants(static_cast<size_t>(hint));
     absl::StatusOr<Statement> query = Query(
         "SELECT id, external_ref, district, birth_day, priority_group, channel, "
         "registered_at_us, vaccine_preference, status, waiting_since_us, series, standby "
@@ -1962,9 +2074,7 @@ struct Store::Database {
         batch = std::move(pipe.full.front());
         pipe.full.pop_front();
       }
-      for (size_t i = 0; i < batch->count && status.ok(); ++i) {
-        status = engine.RestoreRegistrant(batch->rows[i]);
-      }
+      status = engine.RestoreRegistrants(absl::MakeConstSpan(batch->rows).first(batch->count));
       if (status.ok()) status = batch->status;
       const bool done = !status.ok() || batch->last;
       {
