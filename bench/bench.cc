@@ -317,6 +317,19 @@ void Run(const Options& options) {
       latencies.push_back(seconds);
     }
     add_row("single self-booking, own transaction", ">= 10 k/s, p99 <= 2 ms", 10'000, 2e-3);
+
+    // The press office's page: Summarize and ForecastWait together, from the
+    // engine's counters (issue 4: cheap enough for every page view).
+    for (int i = 0; i < 200; ++i) {
+      const double seconds = Time([&] {
+        const Report report = drawn.Summarize();
+        const absl::StatusOr<WaitForecast> forecast = drawn.ForecastWait(at);
+        Check("forecast", forecast.status());
+        if (report.registrants == 0) Fail("report", absl::InternalError("no registrants"));
+      });
+      latencies.push_back(seconds);
+    }
+    add_row("report page (Summarize + ForecastWait)", "every page view", 0, 0);
     const InvariantReport after = CheckInvariants(drawn);
     if (!after.ok())
       Fail("invariants after the single transactions", absl::InternalError(after.ToString()));

@@ -1124,7 +1124,9 @@ VAXALLOC_API int vaxalloc_series_get(vaxalloc_campaign* campaign, uint32_t id,
                                      vaxalloc_series* out) VAXALLOC_NOEXCEPT;
 
 /* Cancels an active series at `at` (Unix seconds): its seats and doses return
- * and its registrant waits again from `at`.
+ * and its registrant waits again from `at`. Once the first dose was given,
+ * only the second appointment returns and the registrant is withdrawn (the
+ * series is finished elsewhere; a new one would repeat the first dose).
  * Errors: VAXALLOC_EINVALID (NULL, infinite time), VAXALLOC_ENOTFOUND,
  * VAXALLOC_EPRECONDITION (not active: already cancelled, completed, ...; a
  * hold is declined with vaxalloc_hold_decline(), not cancelled). */

@@ -634,9 +634,11 @@ void Engine::Apply(const Prepared<SeriesChange>& prepared) {
   internal::WriteSeriesRows(*state_, change.series);
   for (const RegistrantUpdate& update : change.registrants) {
     RegistrantRow& row = state_->registrants[update.id - 1];
+    state_->CountRegistrant(row, -1);
     row.status = update.status;
     row.series = update.series;
     row.waiting_since_us = internal::ToMicros(update.waiting_since);
+    state_->CountRegistrant(row, +1);
   }
   state_->replaced_no_shows.insert(state_->replaced_no_shows.end(), change.no_shows.begin(),
                                    change.no_shows.end());

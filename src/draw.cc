@@ -584,8 +584,10 @@ void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
   for (uint32_t i : order) {
     internal::RegistrantRow& row = state.registrants[outcome.registrants[i] - 1];
     VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
+    state.CountRegistrant(row, -1);
     row.status = RegistrantStatus::kScheduled;
     row.series = outcome.series[i].id;
+    state.CountRegistrant(row, +1);
   }
 }
 }  // namespace
@@ -606,6 +608,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
     for (const Series& series : outcome.series) {
       VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
       state_->series.push_back(series);
+      state_->CountSeries(series, +1);
     }
   } else {
     absl::flat_hash_set<uint64_t> touched_pools;
@@ -618,6 +621,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
       }
       touched_pools.insert(State::PoolKey(series.center, series.vaccine));
       state_->series.push_back(series);
+      state_->CountSeries(series, +1);
     }
     for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
   }

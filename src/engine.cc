@@ -121,10 +121,12 @@ void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows) {
                       old.vaccine == row.vaccine);
       seats(old, false);
       track(old, -1);
+      state.CountSeries(old, -1);
       old = row;
     }
     seats(row, true);
     track(row, +1);
+    state.CountSeries(row, +1);
   }
   // Unbooking kept the slack current; booking without it did not.
   for (Pool* pool : touched) pool->RecomputeSlack();
@@ -353,6 +355,32 @@ Pool& Engine::State::PoolFor(CenterId center, VaccineId vaccine) {
               [this](uint32_t a, uint32_t b) { return pools[a].vaccine < pools[b].vaccine; });
   }
   return pools[it->second];
+}
+
+void Engine::State::CountRegistrant(const RegistrantRow& row, int sign) {
+  counts.registrants_by_status[static_cast<size_t>(row.status)] += sign;
+  if (row.status != RegistrantStatus::kWaiting) return;
+  counts.waiting_by_district[row.district - 1] += sign;
+  const int tier = internal::TierOf(current_policy().policy, row.group, row.registered_at_us);
+  counts.waiting_per_tier[tier - 1] += sign;
+}
+
+void Engine::State::CountSeries(const Series& series, int sign) {
+  counts.series_by_status[static_cast<size_t>(series.status)] += sign;
+  if (series.status == SeriesStatus::kActive) counts.active_by_center[series.center - 1] += sign;
+  for (int dose = 0; dose < series.dose_count; ++dose) {
+    counts.doses_given += sign * (series.doses[dose] == DoseState::kGiven);
+    counts.doses_missed += sign * (series.doses[dose] == DoseState::kMissed);
+  }
+}
+
+void Engine::State::RecountWaitingTiers() {
+  counts.waiting_per_tier.fill(0);
+  const Policy& policy = current_policy().policy;
+  for (const RegistrantRow& row : registrants) {
+    if (row.status != RegistrantStatus::kWaiting) continue;
+    ++counts.waiting_per_tier[internal::TierOf(policy, row.group, row.registered_at_us) - 1];
+  }
 }
 
 Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
@@ -778,6 +806,7 @@ void Engine::Apply(const Prepared<District>& prepared) {
   state_->district_by_code.emplace(district.code, district.id);
   state_->districts.push_back(district);
   state_->centers_by_district.emplace_back();
+  state_->counts.waiting_by_district.push_back(0);
   ++state_->revision;
 }
 
@@ -798,6 +827,7 @@ void Engine::Apply(const Prepared<Center>& prepared) {
   state_->centers.push_back(center);
   state_->pools_by_center.emplace_back();
   state_->releases_by_center.emplace_back();
+  state_->counts.active_by_center.push_back(0);
   for (DistrictId district : center.spec.districts) {
     std::vector<CenterId>& serving = state_->centers_by_district[district - 1];
     serving.insert(std::upper_bound(serving.begin(), serving.end(), center.id), center.id);
@@ -838,6 +868,7 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   CheckRevision(prepared, state_->revision);
   VAXALLOC_ASSERT(prepared.change.version == state_->policies.size() + 1);
   state_->policies.push_back(prepared.change);
+  state_->RecountWaitingTiers();
   // Validated by PrepareSetPolicy; absl caches loaded zones.
   const bool loaded = absl::LoadTimeZone(prepared.change.policy.time_zone, &state_->time_zone);
   VAXALLOC_ASSERT(loaded);
@@ -961,13 +992,13 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.erased = registrant.erased;
   state.refs += registrant.spec.external_ref;
   state.registrants.push_back(row);
-  if (row.erased) return true;  // no reference to index
-  if (!state.registrant_by_ref.insert(registrant.id).second) {
+  if (!row.erased && !state.registrant_by_ref.insert(registrant.id).second) {
     // Only a restored file can hold a duplicate: take the row back.
     state.registrants.pop_back();
     state.refs.resize(row.ref_offset);
     return false;
   }
+  state.CountRegistrant(row, +1);
   return true;
 }
 }  // namespace
@@ -1052,6 +1083,10 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareCancelSeries(SeriesId seri
   cancellation.series = series_id;
   cancellation.registrant = series.registrant;
   cancellation.at = internal::FromMicros(internal::ToMicros(at));
+  // After a given first dose only the second appointment is left to cancel,
+  // and a new series would repeat the first dose: the person finishes
+  // elsewhere (vaccinated by their GP) and leaves the waiting list.
+  cancellation.withdraw = series.doses[0] == DoseState::kGiven;
   cancellation.written.push_back(internal::CancelledRow(series));
   // A short-notice hold that was to replace this series has nothing left to
   // replace: it lapses with it.
@@ -1124,6 +1159,7 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
     VAXALLOC_ASSERT(written.registrant == cancellation.registrant);
   }
   internal::WriteSeriesRows(*state_, cancellation.written);
+  state_->CountRegistrant(row, -1);
   if (cancellation.series != kNoId || cancellation.withdraw) row.series = kNoId;
   if (cancellation.withdraw) {
     row.status = RegistrantStatus::kWithdrawn;
@@ -1140,6 +1176,7 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
     row.birth_day = 0;
     row.erased = true;
   }
+  state_->CountRegistrant(row, +1);
   ++state_->revision;
 }
 
@@ -1529,60 +1566,43 @@ std::vector<SecondDoseShortfall> Engine::CheckSecondDoseCapacity() const {
 }
 
 Report Engine::Summarize() const {
+  // From the counters and the pools: no walk over registrants or series.
+  const State::Counts& counts = state_->counts;
+  auto count = [](int64_t value) {
+    VAXALLOC_ASSERT(value >= 0);
+    return static_cast<uint64_t>(value);
+  };
   Report report;
   report.registrants = state_->registrants.size();
   report.draws = state_->draws.size();
+  report.waiting = count(counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kWaiting)]);
+  report.scheduled =
+      count(counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kScheduled)]);
+  report.withdrawn =
+      count(counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kWithdrawn)]);
+  report.vaccinated =
+      count(counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kVaccinated)]);
+  for (int t = 0; t < kTierMax; ++t) report.waiting_per_tier[t] = count(counts.waiting_per_tier[t]);
+  auto series = [&](SeriesStatus status) {
+    return count(counts.series_by_status[static_cast<size_t>(status)]);
+  };
+  report.series_active = series(SeriesStatus::kActive);
+  report.series_cancelled = series(SeriesStatus::kCancelled);
+  report.series_held = series(SeriesStatus::kHeld);
+  report.series_completed = series(SeriesStatus::kCompleted);
+  report.series_missed = series(SeriesStatus::kMissed);
+  report.doses_given = count(counts.doses_given);
+  report.doses_missed = count(counts.doses_missed) + state_->replaced_no_shows.size();
   report.centers.resize(state_->centers.size());
-  for (size_t i = 0; i < report.centers.size(); ++i) report.centers[i].center = i + 1;
-  const Policy& policy = this->policy();
-  for (const RegistrantRow& row : state_->registrants) {
-    switch (row.status) {
-      case RegistrantStatus::kWaiting: {
-        ++report.waiting;
-        ++report.waiting_per_tier[internal::TierOf(policy, row.group, row.registered_at_us) - 1];
-        for (CenterId center : state_->centers_by_district[row.district - 1]) {
-          ++report.centers[center - 1].residents_waiting;
-        }
-        break;
-      }
-      case RegistrantStatus::kScheduled:
-        ++report.scheduled;
-        break;
-      case RegistrantStatus::kWithdrawn:
-        ++report.withdrawn;
-        break;
-      case RegistrantStatus::kVaccinated:
-        ++report.vaccinated;
-        break;
+  for (size_t i = 0; i < report.centers.size(); ++i) {
+    report.centers[i].center = static_cast<CenterId>(i + 1);
+    report.centers[i].series_active = count(counts.active_by_center[i]);
+  }
+  for (size_t d = 0; d < state_->districts.size(); ++d) {
+    for (CenterId center : state_->centers_by_district[d]) {
+      report.centers[center - 1].residents_waiting += count(counts.waiting_by_district[d]);
     }
   }
-  for (const Series& series : state_->series) {
-    switch (series.status) {
-      case SeriesStatus::kActive:
-        ++report.series_active;
-        ++report.centers[series.center - 1].series_active;
-        break;
-      case SeriesStatus::kCancelled:
-        ++report.series_cancelled;
-        break;
-      case SeriesStatus::kHeld:
-        ++report.series_held;
-        break;
-      case SeriesStatus::kLapsed:
-        break;
-      case SeriesStatus::kCompleted:
-        ++report.series_completed;
-        break;
-      case SeriesStatus::kMissed:
-        ++report.series_missed;
-        break;
-    }
-    for (int dose = 0; dose < series.dose_count; ++dose) {
-      report.doses_given += series.doses[dose] == DoseState::kGiven;
-      report.doses_missed += series.doses[dose] == DoseState::kMissed;
-    }
-  }
-  report.doses_missed += state_->replaced_no_shows.size();
   for (const Pool& pool : state_->pools) {
     CenterReport& center = report.centers[pool.center - 1];
     for (const PoolDay& day : pool.days) {

@@ -236,6 +236,24 @@ struct Engine::State {
 
   std::vector<VerificationCode> codes;  // [id - 1]
   std::vector<ReplacedNoShow> replaced_no_shows;
+
+  // What Summarize and ForecastWait report, kept current by every change of
+  // a registrant's status (CountRegistrant around it) and every series row
+  // written (CountSeries), so that a report never walks millions of rows.
+  struct Counts {
+    std::array<int64_t, 4> registrants_by_status{};     // by RegistrantStatus
+    std::vector<int64_t> waiting_by_district;           // [district - 1]
+    std::array<int64_t, kTierMax> waiting_per_tier{};   // under the current policy
+    std::array<int64_t, 6> series_by_status{};          // by SeriesStatus
+    std::vector<int64_t> active_by_center;              // [center - 1]
+    int64_t doses_given = 0;
+    int64_t doses_missed = 0;
+  } counts;
+  // sign +1 counts a row as it is now, -1 takes it out (before a change).
+  void CountRegistrant(const internal::RegistrantRow& row, int sign);
+  void CountSeries(const Series& series, int sign);
+  // waiting_per_tier again (after a policy change: tiers follow the policy).
+  void RecountWaitingTiers();
   // The pending code of each (registrant, purpose).
   absl::flat_hash_map<std::pair<RegistrantId, uint8_t>, CodeId> pending_codes;
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;

@@ -45,10 +45,8 @@ absl::StatusOr<WaitForecast> Engine::ForecastWait(absl::Time at) const {
   }
   for (int64_t count : first_doses) forecast.first_doses_available += static_cast<uint64_t>(count);
 
-  const Policy& policy = state.current_policy().policy;
-  for (const internal::RegistrantRow& row : state.registrants) {
-    if (row.status != RegistrantStatus::kWaiting) continue;
-    ++forecast.tiers[internal::TierOf(policy, row.group, row.registered_at_us) - 1].waiting;
+  for (int t = 0; t < kTierMax; ++t) {
+    forecast.tiers[t].waiting = static_cast<uint64_t>(state.counts.waiting_per_tier[t]);
   }
   uint64_t ahead = 0;
   size_t day = 0;

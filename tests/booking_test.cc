@@ -935,13 +935,17 @@ TEST_CASE("attendance: a missed second dose is rebooked within the interval") {
       REFUSED(clinic.engine, StatusCode::kResourceExhausted,
               clinic.engine.RebookSecondDose(clinic.early, On(kDay + 28, 12)));
   CHECK(absl::StrContains(message, "no second-dose seat"));
-  // The host may cancel: the given first dose keeps its seat.
+  // The host may cancel: the given first dose keeps its seat, and the
+  // person, who would otherwise get a first dose again, is withdrawn.
   Ok(clinic.engine.CancelSeries(clinic.early, On(kDay + 28, 13)));
   CheckAll(clinic.engine);
   const Series cancelled = clinic.Get(clinic.early);
+  CHECK(cancelled.status == kCancelled);
   CHECK(cancelled.doses[0] == DoseState::kGiven);
   CHECK(cancelled.doses[1] == DoseState::kMissed);
   CHECK(clinic.SlotAt(clinic.duo, kDay).booked_first == 1);
+  CHECK(clinic.Who(clinic.early_person).status == RegistrantStatus::kWithdrawn);
+  CHECK(clinic.Who(clinic.early_person).series == kNoId);
 }
 
 TEST_CASE("attendance: bad input") {
@@ -1038,7 +1042,7 @@ TEST_CASE("Attendance() and Summarize() count appointments, doses given and no-s
 // Cancellation and withdrawal
 // ---------------------------------------------------------------------------
 
-TEST_CASE("cancelling: once only, and after dose 1 only dose 2's seat goes back") {
+TEST_CASE("cancelling: once only; after dose 1 only dose 2's seat goes back, the person leaves") {
   Clinic clinic;
   Ok(clinic.engine.CancelSeries(clinic.late, On(kDay - 1, 8)));
   CheckAll(clinic.engine);
@@ -1056,8 +1060,11 @@ TEST_CASE("cancelling: once only, and after dose 1 only dose 2's seat goes back"
   CHECK(clinic.SlotAt(clinic.duo, kDay).booked_first == 1);
   CHECK(clinic.SlotAt(clinic.duo, given.appointments[1].day, given.appointments[1].minute)
             .booked_second == 0);
-  CHECK(clinic.Who(clinic.early_person).status == kWaiting);
+  // Back on the waiting list a draw would give a first dose again.
+  CHECK(clinic.Who(clinic.early_person).status == RegistrantStatus::kWithdrawn);
   CHECK(clinic.engine.Summarize().doses_given == 1);
+  REFUSED(clinic.engine, StatusCode::kFailedPrecondition,
+          clinic.engine.Withdraw(clinic.early_person, On(kDay, 10)));
 }
 
 TEST_CASE("a hold is declined, not cancelled; a withdrawal lets it lapse") {

@@ -1131,6 +1131,7 @@ struct FlowModel {
     ReleaseId release = kNoId;
     SeriesId replaces = kNoId;
     absl::Time hold_expires_at;
+    bool first_given = false;
   };
   struct RegistrantRow {
     RegistrantStatus status = RegistrantStatus::kWaiting;
@@ -1186,6 +1187,12 @@ struct FlowModel {
     // A swap hold replacing the series lapses with it.
     if (holds.contains(registrant) && series[holds[registrant]].replaces == id) {
       Lapse(holds[registrant]);
+    }
+    if (series[id].first_given) {
+      // Only the second appointment was left: the person finishes elsewhere.
+      registrants[registrant] = {RegistrantStatus::kWithdrawn, kNoId,
+                                 registrants[registrant].erased};
+      return;
     }
     Wait(registrant);
   }
@@ -1887,6 +1894,7 @@ class BookingRunner {
     if (outcome == DoseOutcome::kGiven) {
       // A swap hold of the series lapses with the first dose.
       if (i == 0 && model_.holds.contains(registrant)) model_.Lapse(model_.holds[registrant]);
+      if (i == 0) model_.series[id].first_given = true;
       if (dose == series.dose_count) {
         model_.series[id].status = SeriesStatus::kCompleted;
         model_.registrants[registrant] = {RegistrantStatus::kVaccinated, id};
@@ -1917,7 +1925,7 @@ class BookingRunner {
       if (c_.engine.DosesAvailableFrom(series.center, series.vaccine, day) < 1) continue;
       for (const SlotView& slot : c_.engine.Slots(series.center, series.vaccine, day)) {
         const Appointment appointment{day, slot.minute};
-        if (slot.booked_second < slot.seats_second && Start(appointment) >= LocalNow()) {
+        if (slot.booked_second < slot.bookable_second && Start(appointment) >= LocalNow()) {
           return appointment;
         }
       }

@@ -332,7 +332,9 @@ class _Campaign:
 
     def cancel_series(self, series: int, *, at: datetime.datetime) -> None:
         """Cancels an active series at `at`: its seats and doses return and its
-        registrant waits again from `at`."""
+        registrant waits again from `at`. Once the first dose was given, only
+        the second appointment returns and the registrant is withdrawn (the
+        series is finished elsewhere; a new one would repeat the first dose)."""
         self._impl.cancel_series(cv.to_int(series, "series id"), at=cv.to_micros(at, "at"))
 
     def withdraw(self, registrant: int, *, at: datetime.datetime) -> None:

@@ -220,7 +220,10 @@ class Engine {
   // All or nothing: one bad entry (named in the error) registers nobody.
   absl::StatusOr<std::vector<RegistrantId>> RegisterBatch(absl::Span<const RegistrantSpec> specs);
   absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
-  // Cancels an active series; its registrant waits again from `at`.
+  // Cancels an active series; its registrant waits again from `at`. Once
+  // the first dose was given only the second appointment is cancelled and
+  // the registrant is withdrawn (the series is finished elsewhere; a new one
+  // would repeat the first dose).
   absl::Status CancelSeries(SeriesId series, absl::Time at);
   // The registrant leaves the campaign; an active series is cancelled.
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
