@@ -152,8 +152,11 @@ class DrawRun {
         const DayNumber until = std::min(window_last_, ToDayNumber(release.last_day));
         for (DayNumber day = from; day <= until; ++day) MarkDead(p, day);
       }
-      // The seats reserve quotas share: those of days the draw may use.
-      for (DayNumber day = NextLive(p, window_first_); day <= window_last_;
+      // The seats reserve quotas share: those of days the draw may use (in
+      // no release, and not before every channel's lead time).
+      const DayNumber usable_from = std::max(
+          window_first_, std::min(first_day_by_channel_[0], first_day_by_channel_[1]));
+      for (DayNumber day = NextLive(p, usable_from); day <= window_last_;
            day = NextLive(p, day + 1)) {
         if (pool.Contains(day)) free_first_in_window_[p] += pool.days[day - pool.first_day].free_first();
       }

@@ -269,9 +269,10 @@ void Pool::ResetBookable() {
 // time order by cumulative rounding, so that slots of a few seats overbook
 // too (a slot's own share would round to 0). Other blocks never change it.
 int OverbookedExtra(const CapacityBlock& block, int minute, bool second_dose, int permille) {
-  const int seats = second_dose ? block.seats_second : block.seats_first;
-  const int k = (minute - block.open_minute) / block.slot_minutes;  // slots of the block before
-  return Overbooked((k + 1) * seats, permille) - Overbooked(k * seats, permille) - seats;
+  const int64_t seats = second_dose ? block.seats_second : block.seats_first;
+  const int64_t k = (minute - block.open_minute) / block.slot_minutes;  // slots of the block before
+  return static_cast<int>(Overbooked((k + 1) * seats, permille) - Overbooked(k * seats, permille) -
+                          seats);
 }
 
 absl::Status CheckDay(std::string_view what, absl::CivilDay day) {

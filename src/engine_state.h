@@ -48,7 +48,8 @@ absl::CivilDay CivilDayFromDays(int64_t days);
 DayNumber BirthdayOfAge(DayNumber birth, int years);
 
 // The appointments a slot of `seats` takes under Policy::overbook_permille.
-inline int Overbooked(int seats, int overbook_permille) {
+// In 64 bits: a block's cumulative seats over a day reach 1440 * 10,000.
+inline int64_t Overbooked(int64_t seats, int overbook_permille) {
   return seats + seats * overbook_permille / 1000;
 }
 // The extra seats overbooking gives the block's slot starting at `minute`.

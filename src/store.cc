@@ -719,9 +719,10 @@ class Checkpointer {
   }
 
   ~Checkpointer() {
+    if (!thread_.joinable()) return;  // Start failed: no hook, no thread
     // SQLite's own checkpointing back on for the main connection's last
     // commits (none follow in practice: the Store is closing).
-    sqlite3_wal_autocheckpoint(main_, kPages);
+    if (main_ != nullptr) sqlite3_wal_autocheckpoint(main_, kPages);
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
@@ -1023,7 +1024,10 @@ struct Store::Database {
           absl::StrCat("campaign file '", path, "' could not switch to WAL mode (journal mode is '",
                        AbslView(mode), "')"));
     }
-    if (mode == "wal") {
+    // Once: a new file switches here and again after its first load; a
+    // second checkpointer's start would have the first one's end put
+    // SQLite's own hook back.
+    if (mode == "wal" && checkpointer == nullptr) {
       checkpointer = Checkpointer::Start(db(), path, options.durability == Durability::kFull);
     }
     return absl::OkStatus();

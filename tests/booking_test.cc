@@ -2297,6 +2297,21 @@ TEST_CASE("overbooking spreads a block's extra seats over its slots; other block
   CheckAll(town.engine);
 }
 
+TEST_CASE("overbooking the largest block: a day of one-minute slots of 10,000 seats") {
+  Town town;
+  Ok(town.engine.AddCapacity(Block(town.center_a, town.mono, kDay, kDay, 0, 24 * 60, 1,
+                                   kSeatsPerSlotMax, 0)));
+  Policy policy;
+  policy.overbook_permille = kOverbookPermilleMax;  // cumulative seats reach 14.4 million
+  Ok(town.engine.SetPolicy(policy));
+  const std::vector<SlotView> slots = town.engine.Slots(town.center_a, town.mono, kDay);
+  REQUIRE(slots.size() == 24 * 60);
+  for (const SlotView& slot : slots) {
+    CHECK_MESSAGE(slot.bookable_first == kSeatsPerSlotMax * 3 / 2, "minute ", slot.minute);
+  }
+  CheckAll(town.engine);
+}
+
 TEST_CASE("reserve quotas share only the first-dose days a draw may use") {
   Town town;
   town.Capacity(town.center_a, town.mono, kDay, kDay + 9, 1, 0);

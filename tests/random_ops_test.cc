@@ -426,7 +426,7 @@ class ReferenceDraw {
     // Overbooking: each block's extra seats on a day, spread over its slots
     // by cumulative rounding (types.h, Policy::overbook_permille).
     std::map<std::tuple<PoolKey, absl::CivilDay, int>, std::pair<int, int>> extra;
-    auto overbooked = [this](int seats) {
+    auto overbooked = [this](int64_t seats) {
       return seats + seats * policy_.overbook_permille / 1000;
     };
     for (const CapacityBlock& block : engine_.capacity_blocks()) {
@@ -440,10 +440,12 @@ class ReferenceDraw {
         for (int minute = block.open_minute; minute + block.slot_minutes <= block.close_minute;
              minute += block.slot_minutes, ++k) {
           std::pair<int, int>& slot_extra = extra[{{block.center, block.vaccine}, day, minute}];
-          slot_extra.first += overbooked((k + 1) * block.seats_first) -
-                              overbooked(k * block.seats_first) - block.seats_first;
-          slot_extra.second += overbooked((k + 1) * block.seats_second) -
-                               overbooked(k * block.seats_second) - block.seats_second;
+          slot_extra.first += static_cast<int>(overbooked(int64_t{k + 1} * block.seats_first) -
+                                               overbooked(int64_t{k} * block.seats_first) -
+                                               block.seats_first);
+          slot_extra.second += static_cast<int>(overbooked(int64_t{k + 1} * block.seats_second) -
+                                                overbooked(int64_t{k} * block.seats_second) -
+                                                block.seats_second);
         }
       }
     }
@@ -466,9 +468,13 @@ class ReferenceDraw {
           CHECK(view.bookable_second == bookable_second);
           pool.slots[day].push_back(
               {view.minute, bookable_first, bookable_second, view.booked_first, view.booked_second});
-          // Reserve quotas share the free seats of the days the draw may use.
+          // Reserve quotas share the free seats of the days the draw may use:
+          // in no release, and not before every channel's lead time.
+          const bool before_every_lead =
+              policy_.draw_lead_days_online > 0 && policy_.draw_lead_days_phone > 0 &&
+              day < today_ + std::min(policy_.draw_lead_days_online, policy_.draw_lead_days_phone);
           if (day >= request_.first_dose_from && day <= request_.first_dose_until &&
-              !Released(key, day)) {
+              !Released(key, day) && !before_every_lead) {
             pool.free_first_in_window += std::max(0, bookable_first - view.booked_first);
           }
         }
