@@ -1334,7 +1334,8 @@ VAXALLOC_API int vaxalloc_code_request_init(vaxalloc_code_request* request,
  * Errors: VAXALLOC_EINVALID (NULL handle, request or digits_out; bad
  * purpose; a series with WITHDRAW; infinite `at`), VAXALLOC_EVERSION,
  * VAXALLOC_ENOTFOUND (unknown registrant or series), VAXALLOC_EPRECONDITION
- * (the registrant withdrew; the series is not an active series of theirs;
+ * (the registration is deleted; a CANCEL_SERIES code for a registrant who
+ * withdrew; the series is not an active series of theirs;
  * `at` at or before the latest draw), VAXALLOC_ERANGE (`at` outside
  * 1900-2200), VAXALLOC_EBUFFER, VAXALLOC_EEXHAUSTED (ids). */
 VAXALLOC_API int vaxalloc_code_issue(vaxalloc_campaign* campaign,

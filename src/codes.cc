@@ -74,7 +74,12 @@ absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCode(const CodeRequest&
     return absl::NotFoundError(fmt::format("code: unknown registrant id {}", id));
   }
   const RegistrantRow& row = state.registrants[id - 1];
-  if (row.status == RegistrantStatus::kWithdrawn) {
+  if (row.erased) {
+    return absl::FailedPreconditionError(
+        fmt::format("code: registrant {}'s registration is deleted", id));
+  }
+  // A withdrawn person may still delete the registration.
+  if (row.status == RegistrantStatus::kWithdrawn && request.purpose != CodePurpose::kWithdraw) {
     return absl::FailedPreconditionError(fmt::format("code: registrant {} has withdrawn", id));
   }
   switch (request.purpose) {
@@ -192,11 +197,11 @@ absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCode(CodeId id,
   }
   // The action is checked before the entry: a refusal must not tell a
   // guesser that the digits were right.
-  // A withdrawal code deletes the registration (its personal data too).
-  absl::StatusOr<Prepared<Cancellation>> action = code.purpose == CodePurpose::kCancelSeries
-                                                      ? PrepareCancelSeries(code.series, at)
-                                                      : PrepareWithdraw(code.registrant, at);
-  if (action.ok()) action->change.erase = code.purpose == CodePurpose::kWithdraw;
+  // A withdrawal code deletes the registration (its personal data too),
+  // also of a person withdrawn since.
+  absl::StatusOr<Prepared<Cancellation>> action =
+      code.purpose == CodePurpose::kCancelSeries ? PrepareCancelSeries(code.series, at)
+                                                 : PrepareDeleteRegistration(code.registrant, at);
   if (!action.ok()) {
     return absl::Status(action.status().code(),
                         fmt::format("code {} can no longer be used: {}", id,

@@ -1839,7 +1839,7 @@ TEST_CASE("codes: the right code after the series was cancelled another way") {
   const CodeId withdraw_code =
       town.Issue(town.Request(town.other, CodePurpose::kWithdraw, kNoId, town.now), 0).record.id;
   Ok(town.engine.CancelSeries(town.series, town.now + absl::Minutes(1)));
-  Ok(town.engine.Withdraw(town.other, town.now + absl::Minutes(1)));
+  Ok(town.engine.DeleteRegistration(town.other, town.now + absl::Minutes(1)));
   CheckAll(town.engine);
   std::string message =
       REFUSED(town.engine, StatusCode::kFailedPrecondition,
@@ -1850,9 +1850,8 @@ TEST_CASE("codes: the right code after the series was cancelled another way") {
   CHECK(town.Code(cancel_code).state == CodeState::kPending);
   message = REFUSED(town.engine, StatusCode::kFailedPrecondition,
                     town.engine.VerifyCode(withdraw_code, "000000", town.now + absl::Minutes(2)));
-  CHECK(message ==
-        absl::StrCat("code 2 can no longer be used: registrant ", town.other,
-                     " has already withdrawn"));
+  CHECK(message == absl::StrCat("code 2 can no longer be used: registrant ", town.other,
+                                "'s registration is already deleted"));
   CHECK(town.Code(withdraw_code).state == CodeState::kPending);
   // A wrong entry gets the same answer and counts nothing: the refusal
   // tells a guesser nothing about the digits.
@@ -1862,6 +1861,34 @@ TEST_CASE("codes: the right code after the series was cancelled another way") {
         absl::StrCat("code 1 can no longer be used: series ", town.series,
                      " is already cancelled"));
   CHECK(town.Code(cancel_code).attempts == 0);
+}
+
+TEST_CASE("codes: a withdrawn person may still delete the registration by code") {
+  CodeTown town;
+  const CodeId pending =
+      town.Issue(town.Request(town.other, CodePurpose::kWithdraw, kNoId, town.now), 0).record.id;
+  Ok(town.engine.Withdraw(town.other, town.now + absl::Minutes(1)));
+  CheckAll(town.engine);
+  // Withdrawn: no cancellation code any more, but a withdrawal code, which
+  // supersedes the pending one.
+  const std::string message = REFUSED(
+      town.engine, StatusCode::kFailedPrecondition,
+      town.engine.IssueCode(town.Request(town.other, CodePurpose::kCancelSeries,
+                                         town.other_series, town.now + absl::Minutes(2))));
+  CHECK(message == absl::StrCat("code: registrant ", town.other, " has withdrawn"));
+  const IssuedCode again = town.Issue(
+      town.Request(town.other, CodePurpose::kWithdraw, kNoId, town.now + absl::Minutes(2)),
+      kValue123456);
+  CHECK(town.Code(pending).state == CodeState::kSuperseded);
+  CHECK(town.Verify(again.record.id, "123456", town.now + absl::Minutes(3), CodeOutcome::kAccepted)
+            .ok());
+  CHECK(town.Who(town.other).erased);
+  CHECK(town.Who(town.other).status == RegistrantStatus::kWithdrawn);
+  // Deleted: no code at all.
+  CHECK(REFUSED(town.engine, StatusCode::kFailedPrecondition,
+                town.engine.IssueCode(town.Request(town.other, CodePurpose::kWithdraw, kNoId,
+                                                   town.now + absl::Minutes(4)))) ==
+        absl::StrCat("code: registrant ", town.other, "'s registration is deleted"));
 }
 
 TEST_CASE("codes: IssueCode, VerifyCode, GetCode: bad input") {
@@ -1903,7 +1930,7 @@ TEST_CASE("codes: IssueCode, VerifyCode, GetCode: bad input") {
           engine.IssueCode(request(town.other, cancel, town.other_series)));
   Ok(engine.Withdraw(town.other, at));
   message = REFUSED(engine, StatusCode::kFailedPrecondition,
-                    engine.IssueCode(request(town.other, CodePurpose::kWithdraw, kNoId)));
+                    engine.IssueCode(request(town.other, cancel, town.other_series)));
   CHECK(absl::StrContains(message, "has withdrawn"));
   CheckAll(engine);
 

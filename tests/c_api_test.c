@@ -3245,7 +3245,7 @@ static void test_code_verify(vaxalloc_campaign* c, const char* digits_1) {
   request.at = at(J, 21, 2);
   EXPECT_FAILS(c, vaxalloc_code_issue(c, &request, &id, digits[5], sizeof digits[5]),
                VAXALLOC_EPRECONDITION);
-  EXPECT(strstr(failure_message, "withdrawn") != NULL);
+  EXPECT(strstr(failure_message, "registration is deleted") != NULL);
 
   /* Code 6 (S-02, series 2, event 10; supersedes code 4) can no longer be used:
    * series 2 was cancelled meanwhile (event 11): EPRECONDITION, no outcome,

@@ -1611,7 +1611,8 @@ class BookingRunner {
       request.series = AnySeries();
     }
     absl::StatusCode expected = absl::StatusCode::kOk;
-    if (owner.status == RegistrantStatus::kWithdrawn) {
+    // A withdrawn person may still ask to delete the registration.
+    if (owner.erased || (owner.status == RegistrantStatus::kWithdrawn && cancel)) {
       expected = absl::StatusCode::kFailedPrecondition;
     } else if (cancel && request.series == kNoId) {
       expected = absl::StatusCode::kNotFound;
@@ -1738,10 +1739,9 @@ class BookingRunner {
       outcome = CodeOutcome::kExpired;
     } else {
       // The action is checked before the entry, so a refusal reveals nothing.
-      action_possible =
-          code.purpose == CodePurpose::kCancelSeries
-              ? model_.series[code.series].status == SeriesStatus::kActive
-              : model_.registrants[code.registrant].status != RegistrantStatus::kWithdrawn;
+      action_possible = code.purpose == CodePurpose::kCancelSeries
+                            ? model_.series[code.series].status == SeriesStatus::kActive
+                            : !model_.registrants[code.registrant].erased;
       if (!action_possible) {
         expected = StatusCode::kFailedPrecondition;
       } else if (!right) {

@@ -2500,8 +2500,9 @@ TEST_CASE("a refused code call leaves the file and the engine as they were") {
   const RegistrantId withdrawn = FirstWithStatus(engine, RegistrantStatus::kWithdrawn);
   CHECK_REFUSED(*store, StatusCode::kNotFound,
                 store->IssueCode(WithdrawCode(9999, At(2021, 6, 1))));
+  // A withdrawn registrant may only ask to delete the registration.
   CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
-                store->IssueCode(WithdrawCode(withdrawn, At(2021, 6, 1))));
+                store->IssueCode(CancelCode(engine, withdrawn, At(2021, 6, 1))));
   // Before the last draw (30 May).
   CHECK_REFUSED(*store, StatusCode::kFailedPrecondition,
                 store->IssueCode(WithdrawCode(scheduled, At(2021, 5, 29))));

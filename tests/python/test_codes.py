@@ -284,8 +284,9 @@ def test_an_accepted_code_withdraws_the_registrant(codes):
     assert [(e.kind, e.series) for e in store.pending_events()] == [
         (EventKind.SERIES_CANCELLED, codes.series["B"]), (EventKind.REGISTRANT_WITHDRAWN,
                                                           codes.series["B"])]
-    # A withdrawn registrant gets no more codes.
-    with pytest.raises(vaxalloc.FailedPreconditionError, match="code: registrant 2 has withdrawn"):
+    # A deleted registration gets no more codes.
+    with pytest.raises(vaxalloc.FailedPreconditionError,
+                       match="code: registrant 2's registration is deleted"):
         codes.issue("B", CodePurpose.WITHDRAW, accepted_at + US)
 
 
