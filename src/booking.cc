@@ -718,9 +718,9 @@ absl::StatusOr<std::vector<RegistrantId>> Engine::StandbyList(CenterId center, a
   };
   const int64_t at_us = internal::ToMicros(at);
   std::vector<Entry> entries;
-  for (RegistrantId id = 1; id <= state.registrants.size(); ++id) {
+  for (RegistrantId id : state.standby_registrants) {
     const RegistrantRow& row = state.registrants[id - 1];
-    if (!row.standby || row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
+    if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
         !district_served[row.district]) {
       continue;
     }
@@ -803,8 +803,8 @@ absl::StatusOr<std::vector<DayAttendance>> Engine::Attendance(CenterId center, a
   std::vector<DayAttendance> days(static_cast<size_t>(until - from + 1));
   for (size_t i = 0; i < days.size(); ++i)
     days[i].day = ToCivilDay(first + static_cast<DayNumber>(i));
-  for (const Series& series : state_->series) {
-    if (series.center != center) continue;
+  for (SeriesId id : state_->series_by_center[center - 1]) {
+    const Series& series = state_->series[id - 1];
     for (int dose = 0; dose < series.dose_count; ++dose) {
       const DayNumber day = ToDayNumber(series.appointments[dose].day);
       if (day < first || day >= first + static_cast<DayNumber>(days.size())) continue;

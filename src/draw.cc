@@ -611,6 +611,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
     for (const Series& series : outcome.series) {
       VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
       state_->series.push_back(series);
+      state_->series_by_center[series.center - 1].push_back(series.id);
       state_->CountSeries(series, +1);
     }
   } else {
@@ -624,6 +625,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
       }
       touched_pools.insert(State::PoolKey(series.center, series.vaccine));
       state_->series.push_back(series);
+      state_->series_by_center[series.center - 1].push_back(series.id);
       state_->CountSeries(series, +1);
     }
     for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();

@@ -114,6 +114,7 @@ void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows) {
   for (const Series& row : rows) {
     if (row.id == state.series.size() + 1) {
       state.series.push_back(row);
+      state.series_by_center[row.center - 1].push_back(row.id);
     } else {
       VAXALLOC_ASSERT(row.id != kNoId && row.id <= state.series.size());
       Series& old = state.series[row.id - 1];
@@ -829,6 +830,7 @@ void Engine::Apply(const Prepared<Center>& prepared) {
   state_->pools_by_center.emplace_back();
   state_->releases_by_center.emplace_back();
   state_->counts.active_by_center.push_back(0);
+  state_->series_by_center.emplace_back();
   for (DistrictId district : center.spec.districts) {
     std::vector<CenterId>& serving = state_->centers_by_district[district - 1];
     serving.insert(std::upper_bound(serving.begin(), serving.end(), center.id), center.id);
@@ -1000,6 +1002,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
     return false;
   }
   state.CountRegistrant(row, +1);
+  if (row.standby) state.standby_registrants.push_back(registrant.id);
   return true;
 }
 }  // namespace

@@ -237,6 +237,10 @@ struct Engine::State {
 
   std::vector<VerificationCode> codes;  // [id - 1]
   std::vector<ReplacedNoShow> replaced_no_shows;
+  // Indexes for the per-center reports (a series never changes its center;
+  // the standby flag never changes): ascending ids.
+  std::vector<std::vector<SeriesId>> series_by_center;  // [center - 1]
+  std::vector<RegistrantId> standby_registrants;
 
   // What Summarize and ForecastWait report, kept current by every change of
   // a registrant's status (CountRegistrant around it) and every series row
