@@ -74,7 +74,7 @@ absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCode(const CodeRequest&
     return absl::NotFoundError(fmt::format("code: unknown registrant id {}", id));
   }
   const RegistrantRow& row = state.registrants[id - 1];
-  if (row.erased) {
+  if (row.erased()) {
     return absl::FailedPreconditionError(
         fmt::format("code: registrant {}'s registration is deleted", id));
   }

@@ -350,7 +350,6 @@ Pool& Engine::State::PoolFor(CenterId center, VaccineId vaccine) {
     pools.emplace_back();
     pools.back().center = center;
     pools.back().vaccine = vaccine;
-    pools.back().overbook_permille = current_policy().policy.overbook_permille;
     std::vector<uint32_t>& of_center = pools_by_center[center - 1];
     of_center.push_back(it->second);
     std::sort(of_center.begin(), of_center.end(),
@@ -397,7 +396,7 @@ Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
   registrant.spec.standby = row.standby;
   registrant.spec.registered_at = internal::FromMicros(row.registered_at_us);
   registrant.spec.vaccine_preference = row.vaccine_preference;
-  registrant.erased = row.erased;
+  registrant.erased = row.erased();
   registrant.status = row.status;
   registrant.waiting_since = internal::FromMicros(row.waiting_since_us);
   registrant.series = row.series;
@@ -844,7 +843,7 @@ void Engine::Apply(const Prepared<CapacityBlock>& prepared) {
   Pool& pool = state_->PoolFor(block.center, block.vaccine);
   pool.Cover(ToDayNumber(block.first_day));
   pool.Cover(ToDayNumber(block.last_day));
-  const int permille = pool.overbook_permille;
+  const int permille = state_->current_policy().policy.overbook_permille;
   ForEachSlot(block, [&](DayNumber day, int minute) {
     pool.AddSeats(day, minute, block.seats_first, block.seats_second,
                   internal::OverbookedExtra(block, minute, false, permille),
@@ -870,6 +869,7 @@ void Engine::Apply(const Prepared<SupplyDelivery>& prepared) {
 void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   CheckRevision(prepared, state_->revision);
   VAXALLOC_ASSERT(prepared.change.version == state_->policies.size() + 1);
+  const int old_permille = state_->current_policy().policy.overbook_permille;
   state_->policies.push_back(prepared.change);
   state_->RecountWaitingTiers();
   // Validated by PrepareSetPolicy; absl caches loaded zones.
@@ -877,14 +877,8 @@ void Engine::Apply(const Prepared<PolicyVersion>& prepared) {
   VAXALLOC_ASSERT(loaded);
   // A new overbooking: every pool's extra seats again, block by block.
   const int permille = prepared.change.policy.overbook_permille;
-  bool changed = false;
-  for (Pool& pool : state_->pools) {
-    if (pool.overbook_permille == permille) continue;
-    changed = true;
-    pool.overbook_permille = permille;
-    pool.ResetBookable();
-  }
-  if (changed) {
+  if (permille != old_permille) {
+    for (Pool& pool : state_->pools) pool.ResetBookable();
     for (const CapacityBlock& block : state_->capacity_blocks) {
       Pool& pool = state_->PoolFor(block.center, block.vaccine);
       ForEachSlot(block, [&](DayNumber day, int minute) {
@@ -992,10 +986,9 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   row.channel = registrant.spec.channel;
   row.standby = registrant.spec.standby;
   row.status = registrant.status;
-  row.erased = registrant.erased;
   state.refs += registrant.spec.external_ref;
   state.registrants.push_back(row);
-  if (!row.erased && !state.registrant_by_ref.insert(registrant.id).second) {
+  if (!row.erased() && !state.registrant_by_ref.insert(registrant.id).second) {
     // Only a restored file can hold a duplicate: take the row back.
     state.registrants.pop_back();
     state.refs.resize(row.ref_offset);
@@ -1110,7 +1103,7 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareDeleteRegistration(Registr
     return absl::NotFoundError(fmt::format("unknown registrant id {}", registrant_id));
   }
   const RegistrantRow& row = state_->registrants[registrant_id - 1];
-  if (row.erased) {
+  if (row.erased()) {
     return absl::FailedPreconditionError(
         fmt::format("registrant {}'s registration is already deleted", registrant_id));
   }
@@ -1172,13 +1165,12 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
     row.waiting_since_us = internal::ToMicros(cancellation.at);
   }
   if (cancellation.erase) {
-    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWithdrawn && !row.erased);
+    VAXALLOC_ASSERT(row.status == RegistrantStatus::kWithdrawn && !row.erased());
     // Unindexed first: the index hashes the reference.
     state_->registrant_by_ref.erase(cancellation.registrant);
     std::fill_n(state_->refs.begin() + row.ref_offset, row.ref_length, '\0');
     row.ref_length = 0;
     row.birth_day = 0;
-    row.erased = true;
   }
   state_->CountRegistrant(row, +1);
   ++state_->revision;

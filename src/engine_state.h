@@ -97,7 +97,6 @@ struct Pool {
   // slack_suffix_min[i]: min of slack[i..]. Both recomputed on change.
   std::vector<int64_t> slack;
   std::vector<int64_t> slack_suffix_min;
-  int overbook_permille = 0;  // the current policy's
 
   bool Contains(DayNumber day) const {
     return day >= first_day && day < first_day + static_cast<DayNumber>(days.size());
@@ -134,7 +133,9 @@ struct RegistrantRow {
   Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   bool standby = false;
-  bool erased = false;  // personal data erased (Registrant::erased)
+  // Personal data erased (Registrant::erased): a reference is never empty
+  // otherwise.
+  bool erased() const { return ref_length == 0; }
 };
 // Millions of rows: every byte counts (docs/benchmarks.md, memory per registrant).
 static_assert(sizeof(RegistrantRow) == 40);

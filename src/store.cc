@@ -1614,6 +1614,13 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
+  // Commits a prepared cancellation, withdrawal or deletion and applies it.
+  absl::Status CommitCancellation(Engine& engine, const Prepared<Cancellation>& prepared) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(Transaction([&] { return WriteCancellation(prepared.change); }));
+    engine.Apply(prepared);
+    return absl::OkStatus();
+  }
+
   // --- The outbox ------------------------------------------------------------
 
   absl::Status InsertEvent(EventKind kind, absl::Time at, RegistrantId registrant, SeriesId series,
@@ -2386,28 +2393,19 @@ absl::StatusOr<DrawRecord> Store::Draw(const DrawRequest& request) {
 absl::Status Store::CancelSeries(SeriesId series, absl::Time at) {
   auto prepared = engine_.PrepareCancelSeries(series, at);
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
-  engine_.Apply(*prepared);
-  return absl::OkStatus();
+  return database_->CommitCancellation(engine_, *prepared);
 }
 
 absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
   auto prepared = engine_.PrepareWithdraw(registrant, at);
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
-  engine_.Apply(*prepared);
-  return absl::OkStatus();
+  return database_->CommitCancellation(engine_, *prepared);
 }
 
 absl::Status Store::DeleteRegistration(RegistrantId registrant, absl::Time at) {
   auto prepared = engine_.PrepareDeleteRegistration(registrant, at);
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->WriteCancellation(prepared->change); }));
-  engine_.Apply(*prepared);
-  return absl::OkStatus();
+  return database_->CommitCancellation(engine_, *prepared);
 }
 
 absl::StatusOr<ReleaseId> Store::AddRelease(const ReleaseSpec& spec) {
