@@ -79,6 +79,7 @@ class DrawRun {
       : state_(state),
         request_(request),
         policy_(policy.policy),
+        tier_rules_(policy.policy),
         window_first_(ToDayNumber(request.first_dose_from)),
         window_last_(ToDayNumber(request.first_dose_until)),
         placed_(state.registrants.size() + 1, 0) {
@@ -120,6 +121,7 @@ class DrawRun {
     kept->revision = state_.revision;
     for (size_t p = 0; p < work_.size(); ++p) {
       if (!copied_[p]) continue;
+      if (slack_stale_[p]) work_[p].RecomputeSlack();
       kept->indexes.push_back(static_cast<uint32_t>(p));
       kept->pools.push_back(std::move(work_[p]));
     }
@@ -134,6 +136,9 @@ class DrawRun {
     in_draw_.assign(state_.pools.size(), false);
     copied_.assign(state_.pools.size(), false);
     next_live_.resize(state_.pools.size());
+    first_slot_open_.resize(state_.pools.size());
+    slack_.resize(state_.pools.size());
+    slack_stale_.assign(state_.pools.size(), false);
     free_first_in_window_.assign(state_.pools.size(), 0);
     for (size_t p = 0; p < state_.pools.size(); ++p) {
       const Pool& pool = state_.pools[p];
@@ -141,6 +146,9 @@ class DrawRun {
       in_draw_[p] = true;
       copied_[p] = true;
       work_[p] = pool;
+      first_slot_open_[p].assign(pool.days.size(), {0, 0});
+      VAXALLOC_ASSERT(pool.slack.size() == pool.days.size());
+      slack_[p] = internal::SlackTree(pool.slack);
       std::vector<int32_t>& next = next_live_[p];
       next.resize(static_cast<size_t>(window_last_ - window_first_) + 2);
       for (size_t i = 0; i < next.size(); ++i) next[i] = static_cast<int32_t>(i);
@@ -200,11 +208,23 @@ class DrawRun {
                       static_cast<RegistrantId>(1 + count * (part + 1) / threads), eligible[part],
                       ids_[part]);
     });
+    size_t candidates = 0;
     for (int t = 0; t < kTierMax; ++t) {
       for (size_t part = 0; part < threads; ++part) {
         outcome_.record.tiers[t].eligible += eligible[part][t];
+        candidates += ids_[part][t].size();
       }
     }
+    // Room for every series the draw can place, so that the lists never
+    // grow by copying (a Series takes 136 bytes: 1 M series, 136 MB).
+    size_t placeable = candidates;
+    if (request_.series_limit != 0) placeable = std::min<size_t>(placeable, request_.series_limit);
+    int64_t seats = 0;
+    for (int64_t free : free_first_in_window_) seats += free;
+    placeable = std::min<size_t>(placeable, static_cast<size_t>(seats));
+    outcome_.series.reserve(placeable);
+    outcome_.registrants.reserve(placeable);
+    outcome_.record.series.reserve(placeable);
   }
 
   // A tier's candidates in id order, with their lottery numbers.
@@ -242,7 +262,7 @@ class DrawRun {
           row.waiting_since_us > at_us || state_.Holding(id)) {
         continue;
       }
-      const int tier = internal::TierOf(policy_, row.group, row.registered_at_us);
+      const int tier = tier_rules_.TierOf(row.group, row.registered_at_us);
       ++eligible[tier - 1];
       if (preferences_[row.district].empty()) continue;
       ids[tier - 1].push_back(id);
@@ -444,26 +464,38 @@ class DrawRun {
       hi = std::min(hi, BirthdayOfAge(birth_day, vaccine.age_years_max + 1) - 1);
     }
     for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
-      std::optional<DayNumber> d2 = internal::SecondDoseDay(pool, vaccine, d1);
+      std::optional<DayNumber> d2 = internal::SecondDoseDay(pool, slack_[p], vaccine, d1);
       if (!d2) {
         MarkDead(p, d1);  // nobody can start a series on d1 any more
         continue;
       }
-      Appointment first{ToCivilDay(d1), BookEarliest(pool, d1, false)};
+      Appointment first{ToCivilDay(d1), BookEarliest(p, d1, false)};
       Appointment second{};
       if (vaccine.dose_count == 2)
-        second = Appointment{ToCivilDay(*d2), BookEarliest(pool, *d2, true)};
+        second = Appointment{ToCivilDay(*d2), BookEarliest(p, *d2, true)};
       return std::make_pair(first, second);
     }
     CloseIfFull(p);
     return std::nullopt;
   }
 
-  static int BookEarliest(Pool& pool, DayNumber day, bool second_dose) {
-    const int minute = internal::FreeSlotMinute(pool, day, second_dose);
-    VAXALLOC_ASSERT(minute >= 0 && "a day with free seats has a free slot");
-    pool.Book(day, minute, second_dose);
-    return minute;
+  // Books the earliest slot of `day` with a free seat of the kind. A draw
+  // only books, so a day's first such slot only moves later: each pool day
+  // remembers where the last search ended.
+  int BookEarliest(uint32_t p, DayNumber day, bool second_dose) {
+    Pool& pool = work_[p];
+    const size_t day_index = static_cast<size_t>(day - pool.first_day);
+    const std::vector<PoolSlot>& slots = pool.days[day_index].slots;
+    uint16_t& slot_index = first_slot_open_[p][day_index][second_dose];
+    while (slot_index < slots.size() &&
+           !(second_dose ? slots[slot_index].second_free() : slots[slot_index].first_free())) {
+      ++slot_index;
+    }
+    VAXALLOC_ASSERT(slot_index < slots.size() && "a day with free seats has a free slot");
+    pool.BookSlot(day_index, slot_index, second_dose, /*update_slack=*/false);
+    slack_[p].AddFrom(day_index, -1);
+    slack_stale_[p] = true;
+    return slots[slot_index].minute;
   }
 
   // --- Days that can no longer start a series, skipped in O(1) amortized -------
@@ -491,7 +523,7 @@ class DrawRun {
     const DayNumber hi = std::min(window_last_, pool_last_day(pool));
     const VaccineSpec& vaccine = state_.vaccines[pool.vaccine - 1].spec;
     for (DayNumber d1 = NextLive(p, lo); d1 <= hi; d1 = NextLive(p, d1 + 1)) {
-      if (internal::SecondDoseDay(pool, vaccine, d1)) return false;
+      if (internal::SecondDoseDay(pool, slack_[p], vaccine, d1)) return false;
       MarkDead(p, d1);
     }
     return true;
@@ -513,6 +545,7 @@ class DrawRun {
   const Engine::State& state_;
   const DrawRequest& request_;
   const Policy& policy_;
+  const internal::TierRules tier_rules_;
   const DayNumber window_first_;
   const DayNumber window_last_;
 
@@ -520,6 +553,13 @@ class DrawRun {
   std::vector<bool> copied_;                     // in the draw (work_ holds a copy)
   std::vector<bool> in_draw_;                    // in the draw and not yet full
   std::vector<std::vector<int32_t>> next_live_;  // per pool, over the window's days
+  // Per pool and day: no slot before this index has a free [first, second]
+  // seat (BookEarliest).
+  std::vector<std::vector<std::array<uint16_t, 2>>> first_slot_open_;
+  // Per pool: its slack as the draw books (Pool::slack is left stale until
+  // KeepPools).
+  std::vector<internal::SlackTree> slack_;
+  std::vector<bool> slack_stale_;
   std::vector<int64_t> free_first_in_window_;    // per pool, on the days the draw may use
   std::array<DayNumber, 2> first_day_by_channel_{};  // [Channel]: today + lead days, if any
   size_t open_pools_ = 0;
@@ -572,10 +612,10 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& req
 namespace {
 // Marks a draw's winners scheduled. They come in lottery order, scattered
 // over the registrant table (at 8 M registrants each row a cache and TLB
-// miss): they are taken grouped by blocks of 4096 ids instead, each block's
-// rows close together. The result does not depend on the order.
+// miss): they are taken grouped by blocks of 64 ids instead, so that the
+// rows come nearly in table order. The result does not depend on the order.
 void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
-  constexpr int kBlockBits = 12;
+  constexpr int kBlockBits = 6;
   const size_t count = outcome.registrants.size();
   std::vector<uint32_t> start((state.registrants.size() >> kBlockBits) + 2, 0);
   for (RegistrantId id : outcome.registrants) ++start[(id >> kBlockBits) + 1];
@@ -584,13 +624,21 @@ void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
   for (size_t i = 0; i < count; ++i) {
     order[start[outcome.registrants[i] >> kBlockBits]++] = static_cast<uint32_t>(i);
   }
+  // CountRegistrant's bookkeeping for a waiting person becoming scheduled,
+  // in bulk: the tiers are those the draw counted.
+  Engine::State::Counts& counts = state.counts;
+  const auto scheduled = static_cast<int64_t>(count);
+  counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kWaiting)] -= scheduled;
+  counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kScheduled)] += scheduled;
+  for (int t = 0; t < kTierMax; ++t) {
+    counts.waiting_per_tier[t] -= outcome.record.tiers[t].assigned;
+  }
   for (uint32_t i : order) {
     internal::RegistrantRow& row = state.registrants[outcome.registrants[i] - 1];
     VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
-    state.CountRegistrant(row, -1);
+    --counts.waiting_by_district[row.district - 1];
     row.status = RegistrantStatus::kScheduled;
-    row.series = outcome.series[i].id;
-    state.CountRegistrant(row, +1);
+    row.series = outcome.record.series[i];  // not outcome.series[i].id: a cache miss each
   }
 }
 }  // namespace
@@ -608,9 +656,11 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
     for (size_t k = 0; k < drawn->indexes.size(); ++k) {
       state_->pools[drawn->indexes[k]] = drawn->pools[k];
     }
+    VAXALLOC_ASSERT(outcome.series.empty() ||
+                    (outcome.series.front().id == state_->series.size() + 1 &&
+                     outcome.series.back().id == state_->series.size() + outcome.series.size()));
+    state_->series.insert(state_->series.end(), outcome.series.begin(), outcome.series.end());
     for (const Series& series : outcome.series) {
-      VAXALLOC_ASSERT(series.id == state_->series.size() + 1);
-      state_->series.push_back(series);
       state_->series_by_center[series.center - 1].push_back(series.id);
       state_->CountSeries(series, +1);
     }

@@ -134,11 +134,13 @@ void WriteSeriesRows(Engine::State& state, const std::vector<Series>& rows) {
 }
 
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us) {
-  const int group_index = static_cast<int>(group) - 1;
+  return TierRules(policy).TierOf(group, registered_at_us);
+}
+
+TierRules::TierRules(const Policy& policy) {
   for (const TierRule& rule : policy.tier_rules) {
-    if (registered_at_us < ToMicros(rule.registered_before)) return rule.tier_by_group[group_index];
+    rules_.push_back(Rule{ToMicros(rule.registered_before), rule.tier_by_group});
   }
-  return static_cast<int>(group);
 }
 
 void Pool::Cover(DayNumber day) {
@@ -178,28 +180,34 @@ const PoolSlot* Pool::FindSlot(DayNumber day, int minute) const {
 }
 
 void Pool::Book(DayNumber day, int minute, bool second_dose, bool update_slack) {
-  PoolSlot* slot = FindSlot(day, minute);
+  const PoolSlot* slot = FindSlot(day, minute);
   VAXALLOC_ASSERT(slot != nullptr);
-  PoolDay& pool_day = days[day - first_day];
+  const size_t day_index = static_cast<size_t>(day - first_day);
+  BookSlot(day_index, static_cast<size_t>(slot - days[day_index].slots.data()), second_dose,
+           update_slack);
+}
+
+void Pool::BookSlot(size_t day_index, size_t slot_index, bool second_dose, bool update_slack) {
+  PoolDay& pool_day = days[day_index];
+  PoolSlot& slot = pool_day.slots[slot_index];
   if (second_dose) {
-    if (slot->second_free()) --pool_day.free_second_seats;
-    ++slot->booked_second;
+    if (slot.second_free()) --pool_day.free_second_seats;
+    ++slot.booked_second;
     ++pool_day.booked_second;
   } else {
-    if (slot->first_free()) --pool_day.free_first_seats;
-    ++slot->booked_first;
+    if (slot.first_free()) --pool_day.free_first_seats;
+    ++slot.booked_first;
     ++pool_day.booked_first;
   }
   if (!update_slack) return;
-  // Every slack from `day` on drops by one, and so does every suffix minimum
-  // there; before `day` a suffix minimum changes only until one comes from
-  // an unchanged day.
-  const size_t from = static_cast<size_t>(day - first_day);
-  for (size_t i = from; i < days.size(); ++i) {
+  // Every slack from the day on drops by one, and so does every suffix
+  // minimum there; before it a suffix minimum changes only until one comes
+  // from an unchanged day.
+  for (size_t i = day_index; i < days.size(); ++i) {
     --slack[i];
     --slack_suffix_min[i];
   }
-  for (size_t i = from; i-- > 0;) {
+  for (size_t i = day_index; i-- > 0;) {
     const int64_t suffix = std::min(slack[i], slack_suffix_min[i + 1]);
     if (slack_suffix_min[i] == suffix) break;
     slack_suffix_min[i] = suffix;
@@ -377,10 +385,10 @@ void Engine::State::CountSeries(const Series& series, int sign) {
 
 void Engine::State::RecountWaitingTiers() {
   counts.waiting_per_tier.fill(0);
-  const Policy& policy = current_policy().policy;
+  const internal::TierRules tier_rules(current_policy().policy);
   for (const RegistrantRow& row : registrants) {
     if (row.status != RegistrantStatus::kWaiting) continue;
-    ++counts.waiting_per_tier[internal::TierOf(policy, row.group, row.registered_at_us) - 1];
+    ++counts.waiting_per_tier[tier_rules.TierOf(row.group, row.registered_at_us) - 1];
   }
 }
 

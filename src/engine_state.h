@@ -4,6 +4,7 @@
 #define VAXALLOC_SRC_ENGINE_STATE_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
@@ -111,6 +113,8 @@ struct Pool {
   // Books one appointment of the given kind; the slot must exist. Without
   // update_slack the caller must RecomputeSlack before the next query.
   void Book(DayNumber day, int minute, bool second_dose, bool update_slack = true);
+  // The same for the slot days[day_index].slots[slot_index].
+  void BookSlot(size_t day_index, size_t slot_index, bool second_dose, bool update_slack = true);
   void Unbook(DayNumber day, int minute, bool second_dose);
   // Adds seats to a slot (created if missing), and bookable ones: the seats
   // plus the extra ones overbooking gives them (OverbookedExtra).
@@ -290,6 +294,27 @@ absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view w
 
 // The tier of a registration under a policy (docs/draw.md section 2).
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us);
+
+// TierOf for loops over millions of registrants: the rules' cut-offs turned
+// into microseconds once.
+class TierRules {
+ public:
+  explicit TierRules(const Policy& policy);
+  int TierOf(PriorityGroup group, int64_t registered_at_us) const {
+    const int group_index = static_cast<int>(group) - 1;
+    for (const Rule& rule : rules_) {
+      if (registered_at_us < rule.before_us) return rule.tier_by_group[group_index];
+    }
+    return static_cast<int>(group);
+  }
+
+ private:
+  struct Rule {
+    int64_t before_us;
+    std::array<uint8_t, kPriorityGroupCount> tier_by_group;
+  };
+  absl::InlinedVector<Rule, 4> rules_;
+};
 
 // The centers a resident of `district` may use under `policy`: those serving
 // the district (by id), then those serving a neighbouring one (by id).

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "vaxalloc/engine.h"
 #include "vaxalloc/types.h"
 #include "src/engine_state.h"
+#include "src/placement.h"
 #include "tests/test_support.h"
 
 namespace vaxalloc {
@@ -1273,6 +1275,28 @@ TEST_CASE("the engine's day conversion agrees with absl's over the supported yea
   }
   CHECK(internal::CivilDayFromDays(11'016) == absl::CivilDay(2000, 2, 29));
   CHECK(internal::CivilDayFromDays(-1) == absl::CivilDay(1969, 12, 31));
+}
+
+TEST_CASE("a draw's slack tree agrees with plain arrays under any bookings") {
+  std::mt19937_64 random(7);  // specified by the standard: the same sequence everywhere
+  auto below = [&random](uint64_t bound) { return static_cast<size_t>(random() % bound); };
+  for (size_t days : {1, 2, 3, 5, 8, 13, 64, 100, 150, 257}) {
+    std::vector<int64_t> slack(days);
+    for (int64_t& value : slack) value = static_cast<int64_t>(below(30)) - 5;
+    internal::SlackTree tree(slack);
+    for (int step = 0; step < 300; ++step) {
+      const size_t from = below(days);
+      const int64_t delta = step % 7 == 0 ? 1 : -static_cast<int64_t>(1 + below(2));
+      tree.AddFrom(from, delta);
+      for (size_t i = from; i < days; ++i) slack[i] += delta;
+      for (size_t i = 0; i < days; ++i) {
+        REQUIRE(tree.SuffixMin(i) == *std::min_element(slack.begin() + i, slack.end()));
+      }
+      const size_t a = below(days);
+      const size_t b = a + 1 + below(days - a);
+      REQUIRE(tree.Min(a, b) == *std::min_element(slack.begin() + a, slack.begin() + b));
+    }
+  }
 }
 
 }  // namespace
