@@ -50,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -802,6 +803,10 @@ struct Store::Database {
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
+  // Foreign keys are off on the connection (WithoutForeignKeys); and whether
+  // that is on purpose, for the change running.
+  bool foreign_keys_off = false;
+  bool keep_foreign_keys_off = false;
 
   // WAL checkpoints, on a connection and a thread of their own (declared
   // last: stopped and closed first, so that the main connection is the last
@@ -907,6 +912,7 @@ struct Store::Database {
   // and returns it, leaving the file as it was.
   template <class Write>
   absl::Status Transaction(Write&& write) {
+    if (!keep_foreign_keys_off) VAXALLOC_STORE_RETURN_IF_ERROR(EnableForeignKeys());
     VAXALLOC_STORE_RETURN_IF_ERROR(Run(begin.get()));
     absl::Status status = CheckUnchangedElsewhere();
     if (status.ok()) status = write();
@@ -1049,12 +1055,24 @@ struct Store::Database {
   // keys off, as migrations that rebuild tables need: PRAGMA foreign_keys is
   // a no-op inside a transaction. They are back on afterwards, whatever
   // happened; a statement prepared meanwhile is prepared again by SQLite.
+  // The change's status is what happened to the file: should switching them
+  // back on fail, the next transaction tries again before it writes.
   template <class Change>
   absl::Status WithoutForeignKeys(Change&& change) {
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = OFF", "disabling foreign keys"));
+    foreign_keys_off = true;
+    keep_foreign_keys_off = true;
     const absl::Status status = change();
-    const absl::Status enabled = Exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
-    return status.ok() ? enabled : status;
+    keep_foreign_keys_off = false;
+    (void)EnableForeignKeys();
+    return status;
+  }
+
+  absl::Status EnableForeignKeys() {
+    if (!foreign_keys_off) return absl::OkStatus();
+    VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"));
+    foreign_keys_off = false;
+    return absl::OkStatus();
   }
 
   // Inside a migration's transaction, before its commit: the rows as copied
@@ -1431,6 +1449,52 @@ struct Store::Database {
     }
     sqlite3_reset(chunk);
     return WriteSeriesRows(rows.subspan(done));
+  }
+
+  // The references of the rows InsertDraw wrote, for a draw written with
+  // foreign keys off; together they are every foreign key of those rows:
+  // - each series' registrant: the winners' UPDATE must change exactly the
+  //   series' registrants (InsertDraw fails otherwise), and the events copy
+  //   registrant, series and draw from the series rows;
+  // - the series ids the registrants now name, and each series' draw: checked
+  //   against the record by InsertDraw, inserted in this transaction;
+  // - a drawn series names no release and replaces none (checked here);
+  // - the draw's policy version, the centers it was limited to, and the
+  //   centers and vaccines of its series: one lookup each, here.
+  absl::Status CheckDrawReferences(const DrawOutcome& outcome) {
+    const DrawRecord& record = outcome.record;
+    absl::btree_set<CenterId> centers(record.request.centers.begin(),
+                                      record.request.centers.end());
+    absl::btree_set<VaccineId> vaccines;
+    for (const Series& series : outcome.series) {
+      if (series.release != kNoId || series.replaces != kNoId) {
+        return absl::InternalError(absl::StrFormat(
+            "draw %d's series %d names a release or a series it replaces", record.id, series.id));
+      }
+      centers.insert(series.center);
+      vaccines.insert(series.vaccine);
+    }
+    auto check = [this](const std::string& sql, const std::string& what) -> absl::Status {
+      absl::StatusOr<int64_t> found = QueryInt(sql.c_str());
+      if (!found.ok()) return found.status();
+      if (*found == 1) return absl::OkStatus();
+      return absl::DataLossError(absl::StrCat(what, " is missing from campaign file '", path,
+                                              "'; the file no longer matches memory"));
+    };
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        check(absl::StrCat("SELECT count(*) FROM policies WHERE version = ", record.policy_version),
+              absl::StrCat("policy version ", record.policy_version)));
+    for (CenterId center : centers) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          check(absl::StrCat("SELECT count(*) FROM centers WHERE id = ", center),
+                absl::StrCat("center ", center)));
+    }
+    for (VaccineId vaccine : vaccines) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          check(absl::StrCat("SELECT count(*) FROM vaccines WHERE id = ", vaccine),
+                absl::StrCat("vaccine ", vaccine)));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status InsertDraw(const DrawOutcome& outcome) {
@@ -2384,8 +2448,15 @@ absl::StatusOr<std::vector<RegistrantId>> Store::RegisterBatch(
 absl::StatusOr<DrawRecord> Store::Draw(const DrawRequest& request) {
   auto prepared = engine_.PrepareDraw(request);
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertDraw(prepared->change); }));
+  // SQLite's per-row foreign-key checks were most of a large draw's write
+  // (four parent lookups per series row): InsertDraw checks the draw's
+  // references itself, once (CheckDrawReferences).
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->WithoutForeignKeys([&] {
+    return database_->Transaction([&] {
+      VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDraw(prepared->change));
+      return database_->CheckDrawReferences(prepared->change);
+    });
+  }));
   engine_.Apply(*prepared);
   return std::move(prepared->change.record);
 }
