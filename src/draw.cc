@@ -4,6 +4,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -648,6 +649,17 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   const DrawOutcome& outcome = prepared.change;
   VAXALLOC_ASSERT(outcome.record.id == state_->draws.size() + 1);
   VAXALLOC_ASSERT(outcome.series.size() == outcome.registrants.size());
+  // Marking the winners touches only the registrant rows and their counters,
+  // the rest only the series, the pools and theirs: for a large draw the two
+  // overlap on a second thread (without one, they run in turn).
+  constexpr size_t kSeriesPerThreadMin = size_t{1} << 15;
+  std::optional<std::thread> marking;
+  if (outcome.series.size() >= kSeriesPerThreadMin) {
+    try {
+      marking.emplace([this, &outcome] { ScheduleWinners(*state_, outcome); });
+    } catch (const std::system_error&) {
+    }
+  }
   internal::ReserveMore(state_->series, outcome.series.size());
   const internal::DrawnPools* drawn = outcome.pools.get();
   if (drawn != nullptr && drawn->instance == state_->instance &&
@@ -680,7 +692,11 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
     }
     for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
   }
-  ScheduleWinners(*state_, outcome);
+  if (marking.has_value()) {
+    marking->join();
+  } else {
+    ScheduleWinners(*state_, outcome);
+  }
   state_->seeds_used.insert({outcome.record.request.seed.k0, outcome.record.request.seed.k1});
   state_->draws.push_back(outcome.record);
   ++state_->revision;
