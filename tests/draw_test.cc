@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "vaxalloc/engine.h"
+#include "vaxalloc/invariants.h"
 #include "vaxalloc/lottery.h"
 #include "vaxalloc/types.h"
 #include "tests/test_support.h"
@@ -1034,6 +1035,36 @@ TEST_CASE("a large draw, gathered by several threads, keeps the lottery order") 
     CHECK(RefOf(engine, series[i].registrant) == numbers[i].second);
   }
   CHECK(record.tiers[1].eligible == static_cast<uint32_t>(people));
+}
+
+TEST_CASE("a draw applied on two threads keeps every row and counter right") {
+  // 48,000 series: above the size from which Apply marks the winners on a
+  // second thread while it appends the series.
+  Engine engine = OnePool(OneDose("jcovden"));
+  Ok(engine.AddCapacity(Block(1, 1, kDay, kDay, 480, 1200, 15, 1000, 0)));
+  Ok(engine.AddSupply(Supply(1, 1, kDay, 50'000)));
+  const int people = 60'000;
+  std::vector<RegistrantSpec> specs;
+  for (int i = 0; i < people; ++i) {
+    specs.push_back(Person("two-" + std::to_string(i), 1,
+                           i % 3 == 0 ? PriorityGroup::kGroup1 : PriorityGroup::kGroup2,
+                           kRegistered));
+  }
+  Ok(engine.RegisterBatch(specs));
+  const DrawRecord record = Ok(engine.Draw(Request(4343, kDay, kDay)));
+  REQUIRE(record.series.size() == 48'000u);
+  const Report report = engine.Summarize();
+  CHECK(report.scheduled == 48'000u);
+  CHECK(report.waiting == 12'000u);
+  CHECK(report.waiting_per_tier[0] == 0u);  // all 20,000 of group 1 drawn first
+  CHECK(report.waiting_per_tier[1] == 12'000u);
+  CHECK(report.series_active == 48'000u);
+  for (SeriesId id : {record.series.front(), record.series[20'000], record.series.back()}) {
+    const Series series = Ok(engine.GetSeries(id));
+    CHECK(Ok(engine.GetRegistrant(series.registrant)).series == id);
+  }
+  const InvariantReport invariants = CheckInvariants(engine);  // recounts every counter
+  CHECK_MESSAGE(invariants.ok(), invariants.ToString());
 }
 
 TEST_CASE("invalid draw requests are refused and change nothing") {
