@@ -1,6 +1,7 @@
 // The waitlist draw, exactly as docs/draw.md specifies it.
 #include <algorithm>
 #include <array>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "fmt/format.h"
 #include "src/engine_state.h"
 #include "src/placement.h"
@@ -217,12 +219,19 @@ class DrawRun {
       }
     }
     // Room for every series the draw can place, so that the lists never
-    // grow by copying (a Series takes 136 bytes: 1 M series, 136 MB).
+    // grow by copying (a Series takes 136 bytes: 1 M series, 136 MB). A pool
+    // places at most its free first-dose seats the draw may use, and no more
+    // series than its doses left by its last day cover.
     size_t placeable = candidates;
     if (request_.series_limit != 0) placeable = std::min<size_t>(placeable, request_.series_limit);
-    int64_t seats = 0;
-    for (int64_t free : free_first_in_window_) seats += free;
-    placeable = std::min<size_t>(placeable, static_cast<size_t>(seats));
+    int64_t series_max = 0;
+    for (size_t p = 0; p < work_.size(); ++p) {
+      if (!copied_[p]) continue;
+      const int64_t doses_left = std::max<int64_t>(0, work_[p].slack.back());
+      const int dose_count = state_.vaccines[work_[p].vaccine - 1].spec.dose_count;
+      series_max += std::min(free_first_in_window_[p], doses_left / dose_count);
+    }
+    placeable = std::min<size_t>(placeable, static_cast<size_t>(series_max));
     outcome_.series.reserve(placeable);
     outcome_.registrants.reserve(placeable);
     outcome_.record.series.reserve(placeable);
@@ -615,7 +624,9 @@ namespace {
 // over the registrant table (at 8 M registrants each row a cache and TLB
 // miss): they are taken grouped by blocks of 64 ids instead, so that the
 // rows come nearly in table order. The result does not depend on the order.
-void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
+// tiers_counted: the outcome was prepared on this state, so the record's
+// per-tier counts are the tiers CountRegistrant would find.
+void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome, bool tiers_counted) {
   constexpr int kBlockBits = 6;
   const size_t count = outcome.registrants.size();
   std::vector<uint32_t> start((state.registrants.size() >> kBlockBits) + 2, 0);
@@ -631,13 +642,21 @@ void ScheduleWinners(Engine::State& state, const DrawOutcome& outcome) {
   const auto scheduled = static_cast<int64_t>(count);
   counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kWaiting)] -= scheduled;
   counts.registrants_by_status[static_cast<size_t>(RegistrantStatus::kScheduled)] += scheduled;
-  for (int t = 0; t < kTierMax; ++t) {
-    counts.waiting_per_tier[t] -= outcome.record.tiers[t].assigned;
+  std::optional<internal::TierRules> tier_rules;
+  if (tiers_counted) {
+    for (int t = 0; t < kTierMax; ++t) {
+      counts.waiting_per_tier[t] -= outcome.record.tiers[t].assigned;
+    }
+  } else {
+    tier_rules.emplace(state.current_policy().policy);
   }
   for (uint32_t i : order) {
     internal::RegistrantRow& row = state.registrants[outcome.registrants[i] - 1];
     VAXALLOC_ASSERT(row.status == RegistrantStatus::kWaiting);
     --counts.waiting_by_district[row.district - 1];
+    if (tier_rules.has_value()) {
+      --counts.waiting_per_tier[tier_rules->TierOf(row.group, row.registered_at_us) - 1];
+    }
     row.status = RegistrantStatus::kScheduled;
     row.series = outcome.record.series[i];  // not outcome.series[i].id: a cache miss each
   }
@@ -653,17 +672,29 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   // the rest only the series, the pools and theirs: for a large draw the two
   // overlap on a second thread (without one, they run in turn).
   constexpr size_t kSeriesPerThreadMin = size_t{1} << 15;
+  const internal::DrawnPools* drawn = outcome.pools.get();
+  const bool prepared_here = drawn != nullptr && drawn->instance == state_->instance &&
+                             drawn->revision == state_->revision;
   std::optional<std::thread> marking;
+  std::exception_ptr marking_failed;
   if (outcome.series.size() >= kSeriesPerThreadMin) {
     try {
-      marking.emplace([this, &outcome] { ScheduleWinners(*state_, outcome); });
+      marking.emplace([this, &outcome, prepared_here, &marking_failed] {
+        try {
+          ScheduleWinners(*state_, outcome, prepared_here);
+        } catch (...) {
+          marking_failed = std::current_exception();
+        }
+      });
     } catch (const std::system_error&) {
     }
   }
+  // On every way out: a thread still running when destroyed ends the process.
+  absl::Cleanup join_marking = [&marking] {
+    if (marking.has_value()) marking->join();
+  };
   internal::ReserveMore(state_->series, outcome.series.size());
-  const internal::DrawnPools* drawn = outcome.pools.get();
-  if (drawn != nullptr && drawn->instance == state_->instance &&
-      drawn->revision == state_->revision) {
+  if (prepared_here) {
     // The draw booked its series into copies of these pools.
     for (size_t k = 0; k < drawn->indexes.size(); ++k) {
       state_->pools[drawn->indexes[k]] = drawn->pools[k];
@@ -693,9 +724,10 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
     for (uint64_t key : touched_pools) state_->pools[state_->pool_by_key.at(key)].RecomputeSlack();
   }
   if (marking.has_value()) {
-    marking->join();
+    std::move(join_marking).Invoke();
+    if (marking_failed) std::rethrow_exception(marking_failed);
   } else {
-    ScheduleWinners(*state_, outcome);
+    ScheduleWinners(*state_, outcome, prepared_here);
   }
   state_->seeds_used.insert({outcome.record.request.seed.k0, outcome.record.request.seed.k1});
   state_->draws.push_back(outcome.record);

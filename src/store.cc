@@ -50,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -1062,15 +1063,24 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = OFF", "disabling foreign keys"));
     foreign_keys_off = true;
     keep_foreign_keys_off = true;
-    const absl::Status status = change();
-    keep_foreign_keys_off = false;
-    (void)EnableForeignKeys();
-    return status;
+    absl::Cleanup back_on = [this] {
+      keep_foreign_keys_off = false;
+      (void)EnableForeignKeys();
+    };
+    return change();
   }
 
+  // Inside a transaction the pragma changes nothing (and says nothing): the
+  // flag clears only once SQLite reports them on.
   absl::Status EnableForeignKeys() {
     if (!foreign_keys_off) return absl::OkStatus();
+    if (!sqlite3_get_autocommit(db())) {
+      return absl::InternalError("foreign keys cannot be switched back on inside a transaction");
+    }
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"));
+    absl::StatusOr<int64_t> on = QueryInt("PRAGMA foreign_keys");
+    if (!on.ok()) return on.status();
+    if (*on != 1) return absl::InternalError("PRAGMA foreign_keys = ON left them off");
     foreign_keys_off = false;
     return absl::OkStatus();
   }

@@ -1037,6 +1037,24 @@ TEST_CASE("a large draw, gathered by several threads, keeps the lottery order") 
   CHECK(record.tiers[1].eligible == static_cast<uint32_t>(people));
 }
 
+TEST_CASE("a draw sizes its lists by the seats and doses it can use, not by the seats alone") {
+  // 48,000 seats but 1,000 doses: room for 1,000 series, not 48,000 (at 136
+  // bytes a series, a state-wide draw short of vaccine would hold hundreds
+  // of megabytes for nothing).
+  Engine engine = OnePool(OneDose("jcovden"));
+  Ok(engine.AddCapacity(Block(1, 1, kDay, kDay, 480, 1200, 15, 1000, 0)));
+  Ok(engine.AddSupply(Supply(1, 1, kDay, 1'000)));
+  std::vector<RegistrantSpec> specs;
+  for (int i = 0; i < 5'000; ++i) {
+    specs.push_back(Person("short-" + std::to_string(i), 1, PriorityGroup::kGroup2, kRegistered));
+  }
+  Ok(engine.RegisterBatch(specs));
+  const Prepared<DrawOutcome> prepared = Ok(engine.PrepareDraw(Request(4444, kDay, kDay)));
+  CHECK(prepared.change.series.size() == 1'000u);
+  CHECK(prepared.change.series.capacity() == 1'000u);
+  CHECK(prepared.change.record.series.capacity() == 1'000u);
+}
+
 TEST_CASE("a draw applied on two threads keeps every row and counter right") {
   // 48,000 series: above the size from which Apply marks the winners on a
   // second thread while it appends the series.
