@@ -124,7 +124,7 @@ class DrawRun {
     kept->revision = state_.revision;
     for (size_t p = 0; p < work_.size(); ++p) {
       if (!copied_[p]) continue;
-      if (slack_stale_[p]) work_[p].RecomputeSlack();
+      work_[p].RecomputeSlack();  // the draw kept it in slack_[p] instead
       kept->indexes.push_back(static_cast<uint32_t>(p));
       kept->pools.push_back(std::move(work_[p]));
     }
@@ -141,7 +141,6 @@ class DrawRun {
     next_live_.resize(state_.pools.size());
     first_slot_open_.resize(state_.pools.size());
     slack_.resize(state_.pools.size());
-    slack_stale_.assign(state_.pools.size(), false);
     free_first_in_window_.assign(state_.pools.size(), 0);
     for (size_t p = 0; p < state_.pools.size(); ++p) {
       const Pool& pool = state_.pools[p];
@@ -504,7 +503,6 @@ class DrawRun {
     VAXALLOC_ASSERT(slot_index < slots.size() && "a day with free seats has a free slot");
     pool.BookSlot(day_index, slot_index, second_dose, /*update_slack=*/false);
     slack_[p].AddFrom(day_index, -1);
-    slack_stale_[p] = true;
     return slots[slot_index].minute;
   }
 
@@ -569,7 +567,6 @@ class DrawRun {
   // Per pool: its slack as the draw books (Pool::slack is left stale until
   // KeepPools).
   std::vector<internal::SlackTree> slack_;
-  std::vector<bool> slack_stale_;
   std::vector<int64_t> free_first_in_window_;    // per pool, on the days the draw may use
   std::array<DayNumber, 2> first_day_by_channel_{};  // [Channel]: today + lead days, if any
   size_t open_pools_ = 0;
