@@ -8,7 +8,7 @@ DEMO_DB    ?= $(BUILD)/demo-campaign.sqlite
 CMAKE_ARGS ?=
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libabsl-dev libfmt-dev \
-                libsqlite3-dev doctest-dev pybind11-dev python3-dev python3-pytest tzdata
+                libsqlite3-dev libssl-dev doctest-dev pybind11-dev python3-dev python3-pytest tzdata
 
 .PHONY: all deps configure build test test-asan demo bench clean
 

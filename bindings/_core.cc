@@ -573,10 +573,14 @@ struct StoreHandle {
   std::string path;
   StoreOptions options;
 
-  absl::Status CheckOpen() const {
-    if (store != nullptr) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        fmt::format("the Store of campaign file '{}' is closed", path));
+  // Open, and caught up with what other connections committed: every call
+  // answers from the file as it is now.
+  absl::Status CheckOpen() {
+    if (store == nullptr) {
+      return absl::FailedPreconditionError(
+          fmt::format("the Store of campaign file '{}' is closed", path));
+    }
+    return store->Refresh();
   }
   Store& target() { return *store; }
   const Engine& view() const { return store->engine(); }
@@ -1079,10 +1083,62 @@ void DefineOutbox(py::class_<StoreHandle>& cls) {
 }
 
 // ---------------------------------------------------------------------------
+// The journal (Store only).
+
+py::bytes BytesOf(const std::array<uint8_t, 32>& hash) {
+  return py::bytes(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
+
+void DefineJournal(py::class_<StoreHandle>& cls) {
+  cls.def("refresh", [](StoreHandle& h) { Check(Slow(h, [] { return absl::OkStatus(); })); });
+  cls.def_property_readonly("journal_seq", [](StoreHandle& h) {
+    return Quick(h, [&] { return h.store->journal_seq(); });
+  });
+  cls.def_property_readonly("read_only", [](StoreHandle& h) {
+    return Quick(h, [&] { return h.store->read_only(); });
+  });
+  // Walks the whole chain without the GIL.
+  cls.def("verify_journal", [](StoreHandle& h) {
+    const JournalCheck check = Unwrap(Slow(h, [&] { return h.store->VerifyJournal(); }));
+    py::dict out;
+    out["entries"] = check.entries;
+    out["first_bad_seq"] = check.first_bad_seq;
+    out["problem"] = check.problem;
+    out["head"] = check.intact() ? py::object(BytesOf(check.head)) : py::object(py::none());
+    return out;
+  });
+  cls.def(
+      "read_journal",
+      [](StoreHandle& h, int64_t after_seq, int64_t limit) {
+        const uint64_t after = Narrow<uint64_t>(after_seq, "after_seq");
+        if (limit < 1 || static_cast<uint64_t>(limit) > kJournalEntriesPerReadMax) {
+          RaiseStatus(absl::InvalidArgumentError(fmt::format(
+              "read_journal: limit {} is outside 1..{}", limit, kJournalEntriesPerReadMax)));
+        }
+        const std::vector<JournalEntry> entries = Unwrap(Slow(h, [&] {
+          return h.store->ReadJournal(after, static_cast<size_t>(limit));
+        }));
+        py::list out;
+        for (const JournalEntry& entry : entries) {
+          py::dict item;
+          item["seq"] = entry.seq;
+          item["op"] = entry.op;
+          item["op_name"] = entry.op_name;
+          item["committed_at_us"] = absl::ToUnixMicros(entry.committed_at);
+          item["args"] = py::bytes(entry.args);
+          item["hash"] = BytesOf(entry.hash);
+          out.append(std::move(item));
+        }
+        return out;
+      },
+      py::kw_only(), "after_seq"_a, "limit"_a);
+}
+
+// ---------------------------------------------------------------------------
 // Store lifetime.
 
 StoreOptions MakeStoreOptions(int64_t durability, int64_t busy_timeout_micros,
-                              bool create_if_missing) {
+                              bool create_if_missing, bool read_only, bool verify_journal) {
   StoreOptions options;
   options.durability = EnumFrom<Durability>(durability, 0, 1, "durability");
   if (busy_timeout_micros < 0) {
@@ -1091,6 +1147,8 @@ StoreOptions MakeStoreOptions(int64_t durability, int64_t busy_timeout_micros,
   }
   options.busy_timeout = absl::Microseconds(busy_timeout_micros);
   options.create_if_missing = create_if_missing;
+  options.read_only = read_only;
+  options.verify_journal = verify_journal;
   return options;
 }
 
@@ -1405,6 +1463,7 @@ void DefineModule(py::module_& m) {
   m.attr("EXTERNAL_REF_LENGTH_MAX") = kExternalRefLengthMax;
   m.attr("VIOLATIONS_KEPT") = kViolationsKept;
   m.attr("EVENTS_PER_READ_MAX") = kEventsPerReadMax;
+  m.attr("JOURNAL_ENTRIES_PER_READ_MAX") = kJournalEntriesPerReadMax;
   m.attr("TIME_ZONE_LENGTH_MAX") = kTimeZoneLengthMax;
   m.attr("HOLD_MINUTES_MAX") = kHoldMinutesMax;
   m.attr("SHORT_NOTICE_DAYS_MAX") = kShortNoticeDaysMax;
@@ -1451,12 +1510,13 @@ void DefineModule(py::module_& m) {
   store.def_static(
       "open",
       [](const std::string& path, int64_t durability, int64_t busy_timeout_micros,
-         bool create_if_missing) {
-        const StoreOptions options =
-            MakeStoreOptions(durability, busy_timeout_micros, create_if_missing);
+         bool create_if_missing, bool read_only, bool verify_journal) {
+        const StoreOptions options = MakeStoreOptions(durability, busy_timeout_micros,
+                                                      create_if_missing, read_only, verify_journal);
         return OpenStore(path, options);
       },
-      "path"_a, py::kw_only(), "durability"_a, "busy_timeout_micros"_a, "create_if_missing"_a);
+      "path"_a, py::kw_only(), "durability"_a, "busy_timeout_micros"_a, "create_if_missing"_a,
+      "read_only"_a = false, "verify_journal"_a = false);
   store.def("close", &CloseStore);
   store.def("reopen", &ReopenStore);
   store.def_property_readonly("closed", [](StoreHandle& h) {
@@ -1470,6 +1530,7 @@ void DefineModule(py::module_& m) {
   store.def_property_readonly("path", [](const StoreHandle& h) { return h.path; });
   DefineCampaignMethods(store);
   DefineOutbox(store);
+  DefineJournal(store);
 
   DefineScenario(m);
 

@@ -173,9 +173,9 @@ extern "C" {
 /* The same values as include/vaxalloc/version.h (the library checks at
  * compile time that both agree). */
 #define VAXALLOC_VERSION_MAJOR 0
-#define VAXALLOC_VERSION_MINOR 3
+#define VAXALLOC_VERSION_MINOR 4
 #define VAXALLOC_VERSION_PATCH 0
-#define VAXALLOC_VERSION_STRING "0.3.0"
+#define VAXALLOC_VERSION_STRING "0.4.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define VAXALLOC_VERSION_NUMBER \
   (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)
@@ -448,16 +448,21 @@ VAXALLOC_API int vaxalloc_lottery_number(uint64_t k0, uint64_t k1, const char* e
 
 typedef struct vaxalloc_campaign vaxalloc_campaign;
 
-#define VAXALLOC_OPEN_OPTIONS_VERSION 1u
+#define VAXALLOC_OPEN_OPTIONS_VERSION 2u
 typedef struct vaxalloc_open_options {
   uint32_t version;          /* VAXALLOC_OPEN_OPTIONS_VERSION */
   int32_t durability;        /* vaxalloc_durability; default NORMAL */
   int64_t busy_timeout_ms;   /* how long a write waits for another connection's
                                 lock before failing with VAXALLOC_EBUSY; default 5000 */
   uint8_t create_if_missing; /* default 1: create the file if it does not exist */
+  /* Version 2 (0.4): */
+  uint8_t read_only;      /* default 0; 1: a reporting handle that follows the journal
+                             and never writes (every change is VAXALLOC_EPRECONDITION) */
+  uint8_t verify_journal; /* default 0; 1: walk the whole journal's hash chain when
+                             opening (VAXALLOC_ECORRUPT when broken) */
 } vaxalloc_open_options;
 #define VAXALLOC_OPEN_OPTIONS_INIT \
-  { VAXALLOC_OPEN_OPTIONS_VERSION, VAXALLOC_DURABILITY_NORMAL, 5000, 1 }
+  { VAXALLOC_OPEN_OPTIONS_VERSION, VAXALLOC_DURABILITY_NORMAL, 5000, 1, 0, 0 }
 
 /* Sets *options to VAXALLOC_OPEN_OPTIONS_INIT with the given version.
  * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_EVERSION (version unknown). */
@@ -1744,14 +1749,85 @@ VAXALLOC_API int vaxalloc_pending_events_v2(vaxalloc_campaign* campaign, uint64_
 /* Acknowledges every pending event with id <= through_id: they were handled
  * and are never shown again (they are deleted from the file, in one
  * transaction). Acknowledge only what has been acted on; acknowledging ids
- * already acknowledged, or through_id 0, is harmless and succeeds.
- * It is a write: a handle whose file another connection changed refuses it
- * with VAXALLOC_EPRECONDITION until reopened, like any change.
+ * already acknowledged, or through_id 0, is harmless and succeeds. It is no
+ * change of the campaign: it has no journal entry.
  * Errors: VAXALLOC_EINVALID (NULL handle; through_id above every event id
- * ever written, which cannot have been read), and those of writing the file
- * (VAXALLOC_EBUSY, VAXALLOC_EPRECONDITION, VAXALLOC_EPERM, ...). */
+ * ever written, which cannot have been read), VAXALLOC_EPRECONDITION (a
+ * read-only handle), and those of writing the file (VAXALLOC_EBUSY,
+ * VAXALLOC_EPERM, ...). */
 VAXALLOC_API int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign,
                                              uint64_t through_id) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * The operation journal (docs/journal.md)
+ *
+ * Every change is an entry of the file's journal, in the change's own
+ * transaction: seq 1, 2, 3, ..., the operation and its canonical arguments,
+ * and a SHA-256 hash over the previous entry's hash and this entry. Several
+ * handles, in one process or many, may use one file at once: every call on
+ * a handle first applies, in order, the entries other connections committed
+ * since its last call, so no answer is older than the call, and a change
+ * prepared while another connection committed is prepared again on the
+ * caught-up state. Since 0.4.
+ * ======================================================================== */
+
+/* Catches up with what other connections committed (every call does this
+ * first; this call does nothing else).
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_ECORRUPT (the journal no longer
+ * chains to what this handle applied: an entry changed or removed),
+ * VAXALLOC_EBUSY. */
+VAXALLOC_API int vaxalloc_campaign_refresh(vaxalloc_campaign* campaign) VAXALLOC_NOEXCEPT;
+
+/* The last journal entry the handle includes (after catching up), into
+ * *seq_out. Errors: VAXALLOC_EINVALID (NULL), those of catching up. */
+VAXALLOC_API int vaxalloc_journal_seq(vaxalloc_campaign* campaign,
+                                      uint64_t* seq_out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_JOURNAL_CHECK_VERSION 1u
+typedef struct vaxalloc_journal_check {
+  uint32_t version;       /* VAXALLOC_JOURNAL_CHECK_VERSION */
+  uint64_t entries;       /* entries checked and found intact */
+  uint64_t first_bad_seq; /* 0: intact; else the first entry changed, removed or moved */
+  uint8_t head[32];       /* the last entry's hash when intact, else zeros */
+} vaxalloc_journal_check;
+#define VAXALLOC_JOURNAL_CHECK_INIT \
+  { VAXALLOC_JOURNAL_CHECK_VERSION, 0, 0, { 0 } }
+/* Zeroes *check and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_journal_check_init(vaxalloc_journal_check* check,
+                                             uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Walks the journal's hash chain from its first entry. Intact: VAXALLOC_OK
+ * and *out filled. Broken: VAXALLOC_ECORRUPT, *out filled (first_bad_seq is
+ * the first entry changed, removed or moved) and the message says what is
+ * wrong there.
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_EVERSION, VAXALLOC_ECORRUPT,
+ * VAXALLOC_EBUSY. */
+VAXALLOC_API int vaxalloc_journal_verify(vaxalloc_campaign* campaign,
+                                         vaxalloc_journal_check* out) VAXALLOC_NOEXCEPT;
+
+#define VAXALLOC_JOURNAL_ENTRY_VERSION 1u
+typedef struct vaxalloc_journal_entry {
+  uint32_t version; /* VAXALLOC_JOURNAL_ENTRY_VERSION */
+  uint32_t op;      /* the operation's number (docs/journal.md) */
+  uint64_t seq;
+  int64_t committed_at_us; /* Unix microseconds */
+  const char* op_name;     /* "book", "draw", ...; borrowed, see below */
+  const uint8_t* args;     /* the canonical arguments, as hashed; borrowed */
+  size_t args_size;
+  uint8_t hash[32];
+} vaxalloc_journal_entry;
+#define VAXALLOC_JOURNAL_ENTRY_INIT \
+  { VAXALLOC_JOURNAL_ENTRY_VERSION, 0, 0, 0, NULL, NULL, 0, { 0 } }
+/* Zeroes *entry and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_journal_entry_init(vaxalloc_journal_entry* entry,
+                                             uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Copies journal entry `seq` into *out. op_name and args are borrowed: valid
+ * until the next call on the handle.
+ * Errors: VAXALLOC_EINVALID (NULL), VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND
+ * (no such entry), VAXALLOC_EBUSY. */
+VAXALLOC_API int vaxalloc_journal_entry_get(vaxalloc_campaign* campaign, uint64_t seq,
+                                            vaxalloc_journal_entry* out) VAXALLOC_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

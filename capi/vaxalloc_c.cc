@@ -239,6 +239,8 @@ struct vaxalloc_campaign {
   mutable std::mutex mutex;  // serializes every call on the handle
   std::unique_ptr<vx::Store> store;
   ErrorSlot error;  // guarded by mutex
+  // What vaxalloc_journal_entry_get lends until the next call.
+  vx::JournalEntry journal_entry;  // guarded by mutex
 };
 
 namespace {
@@ -267,7 +269,8 @@ int Call(vaxalloc_campaign* campaign, Fn&& fn) noexcept {
   }
 }
 
-// For functions on a handle: rejects a NULL handle, then runs fn(store).
+// For functions on a handle: rejects a NULL handle, catches up with what
+// other connections committed, then runs fn(store).
 template <class Fn>
 int CallOn(vaxalloc_campaign* campaign, const char* function, Fn&& fn) noexcept {
   if (campaign == nullptr) {
@@ -275,7 +278,11 @@ int CallOn(vaxalloc_campaign* campaign, const char* function, Fn&& fn) noexcept 
       return Fail(VAXALLOC_EINVALID, "{}: the campaign handle is NULL", function);
     });
   }
-  return Call(campaign, [&] { return fn(*campaign->store); });
+  return Call(campaign, [&]() -> Outcome {
+    const absl::Status refreshed = campaign->store->Refresh();
+    if (!refreshed.ok()) return refreshed;
+    return fn(*campaign->store);
+  });
 }
 
 // --- Arguments ---------------------------------------------------------------
@@ -327,6 +334,8 @@ VAXALLOC_C_STRUCT(vaxalloc_booking_request, VAXALLOC_BOOKING_REQUEST_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_code_request, VAXALLOC_CODE_REQUEST_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_code, VAXALLOC_CODE_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_wait_forecast, VAXALLOC_WAIT_FORECAST_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_journal_check, VAXALLOC_JOURNAL_CHECK_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_journal_entry, VAXALLOC_JOURNAL_ENTRY_VERSION);
 
 // The bytes a caller of struct version v has: kBytes[v - 1]. A struct that
 // never grew has one layout; a grown one lists, per older version, the
@@ -357,6 +366,9 @@ VAXALLOC_C_LAYOUT(vaxalloc_registrant_spec, offsetof(vaxalloc_registrant_spec, s
 // byte there is never written.
 VAXALLOC_C_LAYOUT(vaxalloc_registrant, offsetof(vaxalloc_registrant, standby),
                   offsetof(vaxalloc_registrant, erased));
+// 0.4 appended read_only and verify_journal to version 1 (0.1-0.3).
+VAXALLOC_C_LAYOUT(vaxalloc_open_options, offsetof(vaxalloc_open_options, read_only));
+static_assert(offsetof(vaxalloc_open_options, create_if_missing) == 16);
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
 static_assert(StructLayout<vaxalloc_policy_info>::kBytes[0] == 24);
@@ -551,6 +563,8 @@ Outcome FromC(const char* function, const vaxalloc_open_options& in, vx::StoreOp
       in.durability == VAXALLOC_DURABILITY_FULL ? vx::Durability::kFull : vx::Durability::kNormal;
   out->busy_timeout = absl::Milliseconds(in.busy_timeout_ms);
   out->create_if_missing = in.create_if_missing != 0;
+  out->read_only = in.read_only != 0;
+  out->verify_journal = in.verify_journal != 0;
   return Outcome();
 }
 
@@ -727,6 +741,8 @@ vaxalloc_open_options ToC(const vx::StoreOptions& in) {
                                                           : VAXALLOC_DURABILITY_NORMAL;
   out.busy_timeout_ms = absl::ToInt64Milliseconds(in.busy_timeout);
   out.create_if_missing = in.create_if_missing ? 1 : 0;
+  out.read_only = in.read_only ? 1 : 0;
+  out.verify_journal = in.verify_journal ? 1 : 0;
   return out;
 }
 
@@ -1338,7 +1354,8 @@ int vaxalloc_campaign_open(const char* path, const vaxalloc_open_options* option
     vx::StoreOptions store_options;
     if (options != nullptr) {
       VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "options", options));
-      VAXALLOC_C_RETURN_IF_ERROR(FromC(function, *options, &store_options));
+      const vaxalloc_open_options read = ReadStruct(options, ToC(vx::StoreOptions{}));
+      VAXALLOC_C_RETURN_IF_ERROR(FromC(function, read, &store_options));
     }
     absl::StatusOr<std::unique_ptr<vx::Store>> store = vx::Store::Open(path, store_options);
     if (!store.ok()) return store.status();
@@ -2126,6 +2143,75 @@ int vaxalloc_pending_events_v2(vaxalloc_campaign* campaign, uint64_t after_id,
 int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign, uint64_t through_id) noexcept {
   return CallOn(campaign, "vaxalloc_acknowledge_events",
                 [&](vx::Store& store) -> Outcome { return store.AcknowledgeEvents(through_id); });
+}
+
+// --- The journal -------------------------------------------------------------------
+
+int vaxalloc_campaign_refresh(vaxalloc_campaign* campaign) noexcept {
+  // CallOn catches up first; nothing is left to do.
+  return CallOn(campaign, "vaxalloc_campaign_refresh", [](vx::Store&) { return Outcome(); });
+}
+
+int vaxalloc_journal_seq(vaxalloc_campaign* campaign, uint64_t* seq_out) noexcept {
+  constexpr const char* function = "vaxalloc_journal_seq";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(seq_out);
+    *seq_out = store.journal_seq();
+    return Outcome();
+  });
+}
+
+int vaxalloc_journal_check_init(vaxalloc_journal_check* check, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_journal_check_init", check, version, Zero<vaxalloc_journal_check>);
+}
+
+int vaxalloc_journal_verify(vaxalloc_campaign* campaign, vaxalloc_journal_check* out) noexcept {
+  constexpr const char* function = "vaxalloc_journal_verify";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    const absl::StatusOr<vx::JournalCheck> check = store.VerifyJournal();
+    if (!check.ok()) return check.status();
+    vaxalloc_journal_check result{};
+    result.entries = check->entries;
+    result.first_bad_seq = check->first_bad_seq;
+    std::copy(check->head.begin(), check->head.end(), result.head);
+    WriteStruct(result, out);
+    if (check->intact()) return Outcome();
+    return Fail(VAXALLOC_ECORRUPT, "{}: the journal of campaign file '{}' is broken: {}", function,
+                store.path(), check->problem);
+  });
+}
+
+int vaxalloc_journal_entry_init(vaxalloc_journal_entry* entry, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_journal_entry_init", entry, version, Zero<vaxalloc_journal_entry>);
+}
+
+int vaxalloc_journal_entry_get(vaxalloc_campaign* campaign, uint64_t seq,
+                               vaxalloc_journal_entry* out) noexcept {
+  constexpr const char* function = "vaxalloc_journal_entry_get";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    if (seq == 0) return Fail(VAXALLOC_ENOTFOUND, "{}: no journal entry 0 (the first is 1)", function);
+    absl::StatusOr<std::vector<vx::JournalEntry>> entries = store.ReadJournal(seq - 1, 1);
+    if (!entries.ok()) return entries.status();
+    if (entries->empty() || entries->front().seq != seq) {
+      return Fail(VAXALLOC_ENOTFOUND, "{}: campaign file '{}' has no journal entry {}", function,
+                  store.path(), seq);
+    }
+    // Lent until the next call on the handle.
+    vx::JournalEntry& kept = campaign->journal_entry;
+    kept = std::move(entries->front());
+    vaxalloc_journal_entry result{};
+    result.op = kept.op;
+    result.seq = kept.seq;
+    result.committed_at_us = absl::ToUnixMicros(kept.committed_at);
+    result.op_name = kept.op_name.c_str();
+    result.args = reinterpret_cast<const uint8_t*>(kept.args.data());
+    result.args_size = kept.args.size();
+    std::copy(kept.hash.begin(), kept.hash.end(), result.hash);
+    WriteStruct(result, out);
+    return Outcome();
+  });
 }
 
 }  // extern "C"

@@ -66,6 +66,29 @@ absl::StatusOr<CodeEntropy> CodeEntropy::FromSystem() {
 
 absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCode(const CodeRequest& request,
                                                               const CodeEntropy& entropy) const {
+  CodeSecret secret;
+  secret.salt0 = entropy.salt0;
+  secret.salt1 = entropy.salt1;
+  secret.value = entropy.value;
+  return PrepareIssueCodeWith(request, secret);
+}
+
+absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareReplayIssueCode(
+    const CodeRequest& request, const VerificationCode& recorded) const {
+  CodeSecret secret;
+  secret.salt0 = recorded.salt0;
+  secret.salt1 = recorded.salt1;
+  secret.hash = recorded.hash;
+  absl::StatusOr<Prepared<IssuedCode>> prepared = PrepareIssueCodeWith(request, secret);
+  if (prepared.ok() && prepared->change.record.id != recorded.id) {
+    return absl::DataLossError(fmt::format("code: the replay made code {}, the journal says {}",
+                                           prepared->change.record.id, recorded.id));
+  }
+  return prepared;
+}
+
+absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCodeWith(const CodeRequest& request,
+                                                                  const CodeSecret& secret) const {
   const State& state = *state_;
   VAXALLOC_RETURN_IF_ERROR(internal::CheckTime("code: `at`", request.at));
   VAXALLOC_RETURN_IF_ERROR(internal::CheckAfterLatestDraw(state, "code: `at`", request.at, false));
@@ -116,10 +139,14 @@ absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCode(const CodeRequest&
   code.series = request.series;
   code.issued_at = at;
   code.expires_at = at + policy.code_lifetime;
-  code.salt0 = entropy.salt0;
-  code.salt1 = entropy.salt1;
-  issued.code = CodeDigits(entropy.value, policy.code_digits);
-  code.hash = CodeHash(code, issued.code);
+  code.salt0 = secret.salt0;
+  code.salt1 = secret.salt1;
+  if (secret.value.has_value()) {
+    issued.code = CodeDigits(*secret.value, policy.code_digits);
+    code.hash = CodeHash(code, issued.code);
+  } else {
+    code.hash = secret.hash;  // a replay: the digits are not kept anywhere
+  }
   if (auto pending = state.pending_codes.find({id, static_cast<uint8_t>(request.purpose)});
       pending != state.pending_codes.end()) {
     VerificationCode old = state.codes[pending->second - 1];
@@ -160,6 +187,28 @@ void Engine::Apply(const Prepared<IssuedCode>& prepared) {
 absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCode(CodeId id,
                                                                      std::string_view entered,
                                                                      absl::Time at) const {
+  const bool digits_only = !entered.empty() &&
+                           entered.size() <= static_cast<size_t>(kCodeDigitsMax) &&
+                           entered.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!digits_only) {
+    return absl::InvalidArgumentError(
+        fmt::format("code {}: the entry is not 1..{} digits", id, kCodeDigitsMax));
+  }
+  // The hash of the entry is computed whatever its length, and compared in
+  // constant time.
+  return PrepareVerifyCodeWith(id, at, [entered](const VerificationCode& code) {
+    return ConstantTimeEqual(CodeHash(code, entered), code.hash);
+  });
+}
+
+absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareReplayVerifyCode(CodeId id,
+                                                                           absl::Time at,
+                                                                           bool matched) const {
+  return PrepareVerifyCodeWith(id, at, [matched](const VerificationCode&) { return matched; });
+}
+
+absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCodeWith(
+    CodeId id, absl::Time at, absl::FunctionRef<bool(const VerificationCode&)> matches) const {
   const State& state = *state_;
   VAXALLOC_RETURN_IF_ERROR(internal::CheckTime("verification time", at));
   if (id == kNoId || id > state.codes.size()) {
@@ -170,13 +219,6 @@ absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCode(CodeId id,
   CodeVerification& verification = prepared.change;
   verification.record = state.codes[id - 1];
   VerificationCode& code = verification.record;
-  const bool digits_only = !entered.empty() &&
-                           entered.size() <= static_cast<size_t>(kCodeDigitsMax) &&
-                           entered.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!digits_only) {
-    return absl::InvalidArgumentError(
-        fmt::format("code {}: the entry is not 1..{} digits", id, kCodeDigitsMax));
-  }
   if (at < code.issued_at) {
     return absl::FailedPreconditionError(
         fmt::format("code {}: an entry stamped before the code was issued", id));
@@ -207,9 +249,7 @@ absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCode(CodeId id,
                         fmt::format("code {} can no longer be used: {}", id,
                                     std::string(action.status().message())));
   }
-  // The hash of the entry is computed whatever its length, and compared in
-  // constant time.
-  if (!ConstantTimeEqual(CodeHash(code, entered), code.hash)) {
+  if (!matches(code)) {
     verification.outcome = CodeOutcome::kWrong;
     ++code.attempts;
     if (code.attempts >= policy.code_attempts) code.state = CodeState::kLocked;

@@ -53,6 +53,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -62,6 +63,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "src/engine_state.h"
+#include "src/journal.h"
+#include "vaxalloc/version.h"
 
 #define VAXALLOC_STORE_RETURN_IF_ERROR(expr) \
   do {                                       \
@@ -453,14 +456,31 @@ CREATE TABLE replaced_no_shows (
 ) STRICT;
 )sql";
 
+// Version 4: the operation journal (docs/journal.md). One row per committed
+// change, written in its transaction; seq is dense from 1 and each hash
+// chains to the previous entry's. The first entry says how the journal
+// began (a new file, or the migration of an older one).
+constexpr const char* kSchemaVersion4 = R"sql(
+CREATE TABLE journal (
+  seq INTEGER PRIMARY KEY,
+  op INTEGER NOT NULL CHECK (op BETWEEN 1 AND 22),
+  committed_at_us INTEGER NOT NULL,
+  args BLOB NOT NULL,
+  hash BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+)sql";
+constexpr int kJournalSchemaVersion = 4;
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
     {2, kSchemaVersion2},
     {3, kSchemaVersion3},
+    {kJournalSchemaVersion, kSchemaVersion4},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 // The CHECKs of version 2 spell these out.
 static_assert(kCodeAttemptsMax == 10);
+static_assert(internal::kJournalOpMax == 22);
 static_assert(static_cast<int>(SeriesOrigin::kStandby) == 3);
 static_assert(static_cast<int>(EventKind::kCodeIssued) == 6);
 static_assert(static_cast<int>(CodeState::kSuperseded) == 3);
@@ -584,6 +604,11 @@ constexpr bool kIsOptional = false;
 template <class T>
 constexpr bool kIsOptional<std::optional<T>> = true;
 
+// Bytes bound as a BLOB (a plain string binds as TEXT).
+struct Blob {
+  std::string_view bytes;
+};
+
 template <class T>
 int BindValue(sqlite3_stmt* statement, int index, const T& value) {
   if constexpr (std::is_same_v<T, NullableId>) {
@@ -603,6 +628,9 @@ int BindValue(sqlite3_stmt* statement, int index, const T& value) {
   } else if constexpr (kIsOptional<T>) {
     return value.has_value() ? BindValue(statement, index, *value)
                              : sqlite3_bind_null(statement, index);
+  } else if constexpr (std::is_same_v<T, Blob>) {
+    return sqlite3_bind_blob(statement, index, value.bytes.empty() ? "" : value.bytes.data(),
+                             static_cast<int>(value.bytes.size()), SQLITE_STATIC);
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     const std::string_view text = value;
     // A null data pointer would bind NULL; an empty text stays text. The
@@ -649,6 +677,13 @@ class Row {
     const unsigned char* text = sqlite3_column_text(statement_, column);
     if (text == nullptr) return {};
     return std::string_view(reinterpret_cast<const char*>(text),
+                            static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+
+  std::string_view Bytes(int column) {
+    const void* bytes = sqlite3_column_blob(statement_, column);
+    if (bytes == nullptr) return {};
+    return std::string_view(static_cast<const char*>(bytes),
                             static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
   }
 
@@ -784,14 +819,21 @@ struct Store::Database {
   Connection connection;
   std::string path;
   StoreOptions options;
-  // PRAGMA data_version as of the load: a different value inside a write
-  // transaction means another connection committed, and the engine in memory
-  // no longer describes the file.
+  // PRAGMA data_version when this Store last looked at the journal: a
+  // different value means another connection committed something since
+  // (perhaps only an acknowledgment), so the journal is read again.
   int64_t data_version = 0;
+  // The last journal entry the engine in memory includes, and its hash.
+  uint64_t journal_seq = 0;
+  internal::Sha256 journal_hash{};
+  // The entry the open transaction appends, until it commits.
+  uint64_t appended_seq = 0;
+  internal::Sha256 appended_hash{};
 
   // Statements, prepared once after the schema is known to be ours. Declared
   // after `connection` so that they are finalized before it closes.
   Statement begin, commit, rollback, read_data_version;
+  Statement insert_journal, select_journal_after;
   Statement insert_district, insert_vaccine, insert_center, insert_center_district;
   Statement insert_capacity_block, insert_delivery;
   Statement insert_policy, insert_tier_rule, insert_reserve, insert_neighbour;
@@ -915,37 +957,38 @@ struct Store::Database {
   absl::Status Transaction(Write&& write) {
     if (!keep_foreign_keys_off) VAXALLOC_STORE_RETURN_IF_ERROR(EnableForeignKeys());
     VAXALLOC_STORE_RETURN_IF_ERROR(Run(begin.get()));
-    absl::Status status = CheckUnchangedElsewhere();
-    if (status.ok()) status = write();
+    appended_seq = 0;
+    absl::Status status = write();
     if (status.ok()) status = Run(commit.get());
     if (!status.ok() && !sqlite3_get_autocommit(db())) {
       // Some errors roll back by themselves; only roll back what is open.
       // A failed ROLLBACK leaves nothing better to do than report the cause.
       (void)Run(rollback.get());
     }
+    if (status.ok() && appended_seq != 0) {
+      journal_seq = appended_seq;
+      journal_hash = appended_hash;
+    }
+    appended_seq = 0;
     return status;
   }
 
-  absl::Status CheckUnchangedElsewhere() {
-    int64_t version = 0;
-    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(read_data_version.get(), [&](Row& row) {
-      version = row.Int64(0);
-      return absl::OkStatus();
-    }));
-    if (version != data_version) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("campaign file '", path,
-                       "' was changed by another connection since this Store "
-                       "loaded it; reopen the Store to see the changes"));
-    }
-    return absl::OkStatus();
+  absl::Status CheckWritable() const {
+    if (!options.read_only) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "campaign file '", path, "' is open read-only (StoreOptions::read_only); it was not changed"));
   }
 
   // --- Opening -------------------------------------------------------------
 
   absl::Status Connect() {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+    int flags = SQLITE_OPEN_NOMUTEX;
+    if (options.read_only) {
+      flags |= SQLITE_OPEN_READONLY;
+    } else {
+      flags |= SQLITE_OPEN_READWRITE;
+      if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+    }
     sqlite3* raw = nullptr;
     const int code = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     connection.reset(raw);
@@ -1123,7 +1166,11 @@ struct Store::Database {
         Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str(),
              "setting the schema version"));
     VAXALLOC_STORE_RETURN_IF_ERROR(PrepareStatements());
-    return InsertPolicy(PolicyVersion{1, default_policy});
+    VAXALLOC_STORE_RETURN_IF_ERROR(InsertPolicy(PolicyVersion{1, default_policy}));
+    internal::JournalWriter args;
+    args.U32(kSchemaVersion);
+    args.Str(VAXALLOC_VERSION_STRING);
+    return AppendJournal(internal::JournalOp::kCreated, args.Take());
   }
 
   // Brings a file of an older schema version to the current one, one
@@ -1135,7 +1182,7 @@ struct Store::Database {
       const std::string what = absl::StrCat("migrating to schema version ", migration.version);
       VAXALLOC_STORE_RETURN_IF_ERROR(WithoutForeignKeys([&] {
         VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", what));
-        absl::Status status = MigrateLocked(migration, what);
+        absl::Status status = MigrateLocked(migration, from_version, what);
         if (status.ok()) status = Exec("COMMIT", what);
         if (!status.ok() && !sqlite3_get_autocommit(db())) (void)Exec("ROLLBACK", what);
         return status;
@@ -1144,13 +1191,22 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
-  absl::Status MigrateLocked(const Migration& migration, const std::string& what) {
+  absl::Status MigrateLocked(const Migration& migration, int64_t from_version,
+                             const std::string& what) {
     // Another process may have migrated the file while we waited for the lock.
     absl::StatusOr<int64_t> version = QueryInt("PRAGMA user_version");
     if (!version.ok()) return version.status();
     if (*version >= migration.version) return absl::OkStatus();
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec(migration.sql, what));
     VAXALLOC_STORE_RETURN_IF_ERROR(CheckForeignKeys(what));
+    if (migration.version == kJournalSchemaVersion) {
+      // The journal begins here: what came before is in the tables only.
+      internal::JournalWriter args;
+      args.U32(static_cast<uint32_t>(from_version));
+      args.U32(kJournalSchemaVersion);
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          AppendJournal(internal::JournalOp::kMigrated, args.Take(), /*prepared=*/false));
+    }
     return Exec(absl::StrCat("PRAGMA user_version = ", migration.version).c_str(), what);
   }
 
@@ -1160,6 +1216,11 @@ struct Store::Database {
         {&Database::commit, "COMMIT"},
         {&Database::rollback, "ROLLBACK"},
         {&Database::read_data_version, "PRAGMA data_version"},
+        {&Database::insert_journal,
+         "INSERT INTO journal (seq, op, committed_at_us, args, hash) VALUES (?, ?, ?, ?, ?)"},
+        {&Database::select_journal_after,
+         "SELECT seq, op, committed_at_us, args, hash FROM journal WHERE seq > ? ORDER BY seq "
+         "LIMIT ?"},
         {&Database::insert_district, "INSERT INTO districts (id, code, name) VALUES (?, ?, ?)"},
         {&Database::insert_vaccine,
          "INSERT INTO vaccines (id, code, name, dose_count, interval_days_min, "
@@ -1677,22 +1738,79 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
-  // Commits a prepared booking flow and applies it. A change that touches
-  // nothing (no hold was due) needs no transaction.
-  absl::Status CommitSeriesChange(Engine& engine, const Prepared<SeriesChange>& prepared) {
-    const SeriesChange& change = prepared.change;
-    if (!change.series.empty() || !change.registrants.empty() || !change.events.empty()) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(Transaction([&] { return WriteSeriesChange(change); }));
+  // The write path of every operation. Catch up with the journal, prepare;
+  // then, holding the write lock, catch up again and prepare once more if
+  // another connection committed meanwhile (a change is never written on a
+  // stale state, nor refused for one); write the rows (`write` returns the
+  // journal entry's arguments), append the entry, commit, and only then
+  // apply. `changes(prepared)` false: nothing to write (no hold was due),
+  // the change is applied without a transaction.
+  template <class PrepareFn, class WriteFn, class ChangesFn>
+  std::invoke_result_t<PrepareFn&> Commit(Engine& engine, internal::JournalOp op,
+                                          PrepareFn&& prepare, WriteFn&& write,
+                                          ChangesFn&& changes, bool without_foreign_keys = false) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(CheckWritable());
+    VAXALLOC_STORE_RETURN_IF_ERROR(CatchUp(engine));
+    std::invoke_result_t<PrepareFn&> prepared = prepare();
+    if (!prepared.ok() || !changes(*prepared)) {
+      if (prepared.ok()) engine.Apply(*prepared);
+      return prepared;
     }
-    engine.Apply(prepared);
-    return absl::OkStatus();
+    auto transaction = [&] {
+      return Transaction([&]() -> absl::Status {
+        bool applied = false;
+        VAXALLOC_STORE_RETURN_IF_ERROR(CatchUp(engine, &applied));
+        if (applied) {
+          prepared = prepare();
+          if (!prepared.ok()) return prepared.status();
+          if (!changes(*prepared)) return absl::OkStatus();
+        }
+        absl::StatusOr<std::string> args = write(*prepared);
+        if (!args.ok()) return args.status();
+        return AppendJournal(op, *args);
+      });
+    };
+    const absl::Status status =
+        without_foreign_keys ? WithoutForeignKeys(transaction) : transaction();
+    if (!status.ok()) return status;
+    engine.Apply(*prepared);
+    return prepared;
   }
 
-  // Commits a prepared cancellation, withdrawal or deletion and applies it.
-  absl::Status CommitCancellation(Engine& engine, const Prepared<Cancellation>& prepared) {
-    VAXALLOC_STORE_RETURN_IF_ERROR(Transaction([&] { return WriteCancellation(prepared.change); }));
-    engine.Apply(prepared);
-    return absl::OkStatus();
+  template <class PrepareFn, class WriteFn>
+  std::invoke_result_t<PrepareFn&> Commit(Engine& engine, internal::JournalOp op,
+                                          PrepareFn&& prepare, WriteFn&& write) {
+    return Commit(engine, op, prepare, write, [](const auto&) { return true; });
+  }
+
+  // A booking flow's change; one that touches nothing writes nothing.
+  template <class PrepareFn>
+  absl::StatusOr<Prepared<SeriesChange>> CommitSeriesChange(Engine& engine, internal::JournalOp op,
+                                                            PrepareFn&& prepare,
+                                                            absl::FunctionRef<std::string(
+                                                                const SeriesChange&)> args) {
+    return Commit(
+        engine, op, prepare,
+        [&](const Prepared<SeriesChange>& prepared) -> absl::StatusOr<std::string> {
+          VAXALLOC_STORE_RETURN_IF_ERROR(WriteSeriesChange(prepared.change));
+          return args(prepared.change);
+        },
+        [](const Prepared<SeriesChange>& prepared) {
+          const SeriesChange& change = prepared.change;
+          return !change.series.empty() || !change.registrants.empty() || !change.events.empty();
+        });
+  }
+
+  // A cancellation, withdrawal or deletion: `id` and `at` are its arguments.
+  template <class PrepareFn>
+  absl::Status CommitCancellation(Engine& engine, internal::JournalOp op, uint32_t id,
+                                  absl::Time at, PrepareFn&& prepare) {
+    return Commit(engine, op, prepare,
+                  [&](const Prepared<Cancellation>& prepared) -> absl::StatusOr<std::string> {
+                    VAXALLOC_STORE_RETURN_IF_ERROR(WriteCancellation(prepared.change));
+                    return internal::JournalArgs(id, at);
+                  })
+        .status();
   }
 
   // --- The outbox ------------------------------------------------------------
@@ -1766,6 +1884,428 @@ struct Store::Database {
     return Run(delete_events.get(), through_id);
   }
 
+  // --- The journal (docs/journal.md) ------------------------------------------
+
+  // Appends the entry after journal_seq to the open transaction; it becomes
+  // journal_seq once that commits (Transaction). `statements`: false during
+  // a migration, which runs before the statements are prepared.
+  absl::Status AppendJournal(internal::JournalOp op, const std::string& args,
+                             bool statements = true) {
+    const uint64_t seq = journal_seq + 1;
+    const int64_t committed_at_us = absl::ToUnixMicros(absl::Now());
+    const internal::Sha256 hash = internal::JournalEntryHash(
+        journal_hash, seq, static_cast<uint8_t>(op), committed_at_us, args);
+    const Blob hash_bytes{
+        std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())};
+    if (statements) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert_journal.get(), seq, op, committed_at_us, Blob{args}, hash_bytes));
+    } else {
+      absl::StatusOr<Statement> insert = Prepare(
+          "INSERT INTO journal (seq, op, committed_at_us, args, hash) VALUES (?, ?, ?, ?, ?)");
+      if (!insert.ok()) return insert.status();
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert->get(), seq, op, committed_at_us, Blob{args}, hash_bytes));
+    }
+    appended_seq = seq;
+    appended_hash = hash;
+    return absl::OkStatus();
+  }
+
+  struct JournalRow {
+    uint64_t seq = 0;
+    uint8_t op = 0;
+    int64_t committed_at_us = 0;
+    std::string args;
+    internal::Sha256 hash{};
+  };
+
+  // Entries with seq > after_seq in order, at most `limit`; one statement,
+  // so one snapshot.
+  absl::StatusOr<std::vector<JournalRow>> ReadJournalRows(uint64_t after_seq, size_t limit) {
+    std::vector<JournalRow> rows;
+    if (after_seq >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return rows;
+    sqlite3_stmt* statement = select_journal_after.get();
+    sqlite3_reset(statement);
+    const int code = BindAll(statement, after_seq, limit);
+    if (code != SQLITE_OK) return Error(code, "reading the journal");
+    const absl::Status status = ForEachRow(statement, [&](Row& row) {
+      JournalRow& entry = rows.emplace_back();
+      entry.seq = row.Int<uint64_t>(0, 1, std::numeric_limits<int64_t>::max());
+      entry.op = row.Int<uint8_t>(1, 1, internal::kJournalOpMax);
+      entry.committed_at_us = row.Int64(2);
+      entry.args = row.Bytes(3);
+      const std::string_view hash = row.Bytes(4);
+      if (hash.size() != entry.hash.size()) {
+        return absl::DataLossError(absl::StrCat("journal entry ", entry.seq, " has a hash of ",
+                                                hash.size(), " bytes, not 32"));
+      }
+      std::copy(hash.begin(), hash.end(), entry.hash.begin());
+      return absl::OkStatus();
+    });
+    sqlite3_clear_bindings(statement);
+    if (!status.ok()) return status;
+    return rows;
+  }
+
+  // The hash `row` must have after an entry with hash `previous`.
+  static internal::Sha256 ExpectedHash(const internal::Sha256& previous, const JournalRow& row) {
+    return internal::JournalEntryHash(previous, row.seq, row.op, row.committed_at_us, row.args);
+  }
+
+  absl::Status BrokenJournal(uint64_t seq, absl::string_view what) const {
+    return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal entry ", seq, " ",
+                                            what, "; run VerifyJournal for the whole chain"));
+  }
+
+  // In the load's read transaction: the last entry, checked against its
+  // predecessor's hash. That is the cheap part of VerifyJournal; the rest of
+  // the chain is checked by VerifyJournal and by StoreOptions::verify_journal.
+  absl::Status LoadJournalHead() {
+    absl::StatusOr<int64_t> last = QueryInt("SELECT coalesce(max(seq), 0) FROM journal");
+    if (!last.ok()) return last.status();
+    if (*last == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "campaign file '", path, "' has an empty journal: its first entry was removed"));
+    }
+    absl::StatusOr<std::vector<JournalRow>> rows =
+        ReadJournalRows(static_cast<uint64_t>(std::max<int64_t>(*last - 2, 0)), 2);
+    if (!rows.ok()) return rows.status();
+    const JournalRow& head = rows->back();
+    internal::Sha256 previous{};
+    if (head.seq > 1) {
+      if (rows->size() != 2 || rows->front().seq != head.seq - 1) {
+        return BrokenJournal(head.seq - 1, "is missing");
+      }
+      previous = rows->front().hash;
+    }
+    if (ExpectedHash(previous, head) != head.hash) {
+      return BrokenJournal(head.seq, "does not match its hash (changed, or its predecessor was)");
+    }
+    journal_seq = head.seq;
+    journal_hash = head.hash;
+    return absl::OkStatus();
+  }
+
+  // Walks the whole chain from entry 1 (one read transaction).
+  absl::StatusOr<JournalCheck> VerifyJournal() {
+    const bool own_transaction = sqlite3_get_autocommit(db()) != 0;
+    if (own_transaction) VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN", "verifying the journal"));
+    absl::Cleanup end = [&] {
+      if (own_transaction) (void)Exec("COMMIT", "ending the journal's verification");
+    };
+    JournalCheck check;
+    internal::Sha256 previous{};
+    uint64_t expected_seq = 1;
+    constexpr size_t kRowsPerRead = 256;
+    for (;;) {
+      absl::StatusOr<std::vector<JournalRow>> rows = ReadJournalRows(expected_seq - 1,
+                                                                     kRowsPerRead);
+      if (!rows.ok()) return rows.status();
+      for (const JournalRow& row : *rows) {
+        if (row.seq != expected_seq) {
+          check.first_bad_seq = expected_seq;
+          check.problem = absl::StrCat("entry ", expected_seq,
+                                       " is missing (the next stored entry is ", row.seq, ")");
+          return check;
+        }
+        if (ExpectedHash(previous, row) != row.hash) {
+          check.first_bad_seq = row.seq;
+          check.problem = absl::StrCat(
+              "entry ", row.seq, " (", AbslView(internal::JournalOpName(row.op)),
+              ") does not match its hash: its contents or its place in the chain were changed");
+          return check;
+        }
+        previous = row.hash;
+        ++expected_seq;
+        ++check.entries;
+      }
+      if (rows->size() < kRowsPerRead) break;
+    }
+    if (check.entries == 0) {
+      check.first_bad_seq = 1;
+      check.problem = "the journal is empty: its first entry was removed";
+      return check;
+    }
+    if (check.entries < journal_seq) {
+      check.first_bad_seq = check.entries + 1;
+      check.problem = absl::StrCat("entries ", check.entries + 1, "..", journal_seq,
+                                   ", which this Store has applied, were removed");
+      return check;
+    }
+    std::copy(previous.begin(), previous.end(), check.head.begin());
+    return check;
+  }
+
+  // Applies what other connections committed since journal_seq, in order,
+  // each entry checked against the chain. Cheap when nothing was committed
+  // (one PRAGMA data_version). `applied` (may be null) is set when the
+  // engine changed.
+  absl::Status CatchUp(Engine& engine, bool* applied = nullptr) {
+    int64_t version = 0;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(read_data_version.get(), [&](Row& row) {
+      version = row.Int64(0);
+      return absl::OkStatus();
+    }));
+    if (version == data_version) return absl::OkStatus();
+    // Outside a write: one read transaction, so that the entries and the
+    // rows a replay reads come from one snapshot.
+    const bool own_transaction = sqlite3_get_autocommit(db()) != 0;
+    if (own_transaction) VAXALLOC_STORE_RETURN_IF_ERROR(Exec("BEGIN", "following the journal"));
+    absl::Status status = CatchUpLocked(engine, applied);
+    if (own_transaction) (void)Exec("COMMIT", "following the journal");
+    // Read before the entries: a commit in between is seen now and again
+    // next time, never missed.
+    if (status.ok()) data_version = version;
+    return status;
+  }
+
+  absl::Status CatchUpLocked(Engine& engine, bool* applied) {
+    constexpr size_t kRowsPerRead = 64;  // a registration batch's entry may be megabytes
+    for (;;) {
+      absl::StatusOr<std::vector<JournalRow>> rows = ReadJournalRows(journal_seq, kRowsPerRead);
+      if (!rows.ok()) return rows.status();
+      if (rows->empty()) {
+        absl::StatusOr<int64_t> last = QueryInt("SELECT coalesce(max(seq), 0) FROM journal");
+        if (!last.ok()) return last.status();
+        if (static_cast<uint64_t>(*last) < journal_seq) {
+          return BrokenJournal(static_cast<uint64_t>(*last) + 1,
+                               absl::StrCat("and the entries after it up to ", journal_seq,
+                                            ", which this Store has applied, were removed"));
+        }
+        return absl::OkStatus();
+      }
+      for (const JournalRow& row : *rows) {
+        if (row.seq != journal_seq + 1) return BrokenJournal(journal_seq + 1, "is missing");
+        if (ExpectedHash(journal_hash, row) != row.hash) {
+          return BrokenJournal(row.seq, "does not match its hash (changed, or its place in the "
+                                        "chain was)");
+        }
+        bool reload = false;
+        VAXALLOC_STORE_RETURN_IF_ERROR(ReplayEntry(engine, row, &reload));
+        if (applied != nullptr) *applied = true;
+        if (reload) return Reload(engine);
+        journal_seq = row.seq;
+        journal_hash = row.hash;
+      }
+      if (rows->size() < kRowsPerRead) return absl::OkStatus();
+    }
+  }
+
+  // Loads the campaign anew inside the open transaction: for an entry that
+  // cannot be replayed (a registration deleted since, whose reference is
+  // gone from the file).
+  absl::Status Reload(Engine& engine) {
+    Engine fresh;
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadAll(fresh));
+    engine = std::move(fresh);
+    return absl::OkStatus();
+  }
+
+  // One entry through the engine's Prepare and Apply, exactly as the
+  // connection that wrote it did. `reload` is set, and nothing applied, for
+  // a registration whose personal data has been erased since.
+  absl::Status ReplayEntry(Engine& engine, const JournalRow& row, bool* reload) {
+    const uint8_t op = row.op;
+    const std::string what =
+        absl::StrCat("journal entry ", row.seq, " (", AbslView(internal::JournalOpName(op)), ")");
+    auto parse = [&](auto&... fields) -> absl::Status {
+      const absl::Status status = internal::ParseJournalArgs(row.args, op, fields...);
+      if (status.ok()) return status;
+      return absl::DataLossError(absl::StrCat(what, ": ", status.message()));
+    };
+    // A change without an id of its own to compare.
+    auto apply = [&](auto prepared) { return Replay(engine, std::move(prepared), what, 0, 0); };
+    using internal::JournalOp;
+    switch (static_cast<JournalOp>(op)) {
+      case JournalOp::kCreated:
+      case JournalOp::kMigrated:
+        return absl::DataLossError(absl::StrCat(what, " can only be the journal's first entry"));
+      case JournalOp::kAddDistrict: {
+        District district;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(district));
+        auto prepared = engine.PrepareAddDistrict(district.code, district.name);
+        const int64_t id = prepared.ok() ? prepared->change.id : 0;
+        return Replay(engine, std::move(prepared), what, district.id, id);
+      }
+      case JournalOp::kAddVaccine: {
+        Vaccine vaccine;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(vaccine));
+        auto prepared = engine.PrepareAddVaccine(vaccine.spec);
+        const int64_t id = prepared.ok() ? prepared->change.id : 0;
+        return Replay(engine, std::move(prepared), what, vaccine.id, id);
+      }
+      case JournalOp::kAddCenter: {
+        Center center;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(center));
+        auto prepared = engine.PrepareAddCenter(center.spec);
+        const int64_t id = prepared.ok() ? prepared->change.id : 0;
+        return Replay(engine, std::move(prepared), what, center.id, id);
+      }
+      case JournalOp::kAddCapacity: {
+        uint32_t seq = 0;
+        CapacityBlock block;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(seq, block));
+        return Replay(engine, engine.PrepareAddCapacity(block), what, seq,
+                      engine.capacity_blocks().size() + 1);
+      }
+      case JournalOp::kAddSupply: {
+        uint32_t seq = 0;
+        SupplyDelivery delivery;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(seq, delivery));
+        return Replay(engine, engine.PrepareAddSupply(delivery), what, seq,
+                      engine.deliveries().size() + 1);
+      }
+      case JournalOp::kSetPolicy: {
+        PolicyVersion version;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(version));
+        auto prepared = engine.PrepareSetPolicy(version.policy);
+        const int64_t id = prepared.ok() ? prepared->change.version : 0;
+        return Replay(engine, std::move(prepared), what, version.version, id);
+      }
+      case JournalOp::kRegister: {
+        RegistrantId first = kNoId;
+        std::vector<RegistrantSpec> specs;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(first, specs));
+        VAXALLOC_STORE_RETURN_IF_ERROR(ReadPersonalData(what, first, specs, reload));
+        if (*reload) return absl::OkStatus();
+        return Replay(engine, engine.PrepareRegister(specs), what, first,
+                      engine.registrant_count() + 1);
+      }
+      case JournalOp::kDraw: {
+        DrawId draw = kNoId;
+        DrawRequest request;
+        SeriesId first_series = kNoId;
+        uint32_t series_count = 0;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(draw, request, first_series, series_count));
+        auto prepared = engine.PrepareDraw(request);
+        if (prepared.ok()) {
+          const DrawOutcome& outcome = prepared->change;
+          const SeriesId first = outcome.series.empty() ? kNoId : outcome.series.front().id;
+          if (outcome.series.size() != series_count || first != first_series) {
+            return absl::DataLossError(absl::StrFormat(
+                "%s made %d series from %d, replaying it makes %d from %d", what, series_count,
+                first_series, outcome.series.size(), first));
+          }
+        }
+        const int64_t id = prepared.ok() ? prepared->change.record.id : 0;
+        return Replay(engine, std::move(prepared), what, draw, id);
+      }
+      case JournalOp::kCancelSeries:
+      case JournalOp::kWithdraw:
+      case JournalOp::kDeleteRegistration: {
+        uint32_t id = kNoId;
+        absl::Time at;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(id, at));
+        if (op == static_cast<uint8_t>(JournalOp::kCancelSeries)) {
+          return apply(engine.PrepareCancelSeries(id, at));
+        }
+        if (op == static_cast<uint8_t>(JournalOp::kWithdraw)) {
+          return apply(engine.PrepareWithdraw(id, at));
+        }
+        return apply(engine.PrepareDeleteRegistration(id, at));
+      }
+      case JournalOp::kAddRelease: {
+        Release release;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(release));
+        auto prepared = engine.PrepareAddRelease(release.spec);
+        const int64_t id = prepared.ok() ? prepared->change.id : 0;
+        return Replay(engine, std::move(prepared), what, release.id, id);
+      }
+      case JournalOp::kBook: {
+        BookingRequest request;
+        SeriesId subject = kNoId;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(request, subject));
+        auto prepared = engine.PrepareBook(request);
+        const int64_t id = prepared.ok() ? prepared->change.subject : 0;
+        return Replay(engine, std::move(prepared), what, subject, id);
+      }
+      case JournalOp::kConfirmHold:
+      case JournalOp::kDeclineHold:
+      case JournalOp::kRebookSecondDose: {
+        SeriesId series = kNoId;
+        absl::Time at;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(series, at));
+        if (op == static_cast<uint8_t>(JournalOp::kConfirmHold)) {
+          return apply(engine.PrepareConfirmHold(series, at));
+        }
+        if (op == static_cast<uint8_t>(JournalOp::kDeclineHold)) {
+          return apply(engine.PrepareDeclineHold(series, at));
+        }
+        return apply(engine.PrepareRebookSecondDose(series, at));
+      }
+      case JournalOp::kExpireHolds: {
+        absl::Time at;
+        uint32_t lapsed = 0;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(at, lapsed));
+        auto prepared = engine.PrepareExpireHolds(at);
+        const int64_t count = prepared.ok() ? prepared->change.holds_lapsed : 0;
+        return Replay(engine, std::move(prepared), what, lapsed, count);
+      }
+      case JournalOp::kRecordDose: {
+        SeriesId series = kNoId;
+        uint8_t dose = 0;
+        DoseOutcome outcome = DoseOutcome::kGiven;
+        absl::Time at;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(series, dose, outcome, at));
+        return apply(engine.PrepareRecordDose(series, dose, outcome, at));
+      }
+      case JournalOp::kIssueCode: {
+        CodeRequest request;
+        VerificationCode code;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(request, code));
+        return apply(engine.PrepareReplayIssueCode(request, code));
+      }
+      case JournalOp::kVerifyCode: {
+        CodeId code = kNoId;
+        absl::Time at;
+        bool matched = false;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(code, at, matched));
+        auto prepared = engine.PrepareReplayVerifyCode(code, at, matched);
+        if (prepared.ok() && !prepared->change.record_changed) {
+          return absl::DataLossError(absl::StrCat(what, " changes nothing when replayed"));
+        }
+        return apply(std::move(prepared));
+      }
+    }
+    return absl::DataLossError(absl::StrCat(what, ": unknown operation"));
+  }
+
+  // The references and birth days of a journalled registration batch, from
+  // the registrants table (the journal never holds them). `reload` is set
+  // when one of them has been erased since.
+  absl::Status ReadPersonalData(absl::string_view what, RegistrantId first,
+                                std::vector<RegistrantSpec>& specs, bool* reload) {
+    if (specs.empty() || first == kNoId) {
+      return absl::DataLossError(absl::StrCat(what, " registers nobody"));
+    }
+    const int64_t last = int64_t{first} + static_cast<int64_t>(specs.size()) - 1;
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, external_ref, birth_day FROM registrants WHERE id BETWEEN ? AND ? ORDER BY id",
+        first, last);
+    if (!query.ok()) return query.status();
+    size_t next = 0;
+    VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(query->get(), [&](Row& row) {
+      if (next >= specs.size() || row.Int64(0) != int64_t{first} + static_cast<int64_t>(next)) {
+        return absl::DataLossError(absl::StrCat(what, ": registrant ", row.Int64(0),
+                                                " is out of sequence in the registrants table"));
+      }
+      if (row.IsNull(1)) {
+        *reload = true;
+      } else {
+        specs[next].external_ref = row.Text(1);
+        specs[next].birth_day = row.Day(2);
+      }
+      ++next;
+      return absl::OkStatus();
+    }));
+    if (next != specs.size()) {
+      return absl::DataLossError(absl::StrCat(what, ": registrants ", first, "..", last,
+                                              " are not all in the registrants table"));
+    }
+    return absl::OkStatus();
+  }
+
   // --- Loading: one function per table, in dependency order -----------------
 
   absl::Status Load(Engine& engine) {
@@ -1783,6 +2323,7 @@ struct Store::Database {
     absl::StatusOr<int64_t> version = QueryInt("PRAGMA data_version");
     if (!version.ok()) return version.status();
     data_version = *version;
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadJournalHead());
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDistricts(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadVaccines(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadCenters(engine));
@@ -1800,18 +2341,18 @@ struct Store::Database {
     return engine.CheckRestoredLinks();
   }
 
-  // Applies a stored setup entity through the engine's own validation; the
-  // id it gets must be the stored one.
+  // Applies a stored setup entity, or a change from the journal, through the
+  // engine's own validation; the id it gets must be the recorded one.
   template <class T>
   static absl::Status Replay(Engine& engine, absl::StatusOr<Prepared<T>> prepared,
-                             absl::string_view what, int64_t stored_id, int64_t engine_id) {
+                             absl::string_view what, int64_t recorded_id, int64_t engine_id) {
     if (!prepared.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "stored ", what, " is rejected by the engine: ", prepared.status().message()));
-    }
-    if (engine_id != stored_id) {
       return absl::DataLossError(
-          absl::StrCat("stored ", what, " is out of sequence: expected ", engine_id));
+          absl::StrCat(what, " is rejected by the engine: ", prepared.status().message()));
+    }
+    if (engine_id != recorded_id) {
+      return absl::DataLossError(absl::StrCat(what, " says id ", recorded_id,
+                                              " but replaying it gives ", engine_id));
     }
     engine.Apply(*prepared);
     return absl::OkStatus();
@@ -1824,7 +2365,7 @@ struct Store::Database {
       const int64_t id = row.Int64(0);
       auto prepared = engine.PrepareAddDistrict(row.Text(1), row.Text(2));
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("district ", id), id, expected);
+      return Replay(engine, std::move(prepared), absl::StrCat("stored district ", id), id, expected);
     });
   }
 
@@ -1847,7 +2388,7 @@ struct Store::Database {
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       auto prepared = engine.PrepareAddVaccine(spec);
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("vaccine ", id), id, expected);
+      return Replay(engine, std::move(prepared), absl::StrCat("stored vaccine ", id), id, expected);
     });
   }
 
@@ -1870,7 +2411,7 @@ struct Store::Database {
       }));
       auto prepared = engine.PrepareAddCenter(spec);
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("center ", id), id, expected);
+      return Replay(engine, std::move(prepared), absl::StrCat("stored center ", id), id, expected);
     });
   }
 
@@ -1893,7 +2434,7 @@ struct Store::Database {
       block.seats_first = row.Int<int>(9, 0, kSeatsPerSlotMax);
       block.seats_second = row.Int<int>(10, 0, kSeatsPerSlotMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
-      return Replay(engine, engine.PrepareAddCapacity(block), absl::StrCat("capacity block ", seq),
+      return Replay(engine, engine.PrepareAddCapacity(block), absl::StrCat("stored capacity block ", seq),
                     seq, static_cast<int64_t>(engine.capacity_blocks().size()) + 1);
     });
   }
@@ -1910,7 +2451,7 @@ struct Store::Database {
       delivery.day = row.Day(3);
       delivery.doses = row.Int64(4);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
-      return Replay(engine, engine.PrepareAddSupply(delivery), absl::StrCat("delivery ", seq), seq,
+      return Replay(engine, engine.PrepareAddSupply(delivery), absl::StrCat("stored delivery ", seq), seq,
                     static_cast<int64_t>(engine.deliveries().size()) + 1);
     });
   }
@@ -1953,7 +2494,7 @@ struct Store::Database {
       }
       auto prepared = engine.PrepareSetPolicy(policy);
       const int64_t expected = prepared.ok() ? prepared->change.version : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("policy version ", version), version,
+      return Replay(engine, std::move(prepared), absl::StrCat("stored policy version ", version), version,
                     expected);
     }));
     if (!default_seen) return absl::DataLossError("stored policy version 1 is missing");
@@ -2235,7 +2776,7 @@ struct Store::Database {
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       auto prepared = engine.PrepareAddRelease(spec);
       const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("release ", id), id, expected);
+      return Replay(engine, std::move(prepared), absl::StrCat("stored release ", id), id, expected);
     });
   }
 
@@ -2356,6 +2897,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   absl::StatusOr<FileHeader> header = database->ReadHeader();
   if (!header.ok()) return header.status();
   VAXALLOC_STORE_RETURN_IF_ERROR(database->Configure());
+  if (options.read_only && header->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "campaign file '", path, "' is an empty database (and the Store is read-only)"));
+  }
   if (header->empty()) {
     if (!options.create_if_missing) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -2368,71 +2913,99 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   }
   VAXALLOC_STORE_RETURN_IF_ERROR(database->Validate(*header));
   if (header->user_version < kSchemaVersion) {
+    if (options.read_only) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "campaign file '%s' has schema version %d and needs migrating to version %d; open it "
+          "once without read_only (the file was not changed)",
+          path, header->user_version, kSchemaVersion));
+    }
     VAXALLOC_STORE_RETURN_IF_ERROR(database->Migrate(header->user_version));
   }
   if (database->begin == nullptr) VAXALLOC_STORE_RETURN_IF_ERROR(database->PrepareStatements());
 
   std::unique_ptr<Store> store(new Store(path, std::move(database)));
   VAXALLOC_STORE_RETURN_IF_ERROR(store->database_->Load(store->engine_));
+  if (options.verify_journal) {
+    absl::StatusOr<JournalCheck> check = store->database_->VerifyJournal();
+    if (!check.ok()) return check.status();
+    if (!check->intact()) {
+      return absl::DataLossError(absl::StrCat("campaign file '", path, "': the journal is broken: ",
+                                              check->problem));
+    }
+  }
   // WAL is set when the file is created (a no-op then); a copy made without
-  // it gets it back, once the file has loaded.
-  VAXALLOC_STORE_RETURN_IF_ERROR(store->database_->SwitchToWal());
+  // it gets it back, once the file has loaded. A reader leaves the file be.
+  if (!options.read_only) VAXALLOC_STORE_RETURN_IF_ERROR(store->database_->SwitchToWal());
   return store;
 }
 
+using internal::JournalArgs;
+using internal::JournalOp;
+
 absl::StatusOr<DistrictId> Store::AddDistrict(std::string_view code, std::string_view name) {
-  auto prepared = engine_.PrepareAddDistrict(code, name);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kAddDistrict, [&] { return engine_.PrepareAddDistrict(code, name); },
+      [&](const Prepared<District>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDistrict(prepared.change));
+        return JournalArgs(prepared.change);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertDistrict(prepared->change); }));
-  engine_.Apply(*prepared);
   return prepared->change.id;
 }
 
 absl::StatusOr<VaccineId> Store::AddVaccine(const VaccineSpec& spec) {
-  auto prepared = engine_.PrepareAddVaccine(spec);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kAddVaccine, [&] { return engine_.PrepareAddVaccine(spec); },
+      [&](const Prepared<Vaccine>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertVaccine(prepared.change));
+        return JournalArgs(prepared.change);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertVaccine(prepared->change); }));
-  engine_.Apply(*prepared);
   return prepared->change.id;
 }
 
 absl::StatusOr<CenterId> Store::AddCenter(const CenterSpec& spec) {
-  auto prepared = engine_.PrepareAddCenter(spec);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kAddCenter, [&] { return engine_.PrepareAddCenter(spec); },
+      [&](const Prepared<Center>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertCenter(prepared.change));
+        return JournalArgs(prepared.change);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertCenter(prepared->change); }));
-  engine_.Apply(*prepared);
   return prepared->change.id;
 }
 
 absl::Status Store::AddCapacity(const CapacityBlock& block) {
-  auto prepared = engine_.PrepareAddCapacity(block);
-  if (!prepared.ok()) return prepared.status();
-  const size_t seq = engine_.capacity_blocks().size() + 1;
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->Transaction(
-      [&] { return database_->InsertCapacityBlock(seq, prepared->change); }));
-  engine_.Apply(*prepared);
-  return absl::OkStatus();
+  return database_
+      ->Commit(engine_, JournalOp::kAddCapacity, [&] { return engine_.PrepareAddCapacity(block); },
+               [&](const Prepared<CapacityBlock>& prepared) -> absl::StatusOr<std::string> {
+                 const uint32_t seq = static_cast<uint32_t>(engine_.capacity_blocks().size() + 1);
+                 VAXALLOC_STORE_RETURN_IF_ERROR(
+                     database_->InsertCapacityBlock(seq, prepared.change));
+                 return JournalArgs(seq, prepared.change);
+               })
+      .status();
 }
 
 absl::Status Store::AddSupply(const SupplyDelivery& delivery) {
-  auto prepared = engine_.PrepareAddSupply(delivery);
-  if (!prepared.ok()) return prepared.status();
-  const size_t seq = engine_.deliveries().size() + 1;
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertDelivery(seq, prepared->change); }));
-  engine_.Apply(*prepared);
-  return absl::OkStatus();
+  return database_
+      ->Commit(engine_, JournalOp::kAddSupply, [&] { return engine_.PrepareAddSupply(delivery); },
+               [&](const Prepared<SupplyDelivery>& prepared) -> absl::StatusOr<std::string> {
+                 const uint32_t seq = static_cast<uint32_t>(engine_.deliveries().size() + 1);
+                 VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDelivery(seq, prepared.change));
+                 return JournalArgs(seq, prepared.change);
+               })
+      .status();
 }
 
 absl::StatusOr<uint32_t> Store::SetPolicy(const Policy& policy) {
-  auto prepared = engine_.PrepareSetPolicy(policy);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kSetPolicy, [&] { return engine_.PrepareSetPolicy(policy); },
+      [&](const Prepared<PolicyVersion>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertPolicy(prepared.change));
+        return JournalArgs(prepared.change);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertPolicy(prepared->change); }));
-  engine_.Apply(*prepared);
   return prepared->change.version;
 }
 
@@ -2444,11 +3017,29 @@ absl::StatusOr<RegistrantId> Store::Register(const RegistrantSpec& spec) {
 
 absl::StatusOr<std::vector<RegistrantId>> Store::RegisterBatch(
     absl::Span<const RegistrantSpec> specs) {
-  auto prepared = engine_.PrepareRegister(specs);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kRegister, [&] { return engine_.PrepareRegister(specs); },
+      [&](const Prepared<std::vector<Registrant>>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertRegistrants(prepared.change));
+        // The fields the journal keeps (not the reference and birth day).
+        internal::JournalWriter args;
+        const std::vector<Registrant>& rows = prepared.change;
+        args.Id(rows.front().id);
+        args.Count(rows.size());
+        for (const Registrant& registrant : rows) {
+          const RegistrantSpec& spec = registrant.spec;
+          args.Id(spec.district);
+          args.Enum(spec.group);
+          args.Enum(spec.channel);
+          args.Time(spec.registered_at);
+          args.Id(spec.vaccine_preference);
+          args.Bool(spec.standby);
+        }
+        return args.Take();
+      },
+      // An empty batch registers nobody and writes nothing.
+      [](const Prepared<std::vector<Registrant>>& prepared) { return !prepared.change.empty(); });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertRegistrants(prepared->change); }));
-  engine_.Apply(*prepared);
   std::vector<RegistrantId> ids;
   ids.reserve(prepared->change.size());
   for (const Registrant& registrant : prepared->change) ids.push_back(registrant.id);
@@ -2456,99 +3047,117 @@ absl::StatusOr<std::vector<RegistrantId>> Store::RegisterBatch(
 }
 
 absl::StatusOr<DrawRecord> Store::Draw(const DrawRequest& request) {
-  auto prepared = engine_.PrepareDraw(request);
-  if (!prepared.ok()) return prepared.status();
   // SQLite's per-row foreign-key checks were most of a large draw's write
   // (four parent lookups per series row): InsertDraw checks the draw's
   // references itself, once (CheckDrawReferences).
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->WithoutForeignKeys([&] {
-    return database_->Transaction([&] {
-      VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDraw(prepared->change));
-      return database_->CheckDrawReferences(prepared->change);
-    });
-  }));
-  engine_.Apply(*prepared);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kDraw, [&] { return engine_.PrepareDraw(request); },
+      [&](const Prepared<DrawOutcome>& prepared) -> absl::StatusOr<std::string> {
+        const DrawOutcome& outcome = prepared.change;
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDraw(outcome));
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->CheckDrawReferences(outcome));
+        const SeriesId first = outcome.series.empty() ? kNoId : outcome.series.front().id;
+        return JournalArgs(outcome.record.id, outcome.record.request, first,
+                           static_cast<uint32_t>(outcome.series.size()));
+      },
+      [](const auto&) { return true; }, /*without_foreign_keys=*/true);
+  if (!prepared.ok()) return prepared.status();
   return std::move(prepared->change.record);
 }
 
 absl::Status Store::CancelSeries(SeriesId series, absl::Time at) {
-  auto prepared = engine_.PrepareCancelSeries(series, at);
-  if (!prepared.ok()) return prepared.status();
-  return database_->CommitCancellation(engine_, *prepared);
+  return database_->CommitCancellation(engine_, JournalOp::kCancelSeries, series, at,
+                                       [&] { return engine_.PrepareCancelSeries(series, at); });
 }
 
 absl::Status Store::Withdraw(RegistrantId registrant, absl::Time at) {
-  auto prepared = engine_.PrepareWithdraw(registrant, at);
-  if (!prepared.ok()) return prepared.status();
-  return database_->CommitCancellation(engine_, *prepared);
+  return database_->CommitCancellation(engine_, JournalOp::kWithdraw, registrant, at,
+                                       [&] { return engine_.PrepareWithdraw(registrant, at); });
 }
 
 absl::Status Store::DeleteRegistration(RegistrantId registrant, absl::Time at) {
-  auto prepared = engine_.PrepareDeleteRegistration(registrant, at);
-  if (!prepared.ok()) return prepared.status();
-  return database_->CommitCancellation(engine_, *prepared);
+  return database_->CommitCancellation(
+      engine_, JournalOp::kDeleteRegistration, registrant, at,
+      [&] { return engine_.PrepareDeleteRegistration(registrant, at); });
 }
 
 absl::StatusOr<ReleaseId> Store::AddRelease(const ReleaseSpec& spec) {
-  auto prepared = engine_.PrepareAddRelease(spec);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kAddRelease, [&] { return engine_.PrepareAddRelease(spec); },
+      [&](const Prepared<Release>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertRelease(prepared.change));
+        return JournalArgs(prepared.change);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(
-      database_->Transaction([&] { return database_->InsertRelease(prepared->change); }));
-  engine_.Apply(*prepared);
   return prepared->change.id;
 }
 
 absl::StatusOr<Series> Store::Book(const BookingRequest& request) {
-  auto prepared = engine_.PrepareBook(request);
+  auto prepared = database_->CommitSeriesChange(
+      engine_, JournalOp::kBook, [&] { return engine_.PrepareBook(request); },
+      [&](const SeriesChange& change) { return JournalArgs(request, change.subject); });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return engine_.GetSeries(prepared->change.subject);
 }
 
 absl::StatusOr<Series> Store::ConfirmHold(SeriesId hold, absl::Time at) {
-  auto prepared = engine_.PrepareConfirmHold(hold, at);
+  auto prepared = database_->CommitSeriesChange(
+      engine_, JournalOp::kConfirmHold, [&] { return engine_.PrepareConfirmHold(hold, at); },
+      [&](const SeriesChange&) { return JournalArgs(hold, at); });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return engine_.GetSeries(prepared->change.subject);
 }
 
 absl::Status Store::DeclineHold(SeriesId hold, absl::Time at) {
-  auto prepared = engine_.PrepareDeclineHold(hold, at);
-  if (!prepared.ok()) return prepared.status();
-  return database_->CommitSeriesChange(engine_, *prepared);
+  return database_
+      ->CommitSeriesChange(
+          engine_, JournalOp::kDeclineHold, [&] { return engine_.PrepareDeclineHold(hold, at); },
+          [&](const SeriesChange&) { return JournalArgs(hold, at); })
+      .status();
 }
 
 absl::StatusOr<uint32_t> Store::ExpireHolds(absl::Time at) {
-  auto prepared = engine_.PrepareExpireHolds(at);
+  auto prepared = database_->CommitSeriesChange(
+      engine_, JournalOp::kExpireHolds, [&] { return engine_.PrepareExpireHolds(at); },
+      [&](const SeriesChange& change) { return JournalArgs(at, change.holds_lapsed); });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return prepared->change.holds_lapsed;
 }
 
 absl::StatusOr<Series> Store::RecordDose(SeriesId series, int dose, DoseOutcome outcome,
                                          absl::Time at) {
-  auto prepared = engine_.PrepareRecordDose(series, dose, outcome, at);
+  auto prepared = database_->CommitSeriesChange(
+      engine_, JournalOp::kRecordDose,
+      [&] { return engine_.PrepareRecordDose(series, dose, outcome, at); },
+      [&](const SeriesChange&) {
+        // Prepare accepted it: dose is 1 or 2.
+        return JournalArgs(series, static_cast<uint8_t>(dose), outcome, at);
+      });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return engine_.GetSeries(prepared->change.subject);
 }
 
 absl::StatusOr<Series> Store::RebookSecondDose(SeriesId series, absl::Time at) {
-  auto prepared = engine_.PrepareRebookSecondDose(series, at);
+  auto prepared = database_->CommitSeriesChange(
+      engine_, JournalOp::kRebookSecondDose,
+      [&] { return engine_.PrepareRebookSecondDose(series, at); },
+      [&](const SeriesChange&) { return JournalArgs(series, at); });
   if (!prepared.ok()) return prepared.status();
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CommitSeriesChange(engine_, *prepared));
   return engine_.GetSeries(prepared->change.subject);
 }
 
 absl::StatusOr<IssuedCode> Store::IssueCode(const CodeRequest& request) {
   absl::StatusOr<CodeEntropy> entropy = CodeEntropy::FromSystem();
   if (!entropy.ok()) return entropy.status();
-  auto prepared = engine_.PrepareIssueCode(request, *entropy);
-  if (!prepared.ok()) return prepared.status();
   uint64_t event_id = 0;
-  VAXALLOC_STORE_RETURN_IF_ERROR(database_->Transaction(
-      [&] { return database_->WriteIssuedCode(prepared->change, &event_id); }));
-  engine_.Apply(*prepared);
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kIssueCode,
+      [&] { return engine_.PrepareIssueCode(request, *entropy); },
+      [&](const Prepared<IssuedCode>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->WriteIssuedCode(prepared.change, &event_id));
+        return JournalArgs(request, prepared.change.record);
+      });
+  if (!prepared.ok()) return prepared.status();
   IssuedCode issued = std::move(prepared->change);
   issued.event.id = event_id;  // written: the host may match it with the outbox
   return issued;
@@ -2556,17 +3165,22 @@ absl::StatusOr<IssuedCode> Store::IssueCode(const CodeRequest& request) {
 
 absl::Status Store::VerifyCode(CodeId code, std::string_view entered, absl::Time at,
                                CodeOutcome* outcome) {
-  auto prepared = engine_.PrepareVerifyCode(code, entered, at);
-  if (!prepared.ok()) return prepared.status();
-  const CodeVerification& verification = prepared->change;
   // A wrong code's attempt is committed before its error is returned, so
   // that reopening (or a crash) cannot give the attempt back. If the commit
-  // fails nothing was verified: *outcome is left alone.
-  if (verification.record_changed) {
-    VAXALLOC_STORE_RETURN_IF_ERROR(
-        database_->Transaction([&] { return database_->WriteVerification(verification); }));
-  }
-  engine_.Apply(*prepared);
+  // fails nothing was verified: *outcome is left alone. The journal keeps
+  // whether the digits matched, never the digits.
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kVerifyCode,
+      [&] { return engine_.PrepareVerifyCode(code, entered, at); },
+      [&](const Prepared<CodeVerification>& prepared) -> absl::StatusOr<std::string> {
+        const CodeVerification& verification = prepared.change;
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->WriteVerification(verification));
+        const bool matched = verification.outcome == CodeOutcome::kAccepted;
+        return JournalArgs(code, at, matched);
+      },
+      [](const Prepared<CodeVerification>& prepared) { return prepared.change.record_changed; });
+  if (!prepared.ok()) return prepared.status();
+  const CodeVerification& verification = prepared->change;
   if (outcome != nullptr) *outcome = verification.outcome;
   return internal::CodeOutcomeStatus(verification, engine_.policy());
 }
@@ -2580,9 +3194,43 @@ absl::StatusOr<std::vector<Event>> Store::PendingEvents(uint64_t after_id, size_
 }
 
 absl::Status Store::AcknowledgeEvents(uint64_t through_id) {
+  VAXALLOC_STORE_RETURN_IF_ERROR(database_->CheckWritable());
   // Nothing has id 0: acknowledging it touches nothing, not even the lock.
   if (through_id == 0) return absl::OkStatus();
+  // The outbox is delivery housekeeping, not a change of the campaign: no
+  // journal entry, and nothing to catch up with first.
   return database_->Transaction([&] { return database_->DeleteEvents(through_id); });
+}
+
+absl::Status Store::Refresh() { return database_->CatchUp(engine_); }
+
+uint64_t Store::journal_seq() const { return database_->journal_seq; }
+
+bool Store::read_only() const { return database_->options.read_only; }
+
+absl::StatusOr<JournalCheck> Store::VerifyJournal() const { return database_->VerifyJournal(); }
+
+absl::StatusOr<std::vector<JournalEntry>> Store::ReadJournal(uint64_t after_seq,
+                                                              size_t limit) const {
+  if (limit < 1 || limit > kJournalEntriesPerReadMax) {
+    return absl::InvalidArgumentError(absl::StrCat("ReadJournal: limit ", limit,
+                                                   " is outside 1..", kJournalEntriesPerReadMax));
+  }
+  absl::StatusOr<std::vector<Database::JournalRow>> rows =
+      database_->ReadJournalRows(after_seq, limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<JournalEntry> entries;
+  entries.reserve(rows->size());
+  for (Database::JournalRow& row : *rows) {
+    JournalEntry& entry = entries.emplace_back();
+    entry.seq = row.seq;
+    entry.op = row.op;
+    entry.op_name = std::string(internal::JournalOpName(row.op));
+    entry.committed_at = absl::FromUnixMicros(row.committed_at_us);
+    entry.args = std::move(row.args);
+    std::copy(row.hash.begin(), row.hash.end(), entry.hash.begin());
+  }
+  return entries;
 }
 
 }  // namespace vaxalloc

@@ -81,6 +81,8 @@ from ._types import (
     Invariant,
     InvariantReport,
     IssuedCode,
+    JournalCheck,
+    JournalEntry,
     Policy,
     PriorityGroup,
     Registrant,
@@ -124,6 +126,7 @@ EXTERNAL_REF_LENGTH_MAX: int = _core.EXTERNAL_REF_LENGTH_MAX
 VIOLATIONS_KEPT: int = _core.VIOLATIONS_KEPT
 #: The largest page Store.pending_events() returns (store.h, kEventsPerReadMax).
 EVENTS_PER_READ_MAX: int = _core.EVENTS_PER_READ_MAX
+JOURNAL_ENTRIES_PER_READ_MAX: int = _core.JOURNAL_ENTRIES_PER_READ_MAX
 #: Bounds of the self-booking fields of Policy (types.h).
 TIME_ZONE_LENGTH_MAX: int = _core.TIME_ZONE_LENGTH_MAX
 HOLD_MINUTES_MAX: int = _core.HOLD_MINUTES_MAX
@@ -186,14 +189,15 @@ __all__ = [
     "Vaccine", "Center", "Registrant", "Appointment", "Series", "TierCount", "DrawRecord",
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
     "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance", "VerificationCode",
-    "IssuedCode", "TierForecast", "WaitForecast",
+    "IssuedCode", "TierForecast", "WaitForecast", "JournalEntry", "JournalCheck",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario
     "Scenario", "ScenarioOptions", "ScenarioDistrict", "make_scenario", "SCENARIO_TIMEZONE",
     # limits
     "TIER_MAX", "CODE_LENGTH_MAX", "NAME_LENGTH_MAX", "EXTERNAL_REF_LENGTH_MAX",
-    "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX", "TIME_ZONE_LENGTH_MAX", "HOLD_MINUTES_MAX",
+    "VIOLATIONS_KEPT", "EVENTS_PER_READ_MAX", "JOURNAL_ENTRIES_PER_READ_MAX",
+    "TIME_ZONE_LENGTH_MAX", "HOLD_MINUTES_MAX",
     "SHORT_NOTICE_DAYS_MAX", "CODE_DIGITS_MIN", "CODE_DIGITS_MAX", "CODE_ATTEMPTS_MAX",
     "CODE_LIFETIME_MINUTES_MAX", "DRAW_LEAD_DAYS_MAX", "OVERBOOK_PERMILLE_MAX",
 ]

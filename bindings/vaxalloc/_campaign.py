@@ -34,6 +34,8 @@ from ._types import (
     Event,
     InvariantReport,
     IssuedCode,
+    JournalCheck,
+    JournalEntry,
     Policy,
     PriorityGroup,
     Registrant,
@@ -718,6 +720,13 @@ class Store(_Campaign):
 
     Using a closed Store raises FailedPreconditionError. BusyError means
     another connection held the write lock longer than busy_timeout.
+
+    Several Stores, in this process or others, may use one file at once:
+    every change is an entry of the file's operation journal, and every call
+    first applies what other connections committed (see refresh()), so no
+    answer is older than the call. read_only=True opens a reporting Store
+    that follows the journal and never writes; verify_journal=True walks the
+    whole hash chain when opening (else only its last entry is checked).
     """
 
     __slots__ = ("_path",)
@@ -729,6 +738,8 @@ class Store(_Campaign):
         durability: Durability = Durability.NORMAL,
         busy_timeout: datetime.timedelta | float = datetime.timedelta(seconds=5),
         create_if_missing: bool = True,
+        read_only: bool = False,
+        verify_journal: bool = False,
     ) -> None:
         """Opens or creates the campaign file at `path` and loads it. A file
         that is not a vaxalloc campaign, is corrupt or comes from a newer
@@ -740,7 +751,8 @@ class Store(_Campaign):
         self._impl = _core.Store.open(
             path, durability=int(durability),
             busy_timeout_micros=cv.to_micros_duration(busy_timeout, "busy_timeout"),
-            create_if_missing=bool(create_if_missing))
+            create_if_missing=bool(create_if_missing), read_only=bool(read_only),
+            verify_journal=bool(verify_journal))
 
     @classmethod
     def open(
@@ -750,10 +762,13 @@ class Store(_Campaign):
         durability: Durability = Durability.NORMAL,
         busy_timeout: datetime.timedelta | float = datetime.timedelta(seconds=5),
         create_if_missing: bool = True,
+        read_only: bool = False,
+        verify_journal: bool = False,
     ) -> "Store":
         """Opens or creates the campaign file at `path` (see Store)."""
         return cls(path, durability=durability, busy_timeout=busy_timeout,
-                   create_if_missing=create_if_missing)
+                   create_if_missing=create_if_missing, read_only=read_only,
+                   verify_journal=verify_journal)
 
     @property
     def path(self) -> str:
@@ -788,15 +803,53 @@ class Store(_Campaign):
         deleted from the file (one transaction) and never shown again.
         Acknowledging ids already acknowledged, or 0, is harmless; an id
         above every event ever written raises InvalidArgumentError (it cannot
-        have been read). A write like any other: FailedPreconditionError if
-        another connection changed the file (reopen), BusyError on a lock."""
+        have been read). BusyError on a lock; FailedPreconditionError on a
+        read_only Store. Acknowledging is no change of the campaign: it has
+        no journal entry."""
         self._impl.acknowledge_events(cv.to_event_id(through_id, "through_id"))
 
     def reopen(self) -> None:
-        """Closes and opens the file again with the same options, e.g. to load
-        what another connection committed (a write after such a change raises
-        FailedPreconditionError until then)."""
+        """Closes and opens the file again with the same options (loading it
+        whole; refresh() catches up without that)."""
         self._impl.reopen()
+
+    # --- The journal -------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Applies what other connections committed since this Store's last
+        call, entry by entry, without reloading. Every call does this first,
+        so it is needed only to wait for nothing else; the GIL is released.
+        DataLossError when the journal no longer chains to what this Store
+        applied (an entry changed or removed)."""
+        self._impl.refresh()
+
+    @property
+    def journal_seq(self) -> int:
+        """The last journal entry this Store includes (after catching up)."""
+        return self._impl.journal_seq
+
+    @property
+    def read_only(self) -> bool:
+        return self._impl.read_only
+
+    def read_journal(self, after_seq: int = 0,
+                     limit: int = 1000) -> list[JournalEntry]:
+        """Journal entries with seq > after_seq, oldest first, at most `limit`
+        (1..JOURNAL_ENTRIES_PER_READ_MAX)."""
+        return [JournalEntry(seq=d["seq"], op=d["op"], op_name=d["op_name"],
+                             committed_at=cv.from_micros(d["committed_at_us"]),
+                             args=d["args"], hash=d["hash"])
+                for d in self._impl.read_journal(
+                    after_seq=cv.to_event_id(after_seq, "after_seq"),
+                    limit=cv.to_int(limit, "limit"))]
+
+    def verify_journal(self) -> JournalCheck:
+        """Walks the journal's hash chain from its first entry and reports the
+        first entry that was changed, removed or moved (JournalCheck.intact
+        when none). Raises only for I/O errors; the GIL is released."""
+        d = self._impl.verify_journal()
+        return JournalCheck(entries=d["entries"], first_bad_seq=d["first_bad_seq"],
+                            problem=d["problem"], head=d["head"])
 
     def __enter__(self) -> "Store":
         return self

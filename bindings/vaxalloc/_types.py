@@ -859,6 +859,40 @@ class Event:
 
 
 @_record
+class JournalEntry:
+    """One entry of a Store's operation journal (docs/journal.md): every
+    committed change, in order. seq: 1, 2, 3, ...; op: the operation's
+    number and op_name its name ("book", "draw", ...); args: its canonical
+    arguments, exactly the bytes hashed; hash: SHA-256 over the previous
+    entry's hash and this entry (32 bytes)."""
+
+    seq: int
+    op: int
+    op_name: str
+    committed_at: datetime.datetime
+    args: bytes = dataclasses.field(repr=False)
+    hash: bytes = dataclasses.field(repr=False)
+
+
+@_record
+class JournalCheck:
+    """What Store.verify_journal found. entries: entries checked and found
+    intact; first_bad_seq: 0 when the whole chain is intact, else the first
+    entry that was changed, removed or moved, and problem says what; head:
+    the last entry's hash when intact (publish it: a chain cut short after it
+    is then detectable), else None."""
+
+    entries: int
+    first_bad_seq: int
+    problem: str
+    head: bytes | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad_seq == 0
+
+
+@_record
 class VerificationCode:
     """A one-time code as the engine keeps it, without the digits (the engine
     keeps only a salted hash, which the package does not expose: with it the

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -307,6 +308,15 @@ class Engine {
                                                                std::string_view entered,
                                                                absl::Time at) const;
 
+  // Journal replay (Store, docs/journal.md): a committed IssueCode from its
+  // recorded salt and hash (the digits are kept nowhere), and a committed
+  // code entry from whether its digits matched. DataLoss when the replay
+  // would make another code than the recorded one.
+  absl::StatusOr<Prepared<IssuedCode>> PrepareReplayIssueCode(
+      const CodeRequest& request, const VerificationCode& recorded) const;
+  absl::StatusOr<Prepared<CodeVerification>> PrepareReplayVerifyCode(CodeId code, absl::Time at,
+                                                                     bool matched) const;
+
   void Apply(const Prepared<District>& prepared);
   void Apply(const Prepared<Vaccine>& prepared);
   void Apply(const Prepared<Center>& prepared);
@@ -399,6 +409,18 @@ class Engine {
   const State& state() const { return *state_; }
 
  private:
+  // A code's salt and either its value (a new code) or its recorded hash.
+  struct CodeSecret {
+    uint64_t salt0 = 0;
+    uint64_t salt1 = 0;
+    std::optional<uint64_t> value;
+    uint64_t hash = 0;
+  };
+  absl::StatusOr<Prepared<IssuedCode>> PrepareIssueCodeWith(const CodeRequest& request,
+                                                            const CodeSecret& secret) const;
+  absl::StatusOr<Prepared<CodeVerification>> PrepareVerifyCodeWith(
+      CodeId code, absl::Time at, absl::FunctionRef<bool(const VerificationCode&)> matches) const;
+
   std::unique_ptr<State> state_;
 };
 

@@ -85,10 +85,10 @@ def test_populate_and_generate_release_the_gil(big):
 def test_draw_releases_the_gil(big):
     scenario, engine = big
     first = scenario.draw_schedule()[0]
-    # Eleven weeks of first doses at once: a long draw (about 50 ms at 200,000
-    # registrants; eight weeks became too quick to tell).
+    # Sixteen weeks of first doses at once: a long draw (eleven weeks took
+    # 29-50 ms at 200,000 registrants, at times too quick to tell).
     request = dataclasses.replace(first, seed=0x5EED,
-                                  first_dose_until=first.first_dose_from + dt.timedelta(days=75))
+                                  first_dose_until=first.first_dose_from + dt.timedelta(days=112))
     args = _convert.draw_args(request)
     record = assert_runs_without_gil(lambda: engine._impl.draw(**args))
     assert len(record["series"]) > 0
