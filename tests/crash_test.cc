@@ -52,6 +52,7 @@
 #include "vaxalloc/scenario.h"
 #include "vaxalloc/store.h"
 #include "vaxalloc/types.h"
+#include "tests/snapshot.h"
 
 namespace vaxalloc {
 namespace {
@@ -1340,16 +1341,36 @@ std::vector<Event> CheckOutbox(const Store& store, Reported& reported, bool rebo
 }
 
 // Reopens the file after a kill and checks everything; returns the pending
-// events for the next round's comparison.
+// events for the next round's comparison. The journal's whole chain must be
+// intact, and `follower` (a read-only Store kept open across the kills,
+// opened here the first time) must, by following the journal, hold exactly
+// what the reopened file holds.
 std::vector<Event> CheckRecovered(const std::string& path, const StoreOptions& options,
                                   const Scenario& scenario, Reported& reported,
                                   bool rebooking_cut_off,
-                                  const std::vector<Event>& pending_before) {
+                                  const std::vector<Event>& pending_before,
+                                  std::unique_ptr<Store>& follower, uint64_t& followed) {
   absl::StatusOr<std::unique_ptr<Store>> opened = Store::Open(path, options);
   REQUIRE_MESSAGE(opened.ok(), opened.status());
-  const InvariantReport invariants = CheckInvariants((*opened)->engine());
+  const Engine& engine = (*opened)->engine();
+  const InvariantReport invariants = CheckInvariants(engine);
   REQUIRE_MESSAGE(invariants.ok(), invariants.ToString());
-  CheckReportedPresent((*opened)->engine(), scenario, reported);
+  CheckReportedPresent(engine, scenario, reported);
+  const JournalCheck journal = testing::Ok((*opened)->VerifyJournal());
+  CHECK_MESSAGE(journal.intact(), journal.problem);
+  CHECK(journal.entries == (*opened)->journal_seq());
+  if (follower == nullptr) {
+    StoreOptions read_only;
+    read_only.read_only = true;
+    follower = testing::Ok(Store::Open(path, read_only));
+  } else {
+    const uint64_t before = follower->journal_seq();
+    testing::Ok(follower->Refresh());
+    followed += follower->journal_seq() - before;
+  }
+  REQUIRE(follower->journal_seq() == (*opened)->journal_seq());
+  testing::CheckSame(testing::Take(follower->engine(), scenario.options.first_day, scenario.last_day),
+                     testing::Take(engine, scenario.options.first_day, scenario.last_day));
   return CheckOutbox(**opened, reported, rebooking_cut_off, pending_before);
 }
 
@@ -1463,6 +1484,8 @@ void RunCrashCampaign(Durability durability, int kills) {
   Reported reported;
   Stats stats;
   std::vector<Event> pending;
+  std::unique_ptr<Store> follower;
+  uint64_t followed = 0;  // journal entries the follower applied
   if (durability == Durability::kFull) {
     // Kills during Populate are the normal run's; here every fsync'ed
     // transaction of the setup would eat the kill delays.
@@ -1497,7 +1520,7 @@ void RunCrashCampaign(Durability durability, int kills) {
     if (last) CHECK(finished);
     const auto check_start = std::chrono::steady_clock::now();
     pending = CheckRecovered(plan.path, plan.options, scenario, reported,
-                             killed && in_flight == 'V', pending);
+                             killed && in_flight == 'V', pending, follower, followed);
     stats.check_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count();
   }
@@ -1519,7 +1542,10 @@ void RunCrashCampaign(Durability durability, int kills) {
   CHECK(reported.codes_issued.size() > 0u);
   CHECK(reported.codes_used.size() > 0u);
   CHECK(reported.wrong_attempts.size() > 0u);
+  CHECK(followed > 0u);
   PrintSummary(durability_name, reported, stats, pending.size());
+  fmt::print("crash_test: a read-only Store followed {} journal entries across the kills\n",
+             followed);
 }
 
 TEST_CASE("killed at random instants, the campaign reopens with every reported change") {
