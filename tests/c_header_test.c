@@ -35,6 +35,8 @@ _Static_assert(VAXALLOC_DRAW_LEAD_DAYS_MAX == 60 && VAXALLOC_OVERBOOK_PERMILLE_M
 
 /* Every INIT macro is a valid C initializer, also at file scope. */
 static const vaxalloc_open_options open_options = VAXALLOC_OPEN_OPTIONS_INIT;
+static const vaxalloc_journal_check journal_check = VAXALLOC_JOURNAL_CHECK_INIT;
+static const vaxalloc_journal_entry journal_entry = VAXALLOC_JOURNAL_ENTRY_INIT;
 static const vaxalloc_district district = VAXALLOC_DISTRICT_INIT;
 static const vaxalloc_vaccine_spec vaccine_spec = VAXALLOC_VACCINE_SPEC_INIT;
 static const vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
@@ -72,6 +74,8 @@ int main(void) {
   }
   /* Each macro sets its struct's current version. */
   failures += open_options.version != VAXALLOC_OPEN_OPTIONS_VERSION;
+  failures += journal_check.version != VAXALLOC_JOURNAL_CHECK_VERSION;
+  failures += journal_entry.version != VAXALLOC_JOURNAL_ENTRY_VERSION;
   failures += district.version != VAXALLOC_DISTRICT_VERSION;
   failures += vaccine_spec.version != VAXALLOC_VACCINE_SPEC_VERSION;
   failures += vaccine.version != VAXALLOC_VACCINE_VERSION;

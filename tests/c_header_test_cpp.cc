@@ -32,6 +32,8 @@ static_assert(VAXALLOC_VERSION_NUMBER == VAXALLOC_VERSION_MAJOR * 1000000 +
 int main() {
   // Every INIT macro is a valid C++11 initializer.
   const vaxalloc_open_options open_options = VAXALLOC_OPEN_OPTIONS_INIT;
+  const vaxalloc_journal_check journal_check = VAXALLOC_JOURNAL_CHECK_INIT;
+  const vaxalloc_journal_entry journal_entry = VAXALLOC_JOURNAL_ENTRY_INIT;
   const vaxalloc_district district = VAXALLOC_DISTRICT_INIT;
   const vaxalloc_vaccine_spec vaccine_spec = VAXALLOC_VACCINE_SPEC_INIT;
   const vaxalloc_vaccine vaccine = VAXALLOC_VACCINE_INIT;
@@ -60,6 +62,8 @@ int main() {
   failures += vaxalloc_version_number() != VAXALLOC_VERSION_NUMBER;
   failures += std::strcmp(vaxalloc_version(), VAXALLOC_VERSION_STRING) != 0;
   failures += open_options.version != VAXALLOC_OPEN_OPTIONS_VERSION;
+  failures += journal_check.version != VAXALLOC_JOURNAL_CHECK_VERSION;
+  failures += journal_entry.version != VAXALLOC_JOURNAL_ENTRY_VERSION;
   failures += district.version != VAXALLOC_DISTRICT_VERSION;
   failures += vaccine_spec.version != VAXALLOC_VACCINE_SPEC_VERSION;
   failures += vaccine.version != VAXALLOC_VACCINE_VERSION;

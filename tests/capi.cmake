@@ -18,7 +18,9 @@ set(capi_scratch_dir ${CMAKE_CURRENT_BINARY_DIR}/test-scratch)
 file(MAKE_DIRECTORY ${capi_scratch_dir})
 
 add_executable(c_api_test ${capi_tests_dir}/c_api_test.c)
-target_link_libraries(c_api_test PRIVATE vaxalloc::vaxalloc Threads::Threads vaxalloc_warnings)
+# SQLite too, to edit a journal behind the library's back.
+target_link_libraries(c_api_test PRIVATE vaxalloc::vaxalloc SQLite::SQLite3 Threads::Threads
+                                         vaxalloc_warnings)
 set_target_properties(c_api_test PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
 target_compile_options(c_api_test PRIVATE -pedantic-errors -Wshadow -Wstrict-prototypes)
 add_test(NAME c_api_test COMMAND c_api_test ${capi_scratch_dir}/c_api_test)
