@@ -2,15 +2,19 @@
 // several runs, side by side with a plain-SQL baseline on the same scenario.
 //
 //   vaxalloc_bench [--registrants N] [--series M] [--runs R] [--dir PATH]
-//                  [--no-baseline]
+//                  [--no-baseline] [--journal-only]
 //
 // --no-baseline skips the plain-SQL baseline (most of an 8 M run's time) and
-// the two ratios that need it.
+// the two ratios that need it. --journal-only runs only the figures of the
+// operation journal (docs/journal.md): catch-up per entry, bookings with 1, 2
+// and 4 processes on one file, a second process's read right after a write.
 //
 // The scenario comes from the shared generator (scenario.h), so the demo, the
 // tests and these figures describe the same kind of campaign.
 #include <malloc.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +43,7 @@ struct Options {
   int runs = 3;
   std::string dir = "build/bench-data";
   bool baseline = true;
+  bool journal_only = false;
 };
 
 [[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
@@ -111,6 +116,8 @@ Engine PopulatedEngine(const Scenario& scenario) {
 void RunBaseline(const Options& options, const Scenario& scenario, uint32_t series,
                  double durable_rate, double memory_draw_rate, std::vector<Row>& rows);
 void PrintRows(const std::vector<Row>& rows);
+void RunJournal(const Options& options, const Scenario& scenario, const std::string& master,
+                std::vector<Row>& rows);
 
 void Run(const Options& options) {
   const uint32_t series = options.series ? options.series : options.registrants / 8;
@@ -120,6 +127,18 @@ void Run(const Options& options) {
   scenario_options.registrants = options.registrants;
   const Scenario scenario = Check("scenario", GenerateScenario(scenario_options));
   std::vector<Row> rows;
+  if (options.journal_only) {
+    std::filesystem::create_directories(options.dir);
+    const std::string master = options.dir + "/bench-master.sqlite";
+    std::filesystem::remove(master);
+    {
+      auto store = Check("open store", Store::Open(master));
+      Check("populate store", Populate(*store, scenario));
+    }
+    RunJournal(options, scenario, master, rows);
+    PrintRows(rows);
+    return;
+  }
 
   // Bulk registration and memory, in memory.
   std::vector<double> register_seconds;
@@ -334,6 +353,8 @@ void Run(const Options& options) {
       Fail("invariants after the single transactions", absl::InternalError(after.ToString()));
   }
 
+  RunJournal(options, scenario, master, rows);
+
   // The baseline: the same scenario and draw in plain SQL.
   if (options.baseline) RunBaseline(options, scenario, series, durable_rate, memory_draw_rate, rows);
   PrintRows(rows);
@@ -366,6 +387,225 @@ void RunBaseline(const Options& options, const Scenario& scenario, uint32_t seri
        ">= 40x",
        Verdict(memory_draw_rate / baseline_rate >= 40, memory_draw_rate / baseline_rate / 40)});
   std::filesystem::remove(options.dir + "/baseline-run.sqlite");
+}
+
+// --- The journal (docs/journal.md) ------------------------------------------------
+
+// A release of every center's last free month, opened at `at`, on `store`.
+void AddReleases(Store& store, const Scenario& scenario, absl::Time at) {
+  for (CenterId center = 1; center <= store.engine().center_count(); ++center) {
+    ReleaseSpec release;
+    release.center = center;
+    release.first_day = scenario.last_day - 75;
+    release.last_day = scenario.last_day - 46;
+    release.release_at = at;
+    Check("release", store.AddRelease(release));
+  }
+}
+
+// Books the first `count` waiting registrants with id = first + k * stride;
+// returns each booking's latency (refused ones are skipped).
+std::vector<double> BookMany(Store& store, RegistrantId first, RegistrantId stride, size_t count,
+                             absl::Time at) {
+  std::vector<double> latencies;
+  for (RegistrantId id = first; latencies.size() < count; id += stride) {
+    if (id > store.engine().registrant_count()) break;
+    BookingRequest request;
+    request.registrant = id;
+    request.at = at + absl::Microseconds(id);
+    request.confirm = true;
+    absl::StatusOr<Series> booked;
+    const double seconds = Time([&] { booked = store.Book(request); });
+    if (!booked.ok()) {
+      if (booked.status().code() != absl::StatusCode::kResourceExhausted &&
+          booked.status().code() != absl::StatusCode::kFailedPrecondition) {
+        Check("booking", booked.status());
+      }
+      continue;
+    }
+    latencies.push_back(seconds);
+  }
+  return latencies;
+}
+
+double Percentile(std::vector<double> values, int percent) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, values.size() * percent / 100)];
+}
+
+void RunJournal(const Options& options, const Scenario& scenario, const std::string& master,
+                std::vector<Row>& rows) {
+  const std::string path = options.dir + "/bench-journal.sqlite";
+  const absl::Time at = BigDraw(scenario, 1, 0).at + absl::Hours(1);
+  auto fresh_copy = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    std::filesystem::copy_file(master, path);
+    auto store = Check("open journal copy", Store::Open(path));
+    AddReleases(*store, scenario, at);
+  };
+
+  // Catch-up: a follower loaded before 5,000 bookings applies them.
+  {
+    fresh_copy();
+    auto writer = Check("open", Store::Open(path));
+    StoreOptions read_only;
+    read_only.read_only = true;
+    auto follower = Check("open follower", Store::Open(path, read_only));
+    const size_t bookings = 5000;
+    const std::vector<double> written = BookMany(*writer, 1, 7, bookings, at);
+    const uint64_t behind = writer->journal_seq() - follower->journal_seq();
+    const double seconds = Time([&] { Check("catch up", follower->Refresh()); });
+    rows.push_back({fmt::format("catch-up, {} booking entries", behind),
+                    fmt::format("{:.1f} us/entry", seconds * 1e6 / std::max<uint64_t>(1, behind)),
+                    "(no target)",
+                    fmt::format("writing them took {:.1f} us each", written.empty() ? 0.0 :
+                                [&] { double t = 0; for (double w : written) t += w;
+                                      return t * 1e6 / written.size(); }())});
+    // A draw's entry: replayed, not reloaded.
+    DrawRequest request = BigDraw(scenario, options.registrants / 8, 77);
+    request.at = at + absl::Hours(24);
+    const double draw_seconds =
+        Time([&] { Check("journal draw", writer->Draw(request).status()); });
+    const size_t placed = writer->engine().draw_count() > 0
+                              ? Check("draw", writer->engine().GetDraw(
+                                                  writer->engine().draw_count()))
+                                    .series.size()
+                              : 0;
+    const double replay_seconds = Time([&] { Check("catch up draw", follower->Refresh()); });
+    rows.push_back({fmt::format("catch-up, one draw entry ({} series)", placed),
+                    fmt::format("{:.3f} s", replay_seconds), "(no target)",
+                    fmt::format("the draw took {:.3f} s", draw_seconds)});
+    double reopen_seconds = Time([&] { Check("reopen", Store::Open(path).status()); });
+    rows.push_back({"reopen of that file (for comparison)", fmt::format("{:.3f} s", reopen_seconds),
+                    "(no target)", ""});
+    const uint64_t entries = writer->journal_seq();
+    const double verify_seconds = Time([&] {
+      const JournalCheck check = Check("verify", writer->VerifyJournal());
+      if (!check.intact()) Fail("verify", absl::DataLossError(check.problem));
+    });
+    rows.push_back({fmt::format("VerifyJournal, {} entries", entries),
+                    fmt::format("{:.3f} s", verify_seconds), "(no target)", ""});
+  }
+
+  // Bookings with 1, 2 and 4 processes on one file, each booking its own
+  // registrants (ids k, k + P, k + 2P, ...), synchronous=NORMAL.
+  for (int processes : {1, 2, 4}) {
+    fresh_copy();
+    const size_t per_process = 4000 / static_cast<size_t>(processes);
+    std::vector<int> pipes;
+    std::vector<pid_t> pids;
+    std::fflush(nullptr);
+    for (int p = 0; p < processes; ++p) {
+      int fds[2];
+      if (pipe(fds) != 0) Fail("pipe", absl::InternalError("pipe failed"));
+      const pid_t pid = fork();
+      if (pid == 0) {
+        close(fds[0]);
+        auto store = Check("open worker", Store::Open(path));
+        // The clock (CLOCK_MONOTONIC, one for all processes) runs from after
+        // the open: the rate is of bookings, not of loading the file.
+        const double began = Seconds(std::chrono::steady_clock::now().time_since_epoch());
+        const std::vector<double> latencies =
+            BookMany(*store, static_cast<RegistrantId>(1 + p), static_cast<RegistrantId>(processes),
+                     per_process, at);
+        const double ended = Seconds(std::chrono::steady_clock::now().time_since_epoch());
+        const std::string line = fmt::format("{} {} {} {}\n", latencies.size(),
+                                             Percentile(latencies, 99), began, ended);
+        if (write(fds[1], line.data(), line.size()) < 0) _exit(3);
+        _exit(0);
+      }
+      close(fds[1]);
+      pipes.push_back(fds[0]);
+      pids.push_back(pid);
+    }
+    size_t booked = 0;
+    double p99 = 0, first_began = 1e300, last_ended = 0;
+    for (size_t p = 0; p < pids.size(); ++p) {
+      char buffer[128] = {};
+      const ssize_t n = read(pipes[p], buffer, sizeof buffer - 1);
+      close(pipes[p]);
+      int status = 0;
+      waitpid(pids[p], &status, 0);
+      if (n <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        Fail("booking worker", absl::InternalError("a worker failed"));
+      }
+      size_t count = 0;
+      double worker_p99 = 0, began = 0, ended = 0;
+      std::sscanf(buffer, "%zu %lf %lf %lf", &count, &worker_p99, &began, &ended);
+      booked += count;
+      p99 = std::max(p99, worker_p99);
+      first_began = std::min(first_began, began);
+      last_ended = std::max(last_ended, ended);
+    }
+    const double seconds = last_ended - first_began;
+    rows.push_back({fmt::format("self-bookings, {} process{} on one file", processes,
+                                processes == 1 ? "" : "es"),
+                    Rate(booked / seconds), "(no target)",
+                    fmt::format("{} booked, worst p99 {:.3f} ms", booked, p99 * 1e3)});
+  }
+
+  // A second process reads right after the first wrote: the time from
+  // being told the series id to reading it (catching up included).
+  {
+    fresh_copy();
+    int to_reader[2], from_reader[2];
+    if (pipe(to_reader) != 0 || pipe(from_reader) != 0) Fail("pipe", absl::InternalError("pipe"));
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(to_reader[1]);
+      close(from_reader[0]);
+      StoreOptions read_only;
+      read_only.read_only = true;
+      auto reader = Check("open reader", Store::Open(path, read_only));
+      std::vector<double> latencies;
+      uint32_t id = 0;
+      while (read(to_reader[0], &id, sizeof id) == sizeof id && id != 0) {
+        const double seconds = Time([&] {
+          Check("reader refresh", reader->Refresh());
+          Check("read after write", reader->engine().GetSeries(id).status());
+        });
+        latencies.push_back(seconds);
+        char ack = 1;
+        if (write(from_reader[1], &ack, 1) != 1) _exit(3);
+      }
+      const std::string line = fmt::format("{} {} {}", latencies.size(), Percentile(latencies, 50),
+                                           Percentile(latencies, 99));
+      if (write(from_reader[1], line.data(), line.size()) < 0) _exit(3);
+      _exit(0);
+    }
+    close(to_reader[0]);
+    close(from_reader[1]);
+    auto writer = Check("open writer", Store::Open(path));
+    for (RegistrantId id = 3; id < 3 + 3 * 1000; id += 3) {
+      BookingRequest request;
+      request.registrant = id;
+      request.at = at + absl::Microseconds(id);
+      request.confirm = true;
+      absl::StatusOr<Series> booked = writer->Book(request);
+      if (!booked.ok()) continue;
+      const uint32_t series_id = booked->id;
+      char ack = 0;
+      if (write(to_reader[1], &series_id, sizeof series_id) != sizeof series_id ||
+          read(from_reader[0], &ack, 1) != 1) {
+        Fail("reader", absl::InternalError("the reader went away"));
+      }
+    }
+    const uint32_t stop = 0;
+    if (write(to_reader[1], &stop, sizeof stop) != sizeof stop) Fail("reader", absl::InternalError("stop"));
+    char buffer[128] = {};
+    const ssize_t n = read(from_reader[0], buffer, sizeof buffer - 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    size_t count = 0;
+    double p50 = 0, p99 = 0;
+    if (n > 0) std::sscanf(buffer, "%zu %lf %lf", &count, &p50, &p99);
+    rows.push_back({"read in a second process right after a write",
+                    fmt::format("p50 {:.1f} us", p50 * 1e6), "(no target)",
+                    fmt::format("p99 {:.1f} us over {} reads", p99 * 1e6, count)});
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 void PrintRows(const std::vector<Row>& rows) {
@@ -402,10 +642,12 @@ int main(int argc, char** argv) {
       options.dir = next();
     } else if (arg == "--no-baseline") {
       options.baseline = false;
+    } else if (arg == "--journal-only") {
+      options.journal_only = true;
     } else {
       fmt::print(stderr,
                  "usage: vaxalloc_bench [--registrants N] [--series M] [--runs R] [--dir PATH] "
-                 "[--no-baseline]\n");
+                 "[--no-baseline] [--journal-only]\n");
       return 2;
     }
   }
