@@ -3,7 +3,7 @@
 
 #include <openssl/evp.h>
 
-#include <limits>
+#include <memory>
 
 #include "fmt/format.h"
 #include "src/engine_state.h"
@@ -14,26 +14,25 @@ namespace {
 
 const absl::CivilDay kEpochDay(1970, 1, 1);
 
-int64_t MicrosOf(absl::Time time) {
-  if (time == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
-  if (time == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
-  return absl::ToUnixMicros(time);
+// SHA-256 fetched once: OpenSSL 3 looks an algorithm up on every
+// EVP_sha256() initialization, a few microseconds per journal entry.
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
 }
 
-absl::Time TimeOf(int64_t micros) {
-  if (micros == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
-  if (micros == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
-  return absl::FromUnixMicros(micros);
-}
-
+// One context per thread, reset for each digest.
 class Digest {
  public:
-  Digest() : context_(EVP_MD_CTX_new()) {
-    if (context_ == nullptr || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
+  Digest() {
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+        EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    context_ = context.get();
+    if (context_ == nullptr || Sha256Algorithm() == nullptr ||
+        EVP_DigestInit_ex2(context_, Sha256Algorithm(), nullptr) != 1) {
       failed_ = true;
     }
   }
-  ~Digest() { EVP_MD_CTX_free(context_); }
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
 
@@ -118,7 +117,7 @@ void JournalWriter::Day(const absl::CivilDay& day) {
   I32(static_cast<int32_t>(day - kEpochDay));
 }
 
-void JournalWriter::Time(const absl::Time& time) { I64(MicrosOf(time)); }
+void JournalWriter::Time(const absl::Time& time) { I64(ToMicros(time)); }
 
 void JournalWriter::Duration(const absl::Duration& duration) {
   I64(absl::ToInt64Microseconds(duration));
@@ -152,7 +151,7 @@ void JournalReader::Day(absl::CivilDay& day) {
 }
 
 void JournalReader::Time(absl::Time& time) {
-  time = TimeOf(static_cast<int64_t>(Little<uint64_t>()));
+  time = FromMicros(static_cast<int64_t>(Little<uint64_t>()));
 }
 
 void JournalReader::Duration(absl::Duration& duration) {

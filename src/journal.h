@@ -258,17 +258,21 @@ void JournalFields(IO& io, P& version) {
 // day): those stay in the registrants table only, so that deleting a
 // registration erases them from the file.
 inline constexpr size_t kJournalRegistrantBytes = 19;
+template <class IO, Is<RegistrantSpec> S>
+void JournalRegistrantFields(IO& io, S& spec) {
+  io.Id(spec.district);
+  io.Enum(spec.group);
+  io.Enum(spec.channel);
+  io.Time(spec.registered_at);
+  io.Id(spec.vaccine_preference);
+  io.Bool(spec.standby);
+}
+
 template <class IO, Is<RegistrantId> N, Is<std::vector<RegistrantSpec>> L>
 void JournalFields(IO& io, N& first_id, L& specs) {
   io.Id(first_id);
-  JournalList(io, specs, kJournalRegistrantBytes, [&](auto& spec) {
-    io.Id(spec.district);
-    io.Enum(spec.group);
-    io.Enum(spec.channel);
-    io.Time(spec.registered_at);
-    io.Id(spec.vaccine_preference);
-    io.Bool(spec.standby);
-  });
+  JournalList(io, specs, kJournalRegistrantBytes,
+              [&](auto& spec) { JournalRegistrantFields(io, spec); });
 }
 
 // A draw's request, the id it got and the series it made (first id, count).

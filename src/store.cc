@@ -510,17 +510,10 @@ int64_t DayToStored(absl::CivilDay day) { return day - kEpochDay; }
 // day-by-cycle normalization (a twentieth of a reopen).
 absl::CivilDay DayFromStored(int64_t days) { return internal::CivilDayFromDays(days); }
 
-int64_t TimeToStored(absl::Time time) {
-  if (time == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
-  if (time == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
-  return absl::ToUnixMicros(time);
-}
-
-absl::Time TimeFromStored(int64_t micros) {
-  if (micros == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
-  if (micros == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
-  return absl::FromUnixMicros(micros);
-}
+// The engine's own conversions (the infinite future and past as INT64 max
+// and min).
+int64_t TimeToStored(absl::Time time) { return internal::ToMicros(time); }
+absl::Time TimeFromStored(int64_t micros) { return internal::FromMicros(micros); }
 
 // An id column that may hold kNoId, stored as NULL.
 struct NullableId {
@@ -1738,23 +1731,31 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
-  // The write path of every operation. Catch up with the journal, prepare;
-  // then, holding the write lock, catch up again and prepare once more if
-  // another connection committed meanwhile (a change is never written on a
-  // stale state, nor refused for one); write the rows (`write` returns the
-  // journal entry's arguments), append the entry, commit, and only then
-  // apply. `changes(prepared)` false: nothing to write (no hold was due),
-  // the change is applied without a transaction.
+  // The write path of every operation. Prepare; then, holding the write
+  // lock, catch up with the journal and prepare once more if another
+  // connection committed meanwhile (a change is never written on a stale
+  // state, nor refused for one: a refusal is checked against the caught-up
+  // state too); write the rows (`write` returns the journal entry's
+  // arguments), append the entry, commit, and only then apply.
+  // `changes(prepared)` false: nothing to write (no hold was due), the
+  // change is applied without a transaction.
   template <class PrepareFn, class WriteFn, class ChangesFn>
   std::invoke_result_t<PrepareFn&> Commit(Engine& engine, internal::JournalOp op,
                                           PrepareFn&& prepare, WriteFn&& write,
                                           ChangesFn&& changes, bool without_foreign_keys = false) {
     VAXALLOC_STORE_RETURN_IF_ERROR(CheckWritable());
-    VAXALLOC_STORE_RETURN_IF_ERROR(CatchUp(engine));
     std::invoke_result_t<PrepareFn&> prepared = prepare();
     if (!prepared.ok() || !changes(*prepared)) {
-      if (prepared.ok()) engine.Apply(*prepared);
-      return prepared;
+      // An answer that writes nothing must hold for the file as it is now:
+      // catch up (a write checks under the lock instead, below, saving a
+      // read transaction on the path of every change).
+      bool applied = false;
+      VAXALLOC_STORE_RETURN_IF_ERROR(CatchUp(engine, &applied));
+      if (applied) prepared = prepare();
+      if (!prepared.ok() || !changes(*prepared)) {
+        if (prepared.ok()) engine.Apply(*prepared);
+        return prepared;
+      }
     }
     auto transaction = [&] {
       return Transaction([&]() -> absl::Status {
@@ -3021,19 +3022,14 @@ absl::StatusOr<std::vector<RegistrantId>> Store::RegisterBatch(
       engine_, JournalOp::kRegister, [&] { return engine_.PrepareRegister(specs); },
       [&](const Prepared<std::vector<Registrant>>& prepared) -> absl::StatusOr<std::string> {
         VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertRegistrants(prepared.change));
-        // The fields the journal keeps (not the reference and birth day).
+        // JournalFields(first id, specs) without copying the specs: the
+        // fields the journal keeps (not the reference and birth day).
         internal::JournalWriter args;
         const std::vector<Registrant>& rows = prepared.change;
         args.Id(rows.front().id);
         args.Count(rows.size());
         for (const Registrant& registrant : rows) {
-          const RegistrantSpec& spec = registrant.spec;
-          args.Id(spec.district);
-          args.Enum(spec.group);
-          args.Enum(spec.channel);
-          args.Time(spec.registered_at);
-          args.Id(spec.vaccine_preference);
-          args.Bool(spec.standby);
+          internal::JournalRegistrantFields(args, registrant.spec);
         }
         return args.Take();
       },

@@ -70,26 +70,10 @@ uint64_t TestSeed() {
   return (uint64_t{random()} << 32) ^ random();
 }
 
-class TempDir {
+// A fresh directory for one test, removed after it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            fmt::format("vaxalloc_crash_test_{}_{}_{}", getpid(), counter++, random());
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing::TempDir("crash_test") {}
 };
 
 // A small campaign with room for big draws: seats and doses for more people

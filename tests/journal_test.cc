@@ -55,23 +55,10 @@ using testing::Supply;
 using testing::Take;
 using testing::TwoDose;
 
-class TempDir {
+// A fresh directory for one test, removed after it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            fmt::format("vaxalloc_journal_test_{}_{}_{}", getpid(), counter++, random());
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string File(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing::TempDir("journal_test") {}
 };
 
 // The sqlite3 shell's view of the file: edits behind the library's back.

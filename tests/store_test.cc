@@ -54,27 +54,10 @@ bool SmallScale() {
 
 // --- Files ------------------------------------------------------------------
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
+// A fresh directory for one test, removed after it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            absl::StrCat("vaxalloc_store_test_", getpid(), "_", counter++, "_", random());
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing::TempDir("store_test") {}
 };
 
 std::string ReadBytes(const std::string& path) {

@@ -3,10 +3,15 @@
 #define VAXALLOC_TESTS_TEST_SUPPORT_H_
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <random>
 #include <string>
+#include <system_error>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -24,6 +29,31 @@ inline bool SmallScale() {
   const char* scale = std::getenv("VAXALLOC_TEST_SCALE");
   return scale != nullptr && std::string_view(scale) == "small";
 }
+
+// A fresh directory under the system temp dir, removed with everything in it;
+// `suite` names it ("vaxalloc_<suite>_<pid>_<n>_<random>").
+class TempDir {
+ public:
+  explicit TempDir(std::string_view suite) {
+    static std::atomic<int> counter{0};
+    std::random_device random;
+    path_ = std::filesystem::temp_directory_path() /
+            ("vaxalloc_" + std::string(suite) + "_" + std::to_string(getpid()) + "_" +
+             std::to_string(counter++) + "_" + std::to_string(random()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // All times in the tests are UTC: only their order matters to the engine.
 inline absl::Time At(int year, int month, int day, int hour = 0, int minute = 0) {
