@@ -911,6 +911,14 @@ void DefineQueries(py::class_<Handle>& cls) {
                       "policy_version"_a = e.policy_version());
     });
   });
+  // None before any stamped change.
+  cls.def("latest_change", [](Handle& h) {
+    return Quick(h, [&]() -> py::object {
+      const absl::Time at = h.view().latest_change();
+      if (at == absl::InfinitePast()) return py::none();
+      return py::int_(absl::ToUnixMicros(at));
+    });
+  });
   cls.def("get_district", [](Handle& h, int64_t id) {
     const DistrictId narrow = Narrow<DistrictId>(id, "district id");
     return Quick(h, [&] { return ToDict(Unwrap(h.view().GetDistrict(narrow))); });
@@ -1125,6 +1133,10 @@ void DefineJournal(py::class_<StoreHandle>& cls) {
           item["op"] = entry.op;
           item["op_name"] = entry.op_name;
           item["committed_at_us"] = absl::ToUnixMicros(entry.committed_at);
+          // None before any stamped change.
+          item["clock_us"] = entry.clock == absl::InfinitePast()
+                                 ? py::object(py::none())
+                                 : py::object(py::int_(absl::ToUnixMicros(entry.clock)));
           item["args"] = py::bytes(entry.args);
           item["hash"] = BytesOf(entry.hash);
           out.append(std::move(item));

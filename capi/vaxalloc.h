@@ -1478,6 +1478,13 @@ VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version)
 VAXALLOC_API int vaxalloc_counts_get(vaxalloc_campaign* campaign,
                                      vaxalloc_counts* out) VAXALLOC_NOEXCEPT;
 
+/* The latest instant (Unix seconds, rounded down) any change was stamped
+ * with: cancellations, withdrawals, booking flows, attendance, codes, draws;
+ * not registrations. VAXALLOC_TIME_INFINITE_PAST before the first. A draw
+ * stamped before it is VAXALLOC_EPRECONDITION. Errors: EINVALID. Since 0.4. */
+VAXALLOC_API int vaxalloc_latest_change(vaxalloc_campaign* campaign,
+                                        int64_t* at_out) VAXALLOC_NOEXCEPT;
+
 /* Frozen. One slot of a pool's calendar as it stands. The appointments it
  * takes (its seats plus the policy's overbooking) are in vaxalloc_slot_v2. */
 typedef struct vaxalloc_slot {
@@ -1811,13 +1818,15 @@ typedef struct vaxalloc_journal_entry {
   uint32_t op;      /* the operation's number (docs/journal.md) */
   uint64_t seq;
   int64_t committed_at_us; /* Unix microseconds */
+  int64_t clock_us;        /* the campaign's latest change instant once applied
+                              (INT64_MIN before any); Unix microseconds */
   const char* op_name;     /* "book", "draw", ...; borrowed, see below */
   const uint8_t* args;     /* the canonical arguments, as hashed; borrowed */
   size_t args_size;
   uint8_t hash[32];
 } vaxalloc_journal_entry;
 #define VAXALLOC_JOURNAL_ENTRY_INIT \
-  { VAXALLOC_JOURNAL_ENTRY_VERSION, 0, 0, 0, NULL, NULL, 0, { 0 } }
+  { VAXALLOC_JOURNAL_ENTRY_VERSION, 0, 0, 0, 0, NULL, NULL, 0, { 0 } }
 /* Zeroes *entry and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_journal_entry_init(vaxalloc_journal_entry* entry,
                                              uint32_t version) VAXALLOC_NOEXCEPT;

@@ -2147,6 +2147,15 @@ int vaxalloc_acknowledge_events(vaxalloc_campaign* campaign, uint64_t through_id
 
 // --- The journal -------------------------------------------------------------------
 
+int vaxalloc_latest_change(vaxalloc_campaign* campaign, int64_t* at_out) noexcept {
+  constexpr const char* function = "vaxalloc_latest_change";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(at_out);
+    *at_out = TimeToC(store.engine().latest_change());
+    return Outcome();
+  });
+}
+
 int vaxalloc_campaign_refresh(vaxalloc_campaign* campaign) noexcept {
   // CallOn catches up first; nothing is left to do.
   return CallOn(campaign, "vaxalloc_campaign_refresh", [](vx::Store&) { return Outcome(); });
@@ -2205,6 +2214,8 @@ int vaxalloc_journal_entry_get(vaxalloc_campaign* campaign, uint64_t seq,
     result.op = kept.op;
     result.seq = kept.seq;
     result.committed_at_us = absl::ToUnixMicros(kept.committed_at);
+    result.clock_us = kept.clock == absl::InfinitePast() ? INT64_MIN
+                                                         : absl::ToUnixMicros(kept.clock);
     result.op_name = kept.op_name.c_str();
     result.args = reinterpret_cast<const uint8_t*>(kept.args.data());
     result.args_size = kept.args.size();

@@ -448,6 +448,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareBook(const BookingRequest&
 
   Prepared<SeriesChange> prepared{state.revision, {}};
   SeriesChange& change = prepared.change;
+  change.at = internal::FromMicros(at_us);
   change.holds_lapsed = static_cast<uint32_t>(lapsing.size());
   change.series = std::move(lapsing);
   change.subject = series.id;
@@ -488,6 +489,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareConfirmHold(SeriesId hold,
         "registrant {} is no longer waiting; decline hold {}", series.registrant, hold));
   }
   Prepared<SeriesChange> prepared{state.revision, {}};
+  prepared.change.at = now;
   prepared.change.subject = hold;
   Confirm(state, series, now, prepared.change);
   return prepared;
@@ -502,6 +504,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareDeclineHold(SeriesId hold,
     return absl::FailedPreconditionError(fmt::format("series {} is not a hold", hold));
   }
   Prepared<SeriesChange> prepared{state_->revision, {}};
+  prepared.change.at = internal::FromMicros(internal::ToMicros(at));
   prepared.change.subject = hold;
   prepared.change.series.push_back(internal::LapsedRow(**found));
   return prepared;
@@ -510,6 +513,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareDeclineHold(SeriesId hold,
 absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareExpireHolds(absl::Time at) const {
   VAXALLOC_RETURN_IF_ERROR(CheckNow(*state_, "expiry time", at));
   Prepared<SeriesChange> prepared{state_->revision, {}};
+  prepared.change.at = internal::FromMicros(internal::ToMicros(at));
   prepared.change.series = DueHolds(*state_, internal::ToMicros(at));
   prepared.change.holds_lapsed = static_cast<uint32_t>(prepared.change.series.size());
   return prepared;
@@ -557,6 +561,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRecordDose(SeriesId series
   const RegistrantRow& row = state.registrants[series.registrant - 1];
   Prepared<SeriesChange> prepared{state.revision, {}};
   SeriesChange& change = prepared.change;
+  change.at = stamp;
   change.subject = series_id;
   // A short-notice swap of this series can never be confirmed once its first
   // dose is given or missed: the hold lapses with this change.
@@ -612,6 +617,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRebookSecondDose(SeriesId 
     const int minute = internal::FreeSlotMinute(*pool, d2, true, now.MinuteFrom(d2));
     if (minute < 0) continue;
     Prepared<SeriesChange> prepared{state.revision, {}};
+    prepared.change.at = internal::FromMicros(internal::ToMicros(at));
     prepared.change.no_shows.push_back(ReplacedNoShow{
         series_id, series.appointments[1], internal::FromMicros(internal::ToMicros(at))});
     series.appointments[1] = Appointment{ToCivilDay(d2), minute};
@@ -631,6 +637,7 @@ absl::StatusOr<Prepared<SeriesChange>> Engine::PrepareRebookSecondDose(SeriesId 
 void Engine::Apply(const Prepared<SeriesChange>& prepared) {
   VAXALLOC_ASSERT(prepared.revision == state_->revision);
   const SeriesChange& change = prepared.change;
+  state_->NoteChange(internal::ChangeInstantUs(change));
   internal::WriteSeriesRows(*state_, change.series);
   for (const RegistrantUpdate& update : change.registrants) {
     RegistrantRow& row = state_->registrants[update.id - 1];

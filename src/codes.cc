@@ -179,6 +179,7 @@ void StoreCode(Engine::State& state, const VerificationCode& code) {
 
 void Engine::Apply(const Prepared<IssuedCode>& prepared) {
   VAXALLOC_ASSERT(prepared.revision == state_->revision);
+  state_->NoteChange(internal::ChangeInstantUs(prepared.change));
   for (const VerificationCode& old : prepared.change.superseded) StoreCode(*state_, old);
   StoreCode(*state_, prepared.change.record);
   ++state_->revision;
@@ -217,6 +218,7 @@ absl::StatusOr<Prepared<CodeVerification>> Engine::PrepareVerifyCodeWith(
   const Policy& policy = state.current_policy().policy;
   Prepared<CodeVerification> prepared{state.revision, {}};
   CodeVerification& verification = prepared.change;
+  verification.at = internal::FromMicros(internal::ToMicros(at));
   verification.record = state.codes[id - 1];
   VerificationCode& code = verification.record;
   if (at < code.issued_at) {
@@ -267,6 +269,7 @@ void Engine::Apply(const Prepared<CodeVerification>& prepared) {
   VAXALLOC_ASSERT(prepared.revision == state_->revision);
   const CodeVerification& verification = prepared.change;
   if (!verification.record_changed) return;  // nothing happened
+  state_->NoteChange(internal::ChangeInstantUs(verification));
   StoreCode(*state_, verification.record);
   ++state_->revision;
   if (verification.action) Apply(Prepared<Cancellation>{state_->revision, *verification.action});

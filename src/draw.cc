@@ -605,6 +605,8 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& req
   }
   valid = internal::CheckAfterLatestDraw(*state_, "draw: `at`", request.at, true);
   if (!valid.ok()) return valid;
+  valid = internal::CheckNotBeforeLatestChange(*state_, "draw: `at`", request.at);
+  if (!valid.ok()) return valid;
   if (state_->seeds_used.contains(std::make_pair(request.seed.k0, request.seed.k1))) {
     return absl::AlreadyExistsError(fmt::format(
         "{}{}{}", "draw: seed ", FormatSeed(request.seed),
@@ -664,6 +666,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   VAXALLOC_ASSERT(prepared.revision == state_->revision);
   const DrawOutcome& outcome = prepared.change;
   VAXALLOC_ASSERT(outcome.record.id == state_->draws.size() + 1);
+  state_->NoteChange(internal::ChangeInstantUs(outcome));
   VAXALLOC_ASSERT(outcome.series.size() == outcome.registrants.size());
   // Marking the winners touches only the registrant rows and their counters,
   // the rest only the series, the pools and theirs: for a large draw the two

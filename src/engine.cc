@@ -308,6 +308,33 @@ absl::Status CheckTime(std::string_view what, absl::Time time) {
   return absl::OkStatus();
 }
 
+// A registration is the one change a draw may precede: registered_at only
+// decides whether the person takes part (docs/draw.md, section 1).
+int64_t ChangeInstantUs(const std::vector<Registrant>&) {
+  return std::numeric_limits<int64_t>::min();
+}
+int64_t ChangeInstantUs(const DrawOutcome& outcome) { return ToMicros(outcome.record.request.at); }
+int64_t ChangeInstantUs(const Cancellation& cancellation) { return ToMicros(cancellation.at); }
+// An ExpireHolds with nothing due changes nothing, and has no instant.
+int64_t ChangeInstantUs(const SeriesChange& change) {
+  return change.empty() ? std::numeric_limits<int64_t>::min() : ToMicros(change.at);
+}
+int64_t ChangeInstantUs(const IssuedCode& issued) { return ToMicros(issued.record.issued_at); }
+int64_t ChangeInstantUs(const CodeVerification& verification) {
+  return verification.record_changed ? ToMicros(verification.at)
+                                     : std::numeric_limits<int64_t>::min();
+}
+
+absl::Status CheckNotBeforeLatestChange(const Engine::State& state, std::string_view what,
+                                        absl::Time time) {
+  if (ToMicros(time) >= state.latest_change_us) return absl::OkStatus();
+  return absl::FailedPreconditionError(fmt::format(
+      "{} {} is before the latest change already made, at {}: a draw cannot go back in time "
+      "past a booking, hold, cancellation, withdrawal, attendance record or code",
+      what, absl::FormatTime(time, absl::UTCTimeZone()),
+      absl::FormatTime(FromMicros(state.latest_change_us), absl::UTCTimeZone())));
+}
+
 absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
                                   absl::Time time, bool same_instant_allowed) {
   if (state.draws.empty()) return absl::OkStatus();
@@ -1010,6 +1037,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
 
 void Engine::Apply(const Prepared<std::vector<Registrant>>& prepared) {
   CheckRevision(prepared, state_->revision);
+  state_->NoteChange(internal::ChangeInstantUs(prepared.change));
   internal::ReserveMore(state_->registrants, prepared.change.size());
   for (const Registrant& registrant : prepared.change) {
     VAXALLOC_ASSERT(registrant.id == state_->registrants.size() + 1);
@@ -1159,6 +1187,7 @@ absl::StatusOr<Prepared<Cancellation>> Engine::PrepareWithdraw(RegistrantId regi
 void Engine::Apply(const Prepared<Cancellation>& prepared) {
   CheckRevision(prepared, state_->revision);
   const Cancellation& cancellation = prepared.change;
+  state_->NoteChange(internal::ChangeInstantUs(cancellation));
   RegistrantRow& row = state_->registrants[cancellation.registrant - 1];
   for (const Series& written : cancellation.written) {
     VAXALLOC_ASSERT(written.registrant == cancellation.registrant);
@@ -1439,6 +1468,15 @@ uint32_t Engine::registrant_count() const {
 uint32_t Engine::series_count() const { return static_cast<uint32_t>(state_->series.size()); }
 uint32_t Engine::draw_count() const { return static_cast<uint32_t>(state_->draws.size()); }
 uint64_t Engine::revision() const { return state_->revision; }
+
+absl::Time Engine::latest_change() const {
+  return internal::FromMicros(state_->latest_change_us);
+}
+
+void Engine::RestoreLatestChange(absl::Time at) {
+  state_->NoteChange(internal::ToMicros(at));
+  ++state_->revision;
+}
 
 namespace {
 template <class T>

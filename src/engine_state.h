@@ -4,6 +4,7 @@
 #define VAXALLOC_SRC_ENGINE_STATE_H_
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -190,6 +191,9 @@ struct Engine::State {
   // address (DrawOutcome::pools belong to the state that prepared them).
   const uint64_t instance;
   uint64_t revision = 0;
+  // Engine::latest_change() in microseconds; INT64_MIN before the first.
+  int64_t latest_change_us = std::numeric_limits<int64_t>::min();
+  void NoteChange(int64_t at_us) { latest_change_us = std::max(latest_change_us, at_us); }
 
   std::vector<District> districts;  // [id - 1]
   absl::flat_hash_map<std::string, DistrictId> district_by_code;
@@ -291,6 +295,25 @@ namespace internal {
 // took part in that draw: the record would no longer replay, and the
 // tier-order audit would accuse the draw. Time only moves forward past a
 // draw; a later draw may share the instant (same_instant_allowed).
+// The instant a prepared change is stamped with (for Engine::latest_change),
+// in microseconds; INT64_MIN for a change without one (setup, releases,
+// registrations).
+int64_t ChangeInstantUs(const std::vector<Registrant>& registrants);
+int64_t ChangeInstantUs(const DrawOutcome& outcome);
+int64_t ChangeInstantUs(const Cancellation& cancellation);
+int64_t ChangeInstantUs(const SeriesChange& change);
+int64_t ChangeInstantUs(const IssuedCode& issued);
+int64_t ChangeInstantUs(const CodeVerification& verification);
+template <class Change>
+int64_t ChangeInstantUs(const Change&) {
+  return std::numeric_limits<int64_t>::min();
+}
+
+// A draw stamped before a change already made would record a state it did
+// not run on: FailedPrecondition naming both instants.
+absl::Status CheckNotBeforeLatestChange(const Engine::State& state, std::string_view what,
+                                        absl::Time time);
+
 absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
                                   absl::Time time, bool same_instant_allowed);
 

@@ -12,6 +12,10 @@
 //   before a draw's `at` existed at that draw, and only those releases are
 //   held against the draw's first doses (kReleaseWindow). A release added
 //   later may cover days a draw had already filled.
+// - A draw may not be stamped before a change already made, nor a change
+//   (other than a registration) at or before the latest draw
+//   (Engine::latest_change): so every booking flow's row, code and
+//   cancellation stamped after a draw's instant happened after that draw.
 // - Holds lapse lazily (ExpireHolds, the next Book, a withdrawal) and a
 //   declined hold keeps its original expiry, so when a hold ended is unknown.
 //   A registrant with a hold (held or lapsed) booked at or before a draw's

@@ -82,12 +82,13 @@ std::string HexOf(const Sha256& hash) {
 }
 
 Sha256 JournalEntryHash(const Sha256& previous, uint64_t seq, uint8_t op, int64_t committed_at_us,
-                        std::string_view args) {
+                        int64_t clock_us, std::string_view args) {
   Digest digest;
   digest.Add(previous.data(), previous.size());
   AddLittle(digest, seq);
   AddLittle(digest, op);
   AddLittle(digest, static_cast<uint64_t>(committed_at_us));
+  AddLittle(digest, static_cast<uint64_t>(clock_us));
   AddLittle(digest, static_cast<uint32_t>(args.size()));
   digest.Add(args.data(), args.size());
   return digest.Finish();

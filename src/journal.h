@@ -29,10 +29,11 @@ std::string HexOf(const Sha256& hash);
 
 // The hash of entry `seq`: SHA-256 over the previous entry's hash (32 zero
 // bytes before entry 1), then seq (u64), op (u8), committed_at (i64
-// microseconds), the arguments' length (u32) and the arguments, all
-// little-endian.
+// microseconds), the campaign clock (i64 microseconds: the latest change
+// instant once the entry is applied), the arguments' length (u32) and the
+// arguments, all little-endian.
 Sha256 JournalEntryHash(const Sha256& previous, uint64_t seq, uint8_t op, int64_t committed_at_us,
-                        std::string_view args);
+                        int64_t clock_us, std::string_view args);
 
 // Every operation that changes a campaign; the numbers are the file format.
 enum class JournalOp : uint8_t {

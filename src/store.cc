@@ -465,6 +465,7 @@ CREATE TABLE journal (
   seq INTEGER PRIMARY KEY,
   op INTEGER NOT NULL CHECK (op BETWEEN 1 AND 22),
   committed_at_us INTEGER NOT NULL,
+  clock_us INTEGER NOT NULL,
   args BLOB NOT NULL,
   hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
@@ -819,6 +820,8 @@ struct Store::Database {
   // The last journal entry the engine in memory includes, and its hash.
   uint64_t journal_seq = 0;
   internal::Sha256 journal_hash{};
+  // The head entry's campaign clock as loaded (Engine::latest_change).
+  int64_t journal_clock_us = std::numeric_limits<int64_t>::min();
   // The entry the open transaction appends, until it commits.
   uint64_t appended_seq = 0;
   internal::Sha256 appended_hash{};
@@ -1163,7 +1166,8 @@ struct Store::Database {
     internal::JournalWriter args;
     args.U32(kSchemaVersion);
     args.Str(VAXALLOC_VERSION_STRING);
-    return AppendJournal(internal::JournalOp::kCreated, args.Take());
+    return AppendJournal(internal::JournalOp::kCreated, args.Take(),
+                         std::numeric_limits<int64_t>::min());
   }
 
   // Brings a file of an older schema version to the current one, one
@@ -1197,8 +1201,18 @@ struct Store::Database {
       internal::JournalWriter args;
       args.U32(static_cast<uint32_t>(from_version));
       args.U32(kJournalSchemaVersion);
-      VAXALLOC_STORE_RETURN_IF_ERROR(
-          AppendJournal(internal::JournalOp::kMigrated, args.Take(), /*prepared=*/false));
+      // The clock so far, from the instants the tables keep (a withdrawal's,
+      // a decline's or an attendance record's are in none of them).
+      absl::StatusOr<int64_t> clock = QueryInt(
+          "SELECT max(coalesce((SELECT max(max(registered_at_us, waiting_since_us)) FROM "
+          "registrants), -9223372036854775808), coalesce((SELECT max(booked_at_us) FROM series), "
+          "-9223372036854775808), coalesce((SELECT max(issued_at_us) FROM codes), "
+          "-9223372036854775808), coalesce((SELECT max(rebooked_at_us) FROM replaced_no_shows), "
+          "-9223372036854775808), coalesce((SELECT max(at_us) FROM draws), "
+          "-9223372036854775808))");
+      if (!clock.ok()) return clock.status();
+      VAXALLOC_STORE_RETURN_IF_ERROR(AppendJournal(internal::JournalOp::kMigrated, args.Take(),
+                                                   *clock, /*statements=*/false));
     }
     return Exec(absl::StrCat("PRAGMA user_version = ", migration.version).c_str(), what);
   }
@@ -1210,10 +1224,11 @@ struct Store::Database {
         {&Database::rollback, "ROLLBACK"},
         {&Database::read_data_version, "PRAGMA data_version"},
         {&Database::insert_journal,
-         "INSERT INTO journal (seq, op, committed_at_us, args, hash) VALUES (?, ?, ?, ?, ?)"},
+         "INSERT INTO journal (seq, op, committed_at_us, clock_us, args, hash) "
+         "VALUES (?, ?, ?, ?, ?, ?)"},
         {&Database::select_journal_after,
-         "SELECT seq, op, committed_at_us, args, hash FROM journal WHERE seq > ? ORDER BY seq "
-         "LIMIT ?"},
+         "SELECT seq, op, committed_at_us, clock_us, args, hash FROM journal WHERE seq > ? "
+         "ORDER BY seq LIMIT ?"},
         {&Database::insert_district, "INSERT INTO districts (id, code, name) VALUES (?, ?, ?)"},
         {&Database::insert_vaccine,
          "INSERT INTO vaccines (id, code, name, dose_count, interval_days_min, "
@@ -1768,7 +1783,9 @@ struct Store::Database {
         }
         absl::StatusOr<std::string> args = write(*prepared);
         if (!args.ok()) return args.status();
-        return AppendJournal(op, *args);
+        const int64_t clock = std::max(engine.state().latest_change_us,
+                                       internal::ChangeInstantUs(prepared->change));
+        return AppendJournal(op, *args, clock);
       });
     };
     const absl::Status status =
@@ -1796,10 +1813,7 @@ struct Store::Database {
           VAXALLOC_STORE_RETURN_IF_ERROR(WriteSeriesChange(prepared.change));
           return args(prepared.change);
         },
-        [](const Prepared<SeriesChange>& prepared) {
-          const SeriesChange& change = prepared.change;
-          return !change.series.empty() || !change.registrants.empty() || !change.events.empty();
-        });
+        [](const Prepared<SeriesChange>& prepared) { return !prepared.change.empty(); });
   }
 
   // A cancellation, withdrawal or deletion: `id` and `at` are its arguments.
@@ -1890,24 +1904,26 @@ struct Store::Database {
   // Appends the entry after journal_seq to the open transaction; it becomes
   // journal_seq once that commits (Transaction). `statements`: false during
   // a migration, which runs before the statements are prepared.
-  absl::Status AppendJournal(internal::JournalOp op, const std::string& args,
+  // `clock_us`: Engine::latest_change once the entry is applied.
+  absl::Status AppendJournal(internal::JournalOp op, const std::string& args, int64_t clock_us,
                              bool statements = true) {
     const uint64_t seq = journal_seq + 1;
     const int64_t committed_at_us = absl::ToUnixMicros(absl::Now());
     const internal::Sha256 hash = internal::JournalEntryHash(
-        journal_hash, seq, static_cast<uint8_t>(op), committed_at_us, args);
+        journal_hash, seq, static_cast<uint8_t>(op), committed_at_us, clock_us, args);
     const Blob hash_bytes{
         std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())};
-    if (statements) {
-      VAXALLOC_STORE_RETURN_IF_ERROR(
-          Run(insert_journal.get(), seq, op, committed_at_us, Blob{args}, hash_bytes));
-    } else {
-      absl::StatusOr<Statement> insert = Prepare(
-          "INSERT INTO journal (seq, op, committed_at_us, args, hash) VALUES (?, ?, ?, ?, ?)");
-      if (!insert.ok()) return insert.status();
-      VAXALLOC_STORE_RETURN_IF_ERROR(
-          Run(insert->get(), seq, op, committed_at_us, Blob{args}, hash_bytes));
+    absl::StatusOr<Statement> one_off;
+    sqlite3_stmt* insert = insert_journal.get();
+    if (!statements) {
+      one_off = Prepare(
+          "INSERT INTO journal (seq, op, committed_at_us, clock_us, args, hash) "
+          "VALUES (?, ?, ?, ?, ?, ?)");
+      if (!one_off.ok()) return one_off.status();
+      insert = one_off->get();
     }
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Run(insert, seq, op, committed_at_us, clock_us, Blob{args}, hash_bytes));
     appended_seq = seq;
     appended_hash = hash;
     return absl::OkStatus();
@@ -1917,6 +1933,7 @@ struct Store::Database {
     uint64_t seq = 0;
     uint8_t op = 0;
     int64_t committed_at_us = 0;
+    int64_t clock_us = 0;
     std::string args;
     internal::Sha256 hash{};
   };
@@ -1935,8 +1952,9 @@ struct Store::Database {
       entry.seq = row.Int<uint64_t>(0, 1, std::numeric_limits<int64_t>::max());
       entry.op = row.Int<uint8_t>(1, 1, internal::kJournalOpMax);
       entry.committed_at_us = row.Int64(2);
-      entry.args = row.Bytes(3);
-      const std::string_view hash = row.Bytes(4);
+      entry.clock_us = row.Int64(3);
+      entry.args = row.Bytes(4);
+      const std::string_view hash = row.Bytes(5);
       if (hash.size() != entry.hash.size()) {
         return absl::DataLossError(absl::StrCat("journal entry ", entry.seq, " has a hash of ",
                                                 hash.size(), " bytes, not 32"));
@@ -1951,7 +1969,8 @@ struct Store::Database {
 
   // The hash `row` must have after an entry with hash `previous`.
   static internal::Sha256 ExpectedHash(const internal::Sha256& previous, const JournalRow& row) {
-    return internal::JournalEntryHash(previous, row.seq, row.op, row.committed_at_us, row.args);
+    return internal::JournalEntryHash(previous, row.seq, row.op, row.committed_at_us, row.clock_us,
+                                      row.args);
   }
 
   absl::Status BrokenJournal(uint64_t seq, absl::string_view what) const {
@@ -1985,6 +2004,7 @@ struct Store::Database {
     }
     journal_seq = head.seq;
     journal_hash = head.hash;
+    journal_clock_us = head.clock_us;
     return absl::OkStatus();
   }
 
@@ -2086,6 +2106,11 @@ struct Store::Database {
         VAXALLOC_STORE_RETURN_IF_ERROR(ReplayEntry(engine, row, &reload));
         if (applied != nullptr) *applied = true;
         if (reload) return Reload(engine);
+        if (engine.state().latest_change_us != row.clock_us) {
+          return BrokenJournal(row.seq, absl::StrCat("says the campaign's clock is ", row.clock_us,
+                                                     " us, replaying it gives ",
+                                                     engine.state().latest_change_us));
+        }
         journal_seq = row.seq;
         journal_hash = row.hash;
       }
@@ -2339,6 +2364,7 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDraws(engine));
     // After the registrants and series they name.
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadCodes(engine));
+    engine.RestoreLatestChange(internal::FromMicros(journal_clock_us));
     return engine.CheckRestoredLinks();
   }
 
@@ -3223,6 +3249,7 @@ absl::StatusOr<std::vector<JournalEntry>> Store::ReadJournal(uint64_t after_seq,
     entry.op = row.op;
     entry.op_name = std::string(internal::JournalOpName(row.op));
     entry.committed_at = absl::FromUnixMicros(row.committed_at_us);
+    entry.clock = internal::FromMicros(row.clock_us);
     entry.args = std::move(row.args);
     std::copy(row.hash.begin(), row.hash.end(), entry.hash.begin());
   }

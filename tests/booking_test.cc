@@ -2433,5 +2433,69 @@ TEST_CASE("DeleteRegistration erases what names the person and keeps the counts"
   }
 }
 
+// Issue 19's smallest case: one center, a one-dose vaccine, one seat on 14
+// June, a release on 15 June opening 10 June 07:00. A (tier 1) holds the
+// release's seat at 10:00; a draw stamped 09:00 would have run on a state
+// where A was not holding yet, and is refused naming both instants. At
+// 10:00 it runs, leaves A out and gives the seat to B, and the checker finds
+// nothing whether A's hold is then confirmed, declined or left to lapse.
+TEST_CASE("a draw stamped before a committed hold is refused; at its instant it is consistent") {
+  for (const char* then : {"confirm", "decline", "leave"}) {
+    CAPTURE(then);
+    Engine engine;
+    const DistrictId district = Ok(engine.AddDistrict("06412", "Frankfurt am Main"));
+    const VaccineId vaccine = Ok(engine.AddVaccine(OneDose("janssen")));
+    const CenterId center = Ok(engine.AddCenter(CenterOf("FFM", {district})));
+    const CivilDay june_14(2021, 6, 14), june_15(2021, 6, 15);
+    Ok(engine.AddCapacity(Block(center, vaccine, june_14, june_14, kEight, kEight + 15, 15, 1, 0)));
+    Ok(engine.AddCapacity(Block(center, vaccine, june_15, june_15, kEight, kEight + 15, 15, 1, 0)));
+    Ok(engine.AddSupply(Supply(center, vaccine, CivilDay(2021, 6, 1), 10)));
+    ReleaseSpec release;
+    release.center = center;
+    release.first_day = june_15;
+    release.last_day = june_15;
+    release.release_at = On(CivilDay(2021, 6, 10), 7);
+    Ok(engine.AddRelease(release));
+    const RegistrantId a = Ok(engine.Register(
+        Person("A", district, PriorityGroup::kGroup1, On(CivilDay(2021, 6, 1), 9))));
+    const RegistrantId b = Ok(engine.Register(
+        Person("B", district, PriorityGroup::kGroup2, On(CivilDay(2021, 6, 1), 9))));
+    BookingRequest hold;
+    hold.registrant = a;
+    hold.at = On(CivilDay(2021, 6, 10), 10);
+    const Series held = Ok(engine.Book(hold));
+    CHECK(engine.latest_change() == hold.at);
+
+    DrawRequest draw;
+    draw.seed = {19, 19};
+    draw.at = On(CivilDay(2021, 6, 10), 9);
+    draw.first_dose_from = june_14;
+    draw.first_dose_until = june_15;
+    const std::string before = Digest(engine);
+    const absl::Status backdated = engine.Draw(draw).status();
+    CHECK(backdated.code() == StatusCode::kFailedPrecondition);
+    CHECK_MESSAGE(absl::StrContains(backdated.message(), "2021-06-10T09:00:00+00:00"), backdated);
+    CHECK_MESSAGE(absl::StrContains(backdated.message(), "2021-06-10T10:00:00+00:00"), backdated);
+    CHECK(Digest(engine) == before);
+
+    draw.at = hold.at;
+    const DrawRecord record = Ok(engine.Draw(draw));
+    REQUIRE(record.series.size() == 1u);
+    CHECK(Ok(engine.GetSeries(record.series[0])).registrant == b);
+    CheckAll(engine);
+    const absl::Time later = hold.at + absl::Minutes(5);
+    if (std::string_view(then) == "confirm") {
+      Ok(engine.ConfirmHold(held.id, later));
+    } else if (std::string_view(then) == "decline") {
+      Ok(engine.DeclineHold(held.id, later));
+    } else {
+      CHECK(Ok(engine.ExpireHolds(hold.at + absl::Hours(1))) == 1u);
+    }
+    CheckAll(engine);
+    // And a change stamped before that draw is refused, as before.
+    CHECK_CODE(StatusCode::kFailedPrecondition, engine.CancelSeries(record.series[0], draw.at));
+  }
+}
+
 }  // namespace
 }  // namespace vaxalloc

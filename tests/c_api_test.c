@@ -2193,6 +2193,22 @@ static void test_self_booking(vaxalloc_campaign* c) {
   expect_series(c, 2, VAXALLOC_SERIES_HELD, VAXALLOC_DOSE_BOOKED, VAXALLOC_DOSE_BOOKED, J + 3, 510,
                 J + 24, 480);
   EXPECT_EQ(holds_now(c), 2);
+  /* A draw stamped before those holds would record a state it did not run
+   * on: refused, naming both instants (0.4). */
+  {
+    vaxalloc_draw_request backdated = VAXALLOC_DRAW_REQUEST_INIT;
+    vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+    backdated.seed_k0 = 1919;
+    backdated.at = at(J - 3, 8, 1);
+    backdated.first_dose_from = J;
+    backdated.first_dose_until = J + 1;
+    int64_t latest = 0;
+    EXPECT_FAILS(c, vaxalloc_draw(c, &backdated, &info), VAXALLOC_EPRECONDITION);
+    EXPECT(strstr(failure_message, "before the latest change") != NULL);
+    EXPECT_OK(vaxalloc_latest_change(c, &latest));
+    EXPECT_EQ(latest, at(J - 3, 8, 2));
+    EXPECT_FAILS(c, vaxalloc_latest_change(c, NULL), VAXALLOC_EINVALID);
+  }
 
   /* Confirming: errors first, then series 1 becomes active (event 1). */
   EXPECT_FAILS(c, vaxalloc_hold_confirm(c, 99, at(J - 3, 8, 5), &series), VAXALLOC_ENOTFOUND);

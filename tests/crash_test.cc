@@ -176,6 +176,11 @@ struct ChildPlan {
   int iteration = 0;  // unique per file: names the child's refs and seeds
   uint64_t seed = 0;  // of the child's choices
   int ops_max = kOpsPerChildMax;
+  // Attendance, rebookings and standby offers, stamped on their appointment
+  // days ahead of the clock: every later draw of the file is then refused
+  // (a draw may not precede a change already made), so they come only in
+  // the second half of the rounds, and draws in the first.
+  bool future_stamps = true;
   uint32_t registrants_max = 0;  // no registration beyond
   // First run every booking flow and code flow once on people of its own
   // (the round that is not killed: so that each is reported, whatever the
@@ -213,7 +218,7 @@ class Child {
     // Each child's virtual clock starts after the previous one's ended:
     // every change comes after the latest draw, as the engine requires, and
     // every hold of an earlier child is due. Attendance is stamped at the
-    // appointment itself, days later.
+    // appointment itself, days later (plan_.future_stamps).
     now_ = scenario_.first_draw_at + absl::Hours(kChildHours) * plan_.iteration;
     if (plan_.cover_booking_flows) {
       CoverBookingFlows();
@@ -243,15 +248,15 @@ class Child {
       } else if (roll < 58) {
         ExpireHolds();
       } else if (roll < 67) {
-        RecordDose();
+        if (plan_.future_stamps) RecordDose(); else Book(/*confirm=*/true);
       } else if (roll < 70) {
-        RebookSecondDose();
+        if (plan_.future_stamps) RebookSecondDose(); else Book(/*confirm=*/false);
       } else if (roll < 74) {
         IssueCode();
       } else if (roll < 79) {
         VerifyCode();
       } else if (roll < 82) {
-        BookStandby();
+        if (plan_.future_stamps) BookStandby(); else Cancel();
       } else {
         Acknowledge();
       }
@@ -333,6 +338,12 @@ class Child {
     }
     out_.Write("> D\n");
     absl::StatusOr<DrawRecord> record = store_->Draw(request);
+    // Once attendance or a standby offer is stamped days ahead of the clock,
+    // a draw "now" would precede it and is refused, as it must be.
+    if (!record.ok() && record.status().code() == absl::StatusCode::kFailedPrecondition &&
+        engine().latest_change() > request.at) {
+      return;
+    }
     if (!record.ok()) out_.Fail("Draw", record.status());
     out_.Write(fmt::format("D {} {}\n", record->id, record->series.size()));
   }
@@ -1490,6 +1501,7 @@ void RunCrashCampaign(Durability durability, int kills) {
     plan.ops_max = last ? 400 : kOpsPerChildMax;
     plan.registrants_max = registrants_max_killed + (last ? kRegistrationsPerKill : 0);
     plan.cover_booking_flows = last;
+    plan.future_stamps = last || iteration >= kills / 2;
     const auto delay = std::chrono::milliseconds(last ? -1 : 2 + random.Below(199));
     bool killed = false, finished = false;
     const std::string output = RunAndKill(scenario, plan, delay, killed, finished);

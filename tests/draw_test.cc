@@ -538,13 +538,18 @@ TEST_CASE("only people registered and waiting by `at` take part") {
   CHECK(Ok(engine.GetRegistrant(exact)).status == RegistrantStatus::kScheduled);
   CHECK(Ok(engine.GetRegistrant(late)).status == RegistrantStatus::kWaiting);
 
-  // `early` cancels at 14:00: a draw "at" 13:00 does not see it waiting.
-  Ok(engine.CancelSeries(Ok(engine.GetRegistrant(early)).series, At(2021, 5, 31, 14, 0)));
-  const DrawRecord second = Ok(engine.Draw(Request(2, kDay, kDay, At(2021, 5, 31, 13, 0))));
+  // `late` (registered after the first draw's instant) is drawn at 12:00.
+  const DrawRecord second = Ok(engine.Draw(Request(2, kDay, kDay, At(2021, 5, 31, 12, 0))));
   CHECK(second.tiers[0].eligible == 1u);
   CHECK(WinnerRefs(engine, second) == std::vector<std::string>{"late"});
-  CHECK(Ok(engine.GetRegistrant(early)).status == RegistrantStatus::kWaiting);
 
+  // `early` cancels at 14:00: a draw "at" 13:00 would give out the seat the
+  // cancellation freed before it was free, and is refused (time moves
+  // forward past a draw, both ways).
+  Ok(engine.CancelSeries(Ok(engine.GetRegistrant(early)).series, At(2021, 5, 31, 14, 0)));
+  CHECK_CODE(StatusCode::kFailedPrecondition,
+             engine.Draw(Request(3, kDay, kDay, At(2021, 5, 31, 13, 0))));
+  CHECK(Ok(engine.GetRegistrant(early)).status == RegistrantStatus::kWaiting);
   const DrawRecord third = Ok(engine.Draw(Request(3, kDay, kDay, At(2021, 5, 31, 14, 0))));
   CHECK(third.tiers[0].eligible == 1u);
   CHECK(WinnerRefs(engine, third) == std::vector<std::string>{"early"});

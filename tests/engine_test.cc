@@ -1243,8 +1243,20 @@ TEST_CASE("time only moves forward past a draw") {
                 engine.Draw(Request(777, draw_at - absl::Seconds(1), campaign.first_day,
                                     campaign.first_day)));
   Ok(engine.Register(Person("on-time", 1, PriorityGroup::kGroup1, later)));
-  Ok(engine.CancelSeries(1, later));
   Ok(engine.Draw(Request(778, draw_at, campaign.first_day, campaign.first_day)));
+  // Nor may a draw precede a change already made: the cancellation's seat
+  // was not free yet at the draw's instant (issue 19).
+  Ok(engine.CancelSeries(1, later));
+  CHECK(engine.latest_change() == later);
+  const absl::Status backdated =
+      StatusOf(engine.Draw(Request(779, later - absl::Microseconds(1), campaign.first_day,
+                                   campaign.first_day)));
+  CHECK(backdated.code() == StatusCode::kFailedPrecondition);
+  CHECK_MESSAGE(absl::StrContains(backdated.message(), "before the latest change"), backdated);
+  CHECK_MESSAGE(absl::StrContains(backdated.message(),
+                                  absl::FormatTime(later, absl::UTCTimeZone())),
+                backdated);
+  Ok(engine.Draw(Request(780, later, campaign.first_day, campaign.first_day)));
 }
 
 TEST_CASE("times outside the supported years and overflowing opening hours are refused") {

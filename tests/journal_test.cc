@@ -215,6 +215,10 @@ TEST_CASE("the chain is SHA-256 over the previous hash and the entry, as docs/jo
     little(entry.seq, 8);
     little(entry.op, 1);
     little(static_cast<uint64_t>(absl::ToUnixMicros(entry.committed_at)), 8);
+    little(entry.clock == absl::InfinitePast()
+               ? uint64_t{1} << 63
+               : static_cast<uint64_t>(absl::ToUnixMicros(entry.clock)),
+           8);
     little(entry.args.size(), 4);
     bytes += entry.args;
     const internal::Sha256 hash = internal::Sha256Of(bytes);
@@ -358,6 +362,37 @@ TEST_CASE("a file of schema 3 gets its journal when migrated, starting with 'mig
   CHECK(entries[0].op_name == "migrated");
   Ok(store->Book(Booking(1, At(2021, 6, 2, 9))));
   CHECK(Ok(store->VerifyJournal()).entries == 2u);
+}
+
+TEST_CASE("the campaign clock survives a reopen and reaches followers (issue 19)") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  auto store = OpenOk(path);
+  BuildCampaign(*store, 1, 5);
+  auto follower = OpenOk(path, ReadOnly());
+  // A decline at 10:00: no table keeps its instant, the journal does.
+  BookingRequest hold = Booking(1, At(2021, 6, 2, 9));
+  hold.confirm = false;
+  const Series held = Ok(store->Book(hold));
+  const absl::Time declined_at = At(2021, 6, 2, 10);
+  Ok(store->DeclineHold(held.id, declined_at));
+  CHECK(store->engine().latest_change() == declined_at);
+  CHECK(Ok(store->ReadJournal(store->journal_seq() - 1, 1)).front().clock == declined_at);
+  DrawRequest draw;
+  draw.seed = {19, 1};
+  draw.at = At(2021, 6, 2, 9, 30);
+  draw.first_dose_from = kFirstDay + kDays;
+  draw.first_dose_until = kFirstDay + kDays;
+  store.reset();
+  auto reopened = OpenOk(path);
+  CHECK(reopened->engine().latest_change() == declined_at);
+  CHECK_CODE(StatusCode::kFailedPrecondition, reopened->Draw(draw));
+  Ok(follower->Refresh());
+  CHECK(follower->engine().latest_change() == declined_at);
+  draw.at = declined_at;
+  Ok(reopened->Draw(draw));
+  Ok(follower->Refresh());
+  CHECK(follower->engine().draw_count() == 1u);
 }
 
 // --- Edits the chain catches ---------------------------------------------------------

@@ -1288,6 +1288,8 @@ class BookingRunner {
       name = VerifyCode();
     } else if (pick <= 90) {
       name = Standby();
+    } else if (pick <= 94) {
+      name = DrawAmongHolds();
     } else if (pick <= 97) {
       name = InvalidBooking();
     } else {
@@ -1410,6 +1412,44 @@ class BookingRunner {
     }
     if (!prepared->change.series.empty()) Succeeded("draw");
     return absl::StrCat("draw (", prepared->change.series.size(), " placed)");
+  }
+
+  // Holds and bookings taken seconds before a draw and decided seconds after
+  // it (issue 19): a draw stamped before the latest of them is refused,
+  // naming both instants, and changes nothing; at that instant or later it
+  // runs, and the checker after the step must find nothing wrong.
+  std::string DrawAmongHolds() {
+    std::string steps;
+    for (int i = rng_.Uniform(1, 3); i > 0; --i) {
+      c_.now += absl::Seconds(rng_.Uniform(0, 20));
+      absl::StrAppend(&steps, Book(), "; ");
+    }
+    const absl::Time latest = c_.engine.latest_change();
+    if (latest != absl::InfinitePast()) {
+      DrawRequest backdated = c_.RandomDrawRequest();
+      backdated.at = latest - absl::Seconds(rng_.Uniform(1, 3600));
+      const uint64_t revision = c_.engine.revision();
+      const absl::Status status = c_.engine.Draw(backdated).status();
+      REQUIRE(status.code() == absl::StatusCode::kFailedPrecondition);
+      CHECK(c_.engine.revision() == revision);
+      const bool after_latest_draw =
+          c_.engine.draw_count() == 0 ||
+          backdated.at >= c_.engine.GetDraw(c_.engine.draw_count())->request.at;
+      if (after_latest_draw) {
+        CHECK_MESSAGE(absl::StrContains(status.message(), "before the latest change"), status);
+        CHECK_MESSAGE(absl::StrContains(status.message(),
+                                        absl::FormatTime(latest, absl::UTCTimeZone())),
+                      status);
+        Succeeded("backdated draw refused");
+      }
+    }
+    absl::StrAppend(&steps, Draw());
+    c_.now += absl::Seconds(rng_.Uniform(1, 30));
+    if (const SeriesId hold = PickHold(); rng_.Percent(80)) {
+      absl::StrAppend(&steps, "; ", rng_.Percent(60) ? Confirm(hold) : Decline(hold));
+    }
+    Succeeded("draw among holds");
+    return steps;
   }
 
   std::string AddRelease() {
@@ -2262,7 +2302,9 @@ TEST_CASE("random mixed flows keep every invariant and match the model") {
                            "code refused as locked",
                            "code expired",
                            "code accepted",
-                           "code right, action refused"}) {
+                           "code right, action refused",
+                           "draw among holds",
+                           "backdated draw refused"}) {
     CHECK_MESSAGE(successes[flow] > 5, "few successful ", std::string(flow));
   }
 }

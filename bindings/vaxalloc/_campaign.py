@@ -557,6 +557,14 @@ class _Campaign:
         return self._count("revision")
 
     @property
+    def latest_change(self) -> datetime.datetime | None:
+        """The latest instant any change was stamped with (cancellations,
+        withdrawals, booking flows, attendance, codes, draws; not
+        registrations); None before the first. A draw may not be stamped
+        before it (FailedPreconditionError)."""
+        return cv.from_optional_micros(self._impl.latest_change())
+
+    @property
     def policy_version(self) -> int:
         """The version of the current policy (1: the default one)."""
         return self._count("policy_version")
@@ -838,6 +846,7 @@ class Store(_Campaign):
         (1..JOURNAL_ENTRIES_PER_READ_MAX)."""
         return [JournalEntry(seq=d["seq"], op=d["op"], op_name=d["op_name"],
                              committed_at=cv.from_micros(d["committed_at_us"]),
+                             clock=cv.from_optional_micros(d["clock_us"]),
                              args=d["args"], hash=d["hash"])
                 for d in self._impl.read_journal(
                     after_seq=cv.to_event_id(after_seq, "after_seq"),

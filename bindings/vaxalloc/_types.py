@@ -862,14 +862,17 @@ class Event:
 class JournalEntry:
     """One entry of a Store's operation journal (docs/journal.md): every
     committed change, in order. seq: 1, 2, 3, ...; op: the operation's
-    number and op_name its name ("book", "draw", ...); args: its canonical
-    arguments, exactly the bytes hashed; hash: SHA-256 over the previous
-    entry's hash and this entry (32 bytes)."""
+    number and op_name its name ("book", "draw", ...); clock: the latest
+    instant any change was stamped with once the entry is applied (None
+    before the first; a draw may not be stamped before it); args: its
+    canonical arguments, exactly the bytes hashed; hash: SHA-256 over the
+    previous entry's hash and this entry (32 bytes)."""
 
     seq: int
     op: int
     op_name: str
     committed_at: datetime.datetime
+    clock: datetime.datetime | None
     args: bytes = dataclasses.field(repr=False)
     hash: bytes = dataclasses.field(repr=False)
 

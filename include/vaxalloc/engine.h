@@ -76,12 +76,17 @@ struct RegistrantUpdate {
 // id) and registrants moved. Seats follow the dose states: a dose reserves
 // its seat and dose while kBooked or kGiven.
 struct SeriesChange {
+  absl::Time at;                              // the call's instant
   std::vector<Series> series;                 // each id at most once
   std::vector<RegistrantUpdate> registrants;  // each id at most once
   std::vector<Event> events;                  // for the outbox; ids unset
   SeriesId subject = kNoId;                   // the series the call was about
   uint32_t holds_lapsed = 0;                  // expired holds the change lets go
   std::vector<ReplacedNoShow> no_shows;       // missed appointments a rebooking replaces
+  // ExpireHolds with nothing due: nothing to store, no instant to keep.
+  bool empty() const {
+    return series.empty() && registrants.empty() && events.empty() && no_shows.empty();
+  }
 };
 
 struct CodeRequest {
@@ -110,6 +115,7 @@ struct IssuedCode {
 };
 
 struct CodeVerification {
+  absl::Time at;            // the entry's instant
   VerificationCode record;  // after the attempt
   CodeOutcome outcome = CodeOutcome::kWrong;
   bool record_changed = false;         // whether there is anything to store
@@ -348,6 +354,10 @@ class Engine {
   absl::Status RestoreDraw(const DrawRecord& record);
   absl::Status RestoreCode(const VerificationCode& code);
   absl::Status RestoreNoShow(const ReplacedNoShow& no_show);
+  // Raises latest_change() to `at` (the Store keeps it in its journal: the
+  // instants of withdrawals, declines, expiries and attendance are in no
+  // other row). Never lowers it.
+  void RestoreLatestChange(absl::Time at);
   // After the last Restore*: DataLoss unless every scheduled registrant names
   // its own active series and every vaccinated one its own completed series
   // (later calls rely on these links).
@@ -367,6 +377,12 @@ class Engine {
   const std::vector<ReplacedNoShow>& replaced_no_shows() const;
   // Incremented by every Apply and Restore.
   uint64_t revision() const;
+  // The latest instant any change was stamped with (cancellations,
+  // withdrawals, booking flows, attendance, codes, draws; not registrations,
+  // whose registered_at only decides who takes part in a draw); InfinitePast
+  // before the first. A draw may not be stamped before it (docs/draw.md,
+  // "Time moves forward past a draw").
+  absl::Time latest_change() const;
 
   absl::StatusOr<District> GetDistrict(DistrictId id) const;
   absl::StatusOr<Vaccine> GetVaccine(VaccineId id) const;

@@ -47,6 +47,9 @@ struct JournalEntry {
   uint8_t op = 0;       // the operation's number (docs/journal.md)
   std::string op_name;  // "book", "draw", ...
   absl::Time committed_at;
+  // Engine::latest_change() once the entry is applied: the campaign's own
+  // clock (InfinitePast before any stamped change).
+  absl::Time clock;
   std::string args;     // the canonical arguments, as hashed
   std::array<uint8_t, 32> hash{};  // SHA-256 chained to the previous entry
 };

@@ -21,13 +21,14 @@ def journal_chain_ok(path) -> tuple[int, int]:
     """An independent check of docs/journal.md: (entries, first bad seq or 0)."""
     previous = bytes(32)
     with sqlite3.connect(path) as db:
-        rows = db.execute(
-            "SELECT seq, op, committed_at_us, args, hash FROM journal ORDER BY seq").fetchall()
-    for expected, (seq, op, committed_at_us, args, stored) in enumerate(rows, start=1):
+        rows = db.execute("SELECT seq, op, committed_at_us, clock_us, args, hash FROM journal "
+                          "ORDER BY seq").fetchall()
+    for expected, (seq, op, committed_at_us, clock_us, args, stored) in enumerate(rows, start=1):
         if seq != expected:
             return len(rows), expected
         digest = hashlib.sha256(
-            previous + struct.pack("<QBqI", seq, op, committed_at_us, len(args)) + args).digest()
+            previous + struct.pack("<QBqqI", seq, op, committed_at_us, clock_us, len(args))
+            + args).digest()
         if digest != stored:
             return len(rows), seq
         previous = digest
@@ -132,3 +133,18 @@ def test_read_journal_arguments_are_checked(campaign_file):
         with pytest.raises(vaxalloc.OutOfRangeError, match="after_seq"):
             store.read_journal(after_seq=-1)
         assert store.read_journal(after_seq=10**6) == []
+
+
+def test_a_draw_stamped_before_a_committed_hold_is_refused(campaign_file):
+    with vaxalloc.Store.open(campaign_file) as store:
+        assert store.latest_change is None
+        store.book(registrant=5, at=at(2021, 6, 2, 10))  # a hold at 10:00
+        assert store.latest_change == at(2021, 6, 2, 10)
+        with pytest.raises(vaxalloc.FailedPreconditionError,
+                           match="before the latest change already made, at 2021-06-02T10:00"):
+            store.draw(seed=19, at=at(2021, 6, 2, 9), first_dose_from=dt.date(2021, 6, 21),
+                       first_dose_until=dt.date(2021, 6, 27))
+        assert store.read_journal(after_seq=store.journal_seq - 1)[0].clock == at(2021, 6, 2, 10)
+        store.draw(seed=19, at=at(2021, 6, 2, 10), first_dose_from=dt.date(2021, 6, 21),
+                   first_dose_until=dt.date(2021, 6, 27))
+        assert store.check_invariants().ok
