@@ -177,9 +177,8 @@ struct ChildPlan {
   uint64_t seed = 0;  // of the child's choices
   int ops_max = kOpsPerChildMax;
   // Attendance, rebookings and standby offers, stamped on their appointment
-  // days ahead of the clock: every later draw of the file is then refused
-  // (a draw may not precede a change already made), so they come only in
-  // the second half of the rounds, and draws in the first.
+  // days ahead of the clock: a later draw may not precede them. They come
+  // only in the second half of the rounds, so that the first half draws.
   bool future_stamps = true;
   uint32_t registrants_max = 0;  // no registration beyond
   // First run every booking flow and code flow once on people of its own
@@ -218,8 +217,14 @@ class Child {
     // Each child's virtual clock starts after the previous one's ended:
     // every change comes after the latest draw, as the engine requires, and
     // every hold of an earlier child is due. Attendance is stamped at the
-    // appointment itself, days later (plan_.future_stamps).
+    // appointment itself, days later (plan_.future_stamps), and a draw after
+    // it comes later still (a draw may not precede a change already made):
+    // then the clock jumps to it.
     now_ = scenario_.first_draw_at + absl::Hours(kChildHours) * plan_.iteration;
+    if (engine().draw_count() > 0) {
+      now_ = std::max(now_, engine().GetDraw(engine().draw_count())->request.at +
+                                absl::Seconds(kOpSeconds));
+    }
     if (plan_.cover_booking_flows) {
       CoverBookingFlows();
       CoverCodesAndStandby();
@@ -325,6 +330,13 @@ class Child {
     DrawRequest request;
     // Unique in the file: (iteration, op) never repeats.
     request.seed = DrawSeed{(uint64_t(plan_.iteration) << 32) | uint32_t(op_), plan_.seed};
+    // A draw may not precede a change already made: once attendance or a
+    // standby offer is stamped days ahead, the killed rounds draw no more;
+    // the last round's clock jumps to it (its booking flows came first).
+    if (engine().latest_change() > now_) {
+      if (!plan_.cover_booking_flows) return;
+      now_ = engine().latest_change();
+    }
     request.at = now_;
     request.first_dose_from = week.first_dose_from;
     request.first_dose_until =
@@ -338,12 +350,6 @@ class Child {
     }
     out_.Write("> D\n");
     absl::StatusOr<DrawRecord> record = store_->Draw(request);
-    // Once attendance or a standby offer is stamped days ahead of the clock,
-    // a draw "now" would precede it and is refused, as it must be.
-    if (!record.ok() && record.status().code() == absl::StatusCode::kFailedPrecondition &&
-        engine().latest_change() > request.at) {
-      return;
-    }
     if (!record.ok()) out_.Fail("Draw", record.status());
     out_.Write(fmt::format("D {} {}\n", record->id, record->series.size()));
   }
