@@ -563,6 +563,7 @@ struct EngineHandle {
   Engine engine;
 
   absl::Status CheckOpen() const { return absl::OkStatus(); }
+  absl::Status CatchUp() { return absl::OkStatus(); }
   Engine& target() { return engine; }
   const Engine& view() const { return engine; }
 };
@@ -573,21 +574,21 @@ struct StoreHandle {
   std::string path;
   StoreOptions options;
 
-  // Open, and caught up with what other connections committed: every call
-  // answers from the file as it is now.
-  absl::Status CheckOpen() {
-    if (store == nullptr) {
-      return absl::FailedPreconditionError(
-          fmt::format("the Store of campaign file '{}' is closed", path));
-    }
-    return store->Refresh();
+  absl::Status CheckOpen() const {
+    if (store != nullptr) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        fmt::format("the Store of campaign file '{}' is closed", path));
   }
+  // What other connections committed: every call applies it first, so that
+  // it answers from the file as it is now.
+  absl::Status CatchUp() { return store->Refresh(); }
   Store& target() { return *store; }
   const Engine& view() const { return store->engine(); }
 };
 
-// A quick call keeps the GIL. If another thread holds the handle (in a long
-// call, without the GIL), it waits for it without the GIL.
+// A quick call keeps the GIL, except to catch up with other connections (a
+// replay may be long). If another thread holds the handle (in a long call,
+// without the GIL), it waits for it without the GIL.
 template <class Handle, class Fn>
 auto Quick(Handle& handle, Fn&& fn) -> decltype(fn()) {
   std::unique_lock<std::recursive_mutex> lock(handle.mutex, std::try_to_lock);
@@ -596,16 +597,29 @@ auto Quick(Handle& handle, Fn&& fn) -> decltype(fn()) {
     lock.lock();
   }
   Check(handle.CheckOpen());
+  if constexpr (std::is_same_v<Handle, StoreHandle>) {
+    absl::Status caught_up;
+    {
+      py::gil_scoped_release release;
+      caught_up = handle.CatchUp();
+    }
+    Check(caught_up);
+  }
   return fn();
 }
 
 // A long call runs without the GIL: `fn` must not touch Python objects and
-// returns a Status or StatusOr, raised once the GIL is back.
+// returns a Status or StatusOr, raised once the GIL is back. `catch_up` off:
+// the journal's own inspection, which must work on a journal that no longer
+// chains.
 template <class Handle, class Fn>
-auto Slow(Handle& handle, Fn&& fn) -> decltype(fn()) {
+auto Slow(Handle& handle, Fn&& fn, bool catch_up = true) -> decltype(fn()) {
   py::gil_scoped_release release;
   std::lock_guard<std::recursive_mutex> lock(handle.mutex);
   if (absl::Status open = handle.CheckOpen(); !open.ok()) return open;
+  if (catch_up) {
+    if (absl::Status caught_up = handle.CatchUp(); !caught_up.ok()) return caught_up;
+  }
   return fn();
 }
 
@@ -1107,7 +1121,8 @@ void DefineJournal(py::class_<StoreHandle>& cls) {
   });
   // Walks the whole chain without the GIL.
   cls.def("verify_journal", [](StoreHandle& h) {
-    const JournalCheck check = Unwrap(Slow(h, [&] { return h.store->VerifyJournal(); }));
+    const JournalCheck check =
+        Unwrap(Slow(h, [&] { return h.store->VerifyJournal(); }, /*catch_up=*/false));
     py::dict out;
     out["entries"] = check.entries;
     out["first_bad_seq"] = check.first_bad_seq;
@@ -1123,9 +1138,9 @@ void DefineJournal(py::class_<StoreHandle>& cls) {
           RaiseStatus(absl::InvalidArgumentError(fmt::format(
               "read_journal: limit {} is outside 1..{}", limit, kJournalEntriesPerReadMax)));
         }
-        const std::vector<JournalEntry> entries = Unwrap(Slow(h, [&] {
-          return h.store->ReadJournal(after, static_cast<size_t>(limit));
-        }));
+        const std::vector<JournalEntry> entries = Unwrap(Slow(
+            h, [&] { return h.store->ReadJournal(after, static_cast<size_t>(limit)); },
+            /*catch_up=*/false));
         py::list out;
         for (const JournalEntry& entry : entries) {
           py::dict item;

@@ -270,17 +270,22 @@ int Call(vaxalloc_campaign* campaign, Fn&& fn) noexcept {
 }
 
 // For functions on a handle: rejects a NULL handle, catches up with what
-// other connections committed, then runs fn(store).
+// other connections committed (unless `catch_up` is off: the journal's own
+// inspection, which must work on a journal that no longer chains), then runs
+// fn(store).
 template <class Fn>
-int CallOn(vaxalloc_campaign* campaign, const char* function, Fn&& fn) noexcept {
+int CallOn(vaxalloc_campaign* campaign, const char* function, Fn&& fn,
+           bool catch_up = true) noexcept {
   if (campaign == nullptr) {
     return Call(nullptr, [&] {
       return Fail(VAXALLOC_EINVALID, "{}: the campaign handle is NULL", function);
     });
   }
   return Call(campaign, [&]() -> Outcome {
-    const absl::Status refreshed = campaign->store->Refresh();
-    if (!refreshed.ok()) return refreshed;
+    if (catch_up) {
+      const absl::Status refreshed = campaign->store->Refresh();
+      if (!refreshed.ok()) return refreshed;
+    }
     return fn(*campaign->store);
   });
 }
@@ -2188,7 +2193,7 @@ int vaxalloc_journal_verify(vaxalloc_campaign* campaign, vaxalloc_journal_check*
     if (check->intact()) return Outcome();
     return Fail(VAXALLOC_ECORRUPT, "{}: the journal of campaign file '{}' is broken: {}", function,
                 store.path(), check->problem);
-  });
+  }, /*catch_up=*/false);
 }
 
 int vaxalloc_journal_entry_init(vaxalloc_journal_entry* entry, uint32_t version) noexcept {
@@ -2222,7 +2227,7 @@ int vaxalloc_journal_entry_get(vaxalloc_campaign* campaign, uint64_t seq,
     std::copy(kept.hash.begin(), kept.hash.end(), result.hash);
     WriteStruct(result, out);
     return Outcome();
-  });
+  }, /*catch_up=*/false);
 }
 
 }  // extern "C"

@@ -1202,10 +1202,13 @@ struct Store::Database {
       args.U32(static_cast<uint32_t>(from_version));
       args.U32(kJournalSchemaVersion);
       // The clock so far, from the instants the tables keep (a withdrawal's,
-      // a decline's or an attendance record's are in none of them).
+      // a decline's or an attendance record's are in none of them). Not
+      // registrations: a waiting_since later than registered_at is a
+      // cancellation's.
       absl::StatusOr<int64_t> clock = QueryInt(
-          "SELECT max(coalesce((SELECT max(max(registered_at_us, waiting_since_us)) FROM "
-          "registrants), -9223372036854775808), coalesce((SELECT max(booked_at_us) FROM series), "
+          "SELECT max(coalesce((SELECT max(waiting_since_us) FROM registrants WHERE "
+          "waiting_since_us > registered_at_us), -9223372036854775808), "
+          "coalesce((SELECT max(booked_at_us) FROM series), "
           "-9223372036854775808), coalesce((SELECT max(issued_at_us) FROM codes), "
           "-9223372036854775808), coalesce((SELECT max(rebooked_at_us) FROM replaced_no_shows), "
           "-9223372036854775808), coalesce((SELECT max(at_us) FROM draws), "
@@ -2106,13 +2109,14 @@ struct Store::Database {
         VAXALLOC_STORE_RETURN_IF_ERROR(ReplayEntry(engine, row, &reload));
         if (applied != nullptr) *applied = true;
         if (reload) return Reload(engine);
+        // Applied: never again, whatever the check below finds.
+        journal_seq = row.seq;
+        journal_hash = row.hash;
         if (engine.state().latest_change_us != row.clock_us) {
           return BrokenJournal(row.seq, absl::StrCat("says the campaign's clock is ", row.clock_us,
                                                      " us, replaying it gives ",
                                                      engine.state().latest_change_us));
         }
-        journal_seq = row.seq;
-        journal_hash = row.hash;
       }
       if (rows->size() < kRowsPerRead) return absl::OkStatus();
     }
@@ -2122,8 +2126,21 @@ struct Store::Database {
   // cannot be replayed (a registration deleted since, whose reference is
   // gone from the file).
   absl::Status Reload(Engine& engine) {
+    // The load sets where this Store stands in the journal; a load that
+    // fails must leave it where the engine still is.
+    const int64_t kept_data_version = data_version;
+    const uint64_t kept_seq = journal_seq;
+    const internal::Sha256 kept_hash = journal_hash;
+    const int64_t kept_clock = journal_clock_us;
     Engine fresh;
-    VAXALLOC_STORE_RETURN_IF_ERROR(LoadAll(fresh));
+    const absl::Status status = LoadAll(fresh);
+    if (!status.ok()) {
+      data_version = kept_data_version;
+      journal_seq = kept_seq;
+      journal_hash = kept_hash;
+      journal_clock_us = kept_clock;
+      return status;
+    }
     engine = std::move(fresh);
     return absl::OkStatus();
   }

@@ -112,6 +112,20 @@ def test_an_edited_entry_is_found_by_both_and_opening_can_refuse_it(campaign_fil
         vaxalloc.Store.open(campaign_file, verify_journal=True)
 
 
+def test_a_store_behind_an_edited_entry_can_still_verify_and_read(campaign_file):
+    with vaxalloc.Store.open(campaign_file) as behind:
+        with vaxalloc.Store.open(campaign_file) as writer:
+            book(writer, 6, at(2021, 6, 2, 9))
+            seq = writer.journal_seq
+        with sqlite3.connect(campaign_file) as db:
+            db.execute("UPDATE journal SET args = zeroblob(length(args)) WHERE seq = ?", (seq,))
+        with pytest.raises(vaxalloc.CorruptStoreError, match=f"journal entry {seq}"):
+            behind.refresh()
+        check = behind.verify_journal()  # reports, does not raise
+        assert check.first_bad_seq == seq and not check.intact
+        assert behind.read_journal(after_seq=seq - 1)[0].seq == seq
+
+
 def test_a_read_only_store_follows_and_refuses_changes(campaign_file):
     with vaxalloc.Store.open(campaign_file) as writer, \
             vaxalloc.Store.open(campaign_file, read_only=True) as reader:
