@@ -454,14 +454,15 @@ void RunJournal(const Options& options, const Scenario& scenario, const std::str
     auto follower = Check("open follower", Store::Open(path, read_only));
     const size_t bookings = 5000;
     const std::vector<double> written = BookMany(*writer, 1, 7, bookings, at);
+    double written_seconds = 0;
+    for (double seconds : written) written_seconds += seconds;
     const uint64_t behind = writer->journal_seq() - follower->journal_seq();
     const double seconds = Time([&] { Check("catch up", follower->Refresh()); });
     rows.push_back({fmt::format("catch-up, {} booking entries", behind),
                     fmt::format("{:.1f} us/entry", seconds * 1e6 / std::max<uint64_t>(1, behind)),
                     "(no target)",
-                    fmt::format("writing them took {:.1f} us each", written.empty() ? 0.0 :
-                                [&] { double t = 0; for (double w : written) t += w;
-                                      return t * 1e6 / written.size(); }())});
+                    fmt::format("writing them took {:.1f} us each",
+                                written_seconds * 1e6 / std::max<size_t>(1, written.size()))});
     // A draw's entry: replayed, not reloaded.
     DrawRequest request = BigDraw(scenario, options.registrants / 8, 77);
     request.at = at + absl::Hours(24);

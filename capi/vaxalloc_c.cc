@@ -2219,8 +2219,7 @@ int vaxalloc_journal_entry_get(vaxalloc_campaign* campaign, uint64_t seq,
     result.op = kept.op;
     result.seq = kept.seq;
     result.committed_at_us = absl::ToUnixMicros(kept.committed_at);
-    result.clock_us = kept.clock == absl::InfinitePast() ? INT64_MIN
-                                                         : absl::ToUnixMicros(kept.clock);
+    result.clock_us = absl::ToUnixMicros(kept.clock);  // InfinitePast: INT64_MIN
     result.op_name = kept.op_name.c_str();
     result.args = reinterpret_cast<const uint8_t*>(kept.args.data());
     result.args_size = kept.args.size();

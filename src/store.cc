@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <concepts>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -1970,15 +1971,42 @@ struct Store::Database {
     return rows;
   }
 
-  // The hash `row` must have after an entry with hash `previous`.
-  static internal::Sha256 ExpectedHash(const internal::Sha256& previous, const JournalRow& row) {
-    return internal::JournalEntryHash(previous, row.seq, row.op, row.committed_at_us, row.clock_us,
-                                      row.args);
+  // Where the chain breaks: the first entry changed, removed or moved.
+  struct ChainBreak {
+    uint64_t seq = 0;
+    std::string problem;  // "entry 7 is missing ...", "entry 5 (book) does not match ..."
+  };
+
+  // Whether `row` follows an entry `expected_seq - 1` whose hash is
+  // `previous`: the one check of the chain, for loading, following and
+  // VerifyJournal alike.
+  static std::optional<ChainBreak> BreakAt(uint64_t expected_seq, const internal::Sha256& previous,
+                                           const JournalRow& row) {
+    if (row.seq != expected_seq) {
+      return ChainBreak{expected_seq, absl::StrCat("entry ", expected_seq,
+                                                   " is missing (the next stored entry is ",
+                                                   row.seq, ")")};
+    }
+    if (internal::JournalEntryHash(previous, row.seq, row.op, row.committed_at_us, row.clock_us,
+                                   row.args) != row.hash) {
+      return ChainBreak{row.seq, absl::StrCat("entry ", row.seq, " (",
+                                              AbslView(internal::JournalOpName(row.op)),
+                                              ") does not match its hash: its contents or its "
+                                              "place in the chain were changed")};
+    }
+    return std::nullopt;
   }
 
-  absl::Status BrokenJournal(uint64_t seq, absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal entry ", seq, " ",
-                                            what, "; run VerifyJournal for the whole chain"));
+  // Entries from last_seq + 1 on, which this Store has applied, are gone.
+  ChainBreak CutOffAfter(uint64_t last_seq) const {
+    return ChainBreak{last_seq + 1, absl::StrCat("entries ", last_seq + 1, "..", journal_seq,
+                                                 ", which this Store has applied, were removed")};
+  }
+
+  absl::Status BrokenJournal(const ChainBreak& chain_break) const {
+    return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal ",
+                                            chain_break.problem,
+                                            "; run VerifyJournal for the whole chain"));
   }
 
   // In the load's read transaction: the last entry, checked against its
@@ -1995,16 +2023,14 @@ struct Store::Database {
         ReadJournalRows(static_cast<uint64_t>(std::max<int64_t>(*last - 2, 0)), 2);
     if (!rows.ok()) return rows.status();
     const JournalRow& head = rows->back();
-    internal::Sha256 previous{};
-    if (head.seq > 1) {
-      if (rows->size() != 2 || rows->front().seq != head.seq - 1) {
-        return BrokenJournal(head.seq - 1, "is missing");
-      }
-      previous = rows->front().hash;
+    if (head.seq > 1 && rows->size() != 2) {
+      return BrokenJournal(ChainBreak{head.seq - 1, absl::StrCat("entry ", head.seq - 1,
+                                                                 " is missing")});
     }
-    if (ExpectedHash(previous, head) != head.hash) {
-      return BrokenJournal(head.seq, "does not match its hash (changed, or its predecessor was)");
-    }
+    const std::optional<ChainBreak> broken =
+        head.seq > 1 ? BreakAt(rows->front().seq + 1, rows->front().hash, head)
+                     : BreakAt(1, internal::Sha256{}, head);
+    if (broken.has_value()) return BrokenJournal(*broken);
     journal_seq = head.seq;
     journal_hash = head.hash;
     journal_clock_us = head.clock_us;
@@ -2027,17 +2053,9 @@ struct Store::Database {
                                                                      kRowsPerRead);
       if (!rows.ok()) return rows.status();
       for (const JournalRow& row : *rows) {
-        if (row.seq != expected_seq) {
-          check.first_bad_seq = expected_seq;
-          check.problem = absl::StrCat("entry ", expected_seq,
-                                       " is missing (the next stored entry is ", row.seq, ")");
-          return check;
-        }
-        if (ExpectedHash(previous, row) != row.hash) {
-          check.first_bad_seq = row.seq;
-          check.problem = absl::StrCat(
-              "entry ", row.seq, " (", AbslView(internal::JournalOpName(row.op)),
-              ") does not match its hash: its contents or its place in the chain were changed");
+        if (std::optional<ChainBreak> broken = BreakAt(expected_seq, previous, row)) {
+          check.first_bad_seq = broken->seq;
+          check.problem = std::move(broken->problem);
           return check;
         }
         previous = row.hash;
@@ -2052,9 +2070,9 @@ struct Store::Database {
       return check;
     }
     if (check.entries < journal_seq) {
-      check.first_bad_seq = check.entries + 1;
-      check.problem = absl::StrCat("entries ", check.entries + 1, "..", journal_seq,
-                                   ", which this Store has applied, were removed");
+      ChainBreak cut = CutOffAfter(check.entries);
+      check.first_bad_seq = cut.seq;
+      check.problem = std::move(cut.problem);
       return check;
     }
     std::copy(previous.begin(), previous.end(), check.head.begin());
@@ -2093,17 +2111,13 @@ struct Store::Database {
         absl::StatusOr<int64_t> last = QueryInt("SELECT coalesce(max(seq), 0) FROM journal");
         if (!last.ok()) return last.status();
         if (static_cast<uint64_t>(*last) < journal_seq) {
-          return BrokenJournal(static_cast<uint64_t>(*last) + 1,
-                               absl::StrCat("and the entries after it up to ", journal_seq,
-                                            ", which this Store has applied, were removed"));
+          return BrokenJournal(CutOffAfter(static_cast<uint64_t>(*last)));
         }
         return absl::OkStatus();
       }
       for (const JournalRow& row : *rows) {
-        if (row.seq != journal_seq + 1) return BrokenJournal(journal_seq + 1, "is missing");
-        if (ExpectedHash(journal_hash, row) != row.hash) {
-          return BrokenJournal(row.seq, "does not match its hash (changed, or its place in the "
-                                        "chain was)");
+        if (std::optional<ChainBreak> broken = BreakAt(journal_seq + 1, journal_hash, row)) {
+          return BrokenJournal(*broken);
         }
         bool reload = false;
         VAXALLOC_STORE_RETURN_IF_ERROR(ReplayEntry(engine, row, &reload));
@@ -2113,9 +2127,10 @@ struct Store::Database {
         journal_seq = row.seq;
         journal_hash = row.hash;
         if (engine.state().latest_change_us != row.clock_us) {
-          return BrokenJournal(row.seq, absl::StrCat("says the campaign's clock is ", row.clock_us,
-                                                     " us, replaying it gives ",
-                                                     engine.state().latest_change_us));
+          return BrokenJournal(ChainBreak{
+              row.seq, absl::StrCat("entry ", row.seq, " says the campaign's clock is ",
+                                    row.clock_us, " us, replaying it gives ",
+                                    engine.state().latest_change_us)});
         }
       }
       if (rows->size() < kRowsPerRead) return absl::OkStatus();
@@ -2167,23 +2182,18 @@ struct Store::Database {
       case JournalOp::kAddDistrict: {
         District district;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(district));
-        auto prepared = engine.PrepareAddDistrict(district.code, district.name);
-        const int64_t id = prepared.ok() ? prepared->change.id : 0;
-        return Replay(engine, std::move(prepared), what, district.id, id);
+        return Replay(engine, engine.PrepareAddDistrict(district.code, district.name), what,
+                      district.id, kIdOf);
       }
       case JournalOp::kAddVaccine: {
         Vaccine vaccine;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(vaccine));
-        auto prepared = engine.PrepareAddVaccine(vaccine.spec);
-        const int64_t id = prepared.ok() ? prepared->change.id : 0;
-        return Replay(engine, std::move(prepared), what, vaccine.id, id);
+        return Replay(engine, engine.PrepareAddVaccine(vaccine.spec), what, vaccine.id, kIdOf);
       }
       case JournalOp::kAddCenter: {
         Center center;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(center));
-        auto prepared = engine.PrepareAddCenter(center.spec);
-        const int64_t id = prepared.ok() ? prepared->change.id : 0;
-        return Replay(engine, std::move(prepared), what, center.id, id);
+        return Replay(engine, engine.PrepareAddCenter(center.spec), what, center.id, kIdOf);
       }
       case JournalOp::kAddCapacity: {
         uint32_t seq = 0;
@@ -2202,9 +2212,8 @@ struct Store::Database {
       case JournalOp::kSetPolicy: {
         PolicyVersion version;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(version));
-        auto prepared = engine.PrepareSetPolicy(version.policy);
-        const int64_t id = prepared.ok() ? prepared->change.version : 0;
-        return Replay(engine, std::move(prepared), what, version.version, id);
+        return Replay(engine, engine.PrepareSetPolicy(version.policy), what, version.version,
+                      [](const auto& change) { return change.version; });
       }
       case JournalOp::kRegister: {
         RegistrantId first = kNoId;
@@ -2251,17 +2260,14 @@ struct Store::Database {
       case JournalOp::kAddRelease: {
         Release release;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(release));
-        auto prepared = engine.PrepareAddRelease(release.spec);
-        const int64_t id = prepared.ok() ? prepared->change.id : 0;
-        return Replay(engine, std::move(prepared), what, release.id, id);
+        return Replay(engine, engine.PrepareAddRelease(release.spec), what, release.id, kIdOf);
       }
       case JournalOp::kBook: {
         BookingRequest request;
         SeriesId subject = kNoId;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(request, subject));
-        auto prepared = engine.PrepareBook(request);
-        const int64_t id = prepared.ok() ? prepared->change.subject : 0;
-        return Replay(engine, std::move(prepared), what, subject, id);
+        return Replay(engine, engine.PrepareBook(request), what, subject,
+                      [](const auto& change) { return change.subject; });
       }
       case JournalOp::kConfirmHold:
       case JournalOp::kDeclineHold:
@@ -2281,9 +2287,8 @@ struct Store::Database {
         absl::Time at;
         uint32_t lapsed = 0;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(at, lapsed));
-        auto prepared = engine.PrepareExpireHolds(at);
-        const int64_t count = prepared.ok() ? prepared->change.holds_lapsed : 0;
-        return Replay(engine, std::move(prepared), what, lapsed, count);
+        return Replay(engine, engine.PrepareExpireHolds(at), what, lapsed,
+                      [](const auto& change) { return change.holds_lapsed; });
       }
       case JournalOp::kRecordDose: {
         SeriesId series = kNoId;
@@ -2402,14 +2407,23 @@ struct Store::Database {
     return absl::OkStatus();
   }
 
+  // Replay(), the replay's id being `id_of(change)`.
+  template <class T, class IdOf>
+    requires std::invocable<IdOf&, const T&>
+  static absl::Status Replay(Engine& engine, absl::StatusOr<Prepared<T>> prepared,
+                             absl::string_view what, int64_t recorded_id, IdOf&& id_of) {
+    const int64_t engine_id = prepared.ok() ? static_cast<int64_t>(id_of(prepared->change)) : 0;
+    return Replay(engine, std::move(prepared), what, recorded_id, engine_id);
+  }
+  static constexpr auto kIdOf = [](const auto& change) { return change.id; };
+
   absl::Status LoadDistricts(Engine& engine) {
     absl::StatusOr<Statement> query = Query("SELECT id, code, name FROM districts ORDER BY id");
     if (!query.ok()) return query.status();
     return ForEachRow(query->get(), [&](Row& row) {
       const int64_t id = row.Int64(0);
-      auto prepared = engine.PrepareAddDistrict(row.Text(1), row.Text(2));
-      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("stored district ", id), id, expected);
+      return Replay(engine, engine.PrepareAddDistrict(row.Text(1), row.Text(2)),
+                    absl::StrCat("stored district ", id), id, kIdOf);
     });
   }
 
@@ -2430,9 +2444,8 @@ struct Store::Database {
       spec.age_years_min = row.Int<int>(7, 0, kAgeYearsMax);
       spec.age_years_max = row.Int<int>(8, 0, kAgeYearsMax);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
-      auto prepared = engine.PrepareAddVaccine(spec);
-      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("stored vaccine ", id), id, expected);
+      return Replay(engine, engine.PrepareAddVaccine(spec), absl::StrCat("stored vaccine ", id), id,
+                    kIdOf);
     });
   }
 
@@ -2453,9 +2466,8 @@ struct Store::Database {
         spec.districts.push_back(district.Int<DistrictId>(0, 1, UINT32_MAX));
         return absl::OkStatus();
       }));
-      auto prepared = engine.PrepareAddCenter(spec);
-      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("stored center ", id), id, expected);
+      return Replay(engine, engine.PrepareAddCenter(spec), absl::StrCat("stored center ", id), id,
+                    kIdOf);
     });
   }
 
@@ -2536,10 +2548,9 @@ struct Store::Database {
         }
         return absl::OkStatus();
       }
-      auto prepared = engine.PrepareSetPolicy(policy);
-      const int64_t expected = prepared.ok() ? prepared->change.version : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("stored policy version ", version), version,
-                    expected);
+      return Replay(engine, engine.PrepareSetPolicy(policy),
+                    absl::StrCat("stored policy version ", version), version,
+                    [](const auto& change) { return change.version; });
     }));
     if (!default_seen) return absl::DataLossError("stored policy version 1 is missing");
     return absl::OkStatus();
@@ -2818,9 +2829,8 @@ struct Store::Database {
       spec.release_at = row.Time(5);
       spec.first_dose_cap = row.Int<uint32_t>(6, 0, UINT32_MAX);
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
-      auto prepared = engine.PrepareAddRelease(spec);
-      const int64_t expected = prepared.ok() ? prepared->change.id : 0;
-      return Replay(engine, std::move(prepared), absl::StrCat("stored release ", id), id, expected);
+      return Replay(engine, engine.PrepareAddRelease(spec), absl::StrCat("stored release ", id), id,
+                    kIdOf);
     });
   }
 
