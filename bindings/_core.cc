@@ -318,7 +318,25 @@ py::dict ToDict(const DrawRecord& record) {
   }
   return py::dict("id"_a = record.id, "request"_a = ToDict(record.request),
                   "policy_version"_a = record.policy_version, "tiers"_a = tiers,
-                  "series"_a = py::tuple(py::cast(record.series)));
+                  "series"_a = py::tuple(py::cast(record.series)),
+                  "commitment"_a = record.commitment);
+}
+
+py::bytes BytesOf(const std::array<uint8_t, 32>& hash) {
+  return py::bytes(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
+
+py::dict ToDict(const DrawCommitment& commitment) {
+  const bool settled = commitment.status != CommitmentStatus::kPending;
+  return py::dict("id"_a = commitment.id, "request"_a = ToDict(commitment.request),
+                  "beacon"_a = commitment.beacon, "commitment"_a = BytesOf(commitment.commitment),
+                  "policy_version"_a = commitment.policy_version,
+                  "input_bytes"_a = commitment.input_bytes,
+                  "status"_a = EnumValue(commitment.status),
+                  "beacon_value"_a = py::bytes(commitment.beacon_value),
+                  "draw"_a = commitment.draw, "abandon_reason"_a = commitment.abandon_reason,
+                  "settled_at"_a = settled ? py::object(py::int_(MicrosFromTime(commitment.settled_at)))
+                                           : py::object(py::none()));
 }
 
 py::dict ToDict(const SlotView& slot) {
@@ -762,6 +780,44 @@ void DefineAllocation(py::class_<Handle>& cls) {
       py::kw_only(), "seed_k0"_a, "seed_k1"_a, "at"_a, "first_dose_from"_a, "first_dose_until"_a,
       "centers"_a, "series_limit"_a);
   cls.def(
+      "commit_draw",
+      [](Handle& h, int64_t at, int64_t first_dose_from, int64_t first_dose_until,
+         const std::vector<int64_t>& centers, int64_t series_limit, const std::string& beacon) {
+        const DrawRequest request =
+            MakeDrawRequest(0, 0, at, first_dose_from, first_dose_until, centers, series_limit);
+        return ToDict(Unwrap(Slow(h, [&] { return h.target().CommitDraw(request, beacon); })));
+      },
+      py::kw_only(), "at"_a, "first_dose_from"_a, "first_dose_until"_a, "centers"_a,
+      "series_limit"_a, "beacon"_a);
+  cls.def(
+      "reveal_draw",
+      [](Handle& h, int64_t commitment, const py::bytes& beacon_value, int64_t at) {
+        const CommitmentId id = Narrow<CommitmentId>(commitment, "draw commitment id");
+        const std::string value = beacon_value;
+        return ToDict(Unwrap(
+            Slow(h, [&] { return h.target().RevealDraw(id, value, TimeFromMicros(at)); })));
+      },
+      "commitment"_a, "beacon_value"_a, py::kw_only(), "at"_a);
+  cls.def(
+      "abandon_draw",
+      [](Handle& h, int64_t commitment, const std::string& reason, int64_t at) {
+        const CommitmentId id = Narrow<CommitmentId>(commitment, "draw commitment id");
+        Quick(h, [&] { Check(h.target().AbandonDraw(id, reason, TimeFromMicros(at))); });
+      },
+      "commitment"_a, "reason"_a, py::kw_only(), "at"_a);
+  cls.def("get_draw_commitment", [](Handle& h, int64_t id) {
+    const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
+    return Quick(h, [&] { return ToDict(Unwrap(h.view().GetDrawCommitment(narrow))); });
+  });
+  cls.def("draw_bundle", [](Handle& h, int64_t id) {
+    const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
+    return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawBundle(narrow)); }));
+  });
+  cls.def("draw_inputs", [](Handle& h, int64_t id) {
+    const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
+    return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawInputs(narrow)); }));
+  });
+  cls.def(
       "cancel_series",
       [](Handle& h, int64_t series, int64_t at) {
         const SeriesId id = Narrow<SeriesId>(series, "series id");
@@ -921,7 +977,8 @@ void DefineQueries(py::class_<Handle>& cls) {
                       "centers"_a = e.center_count(), "registrants"_a = e.registrant_count(),
                       "series"_a = e.series_count(), "draws"_a = e.draw_count(),
                       "releases"_a = e.release_count(), "holds"_a = e.hold_count(),
-                      "codes"_a = e.code_count(), "revision"_a = e.revision(),
+                      "codes"_a = e.code_count(), "draw_commitments"_a = e.draw_commitment_count(),
+                      "revision"_a = e.revision(),
                       "policy_version"_a = e.policy_version());
     });
   });
@@ -1106,10 +1163,6 @@ void DefineOutbox(py::class_<StoreHandle>& cls) {
 
 // ---------------------------------------------------------------------------
 // The journal (Store only).
-
-py::bytes BytesOf(const std::array<uint8_t, 32>& hash) {
-  return py::bytes(reinterpret_cast<const char*>(hash.data()), hash.size());
-}
 
 void DefineJournal(py::class_<StoreHandle>& cls) {
   cls.def("refresh", [](StoreHandle& h) { Check(Slow(h, [] { return absl::OkStatus(); })); });
@@ -1443,6 +1496,10 @@ py::dict EnumValues() {
                    "CODE_ISSUED"_a = EnumValue(EventKind::kCodeIssued)),
       "CodePurpose"_a = py::dict("CANCEL_SERIES"_a = EnumValue(CodePurpose::kCancelSeries),
                                  "WITHDRAW"_a = EnumValue(CodePurpose::kWithdraw)),
+      "CommitmentStatus"_a =
+          py::dict("PENDING"_a = EnumValue(CommitmentStatus::kPending),
+                   "REVEALED"_a = EnumValue(CommitmentStatus::kRevealed),
+                   "ABANDONED"_a = EnumValue(CommitmentStatus::kAbandoned)),
       "CodeState"_a = py::dict("PENDING"_a = EnumValue(CodeState::kPending),
                                "USED"_a = EnumValue(CodeState::kUsed),
                                "LOCKED"_a = EnumValue(CodeState::kLocked),

@@ -78,9 +78,11 @@ struct Phase {
 
 class DrawRun {
  public:
-  DrawRun(const Engine::State& state, const DrawRequest& request, const PolicyVersion& policy)
+  DrawRun(const Engine::State& state, const DrawRequest& request, const PolicyVersion& policy,
+          const internal::CommittedCandidates* committed)
       : state_(state),
         request_(request),
+        committed_(committed),
         policy_(policy.policy),
         tier_rules_(policy.policy),
         window_first_(ToDayNumber(request.first_dose_from)),
@@ -267,10 +269,7 @@ class DrawRun {
     eligible.fill(0);
     for (RegistrantId id = first; id < end; ++id) {
       const RegistrantRow& row = state_.registrants[id - 1];
-      if (row.status != RegistrantStatus::kWaiting || row.registered_at_us > at_us ||
-          row.waiting_since_us > at_us || state_.Holding(id)) {
-        continue;
-      }
+      if (!state_.TakesPart(id, at_us)) continue;
       const int tier = tier_rules_.TierOf(row.group, row.registered_at_us);
       ++eligible[tier - 1];
       if (preferences_[row.district].empty()) continue;
@@ -296,7 +295,7 @@ class DrawRun {
       }
       const RegistrantId id = ids[i];
       const RegistrantRow& row = state_.registrants[id - 1];
-      out[i] = Candidate{LotteryNumber(request_.seed, state_.Ref(id)),
+      out[i] = Candidate{LotteryMessageNumber(id),
                          id,
                          row.district,
                          row.birth_day,
@@ -304,6 +303,17 @@ class DrawRun {
                          row.group,
                          row.channel};
     }
+  }
+
+  // Section 3, or for a committed draw section 9: the reference's digest
+  // stands in for the reference.
+  uint64_t LotteryMessageNumber(RegistrantId id) const {
+    if (committed_ == nullptr) return LotteryNumber(request_.seed, state_.Ref(id));
+    return LotteryNumber(request_.seed, DigestView(id));
+  }
+  std::string_view DigestView(RegistrantId id) const {
+    const auto& digest = committed_->digests[committed_->IndexOf(id)];
+    return std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size());
   }
 
   Phase ReservePhase(size_t k) {
@@ -388,6 +398,7 @@ class DrawRun {
   bool VisitInLotteryOrder(Candidates& candidates, Visit&& visit) {
     auto less = [this](const Candidate& a, const Candidate& b) {
       if (a.lottery != b.lottery) return a.lottery < b.lottery;
+      if (committed_ != nullptr) return DigestView(a.id) < DigestView(b.id);
       return state_.Ref(a.id) < state_.Ref(b.id);
     };
     if (candidates.size() < (size_t{1} << 12)) {
@@ -552,6 +563,7 @@ class DrawRun {
 
   const Engine::State& state_;
   const DrawRequest& request_;
+  const internal::CommittedCandidates* const committed_;  // null: a plain draw
   const Policy& policy_;
   const internal::TierRules tier_rules_;
   const DayNumber window_first_;
@@ -582,7 +594,23 @@ class DrawRun {
 
 }  // namespace
 
-absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& request) const {
+namespace internal {
+
+size_t CommittedCandidates::IndexOf(RegistrantId id) const {
+  const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  VAXALLOC_ASSERT(it != ids.end() && *it == id);
+  return static_cast<size_t>(it - ids.begin());
+}
+
+DrawOutcome RunDraw(const Engine::State& state, const DrawRequest& request,
+                    const PolicyVersion& policy, const CommittedCandidates* committed) {
+  DrawRequest normalized = request;
+  normalized.at = FromMicros(ToMicros(request.at));
+  DrawRun run(state, normalized, policy, committed);
+  return run.Run();
+}
+
+absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request) {
   absl::Status valid = internal::CheckTime("draw: `at`", request.at);
   if (!valid.ok()) return valid;
   for (absl::CivilDay day : {request.first_dose_from, request.first_dose_until}) {
@@ -599,23 +627,32 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& req
         fmt::format("draw: the window spans more than {} days", kCalendarDaysMax));
   }
   for (CenterId center : request.centers) {
-    if (center == kNoId || center > state_->centers.size()) {
+    if (center == kNoId || center > state.centers.size()) {
       return absl::NotFoundError(fmt::format("draw: unknown center id {}", center));
     }
   }
-  valid = internal::CheckAfterLatestDraw(*state_, "draw: `at`", request.at, true);
+  valid = internal::CheckAfterLatestDraw(state, "draw: `at`", request.at, true);
   if (!valid.ok()) return valid;
-  valid = internal::CheckNotBeforeLatestChange(*state_, "draw: `at`", request.at);
-  if (!valid.ok()) return valid;
+  return internal::CheckNotBeforeLatestChange(state, "draw: `at`", request.at);
+}
+
+}  // namespace internal
+
+absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareDraw(const DrawRequest& request) const {
+  VAXALLOC_RETURN_IF_ERROR(internal::CheckDrawRequest(*state_, request));
+  if (state_->pending_commitment != kNoId) {
+    return absl::FailedPreconditionError(fmt::format(
+        "draw: draw commitment {} is pending; reveal or abandon it first (no other draw runs "
+        "while a committed one waits for its beacon)",
+        state_->pending_commitment));
+  }
   if (state_->seeds_used.contains(std::make_pair(request.seed.k0, request.seed.k1))) {
     return absl::AlreadyExistsError(fmt::format(
         "{}{}{}", "draw: seed ", FormatSeed(request.seed),
         " was used by an earlier draw; a reused seed would make the same people lose again"));
   }
-  DrawRequest normalized = request;
-  normalized.at = internal::FromMicros(internal::ToMicros(request.at));
-  DrawRun run(*state_, normalized, state_->current_policy());
-  return Prepared<DrawOutcome>{state_->revision, run.Run()};
+  return Prepared<DrawOutcome>{
+      state_->revision, internal::RunDraw(*state_, request, state_->current_policy(), nullptr)};
 }
 
 namespace {
@@ -731,6 +768,7 @@ void Engine::Apply(const Prepared<DrawOutcome>& prepared) {
   }
   state_->seeds_used.insert({outcome.record.request.seed.k0, outcome.record.request.seed.k1});
   state_->draws.push_back(outcome.record);
+  internal::ApplyReveal(*state_, outcome);
   ++state_->revision;
 }
 

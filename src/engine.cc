@@ -313,7 +313,16 @@ absl::Status CheckTime(std::string_view what, absl::Time time) {
 int64_t ChangeInstantUs(const std::vector<Registrant>&) {
   return std::numeric_limits<int64_t>::min();
 }
-int64_t ChangeInstantUs(const DrawOutcome& outcome) { return ToMicros(outcome.record.request.at); }
+// A reveal happens after the instant its draw ran at.
+int64_t ChangeInstantUs(const DrawOutcome& outcome) {
+  const int64_t drawn = ToMicros(outcome.record.request.at);
+  return outcome.revealed ? std::max(drawn, ToMicros(outcome.revealed->settled_at)) : drawn;
+}
+int64_t ChangeInstantUs(const CommitmentChange& change) {
+  const DrawCommitment& commitment = change.commitment;
+  return ToMicros(commitment.status == CommitmentStatus::kPending ? commitment.request.at
+                                                                  : commitment.settled_at);
+}
 int64_t ChangeInstantUs(const Cancellation& cancellation) { return ToMicros(cancellation.at); }
 // An ExpireHolds with nothing due changes nothing, and has no instant.
 int64_t ChangeInstantUs(const SeriesChange& change) {
@@ -1436,6 +1445,24 @@ absl::StatusOr<std::vector<RegistrantId>> Engine::RegisterBatch(
 absl::StatusOr<DrawRecord> Engine::Draw(const DrawRequest& request) {
   return PrepareAndApply(*this, PrepareDraw(request),
                          [](const DrawOutcome& outcome) { return outcome.record; });
+}
+
+absl::StatusOr<DrawCommitment> Engine::CommitDraw(const DrawRequest& request,
+                                                  std::string_view beacon) {
+  return PrepareAndApply(*this, PrepareCommitDraw(request, beacon),
+                         [](const CommitmentChange& change) { return change.commitment; });
+}
+
+absl::StatusOr<DrawRecord> Engine::RevealDraw(CommitmentId commitment,
+                                              std::string_view beacon_value, absl::Time at) {
+  return PrepareAndApply(*this, PrepareRevealDraw(commitment, beacon_value, at),
+                         [](const DrawOutcome& outcome) { return outcome.record; });
+}
+
+absl::Status Engine::AbandonDraw(CommitmentId commitment, std::string_view reason, absl::Time at) {
+  return PrepareAndApply(*this, PrepareAbandonDraw(commitment, reason, at),
+                         [](const CommitmentChange&) { return 0; })
+      .status();
 }
 
 absl::Status Engine::CancelSeries(SeriesId series, absl::Time at) {

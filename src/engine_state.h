@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -274,6 +275,24 @@ struct Engine::State {
   absl::flat_hash_map<std::pair<RegistrantId, uint8_t>, CodeId> pending_codes;
   absl::flat_hash_set<std::pair<uint64_t, uint64_t>> seeds_used;
 
+  // Committed draws (docs/draw.md section 9), [id - 1], with the bytes the
+  // audit bundle is made of: the inputs, and once revealed the results.
+  struct CommitmentEntry {
+    DrawCommitment record;
+    std::shared_ptr<const std::string> inputs;
+    std::shared_ptr<const std::string> results;
+  };
+  std::vector<CommitmentEntry> commitments;
+  CommitmentId pending_commitment = kNoId;  // at most one at a time
+
+  // Section 1 of docs/draw.md: whether a registrant takes part in a draw at
+  // `at_us` (waiting, registered and waiting since by then, holding nothing).
+  bool TakesPart(RegistrantId id, int64_t at_us) const {
+    const internal::RegistrantRow& row = registrants[id - 1];
+    return row.status == RegistrantStatus::kWaiting && row.registered_at_us <= at_us &&
+           row.waiting_since_us <= at_us && !Holding(id);
+  }
+
   std::string_view Ref(RegistrantId id) const {
     const internal::RegistrantRow& row = registrants[id - 1];
     return std::string_view(refs).substr(row.ref_offset, row.ref_length);
@@ -304,6 +323,7 @@ int64_t ChangeInstantUs(const Cancellation& cancellation);
 int64_t ChangeInstantUs(const SeriesChange& change);
 int64_t ChangeInstantUs(const IssuedCode& issued);
 int64_t ChangeInstantUs(const CodeVerification& verification);
+int64_t ChangeInstantUs(const CommitmentChange& change);
 template <class Change>
 int64_t ChangeInstantUs(const Change&) {
   return std::numeric_limits<int64_t>::min();
@@ -316,6 +336,27 @@ absl::Status CheckNotBeforeLatestChange(const Engine::State& state, std::string_
 
 absl::Status CheckAfterLatestDraw(const Engine::State& state, std::string_view what,
                                   absl::Time time, bool same_instant_allowed);
+
+// A committed draw's candidates (docs/draw.md section 9): their ids
+// ascending and the SHA-256 of each one's reference, same order.
+struct CommittedCandidates {
+  std::vector<RegistrantId> ids;
+  std::vector<std::array<uint8_t, 32>> digests;
+  // The index of `id` in `ids`; it must be there.
+  size_t IndexOf(RegistrantId id) const;
+};
+
+// Runs the draw of docs/draw.md on `state` (the request already checked);
+// `committed` makes it a committed draw: lottery numbers over the digests.
+DrawOutcome RunDraw(const Engine::State& state, const DrawRequest& request,
+                    const PolicyVersion& policy, const CommittedCandidates* committed);
+// The checks a draw's request passes before it runs, plain or committed.
+absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request);
+// A committed draw's seed: the first 16 bytes of SHA-256(commitment ||
+// beacon value), k0 then k1, each little-endian.
+DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_view beacon_value);
+// What Apply(DrawOutcome) does besides the draw itself when it is a reveal.
+void ApplyReveal(Engine::State& state, const DrawOutcome& outcome);
 
 // The tier of a registration under a policy (docs/draw.md section 2).
 int TierOf(const Policy& policy, PriorityGroup group, int64_t registered_at_us);

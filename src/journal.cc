@@ -101,7 +101,8 @@ std::string_view JournalOpName(uint8_t op) {
       "set_policy",     "register",       "draw",         "cancel_series",
       "withdraw",       "delete_registration", "add_release", "book",
       "confirm_hold",   "decline_hold",   "expire_holds", "record_dose",
-      "rebook_second_dose", "issue_code", "verify_code",
+      "rebook_second_dose", "issue_code", "verify_code", "commit_draw",
+      "reveal_draw",    "abandon_draw",
   };
   static_assert(std::size(kNames) == kJournalOpMax + 1);
   return op <= kJournalOpMax ? kNames[op] : kNames[0];

@@ -59,8 +59,11 @@ enum class JournalOp : uint8_t {
   kRebookSecondDose = 20,
   kIssueCode = 21,
   kVerifyCode = 22,
+  kCommitDraw = 23,
+  kRevealDraw = 24,
+  kAbandonDraw = 25,
 };
-inline constexpr int kJournalOpMax = 22;
+inline constexpr int kJournalOpMax = 25;
 // "add_district", ...; "unknown" outside 1..kJournalOpMax.
 std::string_view JournalOpName(uint8_t op);
 
@@ -71,6 +74,7 @@ class JournalWriter {
  public:
   static constexpr bool kReading = false;
   void U8(uint8_t value) { bytes_.push_back(static_cast<char>(value)); }
+  void U16(uint16_t value) { Little(value); }
   void U32(uint32_t value) { Little(value); }
   void U64(uint64_t value) { Little(value); }
   void I32(int32_t value) { Little(static_cast<uint32_t>(value)); }
@@ -91,6 +95,9 @@ class JournalWriter {
   }
   // A count; the caller then visits each item.
   void Count(const size_t& count) { U32(static_cast<uint32_t>(count)); }
+  // Bytes as they are (a hash, a section already written).
+  void Raw(std::string_view bytes) { bytes_.append(bytes); }
+  size_t size() const { return bytes_.size(); }
   bool ok() const { return true; }
   std::string Take() { return std::move(bytes_); }
 
@@ -360,6 +367,45 @@ void JournalFields(IO& io, C& code, T& at, B& matched) {
   io.Id(code);
   io.Time(at);
   io.Bool(matched);
+}
+
+// A draw commitment as made: its id, the request without a seed, the
+// beacon it names, the policy version and the commitment with the length of
+// the inputs it hashes (a follower builds the inputs itself and must get the
+// same hash).
+template <class IO, Is<DrawCommitment> C>
+void JournalFields(IO& io, C& commitment) {
+  auto& request = commitment.request;
+  io.Id(commitment.id);
+  io.Time(request.at);
+  io.Day(request.first_dose_from);
+  io.Day(request.first_dose_until);
+  io.Id(request.series_limit);
+  JournalList(io, request.centers, 4, [&](auto& center) { io.Id(center); });
+  io.Str(commitment.beacon);
+  io.Id(commitment.policy_version);
+  for (auto& byte : commitment.commitment) io.Byte(byte);
+  io.Wide(commitment.input_bytes);
+}
+// A reveal: the commitment, the beacon's value, the instant, and the draw it
+// made with its series (first id, count).
+template <class IO, Is<CommitmentId> N, Is<std::string> V, Is<absl::Time> T, Is<DrawId> D,
+          Is<SeriesId> S, Is<uint32_t> C>
+void JournalFields(IO& io, N& commitment, V& beacon_value, T& at, D& draw, S& first_series,
+                   C& series_count) {
+  io.Id(commitment);
+  io.Str(beacon_value);
+  io.Time(at);
+  io.Id(draw);
+  io.Id(first_series);
+  io.Id(series_count);
+}
+// An abandoned commitment: its id, the reason, the instant.
+template <class IO, Is<CommitmentId> N, Is<std::string> R, Is<absl::Time> T>
+void JournalFields(IO& io, N& commitment, R& reason, T& at) {
+  io.Id(commitment);
+  io.Str(reason);
+  io.Time(at);
 }
 
 // The bytes of `fields` (the arguments of one JournalFields overload).

@@ -473,16 +473,66 @@ CREATE TABLE journal (
 )sql";
 constexpr int kJournalSchemaVersion = 4;
 
+// Version 5: committed draws (docs/draw.md section 9). A commitment keeps the
+// inputs it hashes and, once revealed, the results of its draw: together
+// the audit bundle. The draw it revealed names no commitment in its row (the
+// commitment names it), so that the draws table keeps its columns. The journal takes the three new operations (its CHECK
+// is rebuilt: SQLite cannot alter one).
+constexpr const char* kSchemaVersion5 = R"sql(
+CREATE TABLE draw_commitments (
+  id INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  first_dose_from INTEGER NOT NULL,
+  first_dose_until INTEGER NOT NULL,
+  series_limit INTEGER NOT NULL,
+  beacon TEXT NOT NULL,
+  policy_version INTEGER NOT NULL REFERENCES policies(version),
+  commitment BLOB NOT NULL CHECK (length(commitment) = 32),
+  inputs BLOB NOT NULL,
+  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+  settled_at_us INTEGER,
+  beacon_value BLOB,
+  seed_k0 INTEGER,
+  seed_k1 INTEGER,
+  draw INTEGER UNIQUE REFERENCES draws(id),
+  abandon_reason TEXT,
+  results BLOB,
+  CHECK ((status = 0) = (settled_at_us IS NULL)),
+  CHECK ((status = 1) = (draw IS NOT NULL AND results IS NOT NULL AND beacon_value IS NOT NULL)),
+  CHECK ((status = 2) = (abandon_reason IS NOT NULL))
+) STRICT;
+
+CREATE TABLE draw_commitment_centers (
+  commitment INTEGER NOT NULL REFERENCES draw_commitments(id),
+  position INTEGER NOT NULL,
+  center INTEGER NOT NULL REFERENCES centers(id),
+  PRIMARY KEY (commitment, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE journal_v5 (
+  seq INTEGER PRIMARY KEY,
+  op INTEGER NOT NULL CHECK (op BETWEEN 1 AND 25),
+  committed_at_us INTEGER NOT NULL,
+  clock_us INTEGER NOT NULL,
+  args BLOB NOT NULL,
+  hash BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+INSERT INTO journal_v5 SELECT seq, op, committed_at_us, clock_us, args, hash FROM journal;
+DROP TABLE journal;
+ALTER TABLE journal_v5 RENAME TO journal;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
     {2, kSchemaVersion2},
     {3, kSchemaVersion3},
     {kJournalSchemaVersion, kSchemaVersion4},
+    {5, kSchemaVersion5},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 // The CHECKs of version 2 spell these out.
 static_assert(kCodeAttemptsMax == 10);
-static_assert(internal::kJournalOpMax == 22);
+static_assert(internal::kJournalOpMax == 25);
 static_assert(static_cast<int>(SeriesOrigin::kStandby) == 3);
 static_assert(static_cast<int>(EventKind::kCodeIssued) == 6);
 static_assert(static_cast<int>(CodeState::kSuperseded) == 3);
@@ -524,6 +574,10 @@ struct NullableId {
 
 // Debian's Abseil has its own string_view type, distinct from std's.
 absl::string_view AbslView(std::string_view text) { return {text.data(), text.size()}; }
+
+std::string_view BytesOf(const std::array<uint8_t, 32>& hash) {
+  return std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
 
 // --- SQLite handles and errors -------------------------------------------------
 
@@ -842,6 +896,7 @@ struct Store::Database {
   Statement insert_release;
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
+  Statement insert_commitment, insert_commitment_center, settle_commitment;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
   // Foreign keys are off on the connection (WithoutForeignKeys); and whether
   // that is on purpose, for the change running.
@@ -1276,6 +1331,16 @@ struct Store::Database {
         {&Database::insert_draw,
          "INSERT INTO draws (id, seed_k0, seed_k1, at_us, first_dose_from, first_dose_until, "
          "series_limit, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&Database::insert_commitment,
+         "INSERT INTO draw_commitments (id, at_us, first_dose_from, first_dose_until, "
+         "series_limit, beacon, policy_version, commitment, inputs, status) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"},
+        {&Database::insert_commitment_center,
+         "INSERT INTO draw_commitment_centers (commitment, position, center) VALUES (?, ?, ?)"},
+        {&Database::settle_commitment,
+         "UPDATE draw_commitments SET status = ?2, settled_at_us = ?3, beacon_value = ?4, "
+         "seed_k0 = ?5, seed_k1 = ?6, draw = ?7, abandon_reason = ?8, results = ?9 "
+         "WHERE id = ?1 AND status = 0"},
         {&Database::insert_draw_center,
          "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
         {&Database::insert_draw_tier,
@@ -1567,6 +1632,11 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(
         check(absl::StrCat("SELECT count(*) FROM policies WHERE version = ", record.policy_version),
               absl::StrCat("policy version ", record.policy_version)));
+    if (record.commitment != kNoId) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(check(
+          absl::StrCat("SELECT count(*) FROM draw_commitments WHERE id = ", record.commitment),
+          absl::StrCat("draw commitment ", record.commitment)));
+    }
     for (CenterId center : centers) {
       VAXALLOC_STORE_RETURN_IF_ERROR(
           check(absl::StrCat("SELECT count(*) FROM centers WHERE id = ", center),
@@ -1576,6 +1646,40 @@ struct Store::Database {
       VAXALLOC_STORE_RETURN_IF_ERROR(
           check(absl::StrCat("SELECT count(*) FROM vaccines WHERE id = ", vaccine),
                 absl::StrCat("vaccine ", vaccine)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertCommitment(const CommitmentChange& change) {
+    const DrawCommitment& commitment = change.commitment;
+    const DrawRequest& request = commitment.request;
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Run(insert_commitment.get(), commitment.id, request.at, request.first_dose_from,
+            request.first_dose_until, request.series_limit, commitment.beacon,
+            commitment.policy_version, Blob{BytesOf(commitment.commitment)},
+            Blob{*change.inputs}));
+    for (size_t i = 0; i < request.centers.size(); ++i) {
+      VAXALLOC_STORE_RETURN_IF_ERROR(
+          Run(insert_commitment_center.get(), commitment.id, i, request.centers[i]));
+    }
+    return absl::OkStatus();
+  }
+
+  // A pending commitment revealed (`results` set) or abandoned.
+  absl::Status SettleCommitment(const DrawCommitment& commitment, const std::string* results) {
+    const bool revealed = commitment.status == CommitmentStatus::kRevealed;
+    VAXALLOC_STORE_RETURN_IF_ERROR(Run(
+        settle_commitment.get(), commitment.id, commitment.status, commitment.settled_at,
+        revealed ? std::optional<Blob>(Blob{commitment.beacon_value}) : std::nullopt,
+        revealed ? std::optional<uint64_t>(commitment.request.seed.k0) : std::nullopt,
+        revealed ? std::optional<uint64_t>(commitment.request.seed.k1) : std::nullopt,
+        NullableId{commitment.draw},
+        revealed ? std::nullopt : std::optional<std::string_view>(commitment.abandon_reason),
+        results != nullptr ? std::optional<Blob>(Blob{*results}) : std::nullopt));
+    if (sqlite3_changes(db()) != 1) {
+      return absl::DataLossError(absl::StrCat("draw commitment ", commitment.id,
+                                              " is not pending in campaign file '", path,
+                                              "'; the file no longer matches memory"));
     }
     return absl::OkStatus();
   }
@@ -2230,18 +2334,41 @@ struct Store::Database {
         SeriesId first_series = kNoId;
         uint32_t series_count = 0;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(draw, request, first_series, series_count));
-        auto prepared = engine.PrepareDraw(request);
-        if (prepared.ok()) {
-          const DrawOutcome& outcome = prepared->change;
-          const SeriesId first = outcome.series.empty() ? kNoId : outcome.series.front().id;
-          if (outcome.series.size() != series_count || first != first_series) {
-            return absl::DataLossError(absl::StrFormat(
-                "%s made %d series from %d, replaying it makes %d from %d", what, series_count,
-                first_series, outcome.series.size(), first));
-          }
+        return ReplayDraw(engine, engine.PrepareDraw(request), what, draw, first_series,
+                          series_count);
+      }
+      case JournalOp::kCommitDraw: {
+        DrawCommitment recorded;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(recorded));
+        auto prepared = engine.PrepareCommitDraw(recorded.request, recorded.beacon);
+        if (prepared.ok() && (prepared->change.commitment.commitment != recorded.commitment ||
+                              prepared->change.commitment.input_bytes != recorded.input_bytes)) {
+          return absl::DataLossError(absl::StrCat(
+              what, " committed to ", internal::HexOf(recorded.commitment),
+              "; building its inputs again gives ",
+              internal::HexOf(prepared->change.commitment.commitment)));
         }
-        const int64_t id = prepared.ok() ? prepared->change.record.id : 0;
-        return Replay(engine, std::move(prepared), what, draw, id);
+        return Replay(engine, std::move(prepared), what, recorded.id,
+                      [](const CommitmentChange& change) { return change.commitment.id; });
+      }
+      case JournalOp::kRevealDraw: {
+        CommitmentId commitment = kNoId;
+        std::string beacon_value;
+        absl::Time at;
+        DrawId draw = kNoId;
+        SeriesId first_series = kNoId;
+        uint32_t series_count = 0;
+        VAXALLOC_STORE_RETURN_IF_ERROR(
+            parse(commitment, beacon_value, at, draw, first_series, series_count));
+        return ReplayDraw(engine, engine.PrepareRevealDraw(commitment, beacon_value, at), what,
+                          draw, first_series, series_count);
+      }
+      case JournalOp::kAbandonDraw: {
+        CommitmentId commitment = kNoId;
+        std::string reason;
+        absl::Time at;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(commitment, reason, at));
+        return apply(engine.PrepareAbandonDraw(commitment, reason, at));
       }
       case JournalOp::kCancelSeries:
       case JournalOp::kWithdraw:
@@ -2384,6 +2511,7 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadSeries(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadNoShows(engine));
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadDraws(engine));
+    VAXALLOC_STORE_RETURN_IF_ERROR(LoadDrawCommitments(engine));
     // After the registrants and series they name.
     VAXALLOC_STORE_RETURN_IF_ERROR(LoadCodes(engine));
     engine.RestoreLatestChange(internal::FromMicros(journal_clock_us));
@@ -2416,6 +2544,23 @@ struct Store::Database {
     return Replay(engine, std::move(prepared), what, recorded_id, engine_id);
   }
   static constexpr auto kIdOf = [](const auto& change) { return change.id; };
+
+  // Replay() of a draw, which must also make the recorded series.
+  static absl::Status ReplayDraw(Engine& engine, absl::StatusOr<Prepared<DrawOutcome>> prepared,
+                                 absl::string_view what, DrawId draw, SeriesId first_series,
+                                 uint32_t series_count) {
+    if (prepared.ok()) {
+      const DrawOutcome& outcome = prepared->change;
+      const SeriesId first = outcome.series.empty() ? kNoId : outcome.series.front().id;
+      if (outcome.series.size() != series_count || first != first_series) {
+        return absl::DataLossError(absl::StrFormat(
+            "%s made %d series from %d, replaying it makes %d from %d", what, series_count,
+            first_series, outcome.series.size(), first));
+      }
+    }
+    const int64_t id = prepared.ok() ? prepared->change.record.id : 0;
+    return Replay(engine, std::move(prepared), what, draw, id);
+  }
 
   absl::Status LoadDistricts(Engine& engine) {
     absl::StatusOr<Statement> query = Query("SELECT id, code, name FROM districts ORDER BY id");
@@ -2913,6 +3058,49 @@ struct Store::Database {
       return engine.RestoreDraw(record);
     });
   }
+
+  absl::Status LoadDrawCommitments(Engine& engine) {
+    absl::StatusOr<Statement> query = Query(
+        "SELECT id, at_us, first_dose_from, first_dose_until, series_limit, beacon, "
+        "policy_version, commitment, inputs, status, settled_at_us, beacon_value, seed_k0, "
+        "seed_k1, draw, abandon_reason, results FROM draw_commitments ORDER BY id");
+    if (!query.ok()) return query.status();
+    absl::StatusOr<Statement> centers = Query(
+        "SELECT center FROM draw_commitment_centers WHERE commitment = ? ORDER BY position");
+    if (!centers.ok()) return centers.status();
+    return ForEachRow(query->get(), [&](Row& row) {
+      DrawCommitment commitment;
+      commitment.id = row.Int<CommitmentId>(0, 1, UINT32_MAX);
+      DrawRequest& request = commitment.request;
+      request.at = row.Time(1);
+      request.first_dose_from = row.Day(2);
+      request.first_dose_until = row.Day(3);
+      request.series_limit = row.Int<uint32_t>(4, 0, UINT32_MAX);
+      commitment.beacon = row.Text(5);
+      commitment.policy_version = row.Int<uint32_t>(6, 1, UINT32_MAX);
+      const std::string_view hash = row.Bytes(7);
+      if (hash.size() == commitment.commitment.size()) {
+        std::copy(hash.begin(), hash.end(), commitment.commitment.begin());
+      }
+      std::string inputs(row.Bytes(8));
+      commitment.input_bytes = inputs.size();
+      commitment.status = row.EnumValue<CommitmentStatus>(9, 0, 2);
+      if (!row.IsNull(10)) commitment.settled_at = row.Time(10);
+      commitment.beacon_value = row.Bytes(11);
+      request.seed.k0 = static_cast<uint64_t>(row.Int64(12));
+      request.seed.k1 = static_cast<uint64_t>(row.Int64(13));
+      commitment.draw = row.Id(14);
+      commitment.abandon_reason = row.Text(15);
+      std::string results(row.Bytes(16));
+      VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
+      sqlite3_bind_int64(centers->get(), 1, commitment.id);
+      VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(centers->get(), [&](Row& center) {
+        request.centers.push_back(center.Int<CenterId>(0, 1, UINT32_MAX));
+        return absl::OkStatus();
+      }));
+      return engine.RestoreDrawCommitment(commitment, std::move(inputs), std::move(results));
+    });
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -3112,6 +3300,53 @@ absl::StatusOr<DrawRecord> Store::Draw(const DrawRequest& request) {
       [](const auto&) { return true; }, /*without_foreign_keys=*/true);
   if (!prepared.ok()) return prepared.status();
   return std::move(prepared->change.record);
+}
+
+absl::StatusOr<DrawCommitment> Store::CommitDraw(const DrawRequest& request,
+                                                 std::string_view beacon) {
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kCommitDraw, [&] { return engine_.PrepareCommitDraw(request, beacon); },
+      [&](const Prepared<CommitmentChange>& prepared) -> absl::StatusOr<std::string> {
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertCommitment(prepared.change));
+        return JournalArgs(prepared.change.commitment);
+      });
+  if (!prepared.ok()) return prepared.status();
+  return std::move(prepared->change.commitment);
+}
+
+absl::StatusOr<DrawRecord> Store::RevealDraw(CommitmentId commitment,
+                                             std::string_view beacon_value, absl::Time at) {
+  auto prepared = database_->Commit(
+      engine_, JournalOp::kRevealDraw,
+      [&] { return engine_.PrepareRevealDraw(commitment, beacon_value, at); },
+      [&](const Prepared<DrawOutcome>& prepared) -> absl::StatusOr<std::string> {
+        const DrawOutcome& outcome = prepared.change;
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->InsertDraw(outcome));
+        VAXALLOC_STORE_RETURN_IF_ERROR(database_->CheckDrawReferences(outcome));
+        VAXALLOC_STORE_RETURN_IF_ERROR(
+            database_->SettleCommitment(*outcome.revealed, outcome.results.get()));
+        const SeriesId first = outcome.series.empty() ? kNoId : outcome.series.front().id;
+        return JournalArgs(outcome.revealed->id, outcome.revealed->beacon_value,
+                           outcome.revealed->settled_at, outcome.record.id, first,
+                           static_cast<uint32_t>(outcome.series.size()));
+      },
+      [](const auto&) { return true; }, /*without_foreign_keys=*/true);
+  if (!prepared.ok()) return prepared.status();
+  return std::move(prepared->change.record);
+}
+
+absl::Status Store::AbandonDraw(CommitmentId commitment, std::string_view reason,
+                                absl::Time at) {
+  return database_
+      ->Commit(
+          engine_, JournalOp::kAbandonDraw,
+          [&] { return engine_.PrepareAbandonDraw(commitment, reason, at); },
+          [&](const Prepared<CommitmentChange>& prepared) -> absl::StatusOr<std::string> {
+            const DrawCommitment& settled = prepared.change.commitment;
+            VAXALLOC_STORE_RETURN_IF_ERROR(database_->SettleCommitment(settled, nullptr));
+            return JournalArgs(settled.id, settled.abandon_reason, settled.settled_at);
+          })
+      .status();
 }
 
 absl::Status Store::CancelSeries(SeriesId series, absl::Time at) {

@@ -406,7 +406,9 @@ TEST_CASE("a file of schema 3 gets its journal when migrated, starting with 'mig
     BuildCampaign(*store, 2, 8);
     before = Take(store->engine());
   }
-  Sql(path, "DROP TABLE journal; PRAGMA user_version = 3");
+  Sql(path,
+      "DROP TABLE journal; DROP TABLE draw_commitment_centers; DROP TABLE draw_commitments; "
+      "PRAGMA user_version = 3");
   auto store = OpenOk(path);
   CheckSame(before, Take(store->engine()));
   const std::vector<JournalEntry> entries = Ok(store->ReadJournal());

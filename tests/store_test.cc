@@ -559,14 +559,14 @@ TEST_CASE("a new campaign file is a WAL-mode SQLite database with our id and ver
   }
   RawConnection raw(path);
   CHECK(raw.QueryInt("PRAGMA application_id") == 0x56584131);
-  CHECK(raw.QueryInt("PRAGMA user_version") == 4);
+  CHECK(raw.QueryInt("PRAGMA user_version") == 5);
   CHECK(raw.QueryText("PRAGMA journal_mode") == "wal");
   CHECK(raw.QueryInt("SELECT count(*) FROM policies WHERE version = 1") == 1);
   // Every table is STRICT.
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                      "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
   CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                     "name NOT LIKE 'sqlite_%'") == 20);
+                     "name NOT LIKE 'sqlite_%'") == 22);
   // The outbox's AUTOINCREMENT keeps its high-water mark here.
   CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'") == 1);
 }
@@ -1260,7 +1260,7 @@ TEST_CASE("a campaign of a newer schema version is refused, naming both versions
     raw.Exec("PRAGMA user_version = 7");
   }
   CheckRefusedFile(path, StatusCode::kFailedPrecondition,
-                   {"schema version 7", "version 4", "newer"});
+                   {"schema version 7", "version 5", "newer"});
 }
 
 TEST_CASE("a campaign whose tables are missing is DataLoss") {
@@ -2469,11 +2469,11 @@ TEST_CASE("a version 1 file is migrated on open with nothing lost") {
   CheckSameEvents(AllPending(*store), pending);
   {
     RawConnection raw(path);
-    CHECK(raw.QueryInt("PRAGMA user_version") == 4);
+    CHECK(raw.QueryInt("PRAGMA user_version") == 5);
     CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
-                       "name NOT LIKE 'sqlite_%'") == 20);
+                       "name NOT LIKE 'sqlite_%'") == 22);
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND "
                        "name NOT LIKE 'sqlite_%' AND strict = 0") == 0);
     // No table is left over from the rebuilds, and external_ref keeps its index.
@@ -2588,6 +2588,8 @@ ALTER TABLE policies DROP COLUMN draw_lead_days_phone;
 ALTER TABLE policies DROP COLUMN overbook_permille;
 DROP TABLE replaced_no_shows;
 DROP TABLE journal;
+DROP TABLE draw_commitment_centers;
+DROP TABLE draw_commitments;
 PRAGMA user_version = 2;
 )sql";
 
@@ -2614,7 +2616,7 @@ TEST_CASE("a version 2 file is migrated on open with nothing lost") {
   CheckInvariantsOk(store->engine());
   {
     RawConnection raw(path);
-    CHECK(raw.QueryInt("PRAGMA user_version") == 4);
+    CHECK(raw.QueryInt("PRAGMA user_version") == 5);
     CHECK(raw.QueryText("PRAGMA integrity_check") == "ok");
     CHECK(raw.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(raw.QueryInt("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v3%'") == 0);

@@ -70,6 +70,8 @@ from ._types import (
     CodeState,
     DayAttendance,
     District,
+    CommitmentStatus,
+    DrawCommitment,
     DrawRecord,
     DrawRequest,
     DrawSeed,
@@ -182,7 +184,7 @@ __all__ = [
     # enums
     "PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
     "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
-    "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome",
+    "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome", "CommitmentStatus",
     # values
     "VaccineSpec", "CenterSpec", "CapacityBlock", "SupplyDelivery", "TierRule",
     "ReserveCategory", "Policy", "RegistrantSpec", "DrawSeed", "DrawRequest", "District",
@@ -190,6 +192,7 @@ __all__ = [
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
     "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance", "VerificationCode",
     "IssuedCode", "TierForecast", "WaitForecast", "JournalEntry", "JournalCheck",
+    "DrawCommitment",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario

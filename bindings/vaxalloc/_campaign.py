@@ -26,6 +26,7 @@ from ._types import (
     CodePurpose,
     DayAttendance,
     District,
+    DrawCommitment,
     DrawRecord,
     DrawRequest,
     DrawSeed,
@@ -332,6 +333,63 @@ class _Campaign:
             raise TypeError("draw takes a DrawRequest or keyword fields, not both")
         return cv.draw_record_from(self._impl.draw(**cv.draw_args(request)))
 
+    def commit_draw(
+        self,
+        *,
+        at: datetime.datetime,
+        first_dose_from: datetime.date,
+        first_dose_until: datetime.date,
+        beacon: str,
+        centers: Sequence[int] = (),
+        series_limit: int = 0,
+    ) -> DrawCommitment:
+        """Commits a draw before its seed exists (docs/draw.md section 9): the
+        request as for draw() without a seed, and `beacon` naming public
+        randomness that does not exist yet (e.g. "drand quicknet round
+        13371337"). Every input the draw will read is frozen; publish the
+        returned commitment_hex now, then call reveal_draw with the beacon's
+        value once it is out. One commitment may be pending at a time, and
+        no plain draw runs meanwhile. The GIL is released."""
+        return cv.draw_commitment_from(self._impl.commit_draw(
+            at=cv.to_micros(at, "draw at"),
+            first_dose_from=cv.to_ordinal(first_dose_from, "draw first_dose_from"),
+            first_dose_until=cv.to_ordinal(first_dose_until, "draw first_dose_until"),
+            centers=cv.to_ints(centers, "draw centers"),
+            series_limit=cv.to_int(series_limit, "draw series_limit"),
+            beacon=cv.to_str(beacon, "beacon")))
+
+    def reveal_draw(self, commitment: int, beacon_value: bytes, *,
+                    at: datetime.datetime) -> DrawRecord:
+        """Runs committed draw `commitment` with the seed SHA-256(commitment ||
+        beacon_value) gives (the beacon's published bytes, e.g.
+        bytes.fromhex(drand_randomness)), at the committed instant; `at` is
+        when it is revealed. Refused (FailedPreconditionError naming the
+        section) if any input changed since the commitment: abandon it and
+        commit anew. The GIL is released."""
+        return cv.draw_record_from(self._impl.reveal_draw(
+            cv.to_int(commitment, "draw commitment id"),
+            cv.to_bytes(beacon_value, "beacon_value"), at=cv.to_micros(at, "at")))
+
+    def abandon_draw(self, commitment: int, reason: str, *, at: datetime.datetime) -> None:
+        """Closes a pending commitment unrevealed, saying why; it stays on
+        record (and in a Store's journal) like every commitment."""
+        self._impl.abandon_draw(cv.to_int(commitment, "draw commitment id"),
+                                cv.to_str(reason, "reason"), at=cv.to_micros(at, "at"))
+
+    def get_draw_commitment(self, id: int) -> DrawCommitment:
+        return cv.draw_commitment_from(
+            self._impl.get_draw_commitment(cv.to_int(id, "draw commitment id")))
+
+    def draw_bundle(self, commitment: int) -> bytes:
+        """A revealed draw's audit bundle (docs/draw.md section 11): the file
+        anyone re-runs with `python3 -m vaxalloc.verify`."""
+        return self._impl.draw_bundle(cv.to_int(commitment, "draw commitment id"))
+
+    def draw_inputs(self, commitment: int) -> bytes:
+        """The canonical inputs a commitment froze (docs/draw.md section 10);
+        their SHA-256 is the commitment."""
+        return self._impl.draw_inputs(cv.to_int(commitment, "draw commitment id"))
+
     def cancel_series(self, series: int, *, at: datetime.datetime) -> None:
         """Cancels an active series at `at`: its seats and doses return and its
         registrant waits again from `at`. Once the first dose was given, only
@@ -536,6 +594,10 @@ class _Campaign:
     @property
     def draw_count(self) -> int:
         return self._count("draws")
+
+    @property
+    def draw_commitment_count(self) -> int:
+        return self._count("draw_commitments")
 
     @property
     def release_count(self) -> int:

@@ -25,6 +25,8 @@ from ._types import (
     DayAttendance,
     District,
     DrawRecord,
+    DrawCommitment,
+    CommitmentStatus,
     DrawRequest,
     DrawSeed,
     DoseState,
@@ -135,6 +137,12 @@ def to_str(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
     return value
+
+
+def to_bytes(value: Any, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be bytes, not {type(value).__name__}")
+    return bytes(value)
 
 
 #: Event ids are SQLite rowids: 1..2**63 - 1.
@@ -544,6 +552,23 @@ def draw_record_from(d: dict) -> DrawRecord:
         policy_version=d["policy_version"],
         tiers=tuple(TierCount(eligible=e, assigned=a) for e, a in d["tiers"]),
         series=tuple(d["series"]),
+        commitment=d["commitment"],
+    )
+
+
+def draw_commitment_from(d: dict) -> DrawCommitment:
+    return DrawCommitment(
+        id=d["id"],
+        request=draw_request_from(d["request"]),
+        beacon=d["beacon"],
+        commitment=d["commitment"],
+        policy_version=d["policy_version"],
+        input_bytes=d["input_bytes"],
+        status=CommitmentStatus(d["status"]),
+        beacon_value=d["beacon_value"],
+        draw=d["draw"],
+        abandon_reason=d["abandon_reason"],
+        settled_at=None if d["settled_at"] is None else from_micros(d["settled_at"]),
     )
 
 

@@ -58,6 +58,8 @@ __all__ = [
     "DayAttendance",
     "TierCount",
     "DrawRecord",
+    "CommitmentStatus",
+    "DrawCommitment",
     "Slot",
     "SecondDoseShortfall",
     "CenterReport",
@@ -186,6 +188,14 @@ class CodePurpose(_Enum):
 
     CANCEL_SERIES = 1  #: cancel VerificationCode.series
     WITHDRAW = 2  #: delete the registration (Engine.delete_registration), withdrawal included
+
+
+class CommitmentStatus(_Enum):
+    """Where a committed draw stands (docs/draw.md section 9)."""
+
+    PENDING = 0  #: committed; waiting for the beacon's value
+    REVEALED = 1  #: the draw ran with the seed commitment and beacon gave
+    ABANDONED = 2  #: closed unrevealed; the reason says why
 
 
 class CodeState(_Enum):
@@ -706,15 +716,41 @@ class DrawRecord:
     policy_version: int
     tiers: Tuple[TierCount, ...]
     series: Tuple[int, ...]
+    #: the commitment a committed draw revealed; 0 for a plain draw
+    commitment: int = 0
 
     def __repr__(self) -> str:
         return (
             f"DrawRecord(id={self.id}, request={self.request!r}, "
-            f"policy_version={self.policy_version}, "
+            f"policy_version={self.policy_version}, commitment={self.commitment}, "
             f"eligible={sum(t.eligible for t in self.tiers)}, "
             f"assigned={sum(t.assigned for t in self.tiers)}, "
             f"series=<{len(self.series)} ids>)"
         )
+
+
+@_record
+class DrawCommitment:
+    """A draw frozen before its seed exists (docs/draw.md section 9): the
+    request (its seed unset until revealed), the public randomness it names,
+    and the SHA-256 of every input the draw reads. Publish `commitment_hex`
+    before the beacon's value exists."""
+
+    id: int
+    request: DrawRequest
+    beacon: str
+    commitment: bytes
+    policy_version: int
+    input_bytes: int
+    status: CommitmentStatus
+    beacon_value: bytes = b""  #: once revealed
+    draw: int = 0  #: once revealed: the draw it ran
+    abandon_reason: str = ""
+    settled_at: datetime.datetime | None = None  #: revealed or abandoned at
+
+    @property
+    def commitment_hex(self) -> str:
+        return self.commitment.hex()
 
 
 @_record

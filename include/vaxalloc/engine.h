@@ -49,6 +49,17 @@ struct DrawOutcome {
   // booked, so that Apply need not book them again (it does when this is
   // empty or the engine is another).
   std::shared_ptr<const internal::DrawnPools> pools;
+  // A committed draw's reveal: its commitment, now revealed, and the
+  // results as the audit bundle holds them (docs/draw.md section 11).
+  std::optional<DrawCommitment> revealed;
+  std::shared_ptr<const std::string> results;
+};
+
+// A commitment made or abandoned (docs/draw.md section 9). The inputs are
+// set when it is made: the canonical bytes its commitment hashes.
+struct CommitmentChange {
+  DrawCommitment commitment;
+  std::shared_ptr<const std::string> inputs;
 };
 
 struct Cancellation {
@@ -227,6 +238,17 @@ class Engine {
   // All or nothing: one bad entry (named in the error) registers nobody.
   absl::StatusOr<std::vector<RegistrantId>> RegisterBatch(absl::Span<const RegistrantSpec> specs);
   absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
+  // A committed draw (docs/draw.md section 9): CommitDraw freezes the draw's
+  // inputs and names the public randomness (`beacon`) that will decide its
+  // seed; request.seed must be unset. RevealDraw runs it with the seed
+  // SHA-256(commitment || beacon_value) gives, at the committed instant,
+  // and is refused if any input changed. AbandonDraw closes a pending one.
+  // While a commitment is pending no other commitment and no plain draw is
+  // made.
+  absl::StatusOr<DrawCommitment> CommitDraw(const DrawRequest& request, std::string_view beacon);
+  absl::StatusOr<DrawRecord> RevealDraw(CommitmentId commitment, std::string_view beacon_value,
+                                        absl::Time at);
+  absl::Status AbandonDraw(CommitmentId commitment, std::string_view reason, absl::Time at);
   // Cancels an active series; its registrant waits again from `at`. Once
   // the first dose was given only the second appointment is cancelled and
   // the registrant is withdrawn (the series is finished elsewhere; a new one
@@ -291,6 +313,14 @@ class Engine {
   absl::StatusOr<Prepared<std::vector<Registrant>>> PrepareRegister(
       absl::Span<const RegistrantSpec> specs) const;
   absl::StatusOr<Prepared<DrawOutcome>> PrepareDraw(const DrawRequest& request) const;
+  absl::StatusOr<Prepared<CommitmentChange>> PrepareCommitDraw(const DrawRequest& request,
+                                                               std::string_view beacon) const;
+  absl::StatusOr<Prepared<DrawOutcome>> PrepareRevealDraw(CommitmentId commitment,
+                                                          std::string_view beacon_value,
+                                                          absl::Time at) const;
+  absl::StatusOr<Prepared<CommitmentChange>> PrepareAbandonDraw(CommitmentId commitment,
+                                                                std::string_view reason,
+                                                                absl::Time at) const;
   absl::StatusOr<Prepared<Cancellation>> PrepareCancelSeries(SeriesId series, absl::Time at) const;
   absl::StatusOr<Prepared<Cancellation>> PrepareWithdraw(RegistrantId registrant,
                                                          absl::Time at) const;
@@ -336,6 +366,7 @@ class Engine {
   void Apply(const Prepared<SeriesChange>& prepared);
   void Apply(const Prepared<IssuedCode>& prepared);
   void Apply(const Prepared<CodeVerification>& prepared);
+  void Apply(const Prepared<CommitmentChange>& prepared);
 
   // --- Restoring a stored state (Store's loader) ---------------------------
   // Entities come back with their ids and current state; ids must be the next
@@ -358,6 +389,10 @@ class Engine {
   // instants of withdrawals, declines, expiries and attendance are in no
   // other row). Never lowers it.
   void RestoreLatestChange(absl::Time at);
+  // A commitment with its inputs and, once revealed, its results (after the
+  // draws: a revealed one names a restored draw, which then names it).
+  absl::Status RestoreDrawCommitment(const DrawCommitment& commitment, std::string inputs,
+                                     std::string results);
   // After the last Restore*: DataLoss unless every scheduled registrant names
   // its own active series and every vaccinated one its own completed series
   // (later calls rely on these links).
@@ -390,6 +425,13 @@ class Engine {
   absl::StatusOr<Registrant> GetRegistrant(RegistrantId id) const;
   absl::StatusOr<Series> GetSeries(SeriesId id) const;
   absl::StatusOr<DrawRecord> GetDraw(DrawId id) const;
+  absl::StatusOr<DrawCommitment> GetDrawCommitment(CommitmentId id) const;
+  uint32_t draw_commitment_count() const;
+  // A revealed draw as its audit bundle (docs/draw.md section 11): the bytes
+  // of the file anyone can re-run with vaxalloc.verify.
+  absl::StatusOr<std::string> DrawBundle(CommitmentId id) const;
+  // The inputs a commitment froze (docs/draw.md section 10).
+  absl::StatusOr<std::string> DrawInputs(CommitmentId id) const;
   absl::StatusOr<Release> GetRelease(ReleaseId id) const;
   absl::StatusOr<VerificationCode> GetCode(CodeId id) const;
   absl::StatusOr<DistrictId> FindDistrict(std::string_view code) const;

@@ -123,6 +123,13 @@ class Store {
   absl::StatusOr<RegistrantId> Register(const RegistrantSpec& spec);
   absl::StatusOr<std::vector<RegistrantId>> RegisterBatch(absl::Span<const RegistrantSpec> specs);
   absl::StatusOr<DrawRecord> Draw(const DrawRequest& request);
+  // Committed draws (docs/draw.md section 9); the commitment keeps its
+  // inputs and, once revealed, its results in the file, so that the audit
+  // bundle (engine().DrawBundle) can be made at any later time.
+  absl::StatusOr<DrawCommitment> CommitDraw(const DrawRequest& request, std::string_view beacon);
+  absl::StatusOr<DrawRecord> RevealDraw(CommitmentId commitment, std::string_view beacon_value,
+                                        absl::Time at);
+  absl::Status AbandonDraw(CommitmentId commitment, std::string_view reason, absl::Time at);
   absl::Status CancelSeries(SeriesId series, absl::Time at);
   absl::Status Withdraw(RegistrantId registrant, absl::Time at);
   absl::Status DeleteRegistration(RegistrantId registrant, absl::Time at);

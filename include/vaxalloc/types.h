@@ -5,6 +5,7 @@
 #define VAXALLOC_TYPES_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ using SeriesId = uint32_t;
 using DrawId = uint32_t;
 using ReleaseId = uint32_t;
 using CodeId = uint32_t;
+using CommitmentId = uint32_t;  // a committed draw (docs/draw.md section 9)
 
 inline constexpr uint32_t kNoId = 0;
 
@@ -430,6 +432,37 @@ struct DrawRecord {
   uint32_t policy_version = 0;
   std::array<TierCount, kTierMax> tiers{};  // [t - 1] for tier t
   std::vector<SeriesId> series;             // in assignment order
+  // The commitment a committed draw revealed; kNoId for a plain draw, whose
+  // seed the host chose (docs/draw.md section 9).
+  CommitmentId commitment = kNoId;
+};
+
+// --- Committed draws (docs/draw.md sections 9-11) ----------------------------
+inline constexpr size_t kBeaconNameMax = 256;    // bytes: which public randomness
+inline constexpr size_t kBeaconValueMax = 1024;  // bytes of its value (drand: 32, NIST: 64)
+inline constexpr size_t kAbandonReasonMax = 256;
+
+enum class CommitmentStatus : uint8_t {
+  kPending = 0,    // committed; waiting for the beacon value
+  kRevealed = 1,   // the draw ran with the seed commitment and beacon gave
+  kAbandoned = 2,  // closed unrevealed (its inputs changed, or the host gave up)
+};
+
+// A draw frozen before its seed exists: the request, the public randomness
+// it will use, and the SHA-256 of everything the draw reads.
+struct DrawCommitment {
+  CommitmentId id = kNoId;
+  DrawRequest request;  // seed unset until revealed; then the seed used
+  std::string beacon;   // names the future public randomness, e.g. a drand round
+  std::array<uint8_t, 32> commitment{};  // SHA-256 of the inputs
+  uint32_t policy_version = 0;
+  uint64_t input_bytes = 0;  // length of the inputs
+  CommitmentStatus status = CommitmentStatus::kPending;
+  // Revealed: the beacon's value, the draw it ran; abandoned: the reason.
+  std::string beacon_value;
+  DrawId draw = kNoId;
+  std::string abandon_reason;
+  absl::Time settled_at = absl::InfinitePast();  // revealed or abandoned at
 };
 
 }  // namespace vaxalloc

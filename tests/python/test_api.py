@@ -29,7 +29,7 @@ def test_version_is_the_library_version():
 
 ENUMS = ["PriorityGroup", "Channel", "RegistrantStatus", "SeriesStatus", "ResidenceRule",
          "Durability", "Invariant", "Weekday", "EventKind", "DoseState", "SeriesOrigin",
-         "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome"]
+         "BookingMode", "DoseOutcome", "CodePurpose", "CodeState", "CodeOutcome", "CommitmentStatus"]
 
 
 @pytest.mark.parametrize("name", ENUMS)
