@@ -173,9 +173,9 @@ extern "C" {
 /* The same values as include/vaxalloc/version.h (the library checks at
  * compile time that both agree). */
 #define VAXALLOC_VERSION_MAJOR 0
-#define VAXALLOC_VERSION_MINOR 4
+#define VAXALLOC_VERSION_MINOR 5
 #define VAXALLOC_VERSION_PATCH 0
-#define VAXALLOC_VERSION_STRING "0.4.0"
+#define VAXALLOC_VERSION_STRING "0.5.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define VAXALLOC_VERSION_NUMBER \
   (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)
@@ -1032,7 +1032,8 @@ typedef struct vaxalloc_tier_count {
   uint32_t assigned;
 } vaxalloc_tier_count;
 
-#define VAXALLOC_DRAW_INFO_VERSION 1u
+/* Version 2 (0.5) appended commitment. */
+#define VAXALLOC_DRAW_INFO_VERSION 2u
 typedef struct vaxalloc_draw_info {
   uint32_t version; /* VAXALLOC_DRAW_INFO_VERSION */
   uint32_t id;
@@ -1046,12 +1047,15 @@ typedef struct vaxalloc_draw_info {
   uint32_t center_count;                        /* the request's centers: vaxalloc_draw_centers() */
   uint32_t series_count;                        /* the winners' series: vaxalloc_draw_series() */
   vaxalloc_tier_count tiers[VAXALLOC_TIER_MAX]; /* [t - 1] for tier t */
+  /* --- version 2 (0.5) --- */
+  uint32_t commitment; /* the commitment a committed draw revealed; 0: a plain draw */
 } vaxalloc_draw_info;
 #define VAXALLOC_DRAW_INFO_INIT                                 \
   {                                                             \
     VAXALLOC_DRAW_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { \
       { 0, 0 }                                                  \
-    }                                                           \
+    },                                                          \
+    0                                                           \
   }
 /* Zeroes *info and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_draw_info_init(vaxalloc_draw_info* info,
@@ -1083,6 +1087,114 @@ VAXALLOC_API int vaxalloc_draw_series(vaxalloc_campaign* campaign, uint32_t id, 
  * buffer. Errors: EINVALID, ENOTFOUND, EBUFFER. */
 VAXALLOC_API int vaxalloc_draw_centers(vaxalloc_campaign* campaign, uint32_t id, uint32_t* out,
                                        size_t capacity, size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* ===========================================================================
+ * Committed draws (0.5, docs/draw.md sections 9-12)
+ *
+ * A seed nobody can choose: vaxalloc_draw_commit() freezes everything the
+ * draw will read and names public randomness that does not exist yet (a
+ * drand round, a NIST beacon pulse); publish the commitment. Once the
+ * beacon's value is out, vaxalloc_draw_reveal() runs the draw with the seed
+ * SHA-256(commitment || beacon value) gives, and refuses if any input
+ * changed. The bundle (vaxalloc_draw_bundle_write()) lets anyone re-run the
+ * draw with `python3 -m vaxalloc.verify`.
+ * ======================================================================== */
+
+#define VAXALLOC_COMMITMENT_BYTES 32
+#define VAXALLOC_BEACON_NAME_MAX 256   /* bytes of a beacon's name */
+#define VAXALLOC_BEACON_VALUE_MAX 1024 /* bytes of a beacon's value */
+#define VAXALLOC_ABANDON_REASON_MAX 256
+#define VAXALLOC_BEACON_NAME_SIZE (VAXALLOC_BEACON_NAME_MAX + 1)
+#define VAXALLOC_ABANDON_REASON_SIZE (VAXALLOC_ABANDON_REASON_MAX + 1)
+
+enum {
+  VAXALLOC_COMMITMENT_PENDING = 0,   /* committed; waiting for the beacon's value */
+  VAXALLOC_COMMITMENT_REVEALED = 1,  /* the draw ran: vaxalloc_draw_commitment.draw */
+  VAXALLOC_COMMITMENT_ABANDONED = 2  /* closed unrevealed: abandon_reason says why */
+};
+
+#define VAXALLOC_DRAW_COMMITMENT_VERSION 1u
+typedef struct vaxalloc_draw_commitment {
+  uint32_t version; /* VAXALLOC_DRAW_COMMITMENT_VERSION */
+  uint32_t id;
+  int32_t status; /* VAXALLOC_COMMITMENT_* */
+  uint32_t policy_version;
+  int64_t at; /* the draw's instant (Unix seconds): who waits by then takes part */
+  int32_t first_dose_from;
+  int32_t first_dose_until;
+  uint32_t series_limit;
+  uint32_t center_count; /* the request's centers: vaxalloc_draw_commitment_centers() */
+  uint64_t input_bytes;  /* length of the inputs the commitment hashes */
+  uint8_t commitment[VAXALLOC_COMMITMENT_BYTES]; /* SHA-256 of the inputs: publish it */
+  char beacon[VAXALLOC_BEACON_NAME_SIZE];        /* the public randomness named */
+  /* Once revealed: */
+  uint32_t draw;
+  uint32_t beacon_value_size;
+  uint8_t beacon_value[VAXALLOC_BEACON_VALUE_MAX];
+  uint64_t seed_k0;
+  uint64_t seed_k1;
+  /* Once abandoned: */
+  char abandon_reason[VAXALLOC_ABANDON_REASON_SIZE];
+  int64_t settled_at; /* revealed or abandoned at; VAXALLOC_TIME_INFINITE_PAST while pending */
+} vaxalloc_draw_commitment;
+/* Zeroes *commitment and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_draw_commitment_init(vaxalloc_draw_commitment* commitment,
+                                               uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Commits a draw of `request` (its seed must be 0, 0) that the public
+ * randomness named by `beacon` (NUL-terminated, 1..VAXALLOC_BEACON_NAME_MAX
+ * bytes) will decide. *out (may be NULL) gets the commitment. At most one
+ * commitment is pending at a time, and no plain draw runs meanwhile.
+ * Errors: as vaxalloc_draw(), and VAXALLOC_EINVALID (a seed given, beacon
+ * NULL, empty or too long), VAXALLOC_EPRECONDITION (a commitment is
+ * pending). */
+VAXALLOC_API int vaxalloc_draw_commit(vaxalloc_campaign* campaign,
+                                      const vaxalloc_draw_request* request, const char* beacon,
+                                      vaxalloc_draw_commitment* out) VAXALLOC_NOEXCEPT;
+
+/* Reveals pending commitment `commitment` with the beacon's value (its
+ * published bytes, 1..VAXALLOC_BEACON_VALUE_MAX) at `at`: runs the draw at
+ * the committed instant and writes its record to *out (may be NULL).
+ * Errors: VAXALLOC_EINVALID (NULL value, a value of 0 or too many bytes, `at`
+ * before the commitment), VAXALLOC_ENOTFOUND, VAXALLOC_EPRECONDITION (not
+ * pending; or the inputs changed since the commitment: the message names the
+ * section, and nothing changed; or a change was stamped after the committed
+ * instant), VAXALLOC_EEXISTS (the seed was used before). */
+VAXALLOC_API int vaxalloc_draw_reveal(vaxalloc_campaign* campaign, uint32_t commitment,
+                                      const uint8_t* beacon_value, size_t beacon_value_size,
+                                      int64_t at, vaxalloc_draw_info* out) VAXALLOC_NOEXCEPT;
+
+/* Closes pending commitment `commitment` unrevealed; `reason` (1..
+ * VAXALLOC_ABANDON_REASON_MAX bytes) says why. It stays on record.
+ * Errors: EINVALID, ENOTFOUND, EPRECONDITION (not pending). */
+VAXALLOC_API int vaxalloc_draw_abandon(vaxalloc_campaign* campaign, uint32_t commitment,
+                                       const char* reason, int64_t at) VAXALLOC_NOEXCEPT;
+
+/* Copies commitment `id` into *out. Errors: EINVALID, EVERSION, ENOTFOUND. */
+VAXALLOC_API int vaxalloc_draw_commitment_get(vaxalloc_campaign* campaign, uint32_t id,
+                                              vaxalloc_draw_commitment* out) VAXALLOC_NOEXCEPT;
+
+/* The centers commitment `id` limits its draw to (none: every center), into a
+ * caller buffer. Errors: EINVALID, ENOTFOUND, EBUFFER. */
+VAXALLOC_API int vaxalloc_draw_commitment_centers(vaxalloc_campaign* campaign, uint32_t id,
+                                                  uint32_t* out, size_t capacity,
+                                                  size_t* count_out) VAXALLOC_NOEXCEPT;
+
+/* The audit bundle of revealed commitment `commitment` (docs/draw.md section
+ * 11) into a caller buffer of `capacity` bytes; *size_out is its size (see
+ * "Caller buffers"). Errors: EINVALID, ENOTFOUND, EPRECONDITION (not
+ * revealed), EBUFFER. */
+VAXALLOC_API int vaxalloc_draw_bundle(vaxalloc_campaign* campaign, uint32_t commitment,
+                                      uint8_t* out, size_t capacity,
+                                      size_t* size_out) VAXALLOC_NOEXCEPT;
+
+/* Writes the audit bundle to the file `path` (created or replaced; written
+ * to a temporary file beside it and renamed, so a reader never sees half).
+ * Errors: EINVALID, ENOTFOUND, EPRECONDITION, VAXALLOC_EPERM (the directory
+ * or file may not be written), VAXALLOC_ERROR (another I/O failure; the message
+ * names the file and the system's reason). */
+VAXALLOC_API int vaxalloc_draw_bundle_write(vaxalloc_campaign* campaign, uint32_t commitment,
+                                            const char* path) VAXALLOC_NOEXCEPT;
 
 /* Frozen. One appointment: a seat in the slot starting `minute` after local
  * midnight of civil day `day`. */
@@ -1450,8 +1562,9 @@ VAXALLOC_API int vaxalloc_attendance(vaxalloc_campaign* campaign, uint32_t cente
  * Queries and reports
  * ======================================================================== */
 
-/* Version 2 (0.2) appended releases, holds and codes. */
-#define VAXALLOC_COUNTS_VERSION 2u
+/* Version 2 (0.2) appended releases, holds and codes; version 3 (0.5)
+ * draw_commitments. */
+#define VAXALLOC_COUNTS_VERSION 3u
 typedef struct vaxalloc_counts {
   uint32_t version; /* VAXALLOC_COUNTS_VERSION */
   uint32_t districts;
@@ -1468,9 +1581,11 @@ typedef struct vaxalloc_counts {
   uint32_t releases; /* ids 1..releases: vaxalloc_release_get() */
   uint32_t holds;    /* series HELD now */
   uint32_t codes;    /* verification codes issued: ids 1..codes, vaxalloc_code_get() */
+  /* --- version 3 (0.5) --- */
+  uint32_t draw_commitments; /* ids 1..draw_commitments: vaxalloc_draw_commitment_get() */
 } vaxalloc_counts;
 #define VAXALLOC_COUNTS_INIT \
-  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+  { VAXALLOC_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /* Zeroes *counts and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_counts_init(vaxalloc_counts* counts, uint32_t version) VAXALLOC_NOEXCEPT;
 

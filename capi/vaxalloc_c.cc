@@ -341,6 +341,7 @@ VAXALLOC_C_STRUCT(vaxalloc_code, VAXALLOC_CODE_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_wait_forecast, VAXALLOC_WAIT_FORECAST_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_journal_check, VAXALLOC_JOURNAL_CHECK_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_journal_entry, VAXALLOC_JOURNAL_ENTRY_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_draw_commitment, VAXALLOC_DRAW_COMMITMENT_VERSION);
 
 // The bytes a caller of struct version v has: kBytes[v - 1]. A struct that
 // never grew has one layout; a grown one lists, per older version, the
@@ -364,7 +365,6 @@ VAXALLOC_C_LAYOUT(vaxalloc_policy, offsetof(vaxalloc_policy, time_zone),
 VAXALLOC_C_LAYOUT(vaxalloc_policy_info, offsetof(vaxalloc_policy_info, time_zone),
                   offsetof(vaxalloc_policy_info, draw_lead_days_online));
 VAXALLOC_C_LAYOUT(vaxalloc_series, offsetof(vaxalloc_series, doses));
-VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases));
 VAXALLOC_C_LAYOUT(vaxalloc_report, offsetof(vaxalloc_report, vaccinated));
 VAXALLOC_C_LAYOUT(vaxalloc_registrant_spec, offsetof(vaxalloc_registrant_spec, standby));
 // `erased` lies in what was the padding of version 2: a version-2 caller's
@@ -373,6 +373,13 @@ VAXALLOC_C_LAYOUT(vaxalloc_registrant, offsetof(vaxalloc_registrant, standby),
                   offsetof(vaxalloc_registrant, erased));
 // 0.4 appended read_only and verify_journal to version 1 (0.1-0.3).
 VAXALLOC_C_LAYOUT(vaxalloc_open_options, offsetof(vaxalloc_open_options, read_only));
+// 0.5 appended commitment to vaxalloc_draw_info (version 1: 0.1-0.4) and
+// draw_commitments to vaxalloc_counts (version 2: 0.2-0.4; it lies in what
+// was version 2's padding).
+VAXALLOC_C_LAYOUT(vaxalloc_draw_info, offsetof(vaxalloc_draw_info, commitment));
+VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases),
+                  offsetof(vaxalloc_counts, draw_commitments));
+static_assert(offsetof(vaxalloc_draw_info, commitment) == 120);
 static_assert(offsetof(vaxalloc_open_options, create_if_missing) == 16);
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
@@ -927,6 +934,33 @@ vaxalloc_draw_info ToC(Narrow& narrow, const vx::DrawRecord& in) {
     out.tiers[t].eligible = in.tiers[t].eligible;
     out.tiers[t].assigned = in.tiers[t].assigned;
   }
+  out.commitment = in.commitment;
+  return out;
+}
+
+vaxalloc_draw_commitment ToC(Narrow& narrow, const vx::DrawCommitment& in) {
+  const vaxalloc_draw_request request = ToC(narrow, in.request);
+  vaxalloc_draw_commitment out{};
+  out.id = in.id;
+  out.status = static_cast<int32_t>(in.status);
+  out.policy_version = in.policy_version;
+  out.at = request.at;
+  out.first_dose_from = request.first_dose_from;
+  out.first_dose_until = request.first_dose_until;
+  out.series_limit = request.series_limit;
+  out.center_count = narrow.Count<uint32_t>(in.request.centers.size(), "center count");
+  out.input_bytes = in.input_bytes;
+  std::copy(in.commitment.begin(), in.commitment.end(), out.commitment);
+  narrow.Text(in.beacon, out.beacon, "beacon");
+  out.draw = in.draw;
+  // The core bounds the value by VAXALLOC_BEACON_VALUE_MAX.
+  const size_t value_size = std::min<size_t>(in.beacon_value.size(), sizeof(out.beacon_value));
+  out.beacon_value_size = static_cast<uint32_t>(value_size);
+  std::memcpy(out.beacon_value, in.beacon_value.data(), value_size);
+  out.seed_k0 = request.seed_k0;
+  out.seed_k1 = request.seed_k1;
+  narrow.Text(in.abandon_reason, out.abandon_reason, "abandon reason");
+  out.settled_at = TimeToC(in.settled_at);
   return out;
 }
 
@@ -1781,6 +1815,98 @@ int vaxalloc_draw_centers(vaxalloc_campaign* campaign, uint32_t id, uint32_t* ou
   });
 }
 
+// --- Committed draws ---------------------------------------------------------------------------
+
+int vaxalloc_draw_commitment_init(vaxalloc_draw_commitment* commitment,
+                                  uint32_t version) noexcept {
+  return InitStruct("vaxalloc_draw_commitment_init", commitment, version,
+                    Zero<vaxalloc_draw_commitment>);
+}
+
+int vaxalloc_draw_commit(vaxalloc_campaign* campaign, const vaxalloc_draw_request* request,
+                         const char* beacon, vaxalloc_draw_commitment* out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_commit";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "request", request));
+    VAXALLOC_C_REQUIRE(beacon);
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    vx::DrawRequest converted;
+    VAXALLOC_C_RETURN_IF_ERROR(FromC(function, *request, &converted));
+    const absl::StatusOr<vx::DrawCommitment> commitment = store.CommitDraw(converted, beacon);
+    if (!commitment.ok()) return commitment.status();
+    if (out != nullptr) return GetInto(function, commitment, out);
+    return Outcome();
+  });
+}
+
+int vaxalloc_draw_reveal(vaxalloc_campaign* campaign, uint32_t commitment,
+                         const uint8_t* beacon_value, size_t beacon_value_size, int64_t at,
+                         vaxalloc_draw_info* out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_reveal";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(beacon_value);
+    if (out != nullptr) VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    const std::string_view value(reinterpret_cast<const char*>(beacon_value), beacon_value_size);
+    const absl::StatusOr<vx::DrawRecord> record =
+        store.RevealDraw(commitment, value, TimeFromC(at));
+    if (!record.ok()) return record.status();
+    if (out != nullptr) return GetInto(function, record, out);
+    return Outcome();
+  });
+}
+
+int vaxalloc_draw_abandon(vaxalloc_campaign* campaign, uint32_t commitment, const char* reason,
+                          int64_t at) noexcept {
+  constexpr const char* function = "vaxalloc_draw_abandon";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(reason);
+    return store.AbandonDraw(commitment, reason, TimeFromC(at));
+  });
+}
+
+int vaxalloc_draw_commitment_get(vaxalloc_campaign* campaign, uint32_t id,
+                                 vaxalloc_draw_commitment* out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_commitment_get";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    return GetInto(function, store.engine().GetDrawCommitment(id), out);
+  });
+}
+
+int vaxalloc_draw_commitment_centers(vaxalloc_campaign* campaign, uint32_t id, uint32_t* out,
+                                     size_t capacity, size_t* count_out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_commitment_centers";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(count_out);
+    const absl::StatusOr<vx::DrawCommitment> commitment = store.engine().GetDrawCommitment(id);
+    if (!commitment.ok()) return commitment.status();
+    return CopyIds(function, commitment->request.centers, out, capacity, count_out);
+  });
+}
+
+int vaxalloc_draw_bundle(vaxalloc_campaign* campaign, uint32_t commitment, uint8_t* out,
+                         size_t capacity, size_t* size_out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_bundle";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(size_out);
+    const absl::StatusOr<std::string> bundle = store.engine().DrawBundle(commitment);
+    if (!bundle.ok()) return bundle.status();
+    const std::basic_string_view<uint8_t> bytes(reinterpret_cast<const uint8_t*>(bundle->data()),
+                                                bundle->size());
+    return CopyToBuffer(function, bytes, out, capacity, size_out,
+                        [](Narrow&, uint8_t byte) { return byte; });
+  });
+}
+
+int vaxalloc_draw_bundle_write(vaxalloc_campaign* campaign, uint32_t commitment,
+                               const char* path) noexcept {
+  constexpr const char* function = "vaxalloc_draw_bundle_write";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_REQUIRE(path);
+    return store.engine().WriteDrawBundle(commitment, path);
+  });
+}
+
 int vaxalloc_series_init(vaxalloc_series* series, uint32_t version) noexcept {
   return InitStruct("vaxalloc_series_init", series, version, Zero<vaxalloc_series>);
 }
@@ -2008,6 +2134,7 @@ int vaxalloc_counts_get(vaxalloc_campaign* campaign, vaxalloc_counts* out) noexc
     counts.releases = engine.release_count();
     counts.holds = engine.hold_count();
     counts.codes = engine.code_count();
+    counts.draw_commitments = engine.draw_commitment_count();
     WriteStruct(counts, out);
     return Outcome();
   });

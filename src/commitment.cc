@@ -1,9 +1,15 @@
 // Committed draws (docs/draw.md sections 9-11): the inputs a draw reads,
 // frozen in a canonical byte form before its seed exists; the seed from
 // the commitment and a public beacon; the audit bundle.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -513,6 +519,47 @@ absl::StatusOr<std::string> Engine::DrawBundle(CommitmentId id) const {
   out.U64(entry.record.request.seed.k1);
   out.Raw(*entry.results);
   return out.Take();
+}
+
+namespace {
+absl::Status FileError(std::string_view what, const std::string& path, int error) {
+  const std::string message =
+      fmt::format("draw bundle: {} '{}': {}", what, path, std::strerror(error));
+  if (error == EACCES || error == EPERM || error == EROFS) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::UnknownError(message);
+}
+}  // namespace
+
+absl::Status Engine::WriteDrawBundle(CommitmentId id, const std::string& path) const {
+  absl::StatusOr<std::string> bundle = DrawBundle(id);
+  if (!bundle.ok()) return bundle.status();
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("draw bundle: the path is empty or contains a NUL byte");
+  }
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return FileError("cannot create", temporary, errno);
+  size_t written = 0;
+  int error = 0;
+  while (written < bundle->size()) {
+    const ssize_t n = ::write(fd, bundle->data() + written, bundle->size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = errno;
+      break;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0 && std::rename(temporary.c_str(), path.c_str()) != 0) error = errno;
+  if (error != 0) {
+    ::unlink(temporary.c_str());
+    return FileError("cannot write", path, error);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace vaxalloc

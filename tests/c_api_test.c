@@ -387,13 +387,16 @@ static void test_init(void) {
   EXPECT_INIT_ERRORS(vaxalloc_wait_forecast_init, vaxalloc_wait_forecast,
                      VAXALLOC_WAIT_FORECAST_VERSION);
   EXPECT_INIT_ERRORS(vaxalloc_code_init, vaxalloc_code, VAXALLOC_CODE_VERSION);
-  /* 0.2 grew these: version 2 is current; 0.3 grew three again. */
+  EXPECT_INIT_ERRORS(vaxalloc_draw_commitment_init, vaxalloc_draw_commitment,
+                     VAXALLOC_DRAW_COMMITMENT_VERSION);
+  /* 0.2 grew these: version 2 is current; 0.3 grew three again, 0.5 two. */
   EXPECT_EQ(VAXALLOC_REGISTRANT_SPEC_VERSION, 2);
   EXPECT_EQ(VAXALLOC_REGISTRANT_VERSION, 3);
   EXPECT_EQ(VAXALLOC_POLICY_VERSION, 3);
   EXPECT_EQ(VAXALLOC_POLICY_INFO_VERSION, 3);
   EXPECT_EQ(VAXALLOC_SERIES_VERSION, 2);
-  EXPECT_EQ(VAXALLOC_COUNTS_VERSION, 2);
+  EXPECT_EQ(VAXALLOC_COUNTS_VERSION, 3);
+  EXPECT_EQ(VAXALLOC_DRAW_INFO_VERSION, 2);
   EXPECT_EQ(VAXALLOC_REPORT_VERSION, 2);
 
   /* The macros and the functions give the same defaults; the functions take
@@ -4261,6 +4264,162 @@ static void test_journal(const char* dir) {
   vaxalloc_campaign_close(portal);
 }
 
+/* Committed draws (0.5): commit without a seed, reveal with a beacon value,
+ * the commitment and the bundle; refusals; a version-1 draw info; the
+ * commitment survives reopening. */
+static uint64_t read_le64(const uint8_t* bytes) {
+  uint64_t value = 0;
+  int i;
+  for (i = 0; i < 8; ++i) value |= (uint64_t)bytes[i] << (8 * i);
+  return value;
+}
+
+static void test_committed_draws(const char* dir) {
+  char path[1024], bundle_path[1100];
+  vaxalloc_campaign* c = NULL;
+  vaxalloc_draw_request request = VAXALLOC_DRAW_REQUEST_INIT;
+  vaxalloc_draw_commitment commitment, again;
+  vaxalloc_draw_info info = VAXALLOC_DRAW_INFO_INIT;
+  vaxalloc_counts counts = VAXALLOC_COUNTS_INIT;
+  const uint8_t beacon_value[4] = {0xde, 0xad, 0xbe, 0xef};
+  const uint32_t center_1[1] = {1};
+  uint32_t centers[2] = {0, 0};
+  uint8_t* bundle = NULL;
+  size_t size = 0, count = 0;
+  uint64_t input_bytes = 0;
+  FILE* file = NULL;
+
+  snprintf(path, sizeof path, "%s/committed.sqlite", dir);
+  snprintf(bundle_path, sizeof bundle_path, "%s/committed.vxd", dir);
+  remove_campaign_files(path);
+  remove(bundle_path);
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  lead_setup(c);
+  EXPECT_OK(vaxalloc_draw_commitment_init(&commitment, VAXALLOC_DRAW_COMMITMENT_VERSION));
+  EXPECT_OK(vaxalloc_draw_commitment_init(&again, VAXALLOC_DRAW_COMMITMENT_VERSION));
+  request.at = at(J - 7, 6, 0);
+  request.first_dose_from = J;
+  request.first_dose_until = J + 1;
+  request.centers = center_1;
+  request.center_count = 1;
+
+  /* Refusals change nothing. */
+  request.seed_k0 = 5;
+  EXPECT_FAILS(c, vaxalloc_draw_commit(c, &request, "round 1", &commitment), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "carries a seed") != NULL);
+  request.seed_k0 = 0;
+  EXPECT_FAILS(c, vaxalloc_draw_commit(c, &request, NULL, &commitment), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_draw_commit(c, &request, "", &commitment), VAXALLOC_EINVALID);
+  EXPECT(strstr(failure_message, "beacon is empty") != NULL);
+  EXPECT_FAILS(c, vaxalloc_draw_reveal(c, 1, beacon_value, 4, request.at, &info),
+               VAXALLOC_ENOTFOUND);
+
+  EXPECT_OK(vaxalloc_draw_commit(c, &request, "drand quicknet round 7", &commitment));
+  EXPECT_EQ(commitment.id, 1);
+  EXPECT_EQ(commitment.status, VAXALLOC_COMMITMENT_PENDING);
+  EXPECT_STR(commitment.beacon, "drand quicknet round 7");
+  EXPECT(commitment.at == request.at && commitment.first_dose_until == J + 1);
+  EXPECT_EQ(commitment.center_count, 1);
+  EXPECT(commitment.input_bytes > 100);
+  EXPECT(commitment.settled_at == VAXALLOC_TIME_INFINITE_PAST);
+  input_bytes = commitment.input_bytes;
+  EXPECT_OK(vaxalloc_draw_commitment_centers(c, 1, centers, 2, &count));
+  EXPECT(count == 1 && centers[0] == 1);
+  EXPECT_OK(vaxalloc_counts_get(c, &counts));
+  EXPECT_EQ(counts.draw_commitments, 1);
+  /* One pending at a time; no plain draw meanwhile; no bundle yet. */
+  EXPECT_FAILS(c, vaxalloc_draw_commit(c, &request, "round 8", NULL), VAXALLOC_EPRECONDITION);
+  request.seed_k0 = 9;
+  EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EPRECONDITION);
+  request.seed_k0 = 0;
+  EXPECT_FAILS(c, vaxalloc_draw_bundle(c, 1, NULL, 0, &size), VAXALLOC_EPRECONDITION);
+  EXPECT_FAILS(c, vaxalloc_draw_reveal(c, 1, NULL, 4, request.at, &info), VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_draw_reveal(c, 1, beacon_value, 0, request.at, &info),
+               VAXALLOC_EINVALID);
+  EXPECT_FAILS(c, vaxalloc_draw_reveal(c, 1, beacon_value, 4, request.at - 1, &info),
+               VAXALLOC_EINVALID);
+
+  /* A version-1 draw info (0.1-0.4) gets everything but `commitment`. */
+  info.version = 1;
+  info.commitment = 77;
+  EXPECT_OK(vaxalloc_draw_reveal(c, 1, beacon_value, 4, request.at + 60, &info));
+  EXPECT_EQ(info.id, 1);
+  EXPECT_EQ(info.commitment, 77);
+  EXPECT(info.tiers[3].assigned > 0);
+  EXPECT_OK(vaxalloc_draw_info_init(&info, VAXALLOC_DRAW_INFO_VERSION));
+  EXPECT_OK(vaxalloc_draw_get(c, 1, &info));
+  EXPECT_EQ(info.commitment, 1);
+  EXPECT_FAILS(c, vaxalloc_draw_reveal(c, 1, beacon_value, 4, request.at + 60, &info),
+               VAXALLOC_EPRECONDITION);
+  EXPECT(strstr(failure_message, "already revealed as draw 1") != NULL);
+
+  EXPECT_OK(vaxalloc_draw_commitment_get(c, 1, &again));
+  EXPECT_EQ(again.status, VAXALLOC_COMMITMENT_REVEALED);
+  EXPECT_EQ(again.draw, 1);
+  EXPECT(again.beacon_value_size == 4 && memcmp(again.beacon_value, beacon_value, 4) == 0);
+  EXPECT(again.seed_k0 == info.seed_k0 && again.seed_k1 == info.seed_k1);
+  EXPECT(again.settled_at == request.at + 60);
+  EXPECT(memcmp(again.commitment, commitment.commitment, VAXALLOC_COMMITMENT_BYTES) == 0);
+
+  /* The bundle: magic, the inputs, the commitment, the beacon value, the seed. */
+  EXPECT_FAILS(c, vaxalloc_draw_bundle(c, 1, NULL, 0, &size), VAXALLOC_EBUFFER);
+  EXPECT(size > input_bytes + 8 + 8 + 32 + 4 + 4 + 16);
+  bundle = (uint8_t*)malloc(size);
+  EXPECT(bundle != NULL);
+  if (bundle != NULL) {
+    EXPECT_OK(vaxalloc_draw_bundle(c, 1, bundle, size, &count));
+    EXPECT(count == size);
+    EXPECT(memcmp(bundle, "VXDRAWB1", 8) == 0);
+    EXPECT(read_le64(bundle + 8) == input_bytes);
+    EXPECT(memcmp(bundle + 16, "VXDRAWI1", 8) == 0);
+    EXPECT(memcmp(bundle + 16 + input_bytes, commitment.commitment, 32) == 0);
+    EXPECT(bundle[16 + input_bytes + 32] == 4);
+    EXPECT(memcmp(bundle + 16 + input_bytes + 36, beacon_value, 4) == 0);
+    EXPECT(read_le64(bundle + 16 + input_bytes + 40) == info.seed_k0);
+    EXPECT(read_le64(bundle + 16 + input_bytes + 48) == info.seed_k1);
+  }
+  EXPECT_OK(vaxalloc_draw_bundle_write(c, 1, bundle_path));
+  file = fopen(bundle_path, "rb");
+  EXPECT(file != NULL);
+  if (file != NULL && bundle != NULL) {
+    uint8_t* read = (uint8_t*)malloc(size + 1);
+    EXPECT(read != NULL && fread(read, 1, size + 1, file) == size && memcmp(read, bundle, size) == 0);
+    free(read);
+  }
+  if (file != NULL) fclose(file);
+  EXPECT_FAILS(c, vaxalloc_draw_bundle_write(c, 1, "/nonexistent-dir/x.vxd"), VAXALLOC_ERROR);
+  EXPECT(strstr(failure_message, "/nonexistent-dir/x.vxd") != NULL);
+  EXPECT_FAILS(c, vaxalloc_draw_bundle_write(c, 1, NULL), VAXALLOC_EINVALID);
+
+  /* A second commitment, abandoned. */
+  request.at = at(J - 6, 6, 0);
+  EXPECT_OK(vaxalloc_draw_commit(c, &request, "round 9", NULL));
+  EXPECT_FAILS(c, vaxalloc_draw_abandon(c, 2, "", request.at), VAXALLOC_EINVALID);
+  EXPECT_OK(vaxalloc_draw_abandon(c, 2, "the beacon failed", request.at + 1));
+  EXPECT_FAILS(c, vaxalloc_draw_abandon(c, 2, "again", request.at + 2), VAXALLOC_EPRECONDITION);
+  vaxalloc_campaign_close(c);
+
+  /* Reopened: the same commitments and the same bundle. */
+  c = NULL;
+  EXPECT_OK(vaxalloc_campaign_open(path, NULL, &c));
+  EXPECT_OK(vaxalloc_draw_commitment_get(c, 2, &again));
+  EXPECT_EQ(again.status, VAXALLOC_COMMITMENT_ABANDONED);
+  EXPECT_STR(again.abandon_reason, "the beacon failed");
+  if (bundle != NULL) {
+    uint8_t* reread = (uint8_t*)malloc(size);
+    EXPECT(reread != NULL);
+    if (reread != NULL) {
+      EXPECT_OK(vaxalloc_draw_bundle(c, 1, reread, size, &count));
+      EXPECT(count == size && memcmp(reread, bundle, size) == 0);
+    }
+    free(reread);
+  }
+  free(bundle);
+  vaxalloc_campaign_close(c);
+  remove_campaign_files(path);
+  remove(bundle_path);
+}
+
 static void test_threads(void) {
   vaxalloc_campaign* c = NULL;
   pthread_t threads[kThreads];
@@ -4330,6 +4489,7 @@ int main(int argc, char** argv) {
   test_standby_and_codes(dir);
   test_lead_overbooking_and_deletion(dir);
   test_journal(dir);
+  test_committed_draws(dir);
   test_forecast();
   test_threads();
 

@@ -430,6 +430,11 @@ class Engine {
   // A revealed draw as its audit bundle (docs/draw.md section 11): the bytes
   // of the file anyone can re-run with vaxalloc.verify.
   absl::StatusOr<std::string> DrawBundle(CommitmentId id) const;
+  // DrawBundle written to the file `path`, whole or not at all: a temporary
+  // file beside it, flushed to disk, then renamed over it. PermissionDenied
+  // when the directory or file may not be written; Unknown for another I/O
+  // failure (the message names the file and the system's reason).
+  absl::Status WriteDrawBundle(CommitmentId id, const std::string& path) const;
   // The inputs a commitment froze (docs/draw.md section 10).
   absl::StatusOr<std::string> DrawInputs(CommitmentId id) const;
   absl::StatusOr<Release> GetRelease(ReleaseId id) const;
