@@ -1520,7 +1520,8 @@ py::dict EnumValues() {
                                "SERIES_STATE"_a = EnumValue(Invariant::kSeriesState),
                                "RELEASE_WINDOW"_a = EnumValue(Invariant::kReleaseWindow),
                                "RELEASE_CAP"_a = EnumValue(Invariant::kReleaseCap),
-                               "CODES"_a = EnumValue(Invariant::kCodes)),
+                               "CODES"_a = EnumValue(Invariant::kCodes),
+                               "DRAW_COMMITMENTS"_a = EnumValue(Invariant::kDrawCommitments)),
       "Weekday"_a = py::dict("MONDAY"_a = EnumValue(kMonday), "TUESDAY"_a = EnumValue(kTuesday),
                              "WEDNESDAY"_a = EnumValue(kWednesday),
                              "THURSDAY"_a = EnumValue(kThursday), "FRIDAY"_a = EnumValue(kFriday),
@@ -1580,7 +1581,7 @@ void DefineModule(py::module_& m) {
   });
   m.def("invariant_name", [](int64_t invariant) {
     return std::string(InvariantName(EnumFrom<Invariant>(
-        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kCodes),
+        invariant, EnumValue(Invariant::kSlotCapacity), EnumValue(Invariant::kDrawCommitments),
         "invariant")));
   });
 

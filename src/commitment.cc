@@ -75,7 +75,6 @@ BuiltInputs BuildInputs(const Engine::State& state, CommitmentId id, const DrawR
   JournalWriter header;
   header.Str(Version());
   header.U32(id);
-  header.U32(version.version);
   AppendSection(out, Section::kHeader, std::move(header));
 
   JournalWriter req;
@@ -89,6 +88,7 @@ BuiltInputs BuildInputs(const Engine::State& state, CommitmentId id, const DrawR
   AppendSection(out, Section::kRequest, std::move(req));
 
   JournalWriter rules;
+  rules.U32(version.version);
   rules.Str(policy.time_zone);
   rules.I32(ToDayNumber(absl::ToCivilDay(request.at, state.time_zone)));
   rules.I32(policy.draw_lead_days_online);

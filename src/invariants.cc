@@ -54,6 +54,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "src/journal.h"  // SHA-256 only
 
 namespace vaxalloc {
 
@@ -83,6 +84,8 @@ const char* InvariantName(Invariant invariant) {
       return "release_cap";
     case Invariant::kCodes:
       return "codes";
+    case Invariant::kDrawCommitments:
+      return "draw_commitments";
   }
   return "unknown";
 }
@@ -395,6 +398,7 @@ class Checker {
     CheckReleases();
     CheckTierOrder();
     CheckCodes();
+    CheckDrawCommitments();
     CheckReplacedNoShows();
     CheckSummary();
     return out_.Take();
@@ -1459,6 +1463,172 @@ class Checker {
       }
       if (policy != nullptr) IndexWinners(record, *policy, series_of_draw[id]);
     }
+  }
+
+  // --- Committed draws (docs/draw.md sections 9-11) ---------------------------
+  void CheckDrawCommitments() {
+    auto add = [&](CommitmentId id, std::string what) {
+      out_.Add(Invariant::kDrawCommitments,
+               [&] { return absl::StrCat("draw commitment ", id, " ", what); });
+    };
+    std::vector<CommitmentId> revealing(draws_.size(), kNoId);
+    uint32_t pending = 0;
+    const uint32_t count = engine_.draw_commitment_count();
+    for (CommitmentId id = 1; id <= count; ++id) {
+      absl::StatusOr<DrawCommitment> commitment = engine_.GetDrawCommitment(id);
+      absl::StatusOr<std::string> inputs = engine_.DrawInputs(id);
+      if (!commitment.ok() || !inputs.ok()) {
+        add(id, "cannot be read");
+        continue;
+      }
+      if (internal::Sha256Of(*inputs) != commitment->commitment ||
+          inputs->size() != commitment->input_bytes) {
+        add(id, "does not hash to the inputs it keeps");
+      }
+      switch (commitment->status) {
+        case CommitmentStatus::kPending:
+          ++pending;
+          if (commitment->draw != kNoId) add(id, "is pending but names a draw");
+          break;
+        case CommitmentStatus::kAbandoned:
+          if (commitment->abandon_reason.empty()) add(id, "is abandoned without a reason");
+          if (commitment->draw != kNoId) add(id, "is abandoned but names a draw");
+          break;
+        case CommitmentStatus::kRevealed:
+          if (commitment->draw == kNoId || commitment->draw >= draws_.size() ||
+              !draw_present_[commitment->draw]) {
+            add(id, absl::StrCat("names unknown draw ", commitment->draw));
+            break;
+          }
+          revealing[commitment->draw] = id;
+          CheckRevealed(*commitment, *inputs, draws_[commitment->draw]);
+          break;
+      }
+    }
+    if (pending > 1) {
+      out_.Add(Invariant::kDrawCommitments,
+               [&] { return absl::StrCat(pending, " draw commitments are pending; at most one"); });
+    }
+    for (DrawId id = 1; id < draws_.size(); ++id) {
+      if (!draw_present_[id] || draws_[id].commitment == revealing[id]) continue;
+      out_.Add(Invariant::kDrawCommitments, [&] {
+        return absl::StrCat("draw ", id, " names draw commitment ", draws_[id].commitment,
+                            " but is revealed by ", revealing[id]);
+      });
+    }
+  }
+
+  static uint64_t LittleEndian(std::string_view bytes, size_t offset, size_t width) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < width; ++i) {
+      value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
+    }
+    return value;
+  }
+
+  // The draw's record against the commitment, and the bundle's results
+  // (docs/draw.md section 11) against the draw's series and their people.
+  void CheckRevealed(const DrawCommitment& commitment, std::string_view inputs,
+                     const DrawRecord& record) {
+    const CommitmentId id = commitment.id;
+    auto add = [&](std::string what) {
+      out_.Add(Invariant::kDrawCommitments,
+               [&] { return absl::StrCat("draw commitment ", id, " ", what); });
+    };
+    const DrawRequest& request = record.request;
+    const DrawRequest& committed = commitment.request;
+    if (request.at != committed.at || request.first_dose_from != committed.first_dose_from ||
+        request.first_dose_until != committed.first_dose_until ||
+        request.centers != committed.centers || request.series_limit != committed.series_limit) {
+      add(absl::StrCat("committed another request than draw ", record.id, " ran"));
+    }
+    if (commitment.policy_version != record.policy_version) {
+      add(absl::StrCat("froze policy version ", commitment.policy_version, " but draw ",
+                       record.id, " used ", record.policy_version));
+    }
+    std::string message(reinterpret_cast<const char*>(commitment.commitment.data()),
+                        commitment.commitment.size());
+    message += commitment.beacon_value;
+    const internal::Sha256 digest = internal::Sha256Of(message);
+    const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()), 16);
+    const DrawSeed seed{LittleEndian(digest_bytes, 0, 8), LittleEndian(digest_bytes, 8, 8)};
+    if (request.seed != seed || committed.seed != seed) {
+      add(absl::StrCat("and its beacon value give another seed than draw ", record.id, " used"));
+    }
+    if (commitment.settled_at < committed.at) add("was revealed before it was made");
+    absl::StatusOr<std::string> bundle = engine_.DrawBundle(id);
+    if (!bundle.ok()) {
+      add(absl::StrCat("has no bundle: ", bundle.status().message()));
+      return;
+    }
+    // The candidates' digests: the inputs' last section (tag 7).
+    std::vector<std::string_view> digests;
+    for (size_t offset = 8; offset + 9 <= inputs.size();) {
+      const uint8_t tag = static_cast<uint8_t>(inputs[offset]);
+      const uint64_t length = LittleEndian(inputs, offset + 1, 8);
+      if (length > inputs.size() - offset - 9) break;
+      if (tag == 7 && length >= 4) {
+        const uint64_t candidates = LittleEndian(inputs, offset + 9, 4);
+        constexpr size_t kCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
+        if (length == 4 + candidates * kCandidateBytes) {
+          for (uint64_t c = 0; c < candidates; ++c) {
+            digests.push_back(inputs.substr(offset + 13 + c * kCandidateBytes, 32));
+          }
+        }
+      }
+      offset += 9 + length;
+    }
+    // The results follow the inputs, the commitment, the beacon value and the seed.
+    const std::string_view bytes = *bundle;
+    size_t at = 8 + 8 + inputs.size() + 32;
+    if (bytes.size() < at + 4) return add("has a bundle cut short");
+    at += 4 + LittleEndian(bytes, at, 4) + 16;
+    if (bytes.size() < at + 12 + 8 * 8 + 4) return add("has a bundle cut short");
+    if (LittleEndian(bytes, at, 4) != record.id) add("'s bundle names another draw");
+    at += 12;
+    for (int t = 0; t < kTierMax; ++t, at += 8) {
+      if (LittleEndian(bytes, at, 4) != record.tiers[t].eligible ||
+          LittleEndian(bytes, at + 4, 4) != record.tiers[t].assigned) {
+        add(absl::StrCat("'s bundle counts tier ", t + 1, " otherwise than draw ", record.id));
+      }
+    }
+    const uint64_t series_count = LittleEndian(bytes, at, 4);
+    at += 4;
+    if (series_count != record.series.size()) {
+      return add(absl::StrCat("'s bundle lists ", series_count, " series; draw ", record.id,
+                              " made ", record.series.size()));
+    }
+    for (size_t i = 0; i < series_count; ++i) {
+      if (bytes.size() < at + 15) return add("has a bundle cut short");
+      const uint64_t candidate = LittleEndian(bytes, at, 4);
+      const uint64_t dose_count = LittleEndian(bytes, at + 14, 1);
+      const SeriesInfo& series = series_[record.series[i]];
+      if (LittleEndian(bytes, at + 4, 4) != series.center ||
+          LittleEndian(bytes, at + 8, 4) != series.vaccine ||
+          LittleEndian(bytes, at + 12, 1) != series.tier ||
+          LittleEndian(bytes, at + 13, 1) != series.category ||
+          dose_count != static_cast<uint64_t>(series.dose_count) || bytes.size() < at + 15 + 6 ||
+          static_cast<int32_t>(LittleEndian(bytes, at + 15, 4)) !=
+              DayNumber(series.appointments[0].day) ||
+          static_cast<int>(LittleEndian(bytes, at + 19, 2)) != series.appointments[0].minute) {
+        // A second dose may be rebooked later; the first appointment never moves.
+        add(absl::StrCat("'s bundle lists series ", i + 1, " otherwise than draw ", record.id,
+                         "'s series ", record.series[i]));
+      }
+      absl::StatusOr<Registrant> winner = engine_.GetRegistrant(series.registrant);
+      if (candidate >= digests.size()) {
+        add(absl::StrCat("'s bundle names candidate ", candidate, " of ", digests.size()));
+      } else if (winner.ok() && !winner->erased) {
+        const internal::Sha256 ref = internal::Sha256Of(winner->spec.external_ref);
+        if (std::string_view(reinterpret_cast<const char*>(ref.data()), ref.size()) !=
+            digests[candidate]) {
+          add(absl::StrCat("'s bundle gives series ", record.series[i],
+                           " to another candidate than its registrant ", series.registrant));
+        }
+      }
+      at += 15 + 6 * dose_count;
+    }
+    if (at != bytes.size()) add("has bytes after its bundle's last series");
   }
 
   void CheckWinner(const DrawRecord& record, const PolicyInfo* policy, SeriesId id,

@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/civil_time.h"
@@ -113,6 +115,35 @@ inline void CheckSame(const Registrant& a, const Registrant& b) {
   CHECK(a.status == b.status);
   CHECK(a.waiting_since == b.waiting_since);
   CHECK(a.series == b.series);
+}
+
+// A commitment with the bytes it keeps (inputs, and the bundle once revealed).
+struct CommitmentSnapshot {
+  DrawCommitment commitment;
+  std::string inputs;
+  std::string bundle;
+};
+
+inline void CheckSame(const CommitmentSnapshot& a, const CommitmentSnapshot& b) {
+  CAPTURE(a.commitment.id);
+  CHECK(a.commitment.id == b.commitment.id);
+  CHECK(a.commitment.request.seed == b.commitment.request.seed);
+  CHECK(a.commitment.request.at == b.commitment.request.at);
+  CHECK(a.commitment.request.first_dose_from == b.commitment.request.first_dose_from);
+  CHECK(a.commitment.request.first_dose_until == b.commitment.request.first_dose_until);
+  CHECK(a.commitment.request.centers == b.commitment.request.centers);
+  CHECK(a.commitment.request.series_limit == b.commitment.request.series_limit);
+  CHECK(a.commitment.beacon == b.commitment.beacon);
+  CHECK(a.commitment.commitment == b.commitment.commitment);
+  CHECK(a.commitment.policy_version == b.commitment.policy_version);
+  CHECK(a.commitment.input_bytes == b.commitment.input_bytes);
+  CHECK(a.commitment.status == b.commitment.status);
+  CHECK(a.commitment.beacon_value == b.commitment.beacon_value);
+  CHECK(a.commitment.draw == b.commitment.draw);
+  CHECK(a.commitment.abandon_reason == b.commitment.abandon_reason);
+  CHECK(a.commitment.settled_at == b.commitment.settled_at);
+  CHECK(a.inputs == b.inputs);
+  CHECK(a.bundle == b.bundle);
 }
 
 inline void CheckSame(const Series& a, const Series& b) {
@@ -223,6 +254,7 @@ inline void CheckSame(const DrawRecord& a, const DrawRecord& b) {
     CHECK(a.tiers[tier].assigned == b.tiers[tier].assigned);
   }
   CHECK(a.series == b.series);
+  CHECK(a.commitment == b.commitment);
 }
 
 template <class T>
@@ -245,6 +277,7 @@ struct Snapshot {
   std::vector<Release> releases;
   std::vector<VerificationCode> codes;
   std::vector<ReplacedNoShow> no_shows;
+  std::vector<CommitmentSnapshot> commitments;
   uint32_t holds = 0;
   std::vector<SlotView> slots;  // every pool, every day of June and July
   std::vector<int64_t> doses_available;
@@ -286,6 +319,13 @@ inline Snapshot Take(const Engine& engine, absl::CivilDay from = absl::CivilDay(
     snapshot.codes.push_back(Ok(engine.GetCode(id)));
   }
   snapshot.no_shows = engine.replaced_no_shows();
+  for (uint32_t id = 1; id <= engine.draw_commitment_count(); ++id) {
+    CommitmentSnapshot commitment{Ok(engine.GetDrawCommitment(id)), Ok(engine.DrawInputs(id)), ""};
+    if (commitment.commitment.status == CommitmentStatus::kRevealed) {
+      commitment.bundle = Ok(engine.DrawBundle(id));
+    }
+    snapshot.commitments.push_back(std::move(commitment));
+  }
   snapshot.holds = engine.hold_count();
   snapshot.report = engine.Summarize();
   for (CenterId center = 1; center <= engine.center_count(); ++center) {
@@ -320,6 +360,7 @@ inline void CheckSame(const Snapshot& a, const Snapshot& b) {
   CheckSameLists(a.releases, b.releases);
   CheckSameLists(a.codes, b.codes);
   CheckSameLists(a.no_shows, b.no_shows);
+  CheckSameLists(a.commitments, b.commitments);
   CHECK(a.holds == b.holds);
   CheckSameLists(a.attendance, b.attendance);
   CheckSame(a.report, b.report);

@@ -232,6 +232,7 @@ class Invariant(_Enum):
     RELEASE_WINDOW = 9
     RELEASE_CAP = 10
     CODES = 11
+    DRAW_COMMITMENTS = 12
 
     @property
     def label(self) -> str:

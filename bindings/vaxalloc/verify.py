@@ -259,7 +259,6 @@ class BundleError(ValueError):
 class Header:  # section 10.1
     library_version: str
     commitment_id: int
-    policy_version: int
 
 
 @dataclass
@@ -296,6 +295,7 @@ class Policy:  # section 10.3
     tier_rules: list[TierRule]
     reserves: list[Reserve]
     neighbours: list[tuple[int, int]]
+    version: int = 1  # the policy version; first in the section's bytes
 
 
 @dataclass
@@ -502,8 +502,7 @@ class _Reader:
 
 def _read_header(r: _Reader) -> Header:  # section 10.1
     return Header(library_version=r.string("library version"),
-                  commitment_id=r.u32("commitment id"),
-                  policy_version=r.u32("policy version"))
+                  commitment_id=r.u32("commitment id"))
 
 
 def _read_request(r: _Reader) -> Request:  # section 10.2
@@ -524,6 +523,7 @@ def _read_enum(r: _Reader, what: str, allowed: range) -> int:
 
 
 def _read_policy(r: _Reader) -> Policy:  # section 10.3
+    version = r.u32("policy version")
     time_zone = r.string("time_zone")
     local_day = r.i32("local_day")
     lead_online = r.i32("draw_lead_days_online")
@@ -546,7 +546,7 @@ def _read_policy(r: _Reader) -> Policy:  # section 10.3
     neighbours = r.items("neighbour pairs", 8,
                          lambda i: (r.u32(f"neighbour pair {i} a"), r.u32(f"neighbour pair {i} b")))
     return Policy(time_zone, local_day, lead_online, lead_phone, residence,
-                  tier_rules, reserves, neighbours)
+                  tier_rules, reserves, neighbours, version)
 
 
 def _read_geography(r: _Reader) -> Geography:  # section 10.4

@@ -37,6 +37,10 @@ enum class Invariant {
   kCodes,               // verification codes: one pending per (registrant, purpose), attempts
                         // within the limit, a cancel code names its registrant's series,
                         // expires after it was issued, a used code's action was done
+  kDrawCommitments,     // committed draws: each hashes to its inputs, at most one pending;
+                        // a revealed one's draw names it, has its request and the seed
+                        // SHA-256(commitment || beacon value) gives, and its bundle lists
+                        // that draw's series and winners (by their references' digests)
 };
 
 const char* InvariantName(Invariant invariant);

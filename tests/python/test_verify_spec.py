@@ -69,10 +69,10 @@ def enc_section(tag: int, body: bytes) -> bytes:
 def section_bodies(inputs) -> list[bytes]:
     """The seven section bodies of section 10, in order."""
     h, q, p, g = inputs.header, inputs.request, inputs.policy, inputs.geography
-    header = enc_str(h.library_version) + struct.pack("<II", h.commitment_id, h.policy_version)
+    header = enc_str(h.library_version) + struct.pack("<I", h.commitment_id)
     request = (struct.pack("<qiiI", q.at, q.first_dose_from, q.first_dose_until, q.series_limit)
                + enc_list(q.centers, lambda c: struct.pack("<I", c)) + enc_str(q.beacon))
-    policy = (enc_str(p.time_zone)
+    policy = (struct.pack("<I", p.version) + enc_str(p.time_zone)
               + struct.pack("<iiiB", p.local_day, p.draw_lead_days_online, p.draw_lead_days_phone,
                             p.residence)
               + enc_list(p.tier_rules, lambda r: struct.pack("<q4B", r.registered_before, *r.tier_by_group))
@@ -161,13 +161,13 @@ def small_campaign() -> "verify.Inputs":
     days = [verify.PoolDay(6, [dataclasses.replace(s) for s in slots])] + [
         verify.PoolDay(0, [dataclasses.replace(s) for s in slots]) for _ in range(2)]
     return verify.Inputs(
-        header=verify.Header("0.5.0", 1, 3),
+        header=verify.Header("0.5.0", 1),
         request=verify.Request(at=AT, first_dose_from=D0, first_dose_until=D0 + 1, series_limit=0,
                                centers=[], beacon="drand quicknet round 13371337"),
         policy=verify.Policy(time_zone="Europe/Berlin", local_day=day(2021, 6, 7),
                              draw_lead_days_online=0, draw_lead_days_phone=0, residence=0,
                              tier_rules=[], reserves=[verify.Reserve(334, 0, 0b10, 0)],
-                             neighbours=[]),
+                             neighbours=[], version=3),
         geography=verify.Geography(1, [verify.Center(1, [1])]),
         vaccines=[verify.Vaccine(1, 2, 1, 1, 2, 12, 0)],
         pools=[verify.Pool(1, 1, D0, [], days)],
@@ -777,7 +777,7 @@ def random_campaign(rng: random.Random) -> "verify.Inputs":
     request = verify.Request(instant(2021, 5, 28, 12), start, start + rng.randint(0, 6), rng.choice((0, 0, 3)),
                              sorted(rng.sample([c.id for c in centers], rng.randint(0, 1))), "beacon")
     pools = [p for p in pools if not request.centers or p.center in request.centers]
-    return verify.Inputs(verify.Header("0.5.0", 1, 1), request, policy,
+    return verify.Inputs(verify.Header("0.5.0", 1), request, policy,
                          verify.Geography(district_count, centers), vaccines, pools, cands)
 
 
