@@ -100,6 +100,9 @@ const Scenario& SmallScenario() {
 //   P              the scenario is complete in the file
 //   R <id> <ref>   registrant <id> is registered with this external_ref
 //   D <id> <n>     draw <id> committed with <n> series
+//   M <id>         draw commitment <id> is made (revealed at once, by a D line;
+//                  a kill in between leaves it pending for the next child)
+//   N <id>         draw commitment <id> is abandoned (its inputs changed)
 //   C <series>     the series is cancelled
 //   W <registrant> the registrant has withdrawn
 //   F <registrant> its registration is deleted (withdrawn and erased)
@@ -118,7 +121,8 @@ const Scenario& SmallScenario() {
 //   U <code>       the code was accepted: its cancellation or withdrawal is done
 //   Z <code> <n>   a wrong entry of the code was counted: n attempts so far
 //   > <letter>     it is about to call (statistics): O Open, P Populate,
-//                  R Register, B RegisterBatch, D Draw, C CancelSeries,
+//                  R Register, B RegisterBatch, D Draw, M CommitDraw,
+//                  J RevealDraw, C CancelSeries,
 //                  W Withdraw, F DeleteRegistration, A AcknowledgeEvents, L AddRelease, S AddSupply,
 //                  H Book (hold), K Book (confirm), Q Book (standby),
 //                  Y ConfirmHold, N DeclineHold, T ExpireHolds, G RecordDose,
@@ -347,6 +351,39 @@ class Child {
     }
     if (random_.Permille(200)) {
       request.centers = {static_cast<CenterId>(1 + random_.Below(scenario_.centers.size()))};
+    }
+    // A commitment a killed child left pending is revealed if nothing it
+    // froze changed, else abandoned; no other draw runs while it waits.
+    for (CommitmentId id = 1; id <= engine().draw_commitment_count(); ++id) {
+      if (engine().GetDrawCommitment(id)->status != CommitmentStatus::kPending) continue;
+      out_.Write("> J\n");
+      absl::StatusOr<DrawRecord> revealed = store_->RevealDraw(id, "left pending", now_);
+      if (revealed.ok()) {
+        out_.Write(fmt::format("D {} {}\n", revealed->id, revealed->series.size()));
+        return;
+      }
+      if (revealed.status().code() != absl::StatusCode::kFailedPrecondition) {
+        out_.Fail("RevealDraw", revealed.status());
+      }
+      if (absl::Status s = store_->AbandonDraw(id, "its inputs changed", now_); !s.ok()) {
+        out_.Fail("AbandonDraw", s);
+      }
+      out_.Write(fmt::format("N {}\n", id));
+    }
+    if (random_.Permille(300)) {
+      // A committed draw: its seed from the commitment and a beacon value.
+      request.seed = DrawSeed{};
+      out_.Write("> M\n");
+      absl::StatusOr<DrawCommitment> commitment =
+          store_->CommitDraw(request, fmt::format("test beacon {}", op_));
+      if (!commitment.ok()) out_.Fail("CommitDraw", commitment.status());
+      out_.Write(fmt::format("M {}\n", commitment->id));
+      out_.Write("> J\n");
+      absl::StatusOr<DrawRecord> record =
+          store_->RevealDraw(commitment->id, fmt::format("{}:{}", plan_.seed, op_), now_);
+      if (!record.ok()) out_.Fail("RevealDraw", record.status());
+      out_.Write(fmt::format("D {} {}\n", record->id, record->series.size()));
+      return;
     }
     out_.Write("> D\n");
     absl::StatusOr<DrawRecord> record = store_->Draw(request);
@@ -898,6 +935,8 @@ struct Reported {
   bool populated = false;
   std::vector<std::pair<RegistrantId, std::string>> refs;  // (id, external_ref)
   absl::flat_hash_map<DrawId, uint32_t> draws;  // id -> series
+  std::vector<CommitmentId> commitments;          // made
+  std::vector<CommitmentId> abandoned;
   std::vector<SeriesId> cancelled;
   std::vector<RegistrantId> withdrawn;
   std::vector<RegistrantId> erased;
@@ -1012,6 +1051,12 @@ char Parse(std::string_view output, Reported& reported, Stats& stats) {
         break;
       case 'U':
         reported.codes_used.push_back(static_cast<CodeId>(std::stoul(std::string(rest))));
+        break;
+      case 'M':
+        reported.commitments.push_back(static_cast<CommitmentId>(std::stoul(std::string(rest))));
+        break;
+      case 'N':
+        reported.abandoned.push_back(static_cast<CommitmentId>(std::stoul(std::string(rest))));
         break;
       case 'Z': {
         unsigned code = 0;
@@ -1196,6 +1241,15 @@ void CheckReportedPresent(const Engine& engine, const Scenario& scenario,
     absl::StatusOr<DrawRecord> draw = engine.GetDraw(id);
     if (!draw.ok() || draw->series.size() != series) {
       missing.Add(fmt::format("draw {} with {} series", id, series));
+    }
+  }
+  for (CommitmentId id : reported.commitments) {
+    if (!engine.GetDrawCommitment(id).ok()) missing.Add(fmt::format("draw commitment {}", id));
+  }
+  for (CommitmentId id : reported.abandoned) {
+    absl::StatusOr<DrawCommitment> commitment = engine.GetDrawCommitment(id);
+    if (!commitment.ok() || commitment->status != CommitmentStatus::kAbandoned) {
+      missing.Add(fmt::format("abandonment of draw commitment {}", id));
     }
   }
   for (SeriesId id : reported.cancelled) {
@@ -1439,11 +1493,13 @@ void PrintSummary(const std::string& durability_name, const Reported& reported, 
     largest = std::max<uint64_t>(largest, count);
   }
   fmt::print(
-      "crash_test: durability {}: {} kills (during open {}, populate {}, draw {}, batch {}, "
+      "crash_test: durability {}: {} kills (during open {}, populate {}, draw {}, commit {}, "
+      "reveal {}, batch {}, "
       "register {}, cancel {}, withdraw {}, acknowledge {}, add release {}, book {}, book at "
       "once {}, standby {}, confirm {}, decline {}, expire {}, record dose {}, rebook {}, issue "
       "code {}, verify code {}), {} children finished before their kill\n",
-      durability_name, stats.kills, during('O'), during('P'), during('D'), during('B'), during('R'),
+      durability_name, stats.kills, during('O'), during('P'), during('D'), during('M'),
+      during('J'), during('B'), during('R'),
       during('C'), during('W'), during('A'), during('L'), during('H'), during('K'), during('Q'),
       during('Y'), during('N'), during('T'), during('G'), during('V'), during('I'), during('U'),
       stats.children_finished);
@@ -1456,10 +1512,11 @@ void PrintSummary(const std::string& durability_name, const Reported& reported, 
       reported.doses_missed.size(), reported.rebooked.size(), reported.codes_issued.size(),
       reported.codes_used.size(), reported.wrong_attempts.size());
   fmt::print(
-      "crash_test: reported {} registrations, {} draws with {} series (the largest {}), {} "
-      "cancellations, {} withdrawals, {} acknowledgments through event {}; {} events pending; "
-      "the checks took {:.1f} s\n",
-      reported.refs.size(), reported.draws.size(), series, largest, reported.cancelled.size(),
+      "crash_test: reported {} registrations, {} draws with {} series (the largest {}; {} "
+      "committed, {} commitments abandoned), {} cancellations, {} withdrawals, {} "
+      "acknowledgments through event {}; {} events pending; the checks took {:.1f} s\n",
+      reported.refs.size(), reported.draws.size(), series, largest, reported.commitments.size(),
+      reported.abandoned.size(), reported.cancelled.size(),
       reported.withdrawn.size(), stats.acknowledgments, reported.acknowledged_through, pending,
       stats.check_seconds);
   std::fflush(stdout);

@@ -32,6 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "src/journal.h"  // SHA-256, for the committed draw's lottery
 #include "vaxalloc/engine.h"
 #include "vaxalloc/invariants.h"
 #include "vaxalloc/lottery.h"
@@ -377,8 +378,10 @@ int ReferenceAge(absl::CivilDay birth, absl::CivilDay day) {
 
 class ReferenceDraw {
  public:
-  ReferenceDraw(const Engine& engine, const DrawRequest& request)
-      : engine_(engine), request_(request), policy_(engine.policy()) {
+  // committed: a committed draw's lottery, over the references' SHA-256
+  // (docs/draw.md section 9).
+  ReferenceDraw(const Engine& engine, const DrawRequest& request, bool committed = false)
+      : engine_(engine), request_(request), policy_(engine.policy()), committed_(committed) {
     absl::TimeZone zone;
     REQUIRE(absl::LoadTimeZone(policy_.time_zone, &zone));
     today_ = absl::ToCivilDay(request.at, zone);
@@ -415,6 +418,7 @@ class ReferenceDraw {
     Registrant registrant;
     int tier = 0;
     uint64_t lottery = 0;
+    std::string order;  // the last sort key: the reference, or its digest
     bool placed = false;
   };
 
@@ -532,13 +536,17 @@ class ReferenceDraw {
       candidate.id = id;
       candidate.registrant = registrant;
       candidate.tier = Tier(registrant);
-      candidate.lottery = LotteryNumber(request_.seed, registrant.spec.external_ref);
+      candidate.order = registrant.spec.external_ref;
+      if (committed_) {
+        const internal::Sha256 digest = internal::Sha256Of(registrant.spec.external_ref);
+        candidate.order.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+      }
+      candidate.lottery = LotteryNumber(request_.seed, candidate.order);
       candidates_.push_back(candidate);
       ++outcome_.tiers[candidate.tier - 1].eligible;
     }
     std::sort(candidates_.begin(), candidates_.end(), [](const Candidate& a, const Candidate& b) {
-      return std::tie(a.tier, a.lottery, a.registrant.spec.external_ref) <
-             std::tie(b.tier, b.lottery, b.registrant.spec.external_ref);
+      return std::tie(a.tier, a.lottery, a.order) < std::tie(b.tier, b.lottery, b.order);
     });
   }
 
@@ -732,6 +740,7 @@ class ReferenceDraw {
   const Engine& engine_;
   const DrawRequest request_;
   const Policy policy_;
+  const bool committed_;
   absl::CivilDay today_;  // the draw's local day
   std::map<PoolKey, PoolState> pools_;
   std::set<RegistrantId> holders_;
@@ -762,8 +771,8 @@ std::string RequestText(const DrawRequest& request) {
 
 // The engine's outcome must equal the reference's exactly.
 void CompareWithReference(const Engine& engine, const DrawRequest& request,
-                          const DrawOutcome& outcome) {
-  const ReferenceOutcome expected = ReferenceDraw(engine, request).Run();
+                          const DrawOutcome& outcome, bool committed = false) {
+  const ReferenceOutcome expected = ReferenceDraw(engine, request, committed).Run();
   std::vector<std::string> want, got;
   for (const ReferenceSeries& s : expected.series) {
     want.push_back(SeriesText(s.registrant, s.center, s.vaccine, s.dose_count, s.appointments,
@@ -859,6 +868,7 @@ class OperationRunner {
   }
 
   std::string Draw() {
+    if (rng_.Percent(30)) return CommittedDraw();
     const DrawRequest request = c_.RandomDrawRequest();
     absl::StatusOr<Prepared<DrawOutcome>> prepared = c_.engine.PrepareDraw(request);
     REQUIRE_MESSAGE(prepared.ok(), prepared.status());
@@ -867,6 +877,41 @@ class OperationRunner {
     c_.engine.Apply(*prepared);
     CHECK(c_.engine.series_count() == series_before + prepared->change.series.size());
     return absl::StrCat("draw (", prepared->change.series.size(), " placed)");
+  }
+
+  // Committed, then revealed with the seed the beacon gives: the same draw
+  // as the reference's with the lottery over the references' digests. One in
+  // four sees a registration before `at` first, which changes the inputs:
+  // refused, then abandoned.
+  std::string CommittedDraw() {
+    DrawRequest request = c_.RandomDrawRequest();
+    request.seed = DrawSeed{};
+    absl::StatusOr<Prepared<CommitmentChange>> commitment =
+        c_.engine.PrepareCommitDraw(request, "random ops beacon");
+    REQUIRE_MESSAGE(commitment.ok(), commitment.status());
+    c_.engine.Apply(*commitment);
+    const CommitmentId id = commitment->change.commitment.id;
+    const std::string beacon_value = absl::StrCat(rng_.Next());
+    if (rng_.Percent(25)) {
+      RegistrantSpec spec = c_.RandomSpec();
+      spec.registered_at = request.at - absl::Minutes(1);
+      if (c_.engine.Register(spec).ok()) {
+        const absl::Status refused =
+            c_.engine.PrepareRevealDraw(id, beacon_value, request.at).status();
+        CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+        CHECK_MESSAGE(absl::StrContains(refused.message(), "section 'candidates'"), refused);
+        REQUIRE(c_.engine.AbandonDraw(id, "a registration came in", request.at).ok());
+        return "committed draw (abandoned)";
+      }
+    }
+    absl::StatusOr<Prepared<DrawOutcome>> prepared =
+        c_.engine.PrepareRevealDraw(id, beacon_value, request.at);
+    REQUIRE_MESSAGE(prepared.ok(), prepared.status());
+    request.seed = prepared->change.record.request.seed;
+    CompareWithReference(c_.engine, request, prepared->change, /*committed=*/true);
+    c_.engine.Apply(*prepared);
+    CHECK(c_.engine.GetDrawCommitment(id)->status == CommitmentStatus::kRevealed);
+    return absl::StrCat("committed draw (", prepared->change.series.size(), " placed)");
   }
 
   std::string Cancel() {
