@@ -813,6 +813,26 @@ void DefineAllocation(py::class_<Handle>& cls) {
     const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
     return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawBundle(narrow)); }));
   });
+  cls.def(
+      "draw_fairness",
+      [](Handle& h, int64_t id, int64_t buckets) {
+        const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
+        const int bucket_count = Narrow<int>(buckets, "buckets");
+        const DrawFairness fairness =
+            Unwrap(Slow(h, [&] { return h.view().CheckDrawFairness(narrow, bucket_count); }));
+        py::list tiers;
+        for (const TierFairness& tier : fairness.tiers) {
+          tiers.append(py::dict("tier"_a = tier.tier, "candidates"_a = tier.candidates,
+                                "winners"_a = tier.winners, "buckets"_a = tier.buckets,
+                                "chi_square"_a = tier.chi_square,
+                                "degrees_of_freedom"_a = tier.degrees_of_freedom));
+        }
+        return py::dict("commitment"_a = fairness.commitment, "buckets"_a = fairness.buckets,
+                        "tiers"_a = tiers, "chi_square"_a = fairness.chi_square,
+                        "degrees_of_freedom"_a = fairness.degrees_of_freedom,
+                        "p_value"_a = fairness.p_value);
+      },
+      "commitment"_a, "buckets"_a);
   cls.def("draw_inputs", [](Handle& h, int64_t id) {
     const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
     return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawInputs(narrow)); }));

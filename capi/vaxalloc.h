@@ -96,7 +96,7 @@
  *   vaxalloc_neighbour_pair, vaxalloc_appointment, vaxalloc_tier_count,
  *   vaxalloc_slot, vaxalloc_slot_v2, vaxalloc_second_dose_shortfall,
  *   vaxalloc_center_report, vaxalloc_event, vaxalloc_event_v2,
- *   vaxalloc_day_attendance, vaxalloc_tier_forecast)
+ *   vaxalloc_day_attendance, vaxalloc_tier_forecast, vaxalloc_tier_fairness)
  *   carry no version and are frozen: their layout never changes. A new field
  *   there means a new struct and a new function with a _v2 suffix; the old
  *   ones keep working (vaxalloc_event_v2 with vaxalloc_pending_events_v2(),
@@ -1195,6 +1195,42 @@ VAXALLOC_API int vaxalloc_draw_bundle(vaxalloc_campaign* campaign, uint32_t comm
  * names the file and the system's reason). */
 VAXALLOC_API int vaxalloc_draw_bundle_write(vaxalloc_campaign* campaign, uint32_t commitment,
                                             const char* path) VAXALLOC_NOEXCEPT;
+
+/* Frozen. One tier's chi-square test in vaxalloc_draw_fairness. */
+typedef struct vaxalloc_tier_fairness {
+  int32_t tier;
+  uint32_t candidates;
+  uint32_t winners;
+  int32_t buckets; /* registration-time buckets, each expecting >= 5 winners and losers */
+  int32_t degrees_of_freedom;
+  double chi_square;
+} vaxalloc_tier_fairness;
+
+#define VAXALLOC_FAIRNESS_BUCKETS_MAX 100
+#define VAXALLOC_DRAW_FAIRNESS_VERSION 1u
+typedef struct vaxalloc_draw_fairness {
+  uint32_t version; /* VAXALLOC_DRAW_FAIRNESS_VERSION */
+  uint32_t commitment;
+  int32_t buckets; /* asked for */
+  int32_t degrees_of_freedom;
+  double chi_square;
+  double p_value;      /* 1 when no tier could be tested */
+  uint32_t tier_count; /* tiers[0 .. tier_count): the tiers that could be tested */
+  vaxalloc_tier_fairness tiers[VAXALLOC_TIER_MAX];
+} vaxalloc_draw_fairness;
+/* Zeroes *fairness and sets its version. Errors: EINVALID, EVERSION. */
+VAXALLOC_API int vaxalloc_draw_fairness_init(vaxalloc_draw_fairness* fairness,
+                                             uint32_t version) VAXALLOC_NOEXCEPT;
+
+/* Whether registration time decided who won revealed commitment
+ * `commitment`, inside its tiers (docs/draw.md section 13): a chi-square test
+ * of winning against up to `buckets` (2..VAXALLOC_FAIRNESS_BUCKETS_MAX)
+ * equal-count registration-time buckets per tier, into *out.
+ * Errors: EINVALID (buckets), EVERSION, ENOTFOUND, EPRECONDITION (not
+ * revealed). */
+VAXALLOC_API int vaxalloc_draw_check_fairness(vaxalloc_campaign* campaign, uint32_t commitment,
+                                              int32_t buckets,
+                                              vaxalloc_draw_fairness* out) VAXALLOC_NOEXCEPT;
 
 /* Frozen. One appointment: a seat in the slot starting `minute` after local
  * midnight of civil day `day`. */

@@ -342,6 +342,7 @@ VAXALLOC_C_STRUCT(vaxalloc_wait_forecast, VAXALLOC_WAIT_FORECAST_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_journal_check, VAXALLOC_JOURNAL_CHECK_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_journal_entry, VAXALLOC_JOURNAL_ENTRY_VERSION);
 VAXALLOC_C_STRUCT(vaxalloc_draw_commitment, VAXALLOC_DRAW_COMMITMENT_VERSION);
+VAXALLOC_C_STRUCT(vaxalloc_draw_fairness, VAXALLOC_DRAW_FAIRNESS_VERSION);
 
 // The bytes a caller of struct version v has: kBytes[v - 1]. A struct that
 // never grew has one layout; a grown one lists, per older version, the
@@ -380,6 +381,9 @@ VAXALLOC_C_LAYOUT(vaxalloc_draw_info, offsetof(vaxalloc_draw_info, commitment));
 VAXALLOC_C_LAYOUT(vaxalloc_counts, offsetof(vaxalloc_counts, releases),
                   offsetof(vaxalloc_counts, draw_commitments));
 static_assert(offsetof(vaxalloc_draw_info, commitment) == 120);
+static_assert(sizeof(vaxalloc_tier_fairness) == 32 &&
+              offsetof(vaxalloc_tier_fairness, chi_square) == 24);
+static_assert(vaxalloc::kFairnessBucketsMax == VAXALLOC_FAIRNESS_BUCKETS_MAX);
 static_assert(offsetof(vaxalloc_open_options, create_if_missing) == 16);
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);
@@ -1881,6 +1885,39 @@ int vaxalloc_draw_commitment_centers(vaxalloc_campaign* campaign, uint32_t id, u
     const absl::StatusOr<vx::DrawCommitment> commitment = store.engine().GetDrawCommitment(id);
     if (!commitment.ok()) return commitment.status();
     return CopyIds(function, commitment->request.centers, out, capacity, count_out);
+  });
+}
+
+int vaxalloc_draw_fairness_init(vaxalloc_draw_fairness* fairness, uint32_t version) noexcept {
+  return InitStruct("vaxalloc_draw_fairness_init", fairness, version,
+                    Zero<vaxalloc_draw_fairness>);
+}
+
+int vaxalloc_draw_check_fairness(vaxalloc_campaign* campaign, uint32_t commitment,
+                                 int32_t buckets, vaxalloc_draw_fairness* out) noexcept {
+  constexpr const char* function = "vaxalloc_draw_check_fairness";
+  return CallOn(campaign, function, [&](vx::Store& store) -> Outcome {
+    VAXALLOC_C_RETURN_IF_ERROR(CheckStruct(function, "out", out));
+    const absl::StatusOr<vx::DrawFairness> fairness =
+        store.engine().CheckDrawFairness(commitment, buckets);
+    if (!fairness.ok()) return fairness.status();
+    vaxalloc_draw_fairness converted{};
+    converted.commitment = fairness->commitment;
+    converted.buckets = fairness->buckets;
+    converted.degrees_of_freedom = fairness->degrees_of_freedom;
+    converted.chi_square = fairness->chi_square;
+    converted.p_value = fairness->p_value;
+    // At most one entry per tier.
+    converted.tier_count = static_cast<uint32_t>(
+        std::min<size_t>(fairness->tiers.size(), VAXALLOC_TIER_MAX));
+    for (uint32_t i = 0; i < converted.tier_count; ++i) {
+      const vx::TierFairness& tier = fairness->tiers[i];
+      converted.tiers[i] = vaxalloc_tier_fairness{tier.tier,    tier.candidates,
+                                                  tier.winners, tier.buckets,
+                                                  tier.degrees_of_freedom, tier.chi_square};
+    }
+    WriteStruct(converted, out);
+    return Outcome();
   });
 }
 

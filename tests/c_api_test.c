@@ -389,6 +389,8 @@ static void test_init(void) {
   EXPECT_INIT_ERRORS(vaxalloc_code_init, vaxalloc_code, VAXALLOC_CODE_VERSION);
   EXPECT_INIT_ERRORS(vaxalloc_draw_commitment_init, vaxalloc_draw_commitment,
                      VAXALLOC_DRAW_COMMITMENT_VERSION);
+  EXPECT_INIT_ERRORS(vaxalloc_draw_fairness_init, vaxalloc_draw_fairness,
+                     VAXALLOC_DRAW_FAIRNESS_VERSION);
   /* 0.2 grew these: version 2 is current; 0.3 grew three again, 0.5 two. */
   EXPECT_EQ(VAXALLOC_REGISTRANT_SPEC_VERSION, 2);
   EXPECT_EQ(VAXALLOC_REGISTRANT_VERSION, 3);
@@ -4390,6 +4392,19 @@ static void test_committed_draws(const char* dir) {
   EXPECT_FAILS(c, vaxalloc_draw_bundle_write(c, 1, "/nonexistent-dir/x.vxd"), VAXALLOC_ERROR);
   EXPECT(strstr(failure_message, "/nonexistent-dir/x.vxd") != NULL);
   EXPECT_FAILS(c, vaxalloc_draw_bundle_write(c, 1, NULL), VAXALLOC_EINVALID);
+
+  /* The chi-square check: ten people give no tier enough winners and losers. */
+  {
+    vaxalloc_draw_fairness fairness = {0};
+    EXPECT_FAILS(c, vaxalloc_draw_check_fairness(c, 1, 10, &fairness), VAXALLOC_EVERSION);
+    EXPECT_OK(vaxalloc_draw_fairness_init(&fairness, VAXALLOC_DRAW_FAIRNESS_VERSION));
+    EXPECT_OK(vaxalloc_draw_check_fairness(c, 1, 10, &fairness));
+    EXPECT_EQ(fairness.commitment, 1);
+    EXPECT_EQ(fairness.tier_count, 0);
+    EXPECT(fairness.p_value == 1.0 && fairness.degrees_of_freedom == 0);
+    EXPECT_FAILS(c, vaxalloc_draw_check_fairness(c, 1, 1, &fairness), VAXALLOC_EINVALID);
+    EXPECT_FAILS(c, vaxalloc_draw_check_fairness(c, 7, 10, &fairness), VAXALLOC_ENOTFOUND);
+  }
 
   /* A second commitment, abandoned. */
   request.at = at(J - 6, 6, 0);

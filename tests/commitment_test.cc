@@ -314,6 +314,53 @@ TEST_CASE("a Store keeps commitments, follows another process's, and catches an 
   CHECK_MESSAGE(Contains(corrupt, "draw commitment 2 does not hash to its stored inputs"), corrupt);
 }
 
+TEST_CASE("the chi-square check sees registration time deciding, and not a fair lottery") {
+  // 2000 people of one tier, 500 seats; `old_first`: a 60+ vaccine, and the
+  // first half to register are the old ones.
+  auto run = [](bool old_first, int round) {
+    Engine engine;
+    Ok(engine.AddDistrict("06412", "Frankfurt am Main"));
+    VaccineSpec vaccine = testing::OneDose("janssen");
+    vaccine.age_years_min = old_first ? 60 : 0;
+    Ok(engine.AddVaccine(vaccine));
+    Ok(engine.AddCenter(CenterOf("FFM", {1})));
+    Ok(engine.AddCapacity(Block(1, 1, kFirstDay, kFirstDay, 8 * 60, 8 * 60 + 15, 15, 500, 0)));
+    Ok(engine.AddSupply(Supply(1, 1, kFirstDay, 2000)));
+    std::vector<RegistrantSpec> people;
+    for (int i = 0; i < 2000; ++i) {
+      people.push_back(Person(fmt::format("HE-{:06}", i), 1, PriorityGroup::kNone,
+                              At(2021, 5, 1) + absl::Seconds(i),
+                              CivilDay(old_first && i < 1000 ? 1940 : 1990, 1, 1)));
+    }
+    Ok(engine.RegisterBatch(people));
+    DrawRequest request = Request();
+    request.first_dose_until = kFirstDay;
+    Ok(engine.CommitDraw(request, "round"));
+    Ok(engine.RevealDraw(1, fmt::format("{}", round), kAt));
+    return Ok(engine.CheckDrawFairness(1, 10));
+  };
+  for (int round = 0; round < 5; ++round) {
+    const DrawFairness fair = run(false, round);
+    REQUIRE(fair.tiers.size() == 1u);
+    CHECK(fair.tiers[0].tier == 4);
+    CHECK(fair.tiers[0].candidates == 2000u);
+    CHECK(fair.tiers[0].winners == 500u);
+    CHECK(fair.degrees_of_freedom == 9);
+    CHECK(fair.p_value > 1e-4);
+  }
+  const DrawFairness biased = run(true, 0);
+  CHECK(biased.p_value < 1e-100);
+  CHECK(biased.chi_square > 500);
+  Engine engine;
+  BuildCampaign(engine);
+  CHECK(engine.CheckDrawFairness(1).status().code() == StatusCode::kNotFound);
+  Ok(engine.CommitDraw(Request(), "round"));
+  CHECK(engine.CheckDrawFairness(1).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(engine.CheckDrawFairness(1, 1).status().code() == StatusCode::kInvalidArgument);
+  CHECK(engine.CheckDrawFairness(1, kFairnessBucketsMax + 1).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("a bundle written to a file is the bundle, whole") {
   TempDir dir;
   Engine engine;

@@ -72,6 +72,7 @@ from ._types import (
     District,
     CommitmentStatus,
     DrawCommitment,
+    DrawFairness,
     DrawRecord,
     DrawRequest,
     DrawSeed,
@@ -104,6 +105,7 @@ from ._types import (
     Slot,
     SupplyDelivery,
     TierCount,
+    TierFairness,
     TierForecast,
     TierRule,
     Vaccine,
@@ -192,7 +194,7 @@ __all__ = [
     "Slot", "SecondDoseShortfall", "CenterReport", "Report", "Violation", "InvariantReport",
     "Event", "ReleaseSpec", "Release", "BookingRequest", "DayAttendance", "VerificationCode",
     "IssuedCode", "TierForecast", "WaitForecast", "JournalEntry", "JournalCheck",
-    "DrawCommitment",
+    "DrawCommitment", "DrawFairness", "TierFairness",
     # lottery
     "lottery_number", "siphash24", "format_seed", "parse_seed",
     # scenario

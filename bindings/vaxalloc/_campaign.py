@@ -27,6 +27,7 @@ from ._types import (
     DayAttendance,
     District,
     DrawCommitment,
+    DrawFairness,
     DrawRecord,
     DrawRequest,
     DrawSeed,
@@ -50,6 +51,7 @@ from ._types import (
     Series,
     Slot,
     SupplyDelivery,
+    TierFairness,
     TierRule,
     Vaccine,
     VaccineSpec,
@@ -384,6 +386,20 @@ class _Campaign:
         """A revealed draw's audit bundle (docs/draw.md section 11): the file
         anyone re-runs with `python3 -m vaxalloc.verify`."""
         return self._impl.draw_bundle(cv.to_int(commitment, "draw commitment id"))
+
+    def draw_fairness(self, commitment: int, buckets: int = 10) -> DrawFairness:
+        """The chi-square check of docs/draw.md section 13 on a revealed
+        committed draw: per tier, winners against up to `buckets`
+        registration-time buckets. A p_value near 0 says registration time
+        mattered (or, read with care, something correlated with it: age or
+        district rules can be). vaxalloc.verify.fairness computes the same
+        from the bundle alone."""
+        d = self._impl.draw_fairness(cv.to_int(commitment, "draw commitment id"),
+                                     cv.to_int(buckets, "buckets"))
+        return DrawFairness(commitment=d["commitment"], buckets=d["buckets"],
+                            tiers=tuple(TierFairness(**t) for t in d["tiers"]),
+                            chi_square=d["chi_square"],
+                            degrees_of_freedom=d["degrees_of_freedom"], p_value=d["p_value"])
 
     def draw_inputs(self, commitment: int) -> bytes:
         """The canonical inputs a commitment froze (docs/draw.md section 10);

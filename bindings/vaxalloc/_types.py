@@ -60,6 +60,8 @@ __all__ = [
     "DrawRecord",
     "CommitmentStatus",
     "DrawCommitment",
+    "TierFairness",
+    "DrawFairness",
     "Slot",
     "SecondDoseShortfall",
     "CenterReport",
@@ -728,6 +730,35 @@ class DrawRecord:
             f"assigned={sum(t.assigned for t in self.tiers)}, "
             f"series=<{len(self.series)} ids>)"
         )
+
+
+@_record
+class TierFairness:
+    """One tier's chi-square test: candidates and winners, the registration
+    time buckets it could use (each expecting at least 5 winners and 5
+    losers), the statistic and its degrees of freedom."""
+
+    tier: int
+    candidates: int
+    winners: int
+    buckets: int
+    chi_square: float
+    degrees_of_freedom: int
+
+
+@_record
+class DrawFairness:
+    """Whether registration time decided who won a committed draw, inside
+    its tiers (docs/draw.md section 13). p_value: the chance of a statistic
+    this large if it did not; 1 when no tier could be tested. Publish it
+    with the bundle."""
+
+    commitment: int
+    buckets: int
+    tiers: Tuple[TierFairness, ...]
+    chi_square: float
+    degrees_of_freedom: int
+    p_value: float
 
 
 @_record

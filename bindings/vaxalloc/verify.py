@@ -34,6 +34,7 @@ import argparse
 import bisect
 import datetime
 import hashlib
+import math
 import os
 import struct
 import sys
@@ -1229,6 +1230,94 @@ def explain_reference(bundle: Bundle, reference: str | bytes) -> str:
     return "\n".join(lines)
 
 
+# --- Section 13: did registration time decide? ------------------------------
+
+@dataclass
+class TierFairness:  # section 13, one tested tier
+    tier: int
+    candidates: int
+    winners: int
+    buckets: int
+    chi_square: float
+    degrees_of_freedom: int
+
+
+@dataclass
+class Fairness:  # section 13
+    buckets: int
+    tiers: list[TierFairness]
+    chi_square: float
+    degrees_of_freedom: int
+    p_value: float  # 1.0 when no tier was tested
+
+
+def upper_gamma_regularized(a: float, x: float) -> float:
+    """Q(a, x), the regularized upper incomplete gamma function: the
+    chi-square tail is Q(dof / 2, X / 2). By its power series below a + 1,
+    by the continued fraction (modified Lentz) above."""
+    if x <= 0:
+        return 1.0
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        n = 1
+        while abs(term) > abs(total) * 1e-15 and n < 1000:
+            term *= x / (a + n)
+            total += term
+            n += 1
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 1000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_prefix) * h)
+
+
+def fairness(bundle: Bundle, buckets: int = 10) -> Fairness:
+    """Section 13 from the bundle alone: per tier, winning against
+    registration-time buckets, a 2 x B chi-square test of independence."""
+    if not 2 <= buckets <= 100:
+        raise ValueError(f"buckets {buckets}: expected 2 to 100")
+    won = set(series.candidate for series in bundle.series)
+    by_tier: dict[int, list[tuple[int, int]]] = {}
+    for index, candidate in enumerate(bundle.inputs.candidates):
+        by_tier.setdefault(candidate.tier, []).append((candidate.registered_at, index))
+    tested: list[TierFairness] = []
+    for tier in sorted(by_tier):
+        order = sorted(by_tier[tier])
+        n = len(order)
+        w = sum(1 for _, index in order if index in won)
+        b = min(buckets, min(w, n - w) // 5)
+        if b < 2:
+            continue
+        statistic = 0.0
+        for k in range(b):
+            members = order[k * n // b:(k + 1) * n // b]
+            size = len(members)
+            observed = sum(1 for _, index in members if index in won)
+            expected = size * w / n
+            statistic += ((observed - expected) ** 2 / expected
+                          + (observed - expected) ** 2 / (size - expected))
+        tested.append(TierFairness(tier, n, w, b, statistic, b - 1))
+    total = sum(t.chi_square for t in tested)
+    dof = sum(t.degrees_of_freedom for t in tested)
+    p_value = upper_gamma_regularized(dof / 2, total / 2) if dof > 0 else 1.0
+    return Fairness(buckets, tested, total, dof, p_value)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line of section 12: 0 identical, 1 different, 2 malformed."""
     parser = argparse.ArgumentParser(
@@ -1237,6 +1326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", help="the audit bundle file (docs/draw.md, section 11)")
     parser.add_argument("--reference", help="a registrant's external reference: print its "
                         "digest, lottery number and place")
+    parser.add_argument("--fairness", action="store_true",
+                        help="also run section 13's chi-square check over registration time")
     args = parser.parse_args(argv)
     try:
         with open(args.bundle, "rb") as handle:
@@ -1257,6 +1348,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DIFFERENT: {report.difference}")
     for note in report.notes:
         print(f"note: {note}")
+    if args.fairness:
+        result = fairness(bundle)
+        print(f"fairness: chi-square {result.chi_square:.3f} with {result.degrees_of_freedom} "
+              f"degrees of freedom over {len(result.tiers)} tiers, p-value {result.p_value:.4f}")
     if args.reference is not None:
         # The reference's bytes as given on the command line (os.fsencode
         # undoes the decoding of non-UTF-8 arguments).

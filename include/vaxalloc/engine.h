@@ -435,6 +435,10 @@ class Engine {
   // when the directory or file may not be written; Unknown for another I/O
   // failure (the message names the file and the system's reason).
   absl::Status WriteDrawBundle(CommitmentId id, const std::string& path) const;
+  // The chi-square check of docs/draw.md section 13 on revealed commitment
+  // `id`, with up to `buckets` (2..kFairnessBucketsMax) registration-time
+  // buckets per tier.
+  absl::StatusOr<DrawFairness> CheckDrawFairness(CommitmentId id, int buckets = 10) const;
   // The inputs a commitment froze (docs/draw.md section 10).
   absl::StatusOr<std::string> DrawInputs(CommitmentId id) const;
   absl::StatusOr<Release> GetRelease(ReleaseId id) const;

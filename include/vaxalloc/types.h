@@ -442,6 +442,31 @@ inline constexpr size_t kBeaconNameMax = 256;    // bytes: which public randomne
 inline constexpr size_t kBeaconValueMax = 1024;  // bytes of its value (drand: 32, NIST: 64)
 inline constexpr size_t kAbandonReasonMax = 256;
 
+// Whether registration time influenced who won a committed draw, tier by
+// tier (docs/draw.md section 13): a chi-square test of independence between
+// winning and the candidate's registration-time bucket.
+inline constexpr int kFairnessBucketsMax = 100;
+
+struct TierFairness {
+  int tier = 0;
+  uint32_t candidates = 0;
+  uint32_t winners = 0;
+  int buckets = 0;  // equal-count buckets by registration time, each expecting >= 5
+  double chi_square = 0;
+  int degrees_of_freedom = 0;  // buckets - 1
+};
+
+struct DrawFairness {
+  CommitmentId commitment = kNoId;
+  int buckets = 0;                  // asked for: the most any tier uses
+  std::vector<TierFairness> tiers;  // the tiers that could be tested
+  double chi_square = 0;            // summed over them
+  int degrees_of_freedom = 0;
+  // P(chi-square >= the statistic) if registration time had no influence;
+  // 1 when no tier could be tested. Publish it with the bundle.
+  double p_value = 1;
+};
+
 enum class CommitmentStatus : uint8_t {
   kPending = 0,    // committed; waiting for the beacon value
   kRevealed = 1,   // the draw ran with the seed commitment and beacon gave

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import random
 
 import pytest
@@ -162,6 +163,9 @@ def test_thousands_of_random_campaigns_verify_identical():
             assert (bundled.center, bundled.vaccine, bundled.tier, bundled.category) == (
                 actual.center, actual.vaccine, actual.tier, actual.category)
         assert engine.check_invariants().ok
+        library, independent = engine.draw_fairness(commitment.id), verify.fairness(parsed)
+        assert library.degrees_of_freedom == independent.degrees_of_freedom
+        assert library.chi_square == pytest.approx(independent.chi_square, rel=1e-12)
         identical += 1
         placed += len(record.series)
     assert identical == CAMPAIGNS
@@ -315,3 +319,67 @@ def test_a_person_checks_their_own_number_from_the_bundle(campaign, tmp_path):
     tampered[-1] ^= 1
     path.write_bytes(bytes(tampered))
     assert verify.main([str(path)]) == 1
+
+
+def fairness_campaign(target, people: int, age_bound: bool):
+    """One pool with a quarter as many first-dose seats as people, all in one
+    tier. With age_bound the vaccine is for 60+ and the early registrants are
+    the old ones: registration time then decides who can be placed."""
+    target.add_district(code="06412", name="Frankfurt")
+    target.add_vaccine(code="bnt", name="Comirnaty", dose_count=1, interval_days_min=0,
+                       interval_days_target=0, interval_days_max=0,
+                       age_years_min=60 if age_bound else 0)
+    target.add_center(code="FFM", name="Festhalle", districts=[1])
+    target.add_capacity(center=1, vaccine=1, first_day=BASE_DAY, last_day=BASE_DAY,
+                        open_minute=480, close_minute=480 + 15, slot_minutes=15,
+                        seats_first=people // 4)
+    target.add_supply(center=1, vaccine=1, day=BASE_DAY, doses=people)
+    target.register_batch([
+        vaxalloc.RegistrantSpec(
+            external_ref=f"HE-{i:06d}", district=1,
+            birth_day=dt.date(1940 if i < people // 2 else 1990, 1, 1) if age_bound
+            else dt.date(1960, 1, 1),
+            registered_at=at(2021, 5, 1) + dt.timedelta(seconds=i))
+        for i in range(people)])
+
+
+def test_fairness_from_the_library_and_from_the_bundle_agree_and_can_fail():
+    people = 2000
+    p_values = []
+    for round_ in range(12 if SMALL else 40):
+        engine = vaxalloc.Engine()
+        fairness_campaign(engine, people, age_bound=False)
+        commitment = engine.commit_draw(beacon=f"round {round_}", at=at(2021, 6, 1),
+                                        first_dose_from=BASE_DAY, first_dose_until=BASE_DAY)
+        engine.reveal_draw(commitment.id, round_.to_bytes(4, "little"), at=at(2021, 6, 1))
+        result = engine.draw_fairness(commitment.id)
+        independent = verify.fairness(verify.parse_bundle(engine.draw_bundle(commitment.id)))
+        assert result.degrees_of_freedom == independent.degrees_of_freedom == 9
+        assert [t.winners for t in result.tiers] == [t.winners for t in independent.tiers] == [500]
+        assert result.chi_square == pytest.approx(independent.chi_square, rel=1e-12)
+        assert result.p_value == pytest.approx(independent.p_value, rel=1e-9, abs=1e-12)
+        p_values.append(result.p_value)
+    # A fair lottery: no p-value tiny, and they spread over 0..1.
+    assert min(p_values) > 1e-4
+    assert sum(p < 0.5 for p in p_values) not in (0, len(p_values))
+    # The check can fail: with a 60+ vaccine only the early half can win.
+    engine = vaxalloc.Engine()
+    fairness_campaign(engine, people, age_bound=True)
+    commitment = engine.commit_draw(beacon="biased", at=at(2021, 6, 1),
+                                    first_dose_from=BASE_DAY, first_dose_until=BASE_DAY)
+    engine.reveal_draw(commitment.id, b"x", at=at(2021, 6, 1))
+    biased = engine.draw_fairness(commitment.id)
+    assert biased.p_value < 1e-100
+    assert biased.p_value == pytest.approx(
+        verify.fairness(verify.parse_bundle(engine.draw_bundle(commitment.id))).p_value,
+        abs=1e-300)
+    with pytest.raises(vaxalloc.InvalidArgumentError, match="1 buckets; expected 2 to 100"):
+        engine.draw_fairness(commitment.id, buckets=1)
+
+
+def test_chi_square_tail_matches_known_quantiles():
+    # The 0.999 quantile with 9 degrees of freedom (tests/draw_test.cc), the
+    # median with 1, and the exponential tail of 2 degrees of freedom.
+    assert verify.upper_gamma_regularized(4.5, 27.877 / 2) == pytest.approx(0.001, rel=1e-3)
+    assert verify.upper_gamma_regularized(0.5, 0.454936 / 2) == pytest.approx(0.5, rel=1e-5)
+    assert verify.upper_gamma_regularized(1.0, 3.0) == pytest.approx(math.exp(-3), rel=1e-12)

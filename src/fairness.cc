@@ -1,0 +1,177 @@
+// The chi-square check of a committed draw (docs/draw.md section 13): did
+// registration time, inside a tier, decide who won? From the inputs the
+// commitment froze (each candidate's tier and registration instant) and the
+// results (who won).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "fmt/format.h"
+#include "src/engine_state.h"
+#include "vaxalloc/engine.h"
+
+namespace vaxalloc {
+namespace {
+
+uint64_t Little(std::string_view bytes, size_t offset, size_t width) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
+  }
+  return value;
+}
+
+struct Entrant {
+  int64_t registered_at_us;
+  uint32_t index;  // in the inputs: ties in registration time keep it
+  uint8_t tier;
+  bool won;
+};
+
+// The candidates of docs/draw.md section 10.7 and who of them won (section
+// 11's results); false if the bytes do not have that shape.
+bool ReadEntrants(std::string_view inputs, std::string_view results,
+                  std::vector<Entrant>* entrants) {
+  constexpr size_t kCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
+  for (size_t offset = 8; offset + 9 <= inputs.size();) {
+    const uint64_t length = Little(inputs, offset + 1, 8);
+    if (length > inputs.size() - offset - 9) return false;
+    if (inputs[offset] == 7) {
+      if (length < 4) return false;
+      const uint64_t count = Little(inputs, offset + 9, 4);
+      if (length != 4 + count * kCandidateBytes) return false;
+      for (uint64_t c = 0; c < count; ++c) {
+        const size_t at = offset + 13 + c * kCandidateBytes;
+        entrants->push_back({static_cast<int64_t>(Little(inputs, at + 32, 8)),
+                             static_cast<uint32_t>(c),
+                             static_cast<uint8_t>(inputs[at + kCandidateBytes - 1]), false});
+      }
+    }
+    offset += 9 + length;
+  }
+  // Draw id, instant, 8 tier counts, then the series.
+  size_t at = 4 + 8 + 8 * 8;
+  if (results.size() < at + 4) return false;
+  const uint64_t series = Little(results, at, 4);
+  at += 4;
+  for (uint64_t s = 0; s < series; ++s) {
+    if (results.size() < at + 15) return false;
+    const uint64_t candidate = Little(results, at, 4);
+    if (candidate >= entrants->size()) return false;
+    (*entrants)[candidate].won = true;
+    at += 15 + 6 * Little(results, at + 14, 1);
+  }
+  return at == results.size();
+}
+
+// Q(a, x) = Gamma(a, x) / Gamma(a), the regularized upper incomplete gamma
+// function: by its series below a + 1, by Lentz's continued fraction above
+// (Numerical Recipes, section 6.2).
+double UpperGammaRegularized(double a, double x) {
+  if (x <= 0) return 1;
+  const double log_prefix = a * std::log(x) - x - std::lgamma(a);
+  constexpr int kIterations = 1000;
+  constexpr double kEpsilon = 1e-15;
+  if (x < a + 1) {
+    double term = 1 / a, sum = term;
+    for (int n = 1; n < kIterations && std::abs(term) > std::abs(sum) * kEpsilon; ++n) {
+      term *= x / (a + n);
+      sum += term;
+    }
+    return std::max(0.0, 1 - sum * std::exp(log_prefix));
+  }
+  constexpr double kTiny = std::numeric_limits<double>::min() / kEpsilon;
+  double b = x + 1 - a, c = 1 / kTiny, d = 1 / b, h = d;
+  for (int i = 1; i < kIterations; ++i) {
+    const double an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (std::abs(d) < kTiny) d = kTiny;
+    c = b + an / c;
+    if (std::abs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    const double delta = d * c;
+    h *= delta;
+    if (std::abs(delta - 1) < kEpsilon) break;
+  }
+  return std::min(1.0, std::exp(log_prefix) * h);
+}
+
+}  // namespace
+
+absl::StatusOr<DrawFairness> Engine::CheckDrawFairness(CommitmentId id, int buckets) const {
+  if (buckets < 2 || buckets > kFairnessBucketsMax) {
+    return absl::InvalidArgumentError(fmt::format(
+        "draw fairness: {} buckets; expected 2 to {}", buckets, kFairnessBucketsMax));
+  }
+  if (id == kNoId || id > state_->commitments.size()) {
+    return absl::NotFoundError(fmt::format("draw fairness: unknown draw commitment id {}", id));
+  }
+  const State::CommitmentEntry& entry = state_->commitments[id - 1];
+  if (entry.record.status != CommitmentStatus::kRevealed) {
+    return absl::FailedPreconditionError(fmt::format(
+        "draw fairness: draw commitment {} is not revealed; only a draw that ran has winners",
+        id));
+  }
+  std::vector<Entrant> entrants;
+  if (!ReadEntrants(*entry.inputs, *entry.results, &entrants)) {
+    return absl::DataLossError(
+        fmt::format("draw fairness: draw commitment {}'s inputs or results are malformed", id));
+  }
+  std::sort(entrants.begin(), entrants.end(), [](const Entrant& a, const Entrant& b) {
+    return std::tie(a.tier, a.registered_at_us, a.index) <
+           std::tie(b.tier, b.registered_at_us, b.index);
+  });
+  DrawFairness fairness;
+  fairness.commitment = id;
+  fairness.buckets = buckets;
+  for (size_t first = 0; first < entrants.size();) {
+    size_t end = first;
+    uint32_t winners = 0;
+    while (end < entrants.size() && entrants[end].tier == entrants[first].tier) {
+      winners += entrants[end].won ? 1 : 0;
+      ++end;
+    }
+    const auto n = static_cast<uint32_t>(end - first);
+    // Every bucket must expect at least 5 winners and 5 losers.
+    const uint32_t smaller = std::min(winners, n - winners);
+    const int tier_buckets = static_cast<int>(std::min<uint32_t>(buckets, smaller / 5));
+    if (tier_buckets >= 2) {
+      TierFairness tier;
+      tier.tier = entrants[first].tier;
+      tier.candidates = n;
+      tier.winners = winners;
+      tier.buckets = tier_buckets;
+      tier.degrees_of_freedom = tier_buckets - 1;
+      const double win_share = static_cast<double>(winners) / n;
+      for (int k = 0; k < tier_buckets; ++k) {
+        // Bucket k: the candidates [k n / B, (k + 1) n / B) by registration time.
+        const size_t lo = first + static_cast<size_t>(uint64_t{n} * k / tier_buckets);
+        const size_t hi = first + static_cast<size_t>(uint64_t{n} * (k + 1) / tier_buckets);
+        double won = 0;
+        for (size_t i = lo; i < hi; ++i) won += entrants[i].won ? 1 : 0;
+        const double size = static_cast<double>(hi - lo);
+        const double expected_won = size * win_share;
+        const double expected_lost = size - expected_won;
+        tier.chi_square += (won - expected_won) * (won - expected_won) / expected_won +
+                           (won - expected_won) * (won - expected_won) / expected_lost;
+      }
+      fairness.chi_square += tier.chi_square;
+      fairness.degrees_of_freedom += tier.degrees_of_freedom;
+      fairness.tiers.push_back(tier);
+    }
+    first = end;
+  }
+  if (fairness.degrees_of_freedom > 0) {
+    fairness.p_value =
+        UpperGammaRegularized(fairness.degrees_of_freedom / 2.0, fairness.chi_square / 2.0);
+  }
+  return fairness;
+}
+
+}  // namespace vaxalloc
