@@ -228,6 +228,43 @@ void Run(const Options& options) {
   const double reopen = Median(reopen_seconds);
   rows.push_back({fmt::format("durable draw ({} placed)", durable_placed), Rate(durable_rate),
                   ">= 200 k/s", Verdict(durable_rate >= 200'000, durable_rate / 200'000)});
+  // The same draw committed (docs/draw.md section 9): the commit freezes and
+  // hashes the inputs, the reveal builds them again, compares, and draws.
+  // The peer is the plain durable draw just measured, on the same file.
+  std::vector<double> commit_seconds, reveal_seconds, bundle_seconds;
+  size_t input_bytes = 0, bundle_bytes = 0, committed_placed = 0;
+  for (int run = 0; run < options.runs; ++run) {
+    const std::string copy = options.dir + "/bench-run.sqlite";
+    std::filesystem::remove(copy);
+    std::filesystem::copy_file(master, copy);
+    auto store = Check("reopen", Store::Open(copy));
+    DrawRequest request = BigDraw(scenario, series, 0);
+    request.seed = DrawSeed{};
+    DrawCommitment commitment;
+    commit_seconds.push_back(
+        Time([&] { commitment = Check("commit draw", store->CommitDraw(request, "bench")); }));
+    DrawRecord record;
+    reveal_seconds.push_back(Time([&] {
+      record = Check("reveal draw",
+                     store->RevealDraw(commitment.id, fmt::format("beacon {}", run), request.at));
+    }));
+    bundle_seconds.push_back(Time([&] {
+      Check("bundle", store->engine().WriteDrawBundle(commitment.id,
+                                                      options.dir + "/bench-bundle.vxd"));
+    }));
+    input_bytes = commitment.input_bytes;
+    bundle_bytes = std::filesystem::file_size(options.dir + "/bench-bundle.vxd");
+    committed_placed = record.series.size();
+  }
+  const double reveal = Median(reveal_seconds);
+  rows.push_back({fmt::format("commit draw ({:.0f} MB of inputs)", input_bytes / 1e6),
+                  fmt::format("{:.2f} s", Median(commit_seconds)), "(no target)", ""});
+  rows.push_back({fmt::format("reveal draw ({} placed)", committed_placed),
+                  fmt::format("{:.2f} s", reveal),
+                  fmt::format("plain draw {:.2f} s", durable_placed / durable_rate),
+                  fmt::format("{:.2f}x the plain draw", reveal * durable_rate / durable_placed)});
+  rows.push_back({fmt::format("write audit bundle ({:.0f} MB)", bundle_bytes / 1e6),
+                  fmt::format("{:.2f} s", Median(bundle_seconds)), "(no target)", ""});
   // The reopen target is for 8 M registrants; scale linearly for a smaller run.
   const double reopen_target = 5.0 * options.registrants / 8e6;
   rows.push_back({fmt::format("reopen, {} registrants", options.registrants),

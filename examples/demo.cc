@@ -138,27 +138,63 @@ int Fail(std::string_view what, const absl::Status& status) {
 struct DrawTotals {
   uint32_t draws = 0;
   uint64_t series = 0;
-  double prepare_seconds = 0;  // Engine::PrepareDraw: the algorithm in memory
-  double commit_seconds = 0;   // Store::Draw: prepare, SQLite commit, apply
+  double prepare_seconds = 0;  // Engine::PrepareRevealDraw: the algorithm in memory
+  double commit_seconds = 0;   // Store::CommitDraw and RevealDraw: prepare, SQLite, apply
 };
 
-// Runs one scheduled draw: once in memory (timed, then discarded), once
-// through the store; both must pick the same winners.
-absl::Status RunDraw(Store& store, const DrawRequest& request, int number, DrawTotals* totals) {
+// The public randomness a week's draw commits to, and its value. A real
+// campaign names a future drand round or NIST pulse and passes the value it
+// publishes; the demo, offline, stands in for both with fixed texts
+// (tests/python/test_crosscheck.py repeats them).
+std::string DemoBeacon(int week) {
+  return fmt::format("demo week {}: stands in for a drand round", week);
+}
+std::string DemoBeaconValue(int week, uint64_t scenario_seed) {
+  return fmt::format("demo stand-in for the beacon's value, week {}, scenario {}", week,
+                     scenario_seed);
+}
+
+// Runs one scheduled draw as a committed draw (docs/draw.md section 9): the
+// commitment first, then the reveal, once in memory (timed, then discarded)
+// and once through the store; both must pick the same winners.
+absl::Status RunDraw(Store& store, const DrawRequest& scheduled, int number,
+                     uint64_t scenario_seed, DrawTotals* totals, vaxalloc::CommitmentId* last) {
+  // A run stopped between commit and reveal left its commitment pending.
+  for (vaxalloc::CommitmentId id = 1; id <= store.engine().draw_commitment_count(); ++id) {
+    const absl::StatusOr<vaxalloc::DrawCommitment> left = store.engine().GetDrawCommitment(id);
+    if (!left.ok()) return left.status();
+    if (left->status != vaxalloc::CommitmentStatus::kPending) continue;
+    if (absl::Status status =
+            store.AbandonDraw(id, "the demo stopped before revealing it", scheduled.at);
+        !status.ok()) {
+      return status;
+    }
+  }
+  DrawRequest request = scheduled;
+  request.seed = vaxalloc::DrawSeed{};
+  Stopwatch commit_watch;
+  const absl::StatusOr<vaxalloc::DrawCommitment> commitment =
+      store.CommitDraw(request, DemoBeacon(number));
+  if (!commitment.ok()) return commitment.status();
+  const double commitment_seconds = commit_watch.Seconds();
+  const std::string value = DemoBeaconValue(number, scenario_seed);
+
   Stopwatch prepare_watch;
   absl::StatusOr<vaxalloc::Prepared<vaxalloc::DrawOutcome>> prepared =
-      store.engine().PrepareDraw(request);
+      store.engine().PrepareRevealDraw(commitment->id, value, request.at);
   const double prepare_seconds = prepare_watch.Seconds();
   if (!prepared.ok()) return prepared.status();
 
-  Stopwatch commit_watch;
-  absl::StatusOr<DrawRecord> record = store.Draw(request);
-  const double commit_seconds = commit_watch.Seconds();
+  Stopwatch reveal_watch;
+  absl::StatusOr<DrawRecord> record = store.RevealDraw(commitment->id, value, request.at);
+  const double commit_seconds = commitment_seconds + reveal_watch.Seconds();
   if (!record.ok()) return record.status();
   if (record->series != prepared->change.record.series) {
     return absl::InternalError(
         fmt::format("draw {}: the committed draw differs from the prepared one", number));
   }
+  request.seed = record->request.seed;
+  *last = commitment->id;
 
   uint64_t took_part = 0;
   uint64_t assigned = 0;
@@ -172,12 +208,17 @@ absl::Status RunDraw(Store& store, const DrawRequest& request, int number, DrawT
         fmt::format("{}tier {} {}/{}", per_tier.empty() ? "" : ", ", t + 1,
                     Thousands(uint64_t{count.assigned}), Thousands(uint64_t{count.eligible}));
   }
+  std::string hash;
+  for (uint8_t byte : commitment->commitment) hash += fmt::format("{:02x}", byte);
   fmt::print("draw {:2}  {}  first doses {} .. {}  seed {}\n", number, LocalTime(request.at),
              absl::FormatCivilTime(request.first_dose_from),
              absl::FormatCivilTime(request.first_dose_until), vaxalloc::FormatSeed(request.seed));
+  fmt::print("         commitment {}... ({:.1f} MB of inputs), beacon \"{}\"\n",
+             hash.substr(0, 24), commitment->input_bytes / 1e6, commitment->beacon);
   fmt::print("         assigned {:>8}  waiting {:>8}   ({})\n", Thousands(assigned),
              Thousands(took_part - assigned), per_tier);
-  fmt::print("         in memory {:.3f} s, committed {:.3f} s\n", prepare_seconds, commit_seconds);
+  fmt::print("         in memory {:.3f} s, committed and revealed {:.3f} s\n", prepare_seconds,
+             commit_seconds);
   totals->draws += 1;
   totals->series += assigned;
   totals->prepare_seconds += prepare_seconds;
@@ -666,7 +707,10 @@ int Run(const Arguments& arguments) {
   for (vaxalloc::DrawId id = 1; id <= done; ++id) {
     const absl::StatusOr<DrawRecord> record = engine.GetDraw(id);
     if (!record.ok()) return Fail("reading the draws", record.status());
-    if (!(record->request.seed == schedule[id - 1].seed)) {
+    const DrawRequest& scheduled = schedule[id - 1];
+    if (record->request.at != scheduled.at ||
+        record->request.first_dose_from != scheduled.first_dose_from ||
+        record->request.first_dose_until != scheduled.first_dose_until) {
       return Fail("continuing", absl::FailedPreconditionError(
                                     fmt::format("draw {} in the file is not the schedule's", id)));
     }
@@ -680,12 +724,14 @@ int Run(const Arguments& arguments) {
   fmt::print("\n");
 
   DrawTotals totals;
+  vaxalloc::CommitmentId last_commitment = vaxalloc::kNoId;
   for (size_t k = done; k < schedule.size() && totals.draws < arguments.draws_max; ++k) {
     // The week's booking flows run before the next draw.
     if (absl::Status status = PhaseAfterDraw(store, schedule, k); !status.ok()) {
       return Fail(fmt::format("the week after draw {}", k), status);
     }
-    if (absl::Status status = RunDraw(store, schedule[k], static_cast<int>(k + 1), &totals);
+    if (absl::Status status = RunDraw(store, schedule[k], static_cast<int>(k + 1), options.seed,
+                                      &totals, &last_commitment);
         !status.ok()) {
       return Fail(fmt::format("draw {}", k + 1), status);
     }
@@ -701,6 +747,23 @@ int Run(const Arguments& arguments) {
   if (engine.draw_count() < schedule.size()) {
     fmt::print("{} draws still to run: run the demo again to continue\n",
                schedule.size() - engine.draw_count());
+  }
+
+  if (last_commitment != vaxalloc::kNoId) {
+    // The audit bundle of the last draw: anyone re-runs it from this file.
+    const std::string bundle = arguments.db + fmt::format(".draw-{}.vxd", engine.draw_count());
+    if (absl::Status status = engine.WriteDrawBundle(last_commitment, bundle); !status.ok()) {
+      return Fail("writing the audit bundle", status);
+    }
+    const absl::StatusOr<vaxalloc::DrawFairness> fairness =
+        engine.CheckDrawFairness(last_commitment);
+    if (!fairness.ok()) return Fail("the fairness check", fairness.status());
+    fmt::print(
+        "Audit bundle of draw {}: {}\n  registration time inside the tiers: chi-square {:.1f}, "
+        "{} degrees of freedom, p = {:.3f}\n  re-run it: python3 -m vaxalloc.verify {} "
+        "--fairness\n",
+        engine.draw_count(), bundle, fairness->chi_square, fairness->degrees_of_freedom,
+        fairness->p_value, bundle);
   }
 
   PrintReport(engine, *scenario);

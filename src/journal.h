@@ -98,13 +98,17 @@ class JournalWriter {
   // Bytes as they are (a hash, a section already written).
   void Raw(std::string_view bytes) { bytes_.append(bytes); }
   size_t size() const { return bytes_.size(); }
+  void Reserve(size_t bytes) { bytes_.reserve(bytes); }
   bool ok() const { return true; }
   std::string Take() { return std::move(bytes_); }
 
  private:
   template <class T>
   void Little(T value) {
-    for (size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<char>(value >> (8 * i)));
+    // One append per field: a committed draw's inputs run to tens of MB.
+    char bytes[sizeof(T)];
+    for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>(value >> (8 * i));
+    bytes_.append(bytes, sizeof(T));
   }
   std::string bytes_;
 };

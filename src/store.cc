@@ -488,7 +488,6 @@ CREATE TABLE draw_commitments (
   beacon TEXT NOT NULL,
   policy_version INTEGER NOT NULL REFERENCES policies(version),
   commitment BLOB NOT NULL CHECK (length(commitment) = 32),
-  inputs BLOB NOT NULL,
   status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
   settled_at_us INTEGER,
   beacon_value BLOB,
@@ -500,6 +499,13 @@ CREATE TABLE draw_commitments (
   CHECK ((status = 0) = (settled_at_us IS NULL)),
   CHECK ((status = 1) = (draw IS NOT NULL AND results IS NOT NULL AND beacon_value IS NOT NULL)),
   CHECK ((status = 2) = (abandon_reason IS NOT NULL))
+) STRICT;
+
+-- A table of its own: revealing updates the commitment's row, and SQLite
+-- rewrites a whole row on update, tens of MB of inputs included.
+CREATE TABLE draw_inputs (
+  commitment INTEGER PRIMARY KEY REFERENCES draw_commitments(id),
+  inputs BLOB NOT NULL
 ) STRICT;
 
 CREATE TABLE draw_commitment_centers (
@@ -896,7 +902,7 @@ struct Store::Database {
   Statement insert_release;
   Statement schedule_registrants_chunk;  // kSchedulesPerUpdate registrants
   Statement insert_draw, insert_draw_center, insert_draw_tier;
-  Statement insert_commitment, insert_commitment_center, settle_commitment;
+  Statement insert_commitment, insert_draw_inputs, insert_commitment_center, settle_commitment;
   Statement insert_event, insert_draw_events, select_events, delete_events, select_last_event_id;
   // Foreign keys are off on the connection (WithoutForeignKeys); and whether
   // that is on purpose, for the change running.
@@ -1333,8 +1339,10 @@ struct Store::Database {
          "series_limit, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_commitment,
          "INSERT INTO draw_commitments (id, at_us, first_dose_from, first_dose_until, "
-         "series_limit, beacon, policy_version, commitment, inputs, status) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"},
+         "series_limit, beacon, policy_version, commitment, status) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"},
+        {&Database::insert_draw_inputs,
+         "INSERT INTO draw_inputs (commitment, inputs) VALUES (?, ?)"},
         {&Database::insert_commitment_center,
          "INSERT INTO draw_commitment_centers (commitment, position, center) VALUES (?, ?, ?)"},
         {&Database::settle_commitment,
@@ -1656,8 +1664,9 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(
         Run(insert_commitment.get(), commitment.id, request.at, request.first_dose_from,
             request.first_dose_until, request.series_limit, commitment.beacon,
-            commitment.policy_version, Blob{BytesOf(commitment.commitment)},
-            Blob{*change.inputs}));
+            commitment.policy_version, Blob{BytesOf(commitment.commitment)}));
+    VAXALLOC_STORE_RETURN_IF_ERROR(
+        Run(insert_draw_inputs.get(), commitment.id, Blob{*change.inputs}));
     for (size_t i = 0; i < request.centers.size(); ++i) {
       VAXALLOC_STORE_RETURN_IF_ERROR(
           Run(insert_commitment_center.get(), commitment.id, i, request.centers[i]));
@@ -3061,9 +3070,11 @@ struct Store::Database {
 
   absl::Status LoadDrawCommitments(Engine& engine) {
     absl::StatusOr<Statement> query = Query(
-        "SELECT id, at_us, first_dose_from, first_dose_until, series_limit, beacon, "
-        "policy_version, commitment, inputs, status, settled_at_us, beacon_value, seed_k0, "
-        "seed_k1, draw, abandon_reason, results FROM draw_commitments ORDER BY id");
+        "SELECT c.id, c.at_us, c.first_dose_from, c.first_dose_until, c.series_limit, c.beacon, "
+        "c.policy_version, c.commitment, i.inputs, c.status, c.settled_at_us, c.beacon_value, "
+        "c.seed_k0, c.seed_k1, c.draw, c.abandon_reason, c.results "
+        "FROM draw_commitments AS c LEFT JOIN draw_inputs AS i ON i.commitment = c.id "
+        "ORDER BY c.id");
     if (!query.ok()) return query.status();
     absl::StatusOr<Statement> centers = Query(
         "SELECT center FROM draw_commitment_centers WHERE commitment = ? ORDER BY position");

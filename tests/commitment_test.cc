@@ -308,7 +308,8 @@ TEST_CASE("a Store keeps commitments, follows another process's, and catches an 
     CHECK_MESSAGE(absl::StrContains(report.ToString(), "give another seed"), report.ToString());
   }
   // Inputs that no longer hash to the commitment: the file is refused.
-  Sql(path, "UPDATE draw_commitments SET inputs = CAST(inputs || x'00' AS BLOB) WHERE id = 2");
+  Sql(path,
+      "UPDATE draw_inputs SET inputs = CAST(inputs || x'00' AS BLOB) WHERE commitment = 2");
   const absl::Status corrupt = Store::Open(path).status();
   CHECK(corrupt.code() == StatusCode::kDataLoss);
   CHECK_MESSAGE(Contains(corrupt, "draw commitment 2 does not hash to its stored inputs"), corrupt);

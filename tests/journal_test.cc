@@ -407,7 +407,8 @@ TEST_CASE("a file of schema 3 gets its journal when migrated, starting with 'mig
     before = Take(store->engine());
   }
   Sql(path,
-      "DROP TABLE journal; DROP TABLE draw_commitment_centers; DROP TABLE draw_commitments; "
+      "DROP TABLE journal; DROP TABLE draw_commitment_centers; DROP TABLE draw_inputs; "
+      "DROP TABLE draw_commitments; "
       "PRAGMA user_version = 3");
   auto store = OpenOk(path);
   CheckSame(before, Take(store->engine()));
