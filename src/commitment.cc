@@ -297,16 +297,34 @@ DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_v
   const Sha256 digest = Sha256Of(message);
   return DrawSeed{LittleEndian64(digest.data()), LittleEndian64(digest.data() + 8)};
 }
+
+absl::StatusOr<const Engine::State::CommitmentEntry*> FindCommitment(const Engine::State& state,
+                                                                     CommitmentId id,
+                                                                     std::string_view what) {
+  if (id == kNoId || id > state.commitments.size()) {
+    return absl::NotFoundError(fmt::format("{}: unknown draw commitment id {}", what, id));
+  }
+  return &state.commitments[id - 1];
+}
+
+absl::StatusOr<const Engine::State::CommitmentEntry*> RevealedCommitment(
+    const Engine::State& state, CommitmentId id, std::string_view what) {
+  absl::StatusOr<const Engine::State::CommitmentEntry*> entry = FindCommitment(state, id, what);
+  if (!entry.ok() || (*entry)->record.status == CommitmentStatus::kRevealed) return entry;
+  return absl::FailedPreconditionError(fmt::format(
+      "{}: draw commitment {} is {}; only a revealed draw has winners", what, id,
+      (*entry)->record.status == CommitmentStatus::kPending ? "still pending" : "abandoned"));
+}
 }  // namespace internal
 
 namespace {
 // The commitment `id` if it is pending, else why it cannot be settled.
 absl::StatusOr<const Engine::State::CommitmentEntry*> PendingCommitment(
     const Engine::State& state, CommitmentId id, std::string_view what) {
-  if (id == kNoId || id > state.commitments.size()) {
-    return absl::NotFoundError(fmt::format("{}: unknown draw commitment id {}", what, id));
-  }
-  const Engine::State::CommitmentEntry& entry = state.commitments[id - 1];
+  absl::StatusOr<const Engine::State::CommitmentEntry*> found =
+      internal::FindCommitment(state, id, what);
+  if (!found.ok()) return found;
+  const Engine::State::CommitmentEntry& entry = **found;
   switch (entry.record.status) {
     case CommitmentStatus::kPending:
       return &entry;
@@ -501,10 +519,10 @@ absl::Status Engine::RestoreDrawCommitment(const DrawCommitment& commitment, std
 }
 
 absl::StatusOr<DrawCommitment> Engine::GetDrawCommitment(CommitmentId id) const {
-  if (id == kNoId || id > state_->commitments.size()) {
-    return absl::NotFoundError(fmt::format("unknown draw commitment id {}", id));
-  }
-  return state_->commitments[id - 1].record;
+  absl::StatusOr<const State::CommitmentEntry*> entry =
+      internal::FindCommitment(*state_, id, "draw commitment");
+  if (!entry.ok()) return entry.status();
+  return (*entry)->record;
 }
 
 uint32_t Engine::draw_commitment_count() const {
@@ -512,22 +530,17 @@ uint32_t Engine::draw_commitment_count() const {
 }
 
 absl::StatusOr<std::string> Engine::DrawInputs(CommitmentId id) const {
-  if (id == kNoId || id > state_->commitments.size()) {
-    return absl::NotFoundError(fmt::format("unknown draw commitment id {}", id));
-  }
-  return *state_->commitments[id - 1].inputs;
+  absl::StatusOr<const State::CommitmentEntry*> entry =
+      internal::FindCommitment(*state_, id, "draw inputs");
+  if (!entry.ok()) return entry.status();
+  return *(*entry)->inputs;
 }
 
 absl::StatusOr<std::string> Engine::DrawBundle(CommitmentId id) const {
-  if (id == kNoId || id > state_->commitments.size()) {
-    return absl::NotFoundError(fmt::format("draw bundle: unknown draw commitment id {}", id));
-  }
-  const State::CommitmentEntry& entry = state_->commitments[id - 1];
-  if (entry.record.status != CommitmentStatus::kRevealed) {
-    return absl::FailedPreconditionError(fmt::format(
-        "draw bundle: draw commitment {} is {}; only a revealed draw has a bundle", id,
-        entry.record.status == CommitmentStatus::kPending ? "still pending" : "abandoned"));
-  }
+  absl::StatusOr<const State::CommitmentEntry*> found =
+      internal::RevealedCommitment(*state_, id, "draw bundle");
+  if (!found.ok()) return found.status();
+  const State::CommitmentEntry& entry = **found;
   JournalWriter out;
   out.Raw(kBundleMagic);
   out.U64(entry.inputs->size());

@@ -355,6 +355,13 @@ absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& req
 // A committed draw's seed: the first 16 bytes of SHA-256(commitment ||
 // beacon value), k0 then k1, each little-endian.
 DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_view beacon_value);
+// Commitment `id` (NotFound otherwise), or one that is revealed
+// (FailedPrecondition otherwise); `what` starts the error message.
+absl::StatusOr<const Engine::State::CommitmentEntry*> FindCommitment(const Engine::State& state,
+                                                                     CommitmentId id,
+                                                                     std::string_view what);
+absl::StatusOr<const Engine::State::CommitmentEntry*> RevealedCommitment(
+    const Engine::State& state, CommitmentId id, std::string_view what);
 // What Apply(DrawOutcome) does besides the draw itself when it is a reveal.
 void ApplyReveal(Engine::State& state, const DrawOutcome& outcome);
 

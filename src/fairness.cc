@@ -109,15 +109,10 @@ absl::StatusOr<DrawFairness> Engine::CheckDrawFairness(CommitmentId id, int buck
     return absl::InvalidArgumentError(fmt::format(
         "draw fairness: {} buckets; expected 2 to {}", buckets, kFairnessBucketsMax));
   }
-  if (id == kNoId || id > state_->commitments.size()) {
-    return absl::NotFoundError(fmt::format("draw fairness: unknown draw commitment id {}", id));
-  }
-  const State::CommitmentEntry& entry = state_->commitments[id - 1];
-  if (entry.record.status != CommitmentStatus::kRevealed) {
-    return absl::FailedPreconditionError(fmt::format(
-        "draw fairness: draw commitment {} is not revealed; only a draw that ran has winners",
-        id));
-  }
+  absl::StatusOr<const State::CommitmentEntry*> found =
+      internal::RevealedCommitment(*state_, id, "draw fairness");
+  if (!found.ok()) return found.status();
+  const State::CommitmentEntry& entry = **found;
   std::vector<Entrant> entrants;
   if (!ReadEntrants(*entry.inputs, *entry.results, &entrants)) {
     return absl::DataLossError(

@@ -45,6 +45,7 @@ using testing::Person;
 using testing::StatusOf;
 using testing::Supply;
 using testing::Take;
+using testing::Sql;
 using testing::TwoDose;
 
 const CivilDay kFirstDay(2021, 6, 14);
@@ -55,16 +56,6 @@ class TempDir : public testing::TempDir {
   TempDir() : testing::TempDir("commitment_test") {}
 };
 
-void Sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE_MESSAGE(code == SQLITE_OK, sql, ": ", message);
-}
 
 bool Contains(const absl::Status& status, std::string_view text) {
   return absl::StrContains(std::string(status.message()), std::string(text));

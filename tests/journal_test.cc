@@ -53,6 +53,7 @@ using testing::Snapshot;
 using testing::StatusOf;
 using testing::Supply;
 using testing::Take;
+using testing::Sql;
 using testing::TwoDose;
 
 // A fresh directory for one test, removed after it.
@@ -61,17 +62,6 @@ class TempDir : public testing::TempDir {
   TempDir() : testing::TempDir("journal_test") {}
 };
 
-// The sqlite3 shell's view of the file: edits behind the library's back.
-void Sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* error = nullptr;
-  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error != nullptr ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  REQUIRE_MESSAGE(code == SQLITE_OK, sql, ": ", message);
-}
 
 std::unique_ptr<Store> OpenOk(const std::string& path, StoreOptions options = {}) {
   return Ok(Store::Open(path, options));

@@ -3,6 +3,7 @@
 #define VAXALLOC_TESTS_TEST_SUPPORT_H_
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +24,18 @@
 #include "vaxalloc/types.h"
 
 namespace vaxalloc::testing {
+
+// The sqlite3 shell's view of a campaign file: edits behind the library's back.
+inline void Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(code == SQLITE_OK, sql, ": ", message);
+}
 
 // VAXALLOC_TEST_SCALE=small (set for the sanitizer build) shrinks big cases.
 inline bool SmallScale() {
