@@ -802,7 +802,7 @@ void DefineAllocation(py::class_<Handle>& cls) {
       "abandon_draw",
       [](Handle& h, int64_t commitment, const std::string& reason, int64_t at) {
         const CommitmentId id = Narrow<CommitmentId>(commitment, "draw commitment id");
-        Quick(h, [&] { Check(h.target().AbandonDraw(id, reason, TimeFromMicros(at))); });
+        Check(Slow(h, [&] { return h.target().AbandonDraw(id, reason, TimeFromMicros(at)); }));
       },
       "commitment"_a, "reason"_a, py::kw_only(), "at"_a);
   cls.def("get_draw_commitment", [](Handle& h, int64_t id) {

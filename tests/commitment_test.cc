@@ -42,6 +42,7 @@ using testing::CenterOf;
 using testing::CheckSame;
 using testing::Ok;
 using testing::Person;
+using testing::Snapshot;
 using testing::StatusOf;
 using testing::Supply;
 using testing::Take;
@@ -351,6 +352,41 @@ TEST_CASE("the chi-square check sees registration time deciding, and not a fair 
   CHECK(engine.CheckDrawFairness(1, 1).status().code() == StatusCode::kInvalidArgument);
   CHECK(engine.CheckDrawFairness(1, kFairnessBucketsMax + 1).status().code() ==
         StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a 0.4 file (schema 4) migrates to schema 5 and can commit") {
+  TempDir dir;
+  const std::string path = dir.File("campaign.sqlite");
+  Snapshot before;
+  {
+    auto store = Ok(Store::Open(path));
+    BuildCampaign(*store);
+    Ok(store->Draw([] {
+      DrawRequest plain = Request();
+      plain.seed = DrawSeed{7, 0};
+      plain.first_dose_until = kFirstDay;
+      return plain;
+    }()));
+    before = Take(store->engine());
+  }
+  // What 0.4 wrote: no commitment tables, the journal's CHECK up to op 22.
+  Sql(path,
+      "DROP TABLE draw_commitment_centers; DROP TABLE draw_inputs; DROP TABLE draw_commitments; "
+      "CREATE TABLE journal_v4 (seq INTEGER PRIMARY KEY, op INTEGER NOT NULL CHECK (op BETWEEN 1 "
+      "AND 22), committed_at_us INTEGER NOT NULL, clock_us INTEGER NOT NULL, args BLOB NOT NULL, "
+      "hash BLOB NOT NULL CHECK (length(hash) = 32)) STRICT; "
+      "INSERT INTO journal_v4 SELECT * FROM journal; DROP TABLE journal; "
+      "ALTER TABLE journal_v4 RENAME TO journal; PRAGMA user_version = 4");
+  auto store = Ok(Store::Open(path));
+  CheckSame(before, Take(store->engine()));
+  CHECK(Ok(store->VerifyJournal()).first_bad_seq == 0u);
+  DrawRequest next = Request();
+  next.at = kAt + absl::Hours(1);
+  next.first_dose_from = kFirstDay + 1;
+  Ok(store->CommitDraw(next, "round 1"));
+  Ok(store->RevealDraw(1, "value", next.at));
+  CHECK(CheckInvariants(store->engine()).ok());
+  CHECK(Ok(store->VerifyJournal()).first_bad_seq == 0u);
 }
 
 TEST_CASE("a bundle written to a file is the bundle, whole") {
