@@ -335,6 +335,8 @@ py::dict ToDict(const DrawCommitment& commitment) {
                   "status"_a = EnumValue(commitment.status),
                   "beacon_value"_a = py::bytes(commitment.beacon_value),
                   "draw"_a = commitment.draw, "abandon_reason"_a = commitment.abandon_reason,
+                  "abandoned_unchanged"_a = commitment.abandoned_unchanged,
+                  "library_version"_a = commitment.library_version,
                   "settled_at"_a = settled ? py::object(py::int_(MicrosFromTime(commitment.settled_at)))
                                            : py::object(py::none()));
 }

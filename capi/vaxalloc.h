@@ -1105,6 +1105,7 @@ VAXALLOC_API int vaxalloc_draw_centers(vaxalloc_campaign* campaign, uint32_t id,
 #define VAXALLOC_BEACON_VALUE_MAX 1024 /* bytes of a beacon's value */
 #define VAXALLOC_ABANDON_REASON_MAX 256
 #define VAXALLOC_BEACON_NAME_SIZE (VAXALLOC_BEACON_NAME_MAX + 1)
+#define VAXALLOC_LIBRARY_VERSION_SIZE 32
 #define VAXALLOC_ABANDON_REASON_SIZE (VAXALLOC_ABANDON_REASON_MAX + 1)
 
 enum {
@@ -1136,6 +1137,10 @@ typedef struct vaxalloc_draw_commitment {
   /* Once abandoned: */
   char abandon_reason[VAXALLOC_ABANDON_REASON_SIZE];
   int64_t settled_at; /* revealed or abandoned at; VAXALLOC_TIME_INFINITE_PAST while pending */
+  /* Abandoned while its inputs were unchanged: it could have been revealed
+   * (what an auditor looks for in seed shopping). */
+  uint8_t abandoned_unchanged;
+  char library_version[VAXALLOC_LIBRARY_VERSION_SIZE]; /* that made it */
 } vaxalloc_draw_commitment;
 /* Zeroes *commitment and sets its version. Errors: EINVALID, EVERSION. */
 VAXALLOC_API int vaxalloc_draw_commitment_init(vaxalloc_draw_commitment* commitment,
@@ -1145,9 +1150,12 @@ VAXALLOC_API int vaxalloc_draw_commitment_init(vaxalloc_draw_commitment* commitm
  * randomness named by `beacon` (NUL-terminated, 1..VAXALLOC_BEACON_NAME_MAX
  * bytes) will decide. *out (may be NULL) gets the commitment. At most one
  * commitment is pending at a time, and no plain draw runs meanwhile.
- * Errors: as vaxalloc_draw(), and VAXALLOC_EINVALID (a seed given, beacon
- * NULL, empty or too long), VAXALLOC_EPRECONDITION (a commitment is
- * pending). */
+ * Errors: VAXALLOC_EINVALID (NULL, a seed given, beacon NULL, empty, too
+ * long or with a NUL; an invalid window or `at`, as vaxalloc_draw()),
+ * VAXALLOC_EVERSION, VAXALLOC_ENOTFOUND (an unknown center), VAXALLOC_ERANGE
+ * (a window day outside 1900-2200), VAXALLOC_EPRECONDITION (a commitment is
+ * pending; `at` before the latest draw or change), VAXALLOC_EEXISTS (an
+ * earlier commitment named the same beacon). */
 VAXALLOC_API int vaxalloc_draw_commit(vaxalloc_campaign* campaign,
                                       const vaxalloc_draw_request* request, const char* beacon,
                                       vaxalloc_draw_commitment* out) VAXALLOC_NOEXCEPT;

@@ -965,6 +965,8 @@ vaxalloc_draw_commitment ToC(Narrow& narrow, const vx::DrawCommitment& in) {
   out.seed_k1 = request.seed_k1;
   narrow.Text(in.abandon_reason, out.abandon_reason, "abandon reason");
   out.settled_at = TimeToC(in.settled_at);
+  out.abandoned_unchanged = in.abandoned_unchanged ? 1 : 0;
+  narrow.Text(in.library_version, out.library_version, "library version");
   return out;
 }
 

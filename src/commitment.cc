@@ -2,6 +2,7 @@
 // frozen in a canonical byte form before its seed exists; the seed from
 // the commitment and a public beacon; the audit bundle.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,14 +70,15 @@ std::string_view BytesOf(const Sha256& hash) {
 // Everything the draw of `request` reads from `state` under `policy`, in
 // the order and widths of docs/draw.md section 10.
 BuiltInputs BuildInputs(const Engine::State& state, CommitmentId id, const DrawRequest& request,
-                        std::string_view beacon, const PolicyVersion& version) {
+                        std::string_view beacon, const PolicyVersion& version,
+                        std::string_view library_version) {
   const Policy& policy = version.policy;
   BuiltInputs built;
   JournalWriter out;
   out.Raw(kInputsMagic);
 
   JournalWriter header;
-  header.Str(Version());
+  header.Str(std::string(library_version));
   header.U32(id);
   AppendSection(out, Section::kHeader, std::move(header));
 
@@ -224,22 +228,23 @@ BuiltInputs BuildInputs(const Engine::State& state, CommitmentId id, const DrawR
   return built;
 }
 
-uint64_t LittleEndian64(const uint8_t* bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= static_cast<uint64_t>(bytes[i]) << (8 * i);
-  return value;
+// The end of the section starting at `offset`, or 0 when its header or body
+// runs past the end.
+size_t SectionEnd(std::string_view bytes, size_t offset) {
+  if (offset > bytes.size() || bytes.size() - offset < 9) return 0;
+  const uint64_t length = internal::LittleEndianAt(bytes, offset + 1, 8);
+  if (length > bytes.size() - offset - 9) return 0;
+  return offset + 9 + static_cast<size_t>(length);
 }
 
 // The first section in which two inputs differ ("" when none does): what a
-// refused reveal names. Both are well formed: this library wrote them.
+// refused reveal names.
 std::string_view FirstDifferentSection(std::string_view a, std::string_view b) {
-  auto length_at = [](std::string_view bytes, size_t offset) {
-    return LittleEndian64(reinterpret_cast<const uint8_t*>(bytes.data() + offset + 1));
-  };
   size_t offset = kInputsMagic.size();
   while (offset < a.size() && offset < b.size()) {
-    const size_t a_end = offset + 9 + length_at(a, offset);
-    const size_t b_end = offset + 9 + length_at(b, offset);
+    const size_t a_end = SectionEnd(a, offset);
+    const size_t b_end = SectionEnd(b, offset);
+    if (a_end == 0 || b_end == 0) return "framing";
     if (a.substr(offset, a_end - offset) != b.substr(offset, b_end - offset)) {
       const auto tag = static_cast<uint8_t>(a[offset]);
       return tag < kSectionNames.size() ? kSectionNames[tag] : "unknown";
@@ -247,6 +252,27 @@ std::string_view FirstDifferentSection(std::string_view a, std::string_view b) {
     offset = a_end;
   }
   return a == b ? "" : "length";
+}
+
+// Whether stored inputs have the shape of docs/draw.md section 10: the magic,
+// the seven sections in order, each within the bytes, nothing after; and the
+// library version their header names.
+bool WellFramed(std::string_view inputs, std::string* library_version) {
+  if (inputs.substr(0, kInputsMagic.size()) != kInputsMagic) return false;
+  size_t offset = kInputsMagic.size();
+  for (uint8_t tag = 1; tag <= static_cast<uint8_t>(Section::kCandidates); ++tag) {
+    const size_t end = SectionEnd(inputs, offset);
+    if (end == 0 || static_cast<uint8_t>(inputs[offset]) != tag) return false;
+    if (tag == static_cast<uint8_t>(Section::kHeader)) {
+      const std::string_view body = inputs.substr(offset + 9, end - offset - 9);
+      if (body.size() < 4) return false;
+      const uint64_t length = internal::LittleEndianAt(body, 0, 4);
+      if (length > body.size() - 4) return false;
+      *library_version = std::string(body.substr(4, length));
+    }
+    offset = end;
+  }
+  return offset == inputs.size();
 }
 
 // The results as the bundle holds them (docs/draw.md section 11), from the
@@ -295,7 +321,8 @@ DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_v
   std::string message(BytesOf(commitment));
   message.append(beacon_value);
   const Sha256 digest = Sha256Of(message);
-  return DrawSeed{LittleEndian64(digest.data()), LittleEndian64(digest.data() + 8)};
+  const std::string_view bytes = BytesOf(digest);
+  return DrawSeed{LittleEndianAt(bytes, 0, 8), LittleEndianAt(bytes, 8, 8)};
 }
 
 absl::StatusOr<const Engine::State::CommitmentEntry*> FindCommitment(const Engine::State& state,
@@ -353,6 +380,11 @@ absl::Status CheckSettledAt(std::string_view what, const DrawCommitment& commitm
 
 absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareCommitDraw(
     const DrawRequest& request, std::string_view beacon) const {
+  return PrepareReplayCommitDraw(request, beacon, Version());
+}
+
+absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareReplayCommitDraw(
+    const DrawRequest& request, std::string_view beacon, std::string_view library_version) const {
   if (request.seed != DrawSeed{}) {
     return absl::InvalidArgumentError(
         "commit draw: the request carries a seed; a committed draw's seed comes from its "
@@ -365,15 +397,24 @@ absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareCommitDraw(
         "commit draw: draw commitment {} is still pending; reveal or abandon it first",
         state_->pending_commitment));
   }
+  for (const State::CommitmentEntry& earlier : state_->commitments) {
+    if (earlier.record.beacon == beacon) {
+      return absl::AlreadyExistsError(fmt::format(
+          "commit draw: beacon '{}' was named by draw commitment {}; once its value is out a "
+          "commitment to it could be chosen to suit, so each beacon decides one draw",
+          beacon, earlier.record.id));
+    }
+  }
   CommitmentChange change;
   DrawCommitment& commitment = change.commitment;
   commitment.id = static_cast<CommitmentId>(state_->commitments.size() + 1);
   commitment.request = request;
   commitment.request.at = internal::FromMicros(internal::ToMicros(request.at));
   commitment.beacon = std::string(beacon);
+  commitment.library_version = std::string(library_version);
   commitment.policy_version = state_->current_policy().version;
   BuiltInputs built = BuildInputs(*state_, commitment.id, commitment.request, beacon,
-                                  state_->current_policy());
+                                  state_->current_policy(), library_version);
   commitment.commitment = internal::Sha256Of(built.bytes);
   commitment.input_bytes = built.bytes.size();
   change.inputs = std::make_shared<const std::string>(std::move(built.bytes));
@@ -393,9 +434,13 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareRevealDraw(CommitmentId id,
         kBeaconValueMax));
   }
   VAXALLOC_RETURN_IF_ERROR(CheckSettledAt(kWhat, committed, at));
-  VAXALLOC_RETURN_IF_ERROR(internal::CheckDrawRequest(*state_, committed.request));
-  BuiltInputs built =
-      BuildInputs(*state_, id, committed.request, committed.beacon, state_->current_policy());
+  // The inputs being the committed ones is what lets the draw run at the
+  // committed instant: changes since that touched nothing it reads (a code,
+  // attendance, a booking at another center) do not stop it.
+  VAXALLOC_RETURN_IF_ERROR(
+      internal::CheckDrawRequest(*state_, committed.request, /*after_latest_change=*/false));
+  BuiltInputs built = BuildInputs(*state_, id, committed.request, committed.beacon,
+                                  state_->current_policy(), committed.library_version);
   if (built.bytes != *(*entry)->inputs) {
     return absl::FailedPreconditionError(fmt::format(
         "reveal draw: the inputs of draw commitment {} changed since it was made (first in "
@@ -432,10 +477,15 @@ absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareAbandonDraw(Commitment
   if (!entry.ok()) return entry.status();
   VAXALLOC_RETURN_IF_ERROR(CheckText("abandon draw: reason", reason, kAbandonReasonMax));
   VAXALLOC_RETURN_IF_ERROR(CheckSettledAt(kWhat, (*entry)->record, at));
+  const DrawCommitment& committed = (*entry)->record;
   CommitmentChange change;
-  change.commitment = (*entry)->record;
+  change.commitment = committed;
   change.commitment.status = CommitmentStatus::kAbandoned;
   change.commitment.abandon_reason = std::string(reason);
+  change.commitment.abandoned_unchanged =
+      BuildInputs(*state_, id, committed.request, committed.beacon, state_->current_policy(),
+                  committed.library_version)
+          .bytes == *(*entry)->inputs;
   change.commitment.settled_at = internal::FromMicros(internal::ToMicros(at));
   change.inputs = (*entry)->inputs;
   return Prepared<CommitmentChange>{state_->revision, std::move(change)};
@@ -481,6 +531,14 @@ absl::Status Engine::RestoreDrawCommitment(const DrawCommitment& commitment, std
   if (id != state_->commitments.size() + 1) return lost("is out of sequence");
   if (internal::Sha256Of(inputs) != commitment.commitment || inputs.size() != commitment.input_bytes) {
     return lost("does not hash to its stored inputs");
+  }
+  std::string library_version;
+  if (!WellFramed(inputs, &library_version)) {
+    return lost("has inputs of another shape than docs/draw.md section 10");
+  }
+  if (library_version != commitment.library_version) {
+    return lost(fmt::format("names library version '{}' but its inputs say '{}'",
+                            commitment.library_version, library_version));
   }
   if (commitment.policy_version == 0 || commitment.policy_version > state_->policies.size()) {
     return lost(fmt::format("names unknown policy version {}", commitment.policy_version));
@@ -571,9 +629,12 @@ absl::Status Engine::WriteDrawBundle(CommitmentId id, const std::string& path) c
   if (path.empty() || path.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError("draw bundle: the path is empty or contains a NUL byte");
   }
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return FileError("cannot create", temporary, errno);
+  // A name of its own beside the file (mkstemp: O_EXCL, so a planted link or
+  // another writer's temporary is never followed or truncated).
+  std::string temporary = path + ".XXXXXX";
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) return FileError("cannot create a temporary file beside", path, errno);
+  ::fchmod(fd, 0644);
   size_t written = 0;
   int error = 0;
   while (written < bundle->size()) {
@@ -591,6 +652,13 @@ absl::Status Engine::WriteDrawBundle(CommitmentId id, const std::string& path) c
   if (error != 0) {
     ::unlink(temporary.c_str());
     return FileError("cannot write", path, error);
+  }
+  // The rename is durable once the directory is.
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
   return absl::OkStatus();
 }

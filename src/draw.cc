@@ -610,7 +610,8 @@ DrawOutcome RunDraw(const Engine::State& state, const DrawRequest& request,
   return run.Run();
 }
 
-absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request) {
+absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request,
+                              bool after_latest_change) {
   absl::Status valid = internal::CheckTime("draw: `at`", request.at);
   if (!valid.ok()) return valid;
   for (absl::CivilDay day : {request.first_dose_from, request.first_dose_until}) {
@@ -632,7 +633,7 @@ absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& req
     }
   }
   valid = internal::CheckAfterLatestDraw(state, "draw: `at`", request.at, true);
-  if (!valid.ok()) return valid;
+  if (!valid.ok() || !after_latest_change) return valid;
   return internal::CheckNotBeforeLatestChange(state, "draw: `at`", request.at);
 }
 

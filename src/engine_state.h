@@ -351,7 +351,10 @@ struct CommittedCandidates {
 DrawOutcome RunDraw(const Engine::State& state, const DrawRequest& request,
                     const PolicyVersion& policy, const CommittedCandidates* committed);
 // The checks a draw's request passes before it runs, plain or committed.
-absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request);
+// after_latest_change: also refuse an `at` before Engine::latest_change()
+// (a reveal does not: its unchanged inputs say the draw may run at `at`).
+absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& request,
+                              bool after_latest_change = true);
 // A committed draw's seed: the first 16 bytes of SHA-256(commitment ||
 // beacon value), k0 then k1, each little-endian.
 DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_view beacon_value);

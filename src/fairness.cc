@@ -13,17 +13,14 @@
 
 #include "fmt/format.h"
 #include "src/engine_state.h"
+#include "src/journal.h"
 #include "vaxalloc/engine.h"
 
 namespace vaxalloc {
 namespace {
 
 uint64_t Little(std::string_view bytes, size_t offset, size_t width) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < width; ++i) {
-    value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
-  }
-  return value;
+  return internal::LittleEndianAt(bytes, offset, width);
 }
 
 struct Entrant {
@@ -133,9 +130,11 @@ absl::StatusOr<DrawFairness> Engine::CheckDrawFairness(CommitmentId id, int buck
       ++end;
     }
     const auto n = static_cast<uint32_t>(end - first);
-    // Every bucket must expect at least 5 winners and 5 losers.
-    const uint32_t smaller = std::min(winners, n - winners);
-    const int tier_buckets = static_cast<int>(std::min<uint32_t>(buckets, smaller / 5));
+    // Every bucket must expect at least 5 winners and 5 losers: the smallest,
+    // floor(n / B) candidates, expects floor(n / B) * min(w, n - w) / n.
+    const uint64_t smaller = std::min(winners, n - winners);
+    int tier_buckets = buckets;
+    while (tier_buckets >= 2 && (n / tier_buckets) * smaller < uint64_t{5} * n) --tier_buckets;
     if (tier_buckets >= 2) {
       TierFairness tier;
       tier.tier = entrants[first].tier;

@@ -54,7 +54,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "src/journal.h"  // SHA-256 only
+#include "src/journal.h"  // SHA-256 and the little-endian reader only
 
 namespace vaxalloc {
 
@@ -1519,11 +1519,7 @@ class Checker {
   }
 
   static uint64_t LittleEndian(std::string_view bytes, size_t offset, size_t width) {
-    uint64_t value = 0;
-    for (size_t i = 0; i < width; ++i) {
-      value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
-    }
-    return value;
+    return internal::LittleEndianAt(bytes, offset, width);
   }
 
   // The draw's record against the commitment, and the bundle's results

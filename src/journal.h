@@ -159,6 +159,16 @@ class JournalReader {
   std::string error_;
 };
 
+// The `width`-byte little-endian integer at bytes[offset] (the caller checks
+// the bounds): for reading the canonical forms in place.
+inline uint64_t LittleEndianAt(std::string_view bytes, size_t offset, size_t width) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
+  }
+  return value;
+}
+
 // `S` is T or const T: the writer reads const values, the reader fills them.
 template <class S, class T>
 concept Is = std::same_as<std::remove_const_t<S>, T>;
@@ -387,6 +397,7 @@ void JournalFields(IO& io, C& commitment) {
   io.Id(request.series_limit);
   JournalList(io, request.centers, 4, [&](auto& center) { io.Id(center); });
   io.Str(commitment.beacon);
+  io.Str(commitment.library_version);
   io.Id(commitment.policy_version);
   for (auto& byte : commitment.commitment) io.Byte(byte);
   io.Wide(commitment.input_bytes);
@@ -404,12 +415,14 @@ void JournalFields(IO& io, N& commitment, V& beacon_value, T& at, D& draw, S& fi
   io.Id(first_series);
   io.Id(series_count);
 }
-// An abandoned commitment: its id, the reason, the instant.
-template <class IO, Is<CommitmentId> N, Is<std::string> R, Is<absl::Time> T>
-void JournalFields(IO& io, N& commitment, R& reason, T& at) {
+// An abandoned commitment: its id, the reason, the instant, and whether its
+// inputs were still the committed ones.
+template <class IO, Is<CommitmentId> N, Is<std::string> R, Is<absl::Time> T, Is<bool> U>
+void JournalFields(IO& io, N& commitment, R& reason, T& at, U& unchanged) {
   io.Id(commitment);
   io.Str(reason);
   io.Time(at);
+  io.Bool(unchanged);
 }
 
 // The bytes of `fields` (the arguments of one JournalFields overload).

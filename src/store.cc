@@ -485,7 +485,8 @@ CREATE TABLE draw_commitments (
   first_dose_from INTEGER NOT NULL,
   first_dose_until INTEGER NOT NULL,
   series_limit INTEGER NOT NULL,
-  beacon TEXT NOT NULL,
+  beacon TEXT NOT NULL UNIQUE,
+  library_version TEXT NOT NULL,
   policy_version INTEGER NOT NULL REFERENCES policies(version),
   commitment BLOB NOT NULL CHECK (length(commitment) = 32),
   status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
@@ -495,11 +496,15 @@ CREATE TABLE draw_commitments (
   seed_k1 INTEGER,
   draw INTEGER UNIQUE REFERENCES draws(id),
   abandon_reason TEXT,
+  abandoned_unchanged INTEGER CHECK (abandoned_unchanged BETWEEN 0 AND 1),
   results BLOB,
   CHECK ((status = 0) = (settled_at_us IS NULL)),
   CHECK ((status = 1) = (draw IS NOT NULL AND results IS NOT NULL AND beacon_value IS NOT NULL)),
-  CHECK ((status = 2) = (abandon_reason IS NOT NULL))
+  CHECK ((status = 2) = (abandon_reason IS NOT NULL AND abandoned_unchanged IS NOT NULL))
 ) STRICT;
+
+-- At most one pending, whoever writes the file.
+CREATE UNIQUE INDEX draw_commitments_one_pending ON draw_commitments (status) WHERE status = 0;
 
 -- A table of its own: revealing updates the commitment's row, and SQLite
 -- rewrites a whole row on update, tens of MB of inputs included.
@@ -1339,15 +1344,16 @@ struct Store::Database {
          "series_limit, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
         {&Database::insert_commitment,
          "INSERT INTO draw_commitments (id, at_us, first_dose_from, first_dose_until, "
-         "series_limit, beacon, policy_version, commitment, status) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"},
+         "series_limit, beacon, library_version, policy_version, commitment, status) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"},
         {&Database::insert_draw_inputs,
          "INSERT INTO draw_inputs (commitment, inputs) VALUES (?, ?)"},
         {&Database::insert_commitment_center,
          "INSERT INTO draw_commitment_centers (commitment, position, center) VALUES (?, ?, ?)"},
         {&Database::settle_commitment,
          "UPDATE draw_commitments SET status = ?2, settled_at_us = ?3, beacon_value = ?4, "
-         "seed_k0 = ?5, seed_k1 = ?6, draw = ?7, abandon_reason = ?8, results = ?9 "
+         "seed_k0 = ?5, seed_k1 = ?6, draw = ?7, abandon_reason = ?8, results = ?9, "
+         "abandoned_unchanged = ?10 "
          "WHERE id = ?1 AND status = 0"},
         {&Database::insert_draw_center,
          "INSERT INTO draw_centers (draw, position, center) VALUES (?, ?, ?)"},
@@ -1664,7 +1670,8 @@ struct Store::Database {
     VAXALLOC_STORE_RETURN_IF_ERROR(
         Run(insert_commitment.get(), commitment.id, request.at, request.first_dose_from,
             request.first_dose_until, request.series_limit, commitment.beacon,
-            commitment.policy_version, Blob{BytesOf(commitment.commitment)}));
+            commitment.library_version, commitment.policy_version,
+            Blob{BytesOf(commitment.commitment)}));
     VAXALLOC_STORE_RETURN_IF_ERROR(
         Run(insert_draw_inputs.get(), commitment.id, Blob{*change.inputs}));
     for (size_t i = 0; i < request.centers.size(); ++i) {
@@ -1684,7 +1691,8 @@ struct Store::Database {
         revealed ? std::optional<uint64_t>(commitment.request.seed.k1) : std::nullopt,
         NullableId{commitment.draw},
         revealed ? std::nullopt : std::optional<std::string_view>(commitment.abandon_reason),
-        results != nullptr ? std::optional<Blob>(Blob{*results}) : std::nullopt));
+        results != nullptr ? std::optional<Blob>(Blob{*results}) : std::nullopt,
+        revealed ? std::nullopt : std::optional<bool>(commitment.abandoned_unchanged)));
     if (sqlite3_changes(db()) != 1) {
       return absl::DataLossError(absl::StrCat("draw commitment ", commitment.id,
                                               " is not pending in campaign file '", path,
@@ -2349,7 +2357,8 @@ struct Store::Database {
       case JournalOp::kCommitDraw: {
         DrawCommitment recorded;
         VAXALLOC_STORE_RETURN_IF_ERROR(parse(recorded));
-        auto prepared = engine.PrepareCommitDraw(recorded.request, recorded.beacon);
+        auto prepared = engine.PrepareReplayCommitDraw(recorded.request, recorded.beacon,
+                                                       recorded.library_version);
         if (prepared.ok() && (prepared->change.commitment.commitment != recorded.commitment ||
                               prepared->change.commitment.input_bytes != recorded.input_bytes)) {
           return absl::DataLossError(absl::StrCat(
@@ -2376,8 +2385,15 @@ struct Store::Database {
         CommitmentId commitment = kNoId;
         std::string reason;
         absl::Time at;
-        VAXALLOC_STORE_RETURN_IF_ERROR(parse(commitment, reason, at));
-        return apply(engine.PrepareAbandonDraw(commitment, reason, at));
+        bool unchanged = false;
+        VAXALLOC_STORE_RETURN_IF_ERROR(parse(commitment, reason, at, unchanged));
+        auto prepared = engine.PrepareAbandonDraw(commitment, reason, at);
+        if (prepared.ok() && prepared->change.commitment.abandoned_unchanged != unchanged) {
+          return absl::DataLossError(absl::StrCat(
+              what, " says the inputs were ", unchanged ? "unchanged" : "changed",
+              "; replaying it finds them ", unchanged ? "changed" : "unchanged"));
+        }
+        return apply(std::move(prepared));
       }
       case JournalOp::kCancelSeries:
       case JournalOp::kWithdraw:
@@ -3072,7 +3088,8 @@ struct Store::Database {
     absl::StatusOr<Statement> query = Query(
         "SELECT c.id, c.at_us, c.first_dose_from, c.first_dose_until, c.series_limit, c.beacon, "
         "c.policy_version, c.commitment, i.inputs, c.status, c.settled_at_us, c.beacon_value, "
-        "c.seed_k0, c.seed_k1, c.draw, c.abandon_reason, c.results "
+        "c.seed_k0, c.seed_k1, c.draw, c.abandon_reason, c.results, c.library_version, "
+        "c.abandoned_unchanged "
         "FROM draw_commitments AS c LEFT JOIN draw_inputs AS i ON i.commitment = c.id "
         "ORDER BY c.id");
     if (!query.ok()) return query.status();
@@ -3103,6 +3120,8 @@ struct Store::Database {
       commitment.draw = row.Id(14);
       commitment.abandon_reason = row.Text(15);
       std::string results(row.Bytes(16));
+      commitment.library_version = row.Text(17);
+      commitment.abandoned_unchanged = row.Int<int>(18, 0, 1) == 1;
       VAXALLOC_STORE_RETURN_IF_ERROR(row.status());
       sqlite3_bind_int64(centers->get(), 1, commitment.id);
       VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(centers->get(), [&](Row& center) {
@@ -3355,7 +3374,8 @@ absl::Status Store::AbandonDraw(CommitmentId commitment, std::string_view reason
           [&](const Prepared<CommitmentChange>& prepared) -> absl::StatusOr<std::string> {
             const DrawCommitment& settled = prepared.change.commitment;
             VAXALLOC_STORE_RETURN_IF_ERROR(database_->SettleCommitment(settled, nullptr));
-            return JournalArgs(settled.id, settled.abandon_reason, settled.settled_at);
+            return JournalArgs(settled.id, settled.abandon_reason, settled.settled_at,
+                               settled.abandoned_unchanged);
           })
       .status();
 }

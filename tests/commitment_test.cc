@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -189,12 +190,34 @@ TEST_CASE("any change to what the draw reads refuses the reveal and names the se
     CHECK(Ok(engine.GetDrawCommitment(1)).status == CommitmentStatus::kAbandoned);
     CHECK(CheckInvariants(engine).ok());
   }
-  // A registration after `at` takes no part: the inputs stay the same.
+  // A registration after `at` takes no part, and its withdrawal, stamped
+  // after `at`, touches nothing the draw reads: the inputs stay the same and
+  // the draw still runs at `at`.
   Engine engine;
   BuildCampaign(engine);
   Ok(engine.CommitDraw(Request(), "NIST pulse 2"));
-  Ok(engine.Register(Person("HE-after", 1, PriorityGroup::kGroup1, kAt + absl::Hours(1))));
-  Ok(engine.RevealDraw(1, "v", kAt + absl::Hours(2)));
+  const RegistrantId late =
+      Ok(engine.Register(Person("HE-after", 1, PriorityGroup::kGroup1, kAt + absl::Hours(1))));
+  Ok(engine.Withdraw(late, kAt + absl::Hours(1)));
+  CHECK(engine.latest_change() > kAt);
+  CHECK(Ok(engine.RevealDraw(1, "v", kAt + absl::Hours(2))).request.at == kAt);
+  CHECK(CheckInvariants(engine).ok());
+}
+
+TEST_CASE("a beacon decides one draw, and an abandonment says whether it could have been revealed") {
+  Engine engine;
+  BuildCampaign(engine);
+  Ok(engine.CommitDraw(Request(), "drand round 1"));
+  Ok(engine.AbandonDraw(1, "the host changed its mind", kAt));
+  CHECK(Ok(engine.GetDrawCommitment(1)).abandoned_unchanged);
+  const absl::Status reused = StatusOf(engine.CommitDraw(Request(), "drand round 1"));
+  CHECK(reused.code() == StatusCode::kAlreadyExists);
+  CHECK_MESSAGE(Contains(reused, "was named by draw commitment 1"), reused);
+  Ok(engine.CommitDraw(Request(), "drand round 2"));
+  Ok(engine.AddSupply(Supply(1, 1, CivilDay(2021, 6, 2), 5)));
+  Ok(engine.AbandonDraw(2, "supply arrived", kAt));
+  CHECK_FALSE(Ok(engine.GetDrawCommitment(2)).abandoned_unchanged);
+  CHECK(CheckInvariants(engine).ok());
 }
 
 TEST_CASE("one commitment pending at a time, and no plain draw meanwhile") {
@@ -299,6 +322,44 @@ TEST_CASE("a Store keeps commitments, follows another process's, and catches an 
     const InvariantReport report = CheckInvariants(edited->engine());
     CHECK_MESSAGE(absl::StrContains(report.ToString(), "give another seed"), report.ToString());
   }
+  // Two pending commitments cannot be in the file, whoever writes it.
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "BEGIN; UPDATE draw_commitments SET status = 0, settled_at_us = NULL, "
+                         "abandon_reason = NULL, abandoned_unchanged = NULL WHERE id = 2",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    const int code = sqlite3_exec(
+        db,
+        "INSERT INTO draw_commitments (id, at_us, first_dose_from, first_dose_until, "
+        "series_limit, beacon, library_version, policy_version, commitment, status) "
+        "SELECT 3, at_us, first_dose_from, first_dose_until, series_limit, 'another', "
+        "library_version, policy_version, commitment, 0 FROM draw_commitments WHERE id = 2",
+        nullptr, nullptr, nullptr);
+    CHECK(code == SQLITE_CONSTRAINT);
+    CHECK_MESSAGE(absl::StrContains(sqlite3_errmsg(db), "UNIQUE"), sqlite3_errmsg(db));
+    REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // Inputs whose framing is cut, their hash recomputed to match: refused at open.
+  {
+    auto store = Ok(Store::Open(path));
+    const std::string inputs = Ok(store->engine().DrawInputs(2));
+    const std::string cut = inputs.substr(0, inputs.size() - 3);
+    const internal::Sha256 hash = internal::Sha256Of(cut);
+    store.reset();
+    Sql(path, fmt::format("UPDATE draw_inputs SET inputs = x'{}' WHERE commitment = 2; "
+                          "UPDATE draw_commitments SET commitment = x'{}' WHERE id = 2",
+                          absl::BytesToHexString(cut), internal::HexOf(hash)));
+    const absl::Status refused = Store::Open(path).status();
+    CHECK(refused.code() == StatusCode::kDataLoss);
+    CHECK_MESSAGE(Contains(refused, "another shape than docs/draw.md section 10"), refused);
+    Sql(path, fmt::format("UPDATE draw_inputs SET inputs = x'{}' WHERE commitment = 2; "
+                          "UPDATE draw_commitments SET commitment = x'{}' WHERE id = 2",
+                          absl::BytesToHexString(inputs),
+                          internal::HexOf(internal::Sha256Of(inputs))));
+  }
   // Inputs that no longer hash to the commitment: the file is refused.
   Sql(path,
       "UPDATE draw_inputs SET inputs = CAST(inputs || x'00' AS BLOB) WHERE commitment = 2");
@@ -400,7 +461,13 @@ TEST_CASE("a bundle written to a file is the bundle, whole") {
   std::ifstream in(path, std::ios::binary);
   const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(written == Ok(engine.DrawBundle(1)));
-  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  // Nothing left beside it.
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+    ++files;
+  }
+  CHECK(files == 1u);
   const absl::Status missing = engine.WriteDrawBundle(1, dir.File("no/such/dir.vxd"));
   CHECK(missing.code() == StatusCode::kUnknown);
   CHECK_MESSAGE(Contains(missing, "no/such/dir.vxd"), missing);

@@ -375,7 +375,7 @@ class Child {
       request.seed = DrawSeed{};
       out_.Write("> M\n");
       absl::StatusOr<DrawCommitment> commitment =
-          store_->CommitDraw(request, fmt::format("test beacon {}", op_));
+          store_->CommitDraw(request, fmt::format("test beacon {}:{}", plan_.iteration, op_));
       if (!commitment.ok()) out_.Fail("CommitDraw", commitment.status());
       out_.Write(fmt::format("M {}\n", commitment->id));
       out_.Write("> J\n");

@@ -887,7 +887,7 @@ class OperationRunner {
     DrawRequest request = c_.RandomDrawRequest();
     request.seed = DrawSeed{};
     absl::StatusOr<Prepared<CommitmentChange>> commitment =
-        c_.engine.PrepareCommitDraw(request, "random ops beacon");
+        c_.engine.PrepareCommitDraw(request, absl::StrCat("random ops beacon ", rng_.Next()));
     REQUIRE_MESSAGE(commitment.ok(), commitment.status());
     c_.engine.Apply(*commitment);
     const CommitmentId id = commitment->change.commitment.id;

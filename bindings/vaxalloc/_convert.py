@@ -568,6 +568,8 @@ def draw_commitment_from(d: dict) -> DrawCommitment:
         beacon_value=d["beacon_value"],
         draw=d["draw"],
         abandon_reason=d["abandon_reason"],
+        abandoned_unchanged=d["abandoned_unchanged"],
+        library_version=d["library_version"],
         settled_at=None if d["settled_at"] is None else from_micros(d["settled_at"]),
     )
 

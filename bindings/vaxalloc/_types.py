@@ -778,6 +778,11 @@ class DrawCommitment:
     beacon_value: bytes = b""  #: once revealed
     draw: int = 0  #: once revealed: the draw it ran
     abandon_reason: str = ""
+    #: abandoned while its inputs were still the committed ones (it could
+    #: have been revealed): what an auditor looks for in seed shopping
+    abandoned_unchanged: bool = False
+    #: the vaxalloc version that made it (the inputs' header)
+    library_version: str = ""
     settled_at: datetime.datetime | None = None  #: revealed or abandoned at
 
     @property

@@ -14,10 +14,14 @@ without trusting the library that produced it:
   the two side by side ("section 10.6" is item 6 of section 10's list, the
   pools; "section 5" is "Placing one registrant in one pool").
 
-What it cannot check: section 1's status and self-booking-hold conditions
-(the inputs carry only those who take part) and whether the inputs describe
-the real campaign; that is what publishing the commitment before the beacon
-value exists is for (section 9).
+What it cannot check, and prints for the reader to check: that the beacon
+value is what the named beacon published (compare it with the beacon's own
+record), that the commitment was published before that value existed, and
+how many commitments came before it (the header's id) and what became of
+them (the campaign's journal). Nor section 1's status and self-booking-hold
+conditions (the inputs carry only those who take part), or whether the
+inputs describe the real campaign; that is what publishing the commitment
+before the beacon value exists is for (section 9).
 
 Use::
 
@@ -1300,7 +1304,9 @@ def fairness(bundle: Bundle, buckets: int = 10) -> Fairness:
         order = sorted(by_tier[tier])
         n = len(order)
         w = sum(1 for _, index in order if index in won)
-        b = min(buckets, min(w, n - w) // 5)
+        b = buckets  # the most with every bucket expecting >= 5 winners and losers
+        while b >= 2 and (n // b) * min(w, n - w) < 5 * n:
+            b -= 1
         if b < 2:
             continue
         statistic = 0.0
@@ -1342,6 +1348,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = check_bundle(bundle)
     if report.identical:
+        print(f"beacon: {bundle.inputs.request.beacon!r}, value {bundle.beacon_value.hex()}")
+        print(f"commitment {bundle.inputs.header.commitment_id} of the campaign "
+              f"({bundle.inputs.header.commitment_id - 1} before it), "
+              f"{bundle.commitment.hex()}, library {bundle.inputs.header.library_version}")
         print(f"identical: draw {report.draw_id}, seed {report.seed}, "
               f"{report.series_count} series, {report.candidate_count} candidates")
     else:

@@ -315,6 +315,11 @@ class Engine {
   absl::StatusOr<Prepared<DrawOutcome>> PrepareDraw(const DrawRequest& request) const;
   absl::StatusOr<Prepared<CommitmentChange>> PrepareCommitDraw(const DrawRequest& request,
                                                                std::string_view beacon) const;
+  // A commitment as another process made it (the journal's replay): its
+  // inputs name that process's library version.
+  absl::StatusOr<Prepared<CommitmentChange>> PrepareReplayCommitDraw(
+      const DrawRequest& request, std::string_view beacon,
+      std::string_view library_version) const;
   absl::StatusOr<Prepared<DrawOutcome>> PrepareRevealDraw(CommitmentId commitment,
                                                           std::string_view beacon_value,
                                                           absl::Time at) const;

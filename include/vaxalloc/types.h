@@ -479,6 +479,9 @@ struct DrawCommitment {
   CommitmentId id = kNoId;
   DrawRequest request;  // seed unset until revealed; then the seed used
   std::string beacon;   // names the future public randomness, e.g. a drand round
+  // The library that made it (the inputs' header): every process following
+  // the campaign, and the reveal, build the inputs with this one.
+  std::string library_version;
   std::array<uint8_t, 32> commitment{};  // SHA-256 of the inputs
   uint32_t policy_version = 0;
   uint64_t input_bytes = 0;  // length of the inputs
@@ -487,6 +490,10 @@ struct DrawCommitment {
   std::string beacon_value;
   DrawId draw = kNoId;
   std::string abandon_reason;
+  // Abandoned while its inputs were still the committed ones: it could have
+  // been revealed. A host that abandons after the beacon's value is out may
+  // be shopping for a seed: auditors look here (docs/draw.md section 9).
+  bool abandoned_unchanged = false;
   absl::Time settled_at = absl::InfinitePast();  // revealed or abandoned at
 };
 
