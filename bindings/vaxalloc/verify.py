@@ -1348,14 +1348,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = check_bundle(bundle)
     if report.identical:
-        print(f"beacon: {bundle.inputs.request.beacon!r}, value {bundle.beacon_value.hex()}")
-        print(f"commitment {bundle.inputs.header.commitment_id} of the campaign "
-              f"({bundle.inputs.header.commitment_id - 1} before it), "
-              f"{bundle.commitment.hex()}, library {bundle.inputs.header.library_version}")
         print(f"identical: draw {report.draw_id}, seed {report.seed}, "
               f"{report.series_count} series, {report.candidate_count} candidates")
     else:
         print(f"DIFFERENT: {report.difference}")
+    # What no file can prove: left to the reader (section 12).
+    print(f"beacon: {bundle.inputs.request.beacon!r}, value {bundle.beacon_value.hex()}"
+          " (check it against the beacon's own publication)")
+    print(f"commitment {bundle.inputs.header.commitment_id} of the campaign "
+          f"({bundle.inputs.header.commitment_id - 1} before it), {bundle.commitment.hex()}, "
+          f"library {bundle.inputs.header.library_version}"
+          " (check that it was published before the beacon's value existed)")
     for note in report.notes:
         print(f"note: {note}")
     if args.fairness:
