@@ -4420,6 +4420,8 @@ static void test_committed_draws(const char* dir) {
   EXPECT_OK(vaxalloc_draw_commitment_get(c, 2, &again));
   EXPECT_EQ(again.status, VAXALLOC_COMMITMENT_ABANDONED);
   EXPECT_STR(again.abandon_reason, "the beacon failed");
+  EXPECT_EQ(again.abandoned_unchanged, 1); /* nothing changed: it could have been revealed */
+  EXPECT_STR(again.library_version, VAXALLOC_VERSION_STRING);
   if (bundle != NULL) {
     uint8_t* reread = (uint8_t*)malloc(size);
     EXPECT(reread != NULL);

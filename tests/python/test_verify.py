@@ -255,6 +255,8 @@ def test_changed_inputs_refuse_the_reveal_and_name_the_section(campaign):
     abandoned = campaign.get_draw_commitment(commitment.id)
     assert abandoned.status == vaxalloc.CommitmentStatus.ABANDONED
     assert abandoned.abandon_reason == "supply added after the commitment"
+    assert not abandoned.abandoned_unchanged  # it could not have been revealed
+    assert abandoned.library_version == vaxalloc.__version__
     with pytest.raises(vaxalloc.FailedPreconditionError, match="abandoned"):
         campaign.reveal_draw(commitment.id, b"\x01" * 32, at=later)
     with pytest.raises(vaxalloc.FailedPreconditionError, match="abandoned"):
@@ -276,6 +278,9 @@ def test_one_pending_commitment_and_no_plain_draw_meanwhile(campaign):
     campaign.reveal_draw(commitment.id, b"x", at=request["at"])
     with pytest.raises(vaxalloc.FailedPreconditionError, match="already revealed as draw 1"):
         campaign.reveal_draw(commitment.id, b"x", at=request["at"])
+    # A beacon decides one draw.
+    with pytest.raises(vaxalloc.AlreadyExistsError, match="was named by draw commitment 1"):
+        campaign.commit_draw(beacon="round 5", **request)
 
 
 def test_bad_commit_and_reveal_arguments_are_clear_errors(campaign):
