@@ -25,8 +25,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The project's own builds treat warnings as errors; a plain `cmake` build
+# (a consumer's, a packager's) does not.
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) -G Ninja -DPython3_EXECUTABLE=$(PYTHON) $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -G Ninja -DPython3_EXECUTABLE=$(PYTHON) -DVAXALLOC_WERROR=ON $(CMAKE_ARGS)
 
 configure: $(BUILD)/build.ninja
 
@@ -39,7 +41,7 @@ test: build test-asan
 
 # The same suites built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPython3_EXECUTABLE=$(PYTHON) \
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPython3_EXECUTABLE=$(PYTHON) -DVAXALLOC_WERROR=ON \
 	  -DCMAKE_BUILD_TYPE=Debug -DVAXALLOC_SANITIZE=address,undefined \
 	  -DVAXALLOC_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD)
