@@ -813,7 +813,8 @@ void DefineAllocation(py::class_<Handle>& cls) {
   });
   cls.def("draw_bundle", [](Handle& h, int64_t id) {
     const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
-    return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawBundle(narrow)); }));
+    // Tens of MB for a large draw: built without the GIL.
+    return py::bytes(Unwrap(Slow(h, [&] { return h.view().DrawBundle(narrow); })));
   });
   cls.def(
       "draw_fairness",
@@ -837,7 +838,7 @@ void DefineAllocation(py::class_<Handle>& cls) {
       "commitment"_a, "buckets"_a);
   cls.def("draw_inputs", [](Handle& h, int64_t id) {
     const CommitmentId narrow = Narrow<CommitmentId>(id, "draw commitment id");
-    return py::bytes(Quick(h, [&] { return Unwrap(h.view().DrawInputs(narrow)); }));
+    return py::bytes(Unwrap(Slow(h, [&] { return h.view().DrawInputs(narrow); })));
   });
   cls.def(
       "cancel_series",
