@@ -384,6 +384,7 @@ static_assert(offsetof(vaxalloc_draw_info, commitment) == 120);
 static_assert(sizeof(vaxalloc_tier_fairness) == 32 &&
               offsetof(vaxalloc_tier_fairness, chi_square) == 24);
 static_assert(vaxalloc::kFairnessBucketsMax == VAXALLOC_FAIRNESS_BUCKETS_MAX);
+static_assert(vaxalloc::kLibraryVersionMax + 1 == VAXALLOC_LIBRARY_VERSION_SIZE);
 static_assert(offsetof(vaxalloc_open_options, create_if_missing) == 16);
 // The 0.1 sizes (x86-64 and AArch64): version 1 of each fits in them.
 static_assert(StructLayout<vaxalloc_policy>::kBytes[0] == 64);

@@ -392,6 +392,8 @@ absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareReplayCommitDraw(
   }
   VAXALLOC_RETURN_IF_ERROR(internal::CheckDrawRequest(*state_, request));
   VAXALLOC_RETURN_IF_ERROR(CheckText("commit draw: beacon", beacon, kBeaconNameMax));
+  VAXALLOC_RETURN_IF_ERROR(
+      CheckText("commit draw: library version", library_version, kLibraryVersionMax));
   if (state_->pending_commitment != kNoId) {
     return absl::FailedPreconditionError(fmt::format(
         "commit draw: draw commitment {} is still pending; reveal or abandon it first",

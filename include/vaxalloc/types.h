@@ -441,6 +441,7 @@ struct DrawRecord {
 inline constexpr size_t kBeaconNameMax = 256;    // bytes: which public randomness
 inline constexpr size_t kBeaconValueMax = 1024;  // bytes of its value (drand: 32, NIST: 64)
 inline constexpr size_t kAbandonReasonMax = 256;
+inline constexpr size_t kLibraryVersionMax = 31;  // bytes of "MAJOR.MINOR.PATCH..."
 
 // Whether registration time influenced who won a committed draw, tier by
 // tier (docs/draw.md section 13): a chi-square test of independence between
