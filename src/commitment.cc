@@ -29,6 +29,7 @@
 namespace vaxalloc {
 namespace {
 
+using internal::CheckText;
 using internal::CommittedCandidates;
 using internal::JournalWriter;
 using internal::Sha256;
@@ -206,9 +207,8 @@ BuiltInputs BuildInputs(const Engine::State& state, CommitmentId id, const DrawR
   for (size_t part = 1; part < threads; ++part) helpers.emplace_back(hash_part, part);
   hash_part(0);
   for (std::thread& helper : helpers) helper.join();
-  constexpr size_t kCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
   JournalWriter candidates;
-  candidates.Reserve(4 + ids.size() * kCandidateBytes);
+  candidates.Reserve(4 + ids.size() * internal::kDrawInputCandidateBytes);
   candidates.Count(built.candidates.ids.size());
   for (size_t i = 0; i < built.candidates.ids.size(); ++i) {
     const internal::RegistrantRow& row = state.registrants[built.candidates.ids[i] - 1];
@@ -302,18 +302,6 @@ std::string BuildResults(const DrawOutcome& outcome, const DrawCommitment& revea
   return out.Take();
 }
 
-absl::Status CheckText(std::string_view what, std::string_view text, size_t length_max) {
-  if (text.empty()) return absl::InvalidArgumentError(fmt::format("{} is empty", what));
-  if (text.size() > length_max) {
-    return absl::InvalidArgumentError(
-        fmt::format("{} has {} bytes; at most {}", what, text.size(), length_max));
-  }
-  if (text.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError(fmt::format("{} contains a NUL byte", what));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 namespace internal {
@@ -323,6 +311,18 @@ DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_v
   const Sha256 digest = Sha256Of(message);
   const std::string_view bytes = BytesOf(digest);
   return DrawSeed{LittleEndianAt(bytes, 0, 8), LittleEndianAt(bytes, 8, 8)};
+}
+
+std::string_view InputsSection(std::string_view inputs, uint8_t tag) {
+  for (size_t offset = kInputsMagic.size(); offset < inputs.size();) {
+    const size_t end = SectionEnd(inputs, offset);
+    if (end == 0) break;
+    if (static_cast<uint8_t>(inputs[offset]) == tag) {
+      return inputs.substr(offset + 9, end - offset - 9);
+    }
+    offset = end;
+  }
+  return {};
 }
 
 absl::StatusOr<const Engine::State::CommitmentEntry*> FindCommitment(const Engine::State& state,
@@ -363,6 +363,15 @@ absl::StatusOr<const Engine::State::CommitmentEntry*> PendingCommitment(
   }
   return absl::FailedPreconditionError(
       fmt::format("{}: draw commitment {} was abandoned", what, id));
+}
+
+// The inputs of a pending commitment as the campaign stands now: equal to the
+// committed ones exactly when nothing the draw reads has changed.
+BuiltInputs RebuildInputs(const Engine::State& state,
+                          const Engine::State::CommitmentEntry& entry) {
+  const DrawCommitment& committed = entry.record;
+  return BuildInputs(state, committed.id, committed.request, committed.beacon,
+                     state.current_policy(), committed.library_version);
 }
 
 absl::Status CheckSettledAt(std::string_view what, const DrawCommitment& commitment,
@@ -441,8 +450,7 @@ absl::StatusOr<Prepared<DrawOutcome>> Engine::PrepareRevealDraw(CommitmentId id,
   // attendance, a booking at another center) do not stop it.
   VAXALLOC_RETURN_IF_ERROR(
       internal::CheckDrawRequest(*state_, committed.request, /*after_latest_change=*/false));
-  BuiltInputs built = BuildInputs(*state_, id, committed.request, committed.beacon,
-                                  state_->current_policy(), committed.library_version);
+  BuiltInputs built = RebuildInputs(*state_, **entry);
   if (built.bytes != *(*entry)->inputs) {
     return absl::FailedPreconditionError(fmt::format(
         "reveal draw: the inputs of draw commitment {} changed since it was made (first in "
@@ -485,9 +493,7 @@ absl::StatusOr<Prepared<CommitmentChange>> Engine::PrepareAbandonDraw(Commitment
   change.commitment.status = CommitmentStatus::kAbandoned;
   change.commitment.abandon_reason = std::string(reason);
   change.commitment.abandoned_unchanged =
-      BuildInputs(*state_, id, committed.request, committed.beacon, state_->current_policy(),
-                  committed.library_version)
-          .bytes == *(*entry)->inputs;
+      RebuildInputs(*state_, **entry).bytes == *(*entry)->inputs;
   change.commitment.settled_at = internal::FromMicros(internal::ToMicros(at));
   change.inputs = (*entry)->inputs;
   return Prepared<CommitmentChange>{state_->revision, std::move(change)};

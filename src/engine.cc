@@ -447,7 +447,7 @@ Registrant Engine::State::MakeRegistrant(RegistrantId id) const {
   return registrant;
 }
 
-namespace {
+namespace internal {
 
 absl::Status CheckText(std::string_view what, std::string_view text, size_t length_max) {
   if (text.empty()) return absl::InvalidArgumentError(fmt::format("{}{}", what, " is empty"));
@@ -455,10 +455,15 @@ absl::Status CheckText(std::string_view what, std::string_view text, size_t leng
     return absl::InvalidArgumentError(
         fmt::format("{} is {} bytes long; at most {} allowed", what, text.size(), length_max));
   }
+  if (text.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError(fmt::format("{} contains a NUL byte", what));
+  }
   return absl::OkStatus();
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::CheckText;
 
 // ---------------------------------------------------------------------------
 // Construction

@@ -171,6 +171,10 @@ void ReserveMore(List& list, size_t more) {
                                  : std::max(needed, 2 * list.capacity()));
 }
 
+// InvalidArgument naming `what` unless `text` has 1..length_max bytes and no
+// NUL (a C caller could not tell it from the end of the string).
+absl::Status CheckText(std::string_view what, std::string_view text, size_t length_max);
+
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);
 // InvalidArgument for an infinite time, OutOfRange outside kYearMin..kYearMax
@@ -358,6 +362,9 @@ absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& req
 // A committed draw's seed: the first 16 bytes of SHA-256(commitment ||
 // beacon value), k0 then k1, each little-endian.
 DrawSeed SeedFromBeacon(const std::array<uint8_t, 32>& commitment, std::string_view beacon_value);
+// The body of section `tag` (1..7) of a commitment's inputs (docs/draw.md
+// section 10); empty when there is none.
+std::string_view InputsSection(std::string_view inputs, uint8_t tag);
 // Commitment `id` (NotFound otherwise), or one that is revealed
 // (FailedPrecondition otherwise); `what` starts the error message.
 absl::StatusOr<const Engine::State::CommitmentEntry*> FindCommitment(const Engine::State& state,

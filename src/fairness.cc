@@ -19,9 +19,8 @@
 namespace vaxalloc {
 namespace {
 
-uint64_t Little(std::string_view bytes, size_t offset, size_t width) {
-  return internal::LittleEndianAt(bytes, offset, width);
-}
+using internal::kDrawInputCandidateBytes;
+using internal::LittleEndianAt;
 
 struct Entrant {
   int64_t registered_at_us;
@@ -34,34 +33,28 @@ struct Entrant {
 // 11's results); false if the bytes do not have that shape.
 bool ReadEntrants(std::string_view inputs, std::string_view results,
                   std::vector<Entrant>* entrants) {
-  constexpr size_t kCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
-  for (size_t offset = 8; offset + 9 <= inputs.size();) {
-    const uint64_t length = Little(inputs, offset + 1, 8);
-    if (length > inputs.size() - offset - 9) return false;
-    if (inputs[offset] == 7) {
-      if (length < 4) return false;
-      const uint64_t count = Little(inputs, offset + 9, 4);
-      if (length != 4 + count * kCandidateBytes) return false;
-      for (uint64_t c = 0; c < count; ++c) {
-        const size_t at = offset + 13 + c * kCandidateBytes;
-        entrants->push_back({static_cast<int64_t>(Little(inputs, at + 32, 8)),
-                             static_cast<uint32_t>(c),
-                             static_cast<uint8_t>(inputs[at + kCandidateBytes - 1]), false});
-      }
-    }
-    offset += 9 + length;
+  const std::string_view candidates = internal::InputsSection(inputs, 7);
+  if (candidates.size() < 4) return false;
+  const uint64_t count = LittleEndianAt(candidates, 0, 4);
+  if (candidates.size() != 4 + count * kDrawInputCandidateBytes) return false;
+  for (uint64_t c = 0; c < count; ++c) {
+    const size_t at = 4 + c * kDrawInputCandidateBytes;
+    entrants->push_back({static_cast<int64_t>(LittleEndianAt(candidates, at + 32, 8)),
+                         static_cast<uint32_t>(c),
+                         static_cast<uint8_t>(candidates[at + kDrawInputCandidateBytes - 1]),
+                         false});
   }
   // Draw id, instant, 8 tier counts, then the series.
   size_t at = 4 + 8 + 8 * 8;
   if (results.size() < at + 4) return false;
-  const uint64_t series = Little(results, at, 4);
+  const uint64_t series = LittleEndianAt(results, at, 4);
   at += 4;
   for (uint64_t s = 0; s < series; ++s) {
     if (results.size() < at + 15) return false;
-    const uint64_t candidate = Little(results, at, 4);
+    const uint64_t candidate = LittleEndianAt(results, at, 4);
     if (candidate >= entrants->size()) return false;
     (*entrants)[candidate].won = true;
-    at += 15 + 6 * Little(results, at + 14, 1);
+    at += 15 + 6 * LittleEndianAt(results, at + 14, 1);
   }
   return at == results.size();
 }

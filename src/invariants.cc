@@ -1518,9 +1518,6 @@ class Checker {
     }
   }
 
-  static uint64_t LittleEndian(std::string_view bytes, size_t offset, size_t width) {
-    return internal::LittleEndianAt(bytes, offset, width);
-  }
 
   // The draw's record against the commitment, and the bundle's results
   // (docs/draw.md section 11) against the draw's series and their people.
@@ -1547,7 +1544,7 @@ class Checker {
     message += commitment.beacon_value;
     const internal::Sha256 digest = internal::Sha256Of(message);
     const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()), 16);
-    const DrawSeed seed{LittleEndian(digest_bytes, 0, 8), LittleEndian(digest_bytes, 8, 8)};
+    const DrawSeed seed{internal::LittleEndianAt(digest_bytes, 0, 8), internal::LittleEndianAt(digest_bytes, 8, 8)};
     if (request.seed != seed || committed.seed != seed) {
       add(absl::StrCat("and its beacon value give another seed than draw ", record.id, " used"));
     }
@@ -1561,11 +1558,11 @@ class Checker {
     std::vector<std::string_view> digests;
     for (size_t offset = 8; offset + 9 <= inputs.size();) {
       const uint8_t tag = static_cast<uint8_t>(inputs[offset]);
-      const uint64_t length = LittleEndian(inputs, offset + 1, 8);
+      const uint64_t length = internal::LittleEndianAt(inputs, offset + 1, 8);
       if (length > inputs.size() - offset - 9) break;
       if (tag == 7 && length >= 4) {
-        const uint64_t candidates = LittleEndian(inputs, offset + 9, 4);
-        constexpr size_t kCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
+        const uint64_t candidates = internal::LittleEndianAt(inputs, offset + 9, 4);
+        constexpr size_t kCandidateBytes = internal::kDrawInputCandidateBytes;
         if (length == 4 + candidates * kCandidateBytes) {
           for (uint64_t c = 0; c < candidates; ++c) {
             digests.push_back(inputs.substr(offset + 13 + c * kCandidateBytes, 32));
@@ -1578,17 +1575,17 @@ class Checker {
     const std::string_view bytes = *bundle;
     size_t at = 8 + 8 + inputs.size() + 32;
     if (bytes.size() < at + 4) return add("has a bundle cut short");
-    at += 4 + LittleEndian(bytes, at, 4) + 16;
+    at += 4 + internal::LittleEndianAt(bytes, at, 4) + 16;
     if (bytes.size() < at + 12 + 8 * 8 + 4) return add("has a bundle cut short");
-    if (LittleEndian(bytes, at, 4) != record.id) add("'s bundle names another draw");
+    if (internal::LittleEndianAt(bytes, at, 4) != record.id) add("'s bundle names another draw");
     at += 12;
     for (int t = 0; t < kTierMax; ++t, at += 8) {
-      if (LittleEndian(bytes, at, 4) != record.tiers[t].eligible ||
-          LittleEndian(bytes, at + 4, 4) != record.tiers[t].assigned) {
+      if (internal::LittleEndianAt(bytes, at, 4) != record.tiers[t].eligible ||
+          internal::LittleEndianAt(bytes, at + 4, 4) != record.tiers[t].assigned) {
         add(absl::StrCat("'s bundle counts tier ", t + 1, " otherwise than draw ", record.id));
       }
     }
-    const uint64_t series_count = LittleEndian(bytes, at, 4);
+    const uint64_t series_count = internal::LittleEndianAt(bytes, at, 4);
     at += 4;
     if (series_count != record.series.size()) {
       return add(absl::StrCat("'s bundle lists ", series_count, " series; draw ", record.id,
@@ -1596,17 +1593,17 @@ class Checker {
     }
     for (size_t i = 0; i < series_count; ++i) {
       if (bytes.size() < at + 15) return add("has a bundle cut short");
-      const uint64_t candidate = LittleEndian(bytes, at, 4);
-      const uint64_t dose_count = LittleEndian(bytes, at + 14, 1);
+      const uint64_t candidate = internal::LittleEndianAt(bytes, at, 4);
+      const uint64_t dose_count = internal::LittleEndianAt(bytes, at + 14, 1);
       const SeriesInfo& series = series_[record.series[i]];
-      if (LittleEndian(bytes, at + 4, 4) != series.center ||
-          LittleEndian(bytes, at + 8, 4) != series.vaccine ||
-          LittleEndian(bytes, at + 12, 1) != series.tier ||
-          LittleEndian(bytes, at + 13, 1) != series.category ||
+      if (internal::LittleEndianAt(bytes, at + 4, 4) != series.center ||
+          internal::LittleEndianAt(bytes, at + 8, 4) != series.vaccine ||
+          internal::LittleEndianAt(bytes, at + 12, 1) != series.tier ||
+          internal::LittleEndianAt(bytes, at + 13, 1) != series.category ||
           dose_count != static_cast<uint64_t>(series.dose_count) || bytes.size() < at + 15 + 6 ||
-          static_cast<int32_t>(LittleEndian(bytes, at + 15, 4)) !=
+          static_cast<int32_t>(internal::LittleEndianAt(bytes, at + 15, 4)) !=
               DayNumber(series.appointments[0].day) ||
-          static_cast<int>(LittleEndian(bytes, at + 19, 2)) != series.appointments[0].minute) {
+          static_cast<int>(internal::LittleEndianAt(bytes, at + 19, 2)) != series.appointments[0].minute) {
         // A second dose may be rebooked later; the first appointment never moves.
         add(absl::StrCat("'s bundle lists series ", i + 1, " otherwise than draw ", record.id,
                          "'s series ", record.series[i]));

@@ -169,6 +169,11 @@ inline uint64_t LittleEndianAt(std::string_view bytes, size_t offset, size_t wid
   return value;
 }
 
+// One candidate of a committed draw's inputs (docs/draw.md section 10.7):
+// digest 32, registered_at 8, waiting_since 8, district 4, birth day 4,
+// preference 4, group, channel and tier 1 each.
+inline constexpr size_t kDrawInputCandidateBytes = 32 + 8 + 8 + 4 + 4 + 4 + 3;
+
 // `S` is T or const T: the writer reads const values, the reader fills them.
 template <class S, class T>
 concept Is = std::same_as<std::remove_const_t<S>, T>;

@@ -51,7 +51,6 @@ from ._types import (
     Series,
     Slot,
     SupplyDelivery,
-    TierFairness,
     TierRule,
     Vaccine,
     VaccineSpec,
@@ -394,12 +393,8 @@ class _Campaign:
         mattered (or, read with care, something correlated with it: age or
         district rules can be). vaxalloc.verify.fairness computes the same
         from the bundle alone."""
-        d = self._impl.draw_fairness(cv.to_int(commitment, "draw commitment id"),
-                                     cv.to_int(buckets, "buckets"))
-        return DrawFairness(commitment=d["commitment"], buckets=d["buckets"],
-                            tiers=tuple(TierFairness(**t) for t in d["tiers"]),
-                            chi_square=d["chi_square"],
-                            degrees_of_freedom=d["degrees_of_freedom"], p_value=d["p_value"])
+        return cv.draw_fairness_from(self._impl.draw_fairness(
+            cv.to_int(commitment, "draw commitment id"), cv.to_int(buckets, "buckets")))
 
     def draw_inputs(self, commitment: int) -> bytes:
         """The canonical inputs a commitment froze (docs/draw.md section 10);

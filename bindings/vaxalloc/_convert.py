@@ -26,6 +26,7 @@ from ._types import (
     District,
     DrawRecord,
     DrawCommitment,
+    DrawFairness,
     CommitmentStatus,
     DrawRequest,
     DrawSeed,
@@ -54,6 +55,7 @@ from ._types import (
     Slot,
     SupplyDelivery,
     TierCount,
+    TierFairness,
     TierForecast,
     TierRule,
     Vaccine,
@@ -554,6 +556,13 @@ def draw_record_from(d: dict) -> DrawRecord:
         series=tuple(d["series"]),
         commitment=d["commitment"],
     )
+
+
+def draw_fairness_from(d: dict) -> DrawFairness:
+    return DrawFairness(commitment=d["commitment"], buckets=d["buckets"],
+                        tiers=tuple(TierFairness(**t) for t in d["tiers"]),
+                        chi_square=d["chi_square"], degrees_of_freedom=d["degrees_of_freedom"],
+                        p_value=d["p_value"])
 
 
 def draw_commitment_from(d: dict) -> DrawCommitment:
