@@ -1350,6 +1350,12 @@ absl::Status Engine::RestoreSeries(const Series& series) {
 absl::Status Engine::CheckRestoredLinks() const {
   for (RegistrantId id = 1; id <= state_->registrants.size(); ++id) {
     const RegistrantRow& row = state_->registrants[id - 1];
+    // Whatever the status, a series named is one of the registrant's own.
+    if (row.series != kNoId && (row.series > state_->series.size() ||
+                                state_->series[row.series - 1].registrant != id)) {
+      return absl::DataLossError(fmt::format(
+          "stored registrant {} names series {}, which is not one of its own", id, row.series));
+    }
     SeriesStatus expected;
     if (row.status == RegistrantStatus::kScheduled) {
       expected = SeriesStatus::kActive;

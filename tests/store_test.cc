@@ -2757,6 +2757,73 @@ TEST_CASE("a version 1 file whose rows break a foreign key is refused, unchanged
   CHECK(raw.QueryInt("SELECT series FROM registrants WHERE id = 2") == 9999);
 }
 
+// The four edited files a tester found reaching "a bug in vaxalloc" (issue
+// 22): each is now DataLoss naming the table and row, and the file stays
+// as it was.
+TEST_CASE("rows that break the limits of input or the links between rows are DataLoss") {
+  TempDir dir;
+  const std::string source = dir.File("source.sqlite");
+  {
+    auto store = OpenOk(source);
+    const CampaignIds ids = BuildCampaign(*store);
+    BuildCodes(*store, ids);
+  }
+  const std::string bytes = FileAndWal(source);
+  auto edited = [&](const std::string& name, const std::string& sql) {
+    const std::string path = dir.File(name);
+    WriteBytes(path, bytes);
+    RawConnection raw(path);  // foreign keys are off by default
+    raw.Exec(sql);
+    return path;
+  };
+
+  SUBCASE("an outbox code longer than any code") {
+    const std::string path = edited(
+        "code.sqlite", absl::StrCat("UPDATE events SET code = '", std::string(88, '7'),
+                                    "' WHERE id = (SELECT max(id) FROM events WHERE kind = 6)"));
+    CheckRefusedFile(path, StatusCode::kDataLoss, {"events", "code", "88"});
+    const std::string letters =
+        edited("letters.sqlite", "UPDATE events SET code = 'x1y2z3' WHERE kind = 6");
+    CheckRefusedFile(letters, StatusCode::kDataLoss, {"events", "code", "digits"});
+    // Edited by another connection after the open: the read says so too.
+    const std::string later = edited("later.sqlite", "SELECT 1");
+    auto store = OpenOk(later);
+    RawConnection(later).Exec("UPDATE events SET code = '12' WHERE kind = 6");
+    const absl::StatusOr<std::vector<Event>> events = store->PendingEvents(0, 1000);
+    REQUIRE_FALSE(events.ok());
+    CHECK_MESSAGE(events.status().code() == StatusCode::kDataLoss, events.status());
+    CHECK_MESSAGE(Contains(events.status(), "events"), events.status());
+  }
+  SUBCASE("a schema version older than the file's tables") {
+    for (int version : {1, 2, 3, 4}) {
+      CAPTURE(version);
+      const std::string path = edited(absl::StrCat("version", version, ".sqlite"),
+                                      absl::StrCat("PRAGMA user_version = ", version));
+      CheckRefusedFile(path, StatusCode::kDataLoss,
+                       {absl::StrCat("schema version ", version), "do not match"});
+      RawConnection raw(path);
+      CHECK(raw.QueryInt("PRAGMA user_version") == version);
+    }
+  }
+  SUBCASE("a draw's tier row moved to a draw that does not exist") {
+    const std::string path =
+        edited("tiers.sqlite", "UPDATE draw_tiers SET draw = 99 WHERE draw = 1 AND tier = 1");
+    CheckRefusedFile(path, StatusCode::kDataLoss, {"draw_tiers", "draws", "foreign key"});
+  }
+  SUBCASE("a draw's row deleted while its series remain") {
+    const std::string path = edited(
+        "draws.sqlite",
+        "DELETE FROM draw_tiers WHERE draw = 2; DELETE FROM draw_centers WHERE draw = 2; "
+        "DELETE FROM draws WHERE id = 2");
+    CheckRefusedFile(path, StatusCode::kDataLoss, {"series", "draw 2"});
+  }
+  SUBCASE("a center's district row naming a missing district") {
+    const std::string path =
+        edited("districts.sqlite", "UPDATE center_districts SET district = 77 WHERE center = 1");
+    CheckRefusedFile(path, StatusCode::kDataLoss, {"center_districts", "districts"});
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Two connections
 // ---------------------------------------------------------------------------
