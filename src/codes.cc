@@ -87,6 +87,42 @@ absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareReplayIssueCode(
   return prepared;
 }
 
+namespace {
+// The limits against guessing by reissue (types.h, kCodesPerDayMax).
+absl::Status CheckCodeLimits(const Engine::State& state, RegistrantId id, absl::Time at) {
+  const auto it = state.codes_by_registrant.find(id);
+  if (it == state.codes_by_registrant.end()) return absl::OkStatus();
+  const std::vector<CodeId>& codes = it->second;
+  if (codes.size() >= static_cast<size_t>(kCodesPerRegistrantMax)) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "code: registrant {} has been issued {} codes, the most one registrant gets", id,
+        codes.size()));
+  }
+  // Codes need not be issued in time order: any within 24 hours either way.
+  std::vector<absl::Time> near;
+  bool all_before = true;
+  for (CodeId code : codes) {
+    const absl::Time issued_at = state.codes[code - 1].issued_at;
+    if (absl::AbsDuration(issued_at - at) < absl::Hours(24)) {
+      near.push_back(issued_at);
+      all_before = all_before && issued_at <= at;
+    }
+  }
+  if (near.size() < static_cast<size_t>(kCodesPerDayMax)) return absl::OkStatus();
+  std::string next;
+  if (all_before) {
+    // Once the oldest that keeps the count at the limit is 24 hours past.
+    std::sort(near.begin(), near.end());
+    next = fmt::format("; the next can be issued from {}",
+                       FormatInstant(near[near.size() - kCodesPerDayMax] + absl::Hours(24)));
+  }
+  return absl::ResourceExhaustedError(
+      fmt::format("code: registrant {} was issued {} codes within 24 hours of {}, the most "
+                  "allowed{}",
+                  id, near.size(), FormatInstant(at), next));
+}
+}  // namespace
+
 absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCodeWith(const CodeRequest& request,
                                                                   const CodeSecret& secret) const {
   const State& state = *state_;
@@ -125,9 +161,12 @@ absl::StatusOr<Prepared<IssuedCode>> Engine::PrepareIssueCodeWith(const CodeRequ
       return absl::InvalidArgumentError(
           fmt::format("code: unknown purpose {}", static_cast<int>(request.purpose)));
   }
-  if (state.codes.size() >= std::numeric_limits<CodeId>::max() - 1) {
-    return absl::ResourceExhaustedError("code ids exhausted");
+  if (state.codes.size() >= kCodesMax) {
+    return absl::ResourceExhaustedError(
+        fmt::format("code: the campaign holds {} codes, the most it keeps", kCodesMax));
   }
+  // A replay records what the writer admitted, under whatever limits it had.
+  if (secret.value.has_value()) VAXALLOC_RETURN_IF_ERROR(CheckCodeLimits(state, id, request.at));
   const Policy& policy = state.current_policy().policy;
   const absl::Time at = internal::FromMicros(internal::ToMicros(request.at));
   Prepared<IssuedCode> prepared{state.revision, {}};
@@ -164,6 +203,7 @@ void StoreCode(Engine::State& state, const VerificationCode& code) {
   const std::pair<RegistrantId, uint8_t> key{code.registrant, static_cast<uint8_t>(code.purpose)};
   if (code.id == state.codes.size() + 1) {
     state.codes.push_back(code);
+    state.codes_by_registrant[code.registrant].push_back(code.id);
   } else {
     VAXALLOC_ASSERT(code.id != kNoId && code.id <= state.codes.size());
     state.codes[code.id - 1] = code;

@@ -627,10 +627,19 @@ absl::Status CheckDrawRequest(const Engine::State& state, const DrawRequest& req
     return absl::InvalidArgumentError(
         fmt::format("draw: the window spans more than {} days", kCalendarDaysMax));
   }
+  // Each center at most once: a list naming one center 100,000 times is a
+  // mistake of the caller's, and it would be frozen into a commitment and
+  // its audit bundle as given.
+  std::vector<bool> listed(state.centers.size() + 1, false);
   for (CenterId center : request.centers) {
     if (center == kNoId || center > state.centers.size()) {
       return absl::NotFoundError(fmt::format("draw: unknown center id {}", center));
     }
+    if (listed[center]) {
+      return absl::InvalidArgumentError(
+          fmt::format("draw: center id {} is listed twice in the request's centers", center));
+    }
+    listed[center] = true;
   }
   valid = internal::CheckAfterLatestDraw(state, "draw: `at`", request.at, true);
   if (!valid.ok() || !after_latest_change) return valid;

@@ -458,7 +458,46 @@ absl::Status CheckText(std::string_view what, std::string_view text, size_t leng
   if (text.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError(fmt::format("{} contains a NUL byte", what));
   }
+  if (const size_t bad = InvalidUtf8At(text); bad != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} is not UTF-8 (byte {} of {}: 0x{:02x})", what, bad + 1, text.size(),
+                    static_cast<unsigned char>(text[bad])));
+  }
   return absl::OkStatus();
+}
+
+size_t InvalidUtf8At(std::string_view text) {
+  // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    unsigned char low = 0x80, high = 0xbf;  // the second byte's range
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    } else {
+      return i;
+    }
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace internal

@@ -171,9 +171,12 @@ void ReserveMore(List& list, size_t more) {
                                  : std::max(needed, 2 * list.capacity()));
 }
 
-// InvalidArgument naming `what` unless `text` has 1..length_max bytes and no
-// NUL (a C caller could not tell it from the end of the string).
+// InvalidArgument naming `what` unless `text` has 1..length_max bytes, no
+// NUL (a C caller could not tell it from the end of the string) and is
+// UTF-8 (what every binding hands out as text).
 absl::Status CheckText(std::string_view what, std::string_view text, size_t length_max);
+// The offset of the first byte that is not part of valid UTF-8, or npos.
+size_t InvalidUtf8At(std::string_view text);
 
 // OutOfRange unless the day lies in kYearMin..kYearMax.
 absl::Status CheckDay(std::string_view what, absl::CivilDay day);
@@ -252,6 +255,9 @@ struct Engine::State {
   absl::TimeZone time_zone = absl::UTCTimeZone();                 // the current policy's
 
   std::vector<VerificationCode> codes;  // [id - 1]
+  // Every code of a registrant, ascending (at most kCodesPerRegistrantMax
+  // unless restored from a file written without the limits).
+  absl::flat_hash_map<RegistrantId, std::vector<CodeId>> codes_by_registrant;
   std::vector<ReplacedNoShow> replaced_no_shows;
   // Indexes for the per-center reports (a series never changes its center;
   // the standby flag never changes): ascending ids.

@@ -57,6 +57,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -3221,6 +3222,11 @@ Store::~Store() = default;
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
   if (path.empty()) return absl::InvalidArgumentError("campaign file path is empty");
+  if (path.find('\0') != std::string::npos) {
+    // SQLite would open the file named by the bytes before it.
+    return absl::InvalidArgumentError(
+        absl::StrCat("campaign file path '", absl::CHexEscape(path), "' contains a NUL byte"));
+  }
   if (options.busy_timeout < absl::ZeroDuration() ||
       options.busy_timeout > absl::Milliseconds(std::numeric_limits<int>::max())) {
     return absl::InvalidArgumentError(

@@ -1642,7 +1642,9 @@ TEST_CASE("codes: code_digits digits, zero-padded; the engine keeps only a salte
   policy.code_digits = 10;
   Ok(town.engine.SetPolicy(policy));
   CHECK(town.Issue(town.CancelRequest(town.now), 0x6df37f68ULL).code == "0000000001");
-  CHECK(town.Issue(town.CancelRequest(town.now), 0xfcd6e9e072b5c3e1ULL).code == "9876543210");
+  // A day later: five codes within 24 hours is the most (kCodesPerDayMax).
+  CHECK(town.Issue(town.CancelRequest(town.now + absl::Hours(24)), 0xfcd6e9e072b5c3e1ULL).code ==
+        "9876543210");
 }
 
 TEST_CASE("codes: the right code cancels the series or withdraws the registrant") {
@@ -1814,6 +1816,73 @@ TEST_CASE("codes: a new code supersedes the pending one of the same purpose") {
       town.Verify(withdraw.record.id, "000000", town.now + absl::Minutes(3), CodeOutcome::kAccepted)
           .ok());
   CHECK(town.Who(town.person).status == RegistrantStatus::kWithdrawn);
+}
+
+// Issue 22: each new code started with no wrong entries, so an attacker who
+// requested withdrawal codes for a victim again and again guessed without
+// end (1.19 M guesses in 20 s, one right). Now: kCodesPerDayMax codes within
+// 24 hours, kCodesPerRegistrantMax in all.
+TEST_CASE("codes: reissuing codes gives at most kCodesPerDayMax * code_attempts guesses a day") {
+  CodeTown town;
+  const int attempts = town.engine.policy().code_attempts;
+  const CodeRequest withdraw = town.Request(town.person, CodePurpose::kWithdraw, kNoId, town.now);
+  // The attacker: a code, then wrong entries until it locks, then the next,
+  // once a minute for a day. Every guess is one the engine weighed.
+  auto attack = [&](absl::Time from, absl::Duration span) {
+    int guesses = 0, refused = 0;
+    for (absl::Time at = from; at < from + span; at += absl::Minutes(1)) {
+      CodeRequest request = withdraw;
+      request.at = at;
+      absl::StatusOr<IssuedCode> issued = town.engine.IssueCode(request);
+      if (!issued.ok()) {
+        CHECK(issued.status().code() == StatusCode::kResourceExhausted);
+        ++refused;
+        continue;
+      }
+      const std::string wrong = issued->code == "000000" ? "000001" : "000000";
+      for (int i = 0; i < attempts; ++i) {
+        CodeOutcome outcome = CodeOutcome::kAccepted;
+        (void)town.engine.VerifyCode(issued->record.id, wrong, at, &outcome);
+        CHECK(outcome == CodeOutcome::kWrong);
+        ++guesses;
+      }
+    }
+    return std::pair{guesses, refused};
+  };
+  const auto [guesses, refused] = attack(town.now, absl::Hours(24));
+  CHECK(guesses == kCodesPerDayMax * attempts);
+  CHECK(refused == 24 * 60 - kCodesPerDayMax);
+  CheckAll(town.engine);
+
+  // The message names the limit and when the next code can be had: 24 hours
+  // after the first of the five, issued at `now`.
+  CodeRequest request = withdraw;
+  request.at = town.now + absl::Hours(23);
+  std::string message =
+      REFUSED(town.engine, StatusCode::kResourceExhausted, town.engine.IssueCode(request));
+  CHECK(absl::StrContains(message, absl::StrCat("registrant ", town.person, " was issued 5 codes")));
+  CHECK(absl::StrContains(message, "the next can be issued from 2021-06-03T10:00:00+00:00"));
+  // Another registrant, and the same one a day later, are not affected.
+  request.registrant = town.other;
+  CHECK(town.engine.IssueCode(request).ok());
+  request.registrant = town.person;
+  request.at = town.now + absl::Hours(24);
+  CHECK(town.engine.IssueCode(request).ok());
+  // Backdated into the window of those five: refused as well.
+  request.at = town.now - absl::Hours(1);
+  message = REFUSED(town.engine, StatusCode::kResourceExhausted, town.engine.IssueCode(request));
+  CHECK_FALSE(absl::StrContains(message, "next can be issued"));
+
+  // Day after day until the registrant's lifetime cap.
+  int total = 1 + kCodesPerDayMax;  // the one a day later, and the first day's
+  for (int day = 2; total < kCodesPerRegistrantMax; ++day) {
+    total += attack(town.now + absl::Hours(24) * day, absl::Minutes(10)).first / attempts;
+  }
+  CHECK(total == kCodesPerRegistrantMax);
+  request.at = town.now + absl::Hours(24 * 400);
+  message = REFUSED(town.engine, StatusCode::kResourceExhausted, town.engine.IssueCode(request));
+  CHECK(absl::StrContains(message, "has been issued 100 codes"));
+  CheckAll(town.engine);
 }
 
 TEST_CASE("codes: a malformed entry is InvalidArgument and counts no attempt") {

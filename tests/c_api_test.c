@@ -1313,6 +1313,14 @@ static void test_draws(vaxalloc_campaign* c) {
   EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_ENOTFOUND);
   request.centers = NULL;
   EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EINVALID);
+  {
+    const uint32_t twice[] = {1, 1};
+    request.centers = twice;
+    request.center_count = 2;
+    EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EINVALID);
+    EXPECT(strstr(failure_message, "center id 1 is listed twice") != NULL);
+    request.centers = NULL;
+  }
   request.center_count = 0;
   request.version = 0;
   EXPECT_FAILS(c, vaxalloc_draw(c, &request, &info), VAXALLOC_EVERSION);

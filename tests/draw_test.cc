@@ -1099,6 +1099,21 @@ TEST_CASE("invalid draw requests are refused and change nothing") {
   unknown_center.centers = {1, 9};
   CHECK_CODE(StatusCode::kNotFound, engine.Draw(unknown_center));
   CHECK_CODE(StatusCode::kNotFound, engine.PrepareDraw(unknown_center));
+  // A center named twice (or 100,000 times) is refused, naming it; the
+  // first problem in the list is the one reported.
+  DrawRequest twice = Request(1, kDay, kDay);
+  twice.centers = {1, 1};
+  CHECK_CODE(StatusCode::kInvalidArgument, engine.Draw(twice));
+  CHECK(engine.PrepareDraw(twice).status().message() ==
+        "draw: center id 1 is listed twice in the request's centers");
+  twice.centers.assign(100'000, 1);
+  CHECK_CODE(StatusCode::kInvalidArgument, engine.Draw(twice));
+  CHECK_CODE(StatusCode::kInvalidArgument,
+             engine.CommitDraw(twice, "drand quicknet round 42"));
+  twice.centers = {1, 1, 9};
+  CHECK_CODE(StatusCode::kInvalidArgument, engine.Draw(twice));
+  twice.centers = {9, 1, 1};
+  CHECK_CODE(StatusCode::kNotFound, engine.Draw(twice));
   CHECK_CODE(StatusCode::kInvalidArgument,
              engine.Draw(Request(1, kDay, kDay, absl::InfiniteFuture())));
   // A window day in no plausible century: the year limit is the engine's own

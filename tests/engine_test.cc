@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -144,6 +145,31 @@ TEST_CASE("district codes are unique and codes and names are bounded") {
   CHECK(Ok(engine.GetDistrict(2)).name.size() == size_t{kNameLengthMax});
 }
 
+// Text crosses to C as NUL-terminated UTF-8 and to Python as str: a NUL
+// would cut it short, bytes that are not UTF-8 could not be handed out.
+TEST_CASE("codes, names and references are UTF-8 without NUL bytes") {
+  Engine engine;
+  using namespace std::string_literals;
+  for (const std::string& bad :
+       {"064\0" "12"s, "\xff"s, "Frankfurt \xc3"s, "\xc0\xaf"s /* overlong '/' */,
+        "\xe0\x80\xaf"s /* overlong */, "\xed\xa0\x80"s /* a surrogate */,
+        "\xf4\x90\x80\x80"s /* above U+10FFFF */, "\xe2\x82"s /* cut short */,
+        "a\x80" "b"s /* a lone continuation */}) {
+    CAPTURE(absl::CHexEscape(bad));
+    const absl::Status name = StatusOf(engine.AddDistrict("06412", bad));
+    CHECK(name.code() == StatusCode::kInvalidArgument);
+    CHECK(absl::StrContains(name.message(), "name"));
+    CHECK(StatusOf(engine.AddDistrict(bad, "Frankfurt")).code() == StatusCode::kInvalidArgument);
+  }
+  CHECK(absl::StrContains(StatusOf(engine.AddDistrict("064\xff", "x")).message(),
+                          "is not UTF-8 (byte 4 of 4: 0xff)"));
+  // Every length of sequence, at the edges of its range.
+  const std::string good = "Göttingen € \xf0\x9d\x84\x9e \xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf";
+  CHECK(Ok(engine.AddDistrict("03159", good)) == 1u);
+  CHECK(Ok(engine.GetDistrict(1)).name == good);
+  CHECK(engine.revision() == 1u);
+}
+
 TEST_CASE("vaccines get ids in order and keep their spec") {
   Engine engine;
   CHECK(Ok(engine.AddVaccine(TwoDose("comirnaty", 21, 21, 42))) == 1u);
@@ -204,7 +230,9 @@ TEST_CASE("vaccine specs that make no sense are refused") {
   // Ages: inside 0..kAgeYearsMax, and min <= max when both are set.
   const std::vector<std::pair<int, int>> bad_ages = {
       {-1, 0}, {0, -1}, {kAgeYearsMax + 1, 0}, {0, kAgeYearsMax + 1}, {60, 59}, {18, 17}};
-  for (const auto& [age_min, age_max] : bad_ages) {
+  for (const std::pair<int, int>& ages : bad_ages) {
+    const int age_min = ages.first;  // no structured binding: CAPTURE's lambda takes it (clang 14)
+    const int age_max = ages.second;
     CAPTURE(age_min);
     CAPTURE(age_max);
     VaccineSpec spec = TwoDose("bad-age");
@@ -441,7 +469,10 @@ TEST_CASE("capacity blocks that make no sense are refused") {
          b.seats_second = 1;
        })},
   };
-  for (const auto& [what, block] : invalid) {
+  for (const auto& what_block : invalid) {
+    // Named references: CAPTURE's lambda takes no structured binding (clang 14).
+    const auto& what = what_block.first;
+    const auto& block = what_block.second;
     CAPTURE(what);
     CHECK_REFUSED(engine, StatusCode::kInvalidArgument, engine.AddCapacity(block));
   }

@@ -52,10 +52,11 @@ from ._errors import (
     InvalidArgumentError,
     NotFoundError,
     OutOfRangeError,
+    ArgumentTypeError,
     StatusCode,
     VerificationFailedError,
 )
-from . import _core
+from . import _args, _core
 from ._types import (
     Appointment,
     BookingMode,
@@ -150,8 +151,7 @@ def lottery_number(seed, external_ref: str) -> int:
     SipHash-2-4 keyed by (k0, k1) over the reference's UTF-8 bytes; lower
     draws earlier within a tier. seed: as for Engine.draw (int, (k0, k1),
     DrawSeed or its text)."""
-    if not isinstance(external_ref, str):
-        raise TypeError(f"external_ref must be a str, not {type(external_ref).__name__}")
+    external_ref = _args.to_str(external_ref, "external_ref")
     key = _to_seed(seed)
     return _core.lottery_number(key.k0, key.k1, external_ref)
 
@@ -159,10 +159,9 @@ def lottery_number(seed, external_ref: str) -> int:
 def siphash24(key, message: bytes) -> int:
     """SipHash-2-4 of `message` under the 128-bit key (k0, k1) (each the
     little-endian reading of 8 key bytes, as in the reference code)."""
-    if not isinstance(message, (bytes, bytearray, memoryview)):
-        raise TypeError(f"message must be bytes, not {type(message).__name__}")
-    k = _to_seed(key)
-    return _core.siphash24(k0=k.k0, k1=k.k1, message=bytes(message))
+    message = _args.to_bytes(message, "message")
+    k = _to_seed(key, "key")
+    return _core.siphash24(k0=k.k0, k1=k.k1, message=message)
 
 
 def format_seed(seed) -> str:
@@ -175,12 +174,19 @@ def parse_seed(text: str) -> DrawSeed:
     return DrawSeed.parse(text)
 
 
+# Argument errors name the function ("lottery_number: external_ref ...").
+lottery_number = _args.names_function(lottery_number)
+siphash24 = _args.names_function(siphash24)
+format_seed = _args.names_function(format_seed)
+parse_seed = _args.names_function(parse_seed)
+
+
 __all__ = [
     "__version__",
     # errors
     "Error", "NotFoundError", "InvalidArgumentError", "AlreadyExistsError",
     "FailedPreconditionError", "CapacityExhaustedError", "BusyError", "CorruptStoreError",
-    "VerificationFailedError", "OutOfRangeError", "StatusCode",
+    "VerificationFailedError", "OutOfRangeError", "ArgumentTypeError", "StatusCode",
     # campaigns
     "Engine", "Store",
     # enums

@@ -59,7 +59,8 @@ from ._types import (
     Weekday,
     _coerce_enum,
 )
-from ._errors import Error
+from ._args import name_methods
+from ._errors import ArgumentTypeError, Error
 
 __all__ = ["Engine", "Store"]
 
@@ -83,6 +84,14 @@ def _any_field_given(cls: type, **values: Any) -> bool:
         elif value != default:
             return True
     return False
+
+
+def _require(needs: str, **fields: Any) -> None:
+    """Refuses a record's required field left out of its keyword form
+    (`needs` lists them all, as the message says)."""
+    for name, value in fields.items():
+        if value is None:
+            raise ArgumentTypeError(f"needs {needs} ({name} is missing)", argument=name)
 
 
 class _Campaign:
@@ -124,7 +133,7 @@ class _Campaign:
 
     def add_center(self, *, code: str, name: str, districts: Sequence[int]) -> int:
         """Adds a center serving the residents of `districts` (ids); returns its id."""
-        spec = CenterSpec(code=code, name=name, districts=tuple(districts))
+        spec = CenterSpec(code=code, name=name, districts=cv.to_ints(districts, "center districts"))
         return self._impl.add_center(**cv.center_args(spec))
 
     def add_capacity(
@@ -185,8 +194,8 @@ class _Campaign:
         draw_lead_days_phone the notice a draw gives, overbook_permille the
         appointments a slot takes beyond its seats (see Policy)."""
         if policy is None:
-            policy = Policy(tier_rules=tuple(tier_rules), reserves=tuple(reserves),
-                            residence=residence, neighbours=tuple(neighbours),
+            policy = Policy(tier_rules=tier_rules, reserves=reserves,
+                            residence=residence, neighbours=neighbours,
                             time_zone=time_zone, hold=hold, short_notice_days=short_notice_days,
                             standby_hold=standby_hold, code_digits=code_digits,
                             code_lifetime=code_lifetime, code_attempts=code_attempts,
@@ -194,7 +203,7 @@ class _Campaign:
                             draw_lead_days_phone=draw_lead_days_phone,
                             overbook_permille=overbook_permille)
         elif not isinstance(policy, Policy):
-            raise TypeError(f"policy must be a Policy, not {type(policy).__name__}")
+            raise cv.wrong_type("policy", "a Policy", policy)
         elif (tier_rules or reserves or neighbours
               or _any_field_given(Policy, residence=residence, time_zone=time_zone, hold=hold,
                                   short_notice_days=short_notice_days,
@@ -203,7 +212,8 @@ class _Campaign:
                                   draw_lead_days_online=draw_lead_days_online,
                                   draw_lead_days_phone=draw_lead_days_phone,
                                   overbook_permille=overbook_permille)):
-            raise TypeError("set_policy takes a Policy or keyword fields, not both")
+            raise ArgumentTypeError("takes a Policy or keyword fields, not both",
+                                    argument="policy")
         return self._impl.set_policy(**cv.policy_args(policy))
 
     def add_release(
@@ -224,17 +234,18 @@ class _Campaign:
         (0: the seats decide). Releases of one center must not overlap
         (AlreadyExistsError). Pass a ReleaseSpec or its fields as keywords."""
         if spec is None:
-            if center is None or first_day is None or last_day is None or release_at is None:
-                raise TypeError("add_release needs center, first_day, last_day and release_at")
+            _require("center, first_day, last_day and release_at", center=center,
+                     first_day=first_day, last_day=last_day, release_at=release_at)
             spec = ReleaseSpec(center=center, vaccine=vaccine, first_day=first_day,
                                last_day=last_day, release_at=release_at,
                                first_dose_cap=first_dose_cap)
         elif not isinstance(spec, ReleaseSpec):
-            raise TypeError(f"spec must be a ReleaseSpec, not {type(spec).__name__}")
+            raise cv.wrong_type("spec", "a ReleaseSpec", spec)
         elif _any_field_given(ReleaseSpec, center=center, vaccine=vaccine, first_day=first_day,
                               last_day=last_day, release_at=release_at,
                               first_dose_cap=first_dose_cap):
-            raise TypeError("add_release takes a ReleaseSpec or keyword fields, not both")
+            raise ArgumentTypeError("takes a ReleaseSpec or keyword fields, not both",
+                                    argument="spec")
         return self._impl.add_release(**cv.release_args(spec))
 
     # --- Registrants and allocation -------------------------------------------
@@ -259,8 +270,7 @@ class _Campaign:
         spec = RegistrantSpec(external_ref=external_ref, district=district, birth_day=birth_day,
                               registered_at=registered_at, group=group, channel=channel,
                               vaccine_preference=vaccine_preference, standby=standby)
-        columns = cv.register_batch_args(**cv.registrant_columns([spec]))
-        return self._impl.register(**{name: column[0] for name, column in columns.items()})
+        return self._impl.register(**cv.registrant_args(spec))
 
     def register_batch(
         self,
@@ -290,16 +300,18 @@ class _Campaign:
                    "vaccine_preference": vaccine_preference, "standby": standby}
         if registrants is not None:
             if any(value is not None for value in columns.values()):
-                raise TypeError("register_batch takes registrants or columns, not both")
+                raise ArgumentTypeError("takes registrants or columns, not both",
+                                        argument="registrants")
             if isinstance(registrants, (RegistrantSpec, Mapping)):
-                raise TypeError("register_batch takes a sequence of registrants; "
-                                "use register() for one")
+                raise cv.wrong_type("registrants", "a sequence of registrants", registrants,
+                                    "; use register() for one")
             columns = cv.registrant_columns(registrants)
         else:
             missing = [name for name in ("external_ref", "district", "birth_day",
                                          "registered_at") if columns[name] is None]
             if missing:
-                raise TypeError(f"register_batch: missing column(s) {', '.join(missing)}")
+                raise ArgumentTypeError(f"missing column(s) {', '.join(missing)}",
+                                        argument=missing[0])
         return self._impl.register_batch(**cv.register_batch_args(**columns))
 
     def draw(
@@ -323,15 +335,17 @@ class _Campaign:
         series_limit 0 = as many as capacity allows. Pass a DrawRequest or
         the fields as keywords. The GIL is released during the draw."""
         if request is None:
-            if seed is None or at is None or first_dose_from is None or first_dose_until is None:
-                raise TypeError("draw needs seed, at, first_dose_from and first_dose_until")
+            _require("seed, at, first_dose_from and first_dose_until", seed=seed, at=at,
+                     first_dose_from=first_dose_from, first_dose_until=first_dose_until)
             request = DrawRequest(seed=seed, at=at, first_dose_from=first_dose_from,
-                                  first_dose_until=first_dose_until, centers=tuple(centers),
+                                  first_dose_until=first_dose_until, centers=centers,
                                   series_limit=series_limit)
         elif not isinstance(request, DrawRequest):
-            raise TypeError(f"request must be a DrawRequest, not {type(request).__name__}")
-        elif (seed, at, first_dose_from, first_dose_until) != (None,) * 4 or centers or series_limit:
-            raise TypeError("draw takes a DrawRequest or keyword fields, not both")
+            raise cv.wrong_type("request", "a DrawRequest", request)
+        elif (any(value is not None for value in (seed, at, first_dose_from, first_dose_until))
+              or centers or series_limit):
+            raise ArgumentTypeError("takes a DrawRequest or keyword fields, not both",
+                                    argument="request")
         return cv.draw_record_from(self._impl.draw(**cv.draw_args(request)))
 
     def commit_draw(
@@ -459,17 +473,17 @@ class _Campaign:
         reached their caps). Pass a BookingRequest or its fields as
         keywords. The GIL is released."""
         if request is None:
-            if registrant is None or at is None:
-                raise TypeError("book needs registrant and at")
+            _require("registrant and at", registrant=registrant, at=at)
             request = BookingRequest(registrant=registrant, at=at, mode=mode, center=center,
                                      vaccine=vaccine, first_dose_from=first_dose_from,
                                      first_dose_until=first_dose_until, confirm=confirm)
         elif not isinstance(request, BookingRequest):
-            raise TypeError(f"request must be a BookingRequest, not {type(request).__name__}")
+            raise cv.wrong_type("request", "a BookingRequest", request)
         elif _any_field_given(BookingRequest, registrant=registrant, at=at, mode=mode,
                               center=center, vaccine=vaccine, first_dose_from=first_dose_from,
                               first_dose_until=first_dose_until, confirm=confirm):
-            raise TypeError("book takes a BookingRequest or keyword fields, not both")
+            raise ArgumentTypeError("takes a BookingRequest or keyword fields, not both",
+                                    argument="request")
         return cv.series_from(self._impl.book(**cv.booking_args(request)))
 
     def confirm_hold(self, hold: int, *, at: datetime.datetime) -> Series:
@@ -667,19 +681,19 @@ class _Campaign:
         return cv.center_from(self._impl.get_center(cv.to_int(id, "center id")))
 
     def get_registrant(self, id: int) -> Registrant:
-        return self.get_registrant_batch([id])[0]
+        return cv.registrant_from(self._impl.get_registrants([cv.to_int(id, "registrant id")])[0])
 
     def get_registrant_batch(self, ids: Iterable[int]) -> list[Registrant]:
         """Registrants by id, in the order given (one call for many)."""
         return [cv.registrant_from(d)
-                for d in self._impl.get_registrants(cv.to_ints(ids, "registrant id"))]
+                for d in self._impl.get_registrants(cv.to_ints(ids, "registrant ids"))]
 
     def get_series(self, id: int) -> Series:
-        return self.get_series_batch([id])[0]
+        return cv.series_from(self._impl.get_series([cv.to_int(id, "series id")])[0])
 
     def get_series_batch(self, ids: Iterable[int]) -> list[Series]:
         """Series by id, in the order given (one call for many, e.g. a draw's)."""
-        return [cv.series_from(d) for d in self._impl.get_series(cv.to_ints(ids, "series id"))]
+        return [cv.series_from(d) for d in self._impl.get_series(cv.to_ints(ids, "series ids"))]
 
     def get_draw(self, id: int) -> DrawRecord:
         return cv.draw_record_from(self._impl.get_draw(cv.to_int(id, "draw id")))
@@ -700,11 +714,10 @@ class _Campaign:
     def find_registrant(self, external_ref: str) -> int:
         """The id of the registrant with this external reference
         (NotFoundError for a reference a deleted registration had)."""
-        return self.find_registrant_batch([external_ref])[0]
+        return self._impl.find_registrants([cv.to_str(external_ref, "external_ref")])[0]
 
     def find_registrant_batch(self, external_refs: Iterable[str]) -> list[int]:
-        refs = [cv.to_str(ref, "external_ref") for ref in external_refs]
-        return self._impl.find_registrants(refs)
+        return self._impl.find_registrants(cv.to_strs(external_refs, "external_refs"))
 
     def get_policy(self, version: int) -> Policy:
         """The policy of a version (every version ever set is kept)."""
@@ -826,14 +839,18 @@ class Store(_Campaign):
         that is not a vaxalloc campaign, is corrupt or comes from a newer
         library is refused and left unchanged. The GIL is released while
         loading."""
-        path = os.fsdecode(os.fspath(path))
+        # The OS's bytes (a str encoded as os.open would): a NUL would end
+        # the C string SQLite opens, a lone surrogate has no encoding.
+        raw_path = cv.to_path(path, "path")
         durability = _coerce_enum(Durability, durability, "durability")
-        self._path = path
-        self._impl = _core.Store.open(
-            path, durability=int(durability),
+        options = dict(
+            durability=int(durability),
             busy_timeout_micros=cv.to_micros_duration(busy_timeout, "busy_timeout"),
-            create_if_missing=bool(create_if_missing), read_only=bool(read_only),
-            verify_journal=bool(verify_journal))
+            create_if_missing=cv.to_bool(create_if_missing, "create_if_missing"),
+            read_only=cv.to_bool(read_only, "read_only"),
+            verify_journal=cv.to_bool(verify_journal, "verify_journal"))
+        self._path = os.fsdecode(raw_path)
+        self._impl = _core.Store.open(raw_path, **options)
 
     @classmethod
     def open(
@@ -945,3 +962,10 @@ class Store(_Campaign):
         counts = self._impl.counts()
         return (f"<vaxalloc.Store {self._path!r} registrants={counts['registrants']} "
                 f"series={counts['series']} draws={counts['draws']}>")
+
+
+# Every public method names itself in an argument error ("Store.add_district:
+# district code ..."), for Engine and Store alike.
+for _cls in (_Campaign, Engine, Store):
+    name_methods(_cls)
+del _cls

@@ -8,10 +8,10 @@ as dicts. This module is the only place that converts, in both directions.
 from __future__ import annotations
 
 import datetime
-import operator
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from ._errors import InvalidArgumentError, OutOfRangeError
+from . import _core
+from ._errors import ArgumentTypeError, InvalidArgumentError
 from ._types import (
     Appointment,
     BookingRequest,
@@ -63,123 +63,84 @@ from ._types import (
     VerificationCode,
     Violation,
     WaitForecast,
+    _coerce_enum,
 )
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_MICROSECOND = datetime.timedelta(microseconds=1)
-
-_NAIVE_HINT = (
-    "vaxalloc needs timezone-aware datetimes, e.g. "
-    "datetime(2021, 6, 7, 8, 0, tzinfo=datetime.timezone.utc) or "
-    "tzinfo=zoneinfo.ZoneInfo('Europe/Berlin')"
+from ._args import (  # noqa: F401 - the scalar checks, used as cv.to_int etc.
+    _EPOCH,
+    INT64_MAX,
+    convert_each,
+    invalid,
+    out_of_range,
+    to_bool,
+    to_bytes,
+    to_int,
+    to_ints,
+    to_micros,
+    to_micros_duration,
+    to_ordinal,
+    to_path,
+    to_str,
+    to_strs,
+    to_timedelta,
+    to_tuple,
+    to_uint64,
+    wrong_type,
 )
 
 
 # ---------------------------------------------------------------------------
-# Scalars, Python to _core
-
-
-def to_micros(value: Any, what: str) -> int:
-    """An aware datetime as microseconds since the epoch (UTC); naive ones are
-    refused rather than guessed to be local time or UTC."""
-    if not isinstance(value, datetime.datetime):
-        raise TypeError(f"{what} must be a datetime.datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidArgumentError(
-            f"{what} {value.isoformat()} is a naive datetime (no time zone); {_NAIVE_HINT}"
-        )
-    return (value - _EPOCH) // _MICROSECOND
+# Scalars, Python to _core (the checks themselves are _args')
 
 
 def to_optional_micros(value: Any, what: str) -> int | None:
     return None if value is None else to_micros(value, what)
 
 
-def to_ordinal(value: Any, what: str) -> int:
-    """A civil day as its proleptic Gregorian ordinal. A datetime is refused:
-    which day it falls on depends on a time zone the caller must choose."""
-    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
-        raise TypeError(
-            f"{what} must be a datetime.date, not {type(value).__name__}"
-            + (" (use .date() in the time zone you mean)"
-               if isinstance(value, datetime.datetime) else "")
-        )
-    return value.toordinal()
-
-
-def to_micros_duration(value: Any, what: str) -> int:
-    """A timedelta, or a number of seconds, as microseconds."""
-    if isinstance(value, datetime.timedelta):
-        return value // _MICROSECOND
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return round(value * 1_000_000)
-    raise TypeError(f"{what} must be a datetime.timedelta or seconds, not {type(value).__name__}")
-
-
 def to_optional_ordinal(value: Any, what: str) -> int | None:
     return None if value is None else to_ordinal(value, what)
 
 
-def to_bool(value: Any, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
-    return value
-
-
-def to_int(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an int, not bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
-
-
-def to_str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    return value
-
-
-def to_bytes(value: Any, what: str) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{what} must be bytes, not {type(value).__name__}")
-    return bytes(value)
-
-
 #: Event ids are SQLite rowids: 1..2**63 - 1.
-EVENT_ID_MAX = 2**63 - 1
+EVENT_ID_MAX = INT64_MAX
 
 
 def to_event_id(value: Any, what: str) -> int:
     """An event id bound (0 allowed: "none yet")."""
     value = to_int(value, what)
     if not 0 <= value <= EVENT_ID_MAX:
-        raise OutOfRangeError(f"{what} {value} is outside 0..2**63-1 (the range of event ids)")
+        raise out_of_range(what, f"{what} {value} is outside 0..2**63-1 (the range of event ids)")
     return value
 
 
-def to_ints(values: Iterable[Any], what: str) -> list[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{what} must be a sequence of ints, not {type(values).__name__}")
-    return [to_int(v, what) for v in values]
-
-
-def to_seed(value: Any) -> DrawSeed:
+def to_seed(value: Any, what: str = "seed") -> DrawSeed:
     """A DrawSeed from a DrawSeed, an int (k0 = low 64 bits, k1 = high 64 bits),
     a (k0, k1) pair or the published 32-hex-digit text."""
     if isinstance(value, DrawSeed):
         return value
     if isinstance(value, str):
-        return DrawSeed.parse(value)
+        text = to_str(value, what)
+        try:
+            k0, k1 = _core.parse_seed(text)
+        except InvalidArgumentError as error:  # the core's "draw seed '...': ..."
+            if what != "seed":
+                error.message = f"{what}: {error.message}"
+                error.args = (error.message, int(error.code))
+            error.argument = what
+            raise
+        return DrawSeed(k0=k0, k1=k1)
     if isinstance(value, tuple) and len(value) == 2:
-        return DrawSeed(k0=value[0], k1=value[1])
+        return DrawSeed(k0=to_uint64(value[0], f"{what} k0"), k1=to_uint64(value[1], f"{what} k1"))
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 2**128:
+            raise out_of_range(what, f"{what} {value} is outside 0..2**128-1")
         return DrawSeed.from_int(value)
-    raise TypeError(
-        "seed must be an int, a (k0, k1) tuple, a DrawSeed or its 32-hex-digit text, "
-        f"not {type(value).__name__}"
-    )
+    raise wrong_type(what, "an int, a (k0, k1) tuple, a DrawSeed or its 32-hex-digit text",
+                     value, f" ({_tuple_length(value)})" if isinstance(value, tuple) else "")
+
+
+def _tuple_length(value: tuple) -> str:
+    return f"a tuple of {len(value)}, not 2"
 
 
 # ---------------------------------------------------------------------------
@@ -249,31 +210,34 @@ def supply_args(delivery: SupplyDelivery) -> dict[str, Any]:
 
 def policy_args(policy: Policy) -> dict[str, Any]:
     tier_rules = []
-    for rule in policy.tier_rules:
+    for i, rule in enumerate(policy.tier_rules):
+        what = f"policy tier_rules[{i}]"
         if not isinstance(rule, TierRule):
-            raise TypeError(f"tier_rules must hold TierRule values, not {type(rule).__name__}")
+            raise wrong_type(what, "a TierRule", rule)
         tier_rules.append((
-            to_optional_micros(rule.registered_before, "tier rule registered_before"),
-            to_ints(rule.tier_by_group, "tier rule tier_by_group"),
+            to_optional_micros(rule.registered_before, f"{what} registered_before"),
+            to_ints(rule.tier_by_group, f"{what} tier_by_group"),
         ))
     reserves = []
-    for reserve in policy.reserves:
+    for i, reserve in enumerate(policy.reserves):
+        what = f"policy reserves[{i}]"
         if not isinstance(reserve, ReserveCategory):
-            raise TypeError(
-                f"reserves must hold ReserveCategory values, not {type(reserve).__name__}")
+            raise wrong_type(what, "a ReserveCategory", reserve)
         reserves.append((
-            to_str(reserve.name, "reserve name"),
-            to_int(reserve.share_permille, "reserve share_permille"),
-            to_int(reserve.age_years_min, "reserve age_years_min"),
-            to_int(reserve.group_mask, "reserve group_mask"),
-            to_int(reserve.vaccine, "reserve vaccine"),
+            to_str(reserve.name, f"{what} name"),
+            to_int(reserve.share_permille, f"{what} share_permille"),
+            to_int(reserve.age_years_min, f"{what} age_years_min"),
+            to_int(reserve.group_mask, f"{what} group_mask"),
+            to_int(reserve.vaccine, f"{what} vaccine"),
         ))
     neighbours = []
-    for pair in policy.neighbours:
+    for i, pair in enumerate(policy.neighbours):
+        what = f"policy neighbours[{i}]"
+        if not isinstance(pair, tuple):
+            raise wrong_type(what, "a pair of district ids", pair)
         if len(pair) != 2:
-            raise InvalidArgumentError(f"a neighbour pair has {len(pair)} district ids, not 2")
-        neighbours.append((to_int(pair[0], "neighbour district"),
-                           to_int(pair[1], "neighbour district")))
+            raise invalid(what, f"{what} has {len(pair)} district ids, not 2")
+        neighbours.append((to_int(pair[0], f"{what}[0]"), to_int(pair[1], f"{what}[1]")))
     return {
         "tier_rules": tier_rules,
         "reserves": reserves,
@@ -300,39 +264,76 @@ _REGISTRANT_FIELDS = (
 )
 
 
-def registrant_columns(registrants: Iterable[RegistrantSpec | Mapping[str, Any]]) -> dict[str, list]:
+def registrant_columns(registrants: Any) -> dict[str, list]:
     """Rows (RegistrantSpec values or dicts with its field names) as columns."""
+    if isinstance(registrants, (str, bytes, bytearray)) or not isinstance(registrants, Iterable):
+        raise wrong_type("registrants", "a sequence of RegistrantSpec values or dicts",
+                         registrants)
     specs = []
     for index, row in enumerate(registrants):
+        what = f"registrants[{index}]"
         if isinstance(row, RegistrantSpec):
             specs.append(row)
         elif isinstance(row, Mapping):
+            unknown = sorted(str(key) for key in row if key not in _REGISTRANT_FIELDS)
+            if unknown:
+                raise ArgumentTypeError(
+                    f"{what} has the unknown field(s) {', '.join(unknown)} (a RegistrantSpec has "
+                    f"{', '.join(_REGISTRANT_FIELDS)})", argument=what)
             try:
                 specs.append(RegistrantSpec(**row))
-            except TypeError as error:
-                raise TypeError(f"registrant {index}: {error}") from None
+            except TypeError as error:  # a required field missing
+                raise ArgumentTypeError(f"{what}: {error}", argument=what) from None
         else:
-            raise TypeError(
-                f"registrant {index} is a {type(row).__name__}, not a RegistrantSpec or dict")
+            raise wrong_type(what, "a RegistrantSpec or dict", row)
     return {field: [getattr(spec, field) for spec in specs] for field in _REGISTRANT_FIELDS}
 
 
-def _column(values: Any, count: int, name: str, default: Any) -> list:
-    """A column of `count` values; a single value (or None for the default)
-    stands for all of them."""
+def registrant_args(spec: RegistrantSpec) -> dict[str, Any]:
+    """One registrant's fields as _core.register takes them."""
+    return {
+        "external_ref": to_str(spec.external_ref, "external_ref"),
+        "district": to_int(spec.district, "district"),
+        "birth_day": to_ordinal(spec.birth_day, "birth_day"),
+        "registered_at": to_micros(spec.registered_at, "registered_at"),
+        "group": int(spec.group),
+        "channel": int(spec.channel),
+        "vaccine_preference": to_int(spec.vaccine_preference, "vaccine_preference"),
+        "standby": to_bool(spec.standby, "standby"),
+    }
+
+
+def _column(values: Any, count: int, name: str, default: Any,
+            convert: Callable[[Any, str], Any]) -> list:
+    """A column of `count` converted values; a single value (or None for the
+    default) stands for all of them and is converted once."""
     if values is None:
-        return [default] * count
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        return [values] * count
+        values = default
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+        return [convert(values, name)] * count
     values = list(values)
     if len(values) != count:
-        raise InvalidArgumentError(
-            f"register_batch: column {name} has {len(values)} entries but external_ref has {count}")
-    return values
+        raise invalid(name, f"column {name} has {len(values)} entries but external_ref has {count}")
+    return convert_each(convert, values, name)
+
+
+def _enum_converter(cls: type) -> Callable[[Any, str], int]:
+    valid = frozenset(member.value for member in cls)
+
+    def convert(value: Any, what: str) -> int:
+        if type(value) is cls or (type(value) is int and value in valid):  # the usual case
+            return int(value)
+        return int(_coerce_enum(cls, value, what))
+
+    return convert
+
+
+_to_group = _enum_converter(PriorityGroup)
+_to_channel = _enum_converter(Channel)
 
 
 def register_batch_args(
-    external_ref: Iterable[str],
+    external_ref: Any,
     district: Any,
     birth_day: Any,
     registered_at: Any,
@@ -341,27 +342,21 @@ def register_batch_args(
     vaccine_preference: Any = None,
     standby: Any = None,
 ) -> dict[str, list]:
-    refs = list(external_ref) if not isinstance(external_ref, str) else [external_ref]
-    for ref in refs:
-        if not isinstance(ref, str):
-            raise TypeError(f"external_ref must be a str, not {type(ref).__name__}")
+    if isinstance(external_ref, str):
+        refs = [to_str(external_ref, "external_ref")]
+    else:
+        refs = to_strs(external_ref, "external_ref")
     count = len(refs)
-    districts = _column(district, count, "district", None)
-    birth_days = _column(birth_day, count, "birth_day", None)
-    times = _column(registered_at, count, "registered_at", None)
     return {
         "external_ref": refs,
-        "district": [to_int(v, "district") for v in districts],
-        "birth_day": [to_ordinal(v, "birth_day") for v in birth_days],
-        "registered_at": [to_micros(v, "registered_at") for v in times],
-        "group": [to_int(v, "group")
-                  for v in _column(group, count, "group", PriorityGroup.NONE)],
-        "channel": [to_int(v, "channel")
-                    for v in _column(channel, count, "channel", Channel.ONLINE)],
-        "vaccine_preference": [to_int(v, "vaccine_preference")
-                               for v in _column(vaccine_preference, count,
-                                                "vaccine_preference", 0)],
-        "standby": [to_bool(v, "standby") for v in _column(standby, count, "standby", False)],
+        "district": _column(district, count, "district", None, to_int),
+        "birth_day": _column(birth_day, count, "birth_day", None, to_ordinal),
+        "registered_at": _column(registered_at, count, "registered_at", None, to_micros),
+        "group": _column(group, count, "group", PriorityGroup.NONE, _to_group),
+        "channel": _column(channel, count, "channel", Channel.ONLINE, _to_channel),
+        "vaccine_preference": _column(vaccine_preference, count, "vaccine_preference", 0,
+                                      to_int),
+        "standby": _column(standby, count, "standby", False, to_bool),
     }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "CorruptStoreError",
     "VerificationFailedError",
     "OutOfRangeError",
+    "ArgumentTypeError",
 ]
 
 
@@ -56,17 +57,28 @@ class Error(Exception):
     """Base class of every error vaxalloc raises.
 
     Attributes:
-        message: the core's message, naming what was wrong.
+        message: the core's message, naming what was wrong (for an argument
+            the package refused before the core, "Function: argument ...").
         code: the :class:`StatusCode` the core returned.
+        function: for an argument the package refused before calling the
+            core, the function or method called (e.g. "Store.add_district");
+            None for the core's own errors.
+        argument: for such an argument, the argument as the message names it
+            (e.g. "district code", "registrant ids[3]"); None otherwise.
     """
 
     #: The status code of the subclass (the base class takes any).
     default_code: StatusCode = StatusCode.UNKNOWN
+    function: str | None = None
+    argument: str | None = None
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, *,
+                 argument: str | None = None) -> None:
         code_value = self.default_code if code is None else code
         super().__init__(message, int(code_value))  # args survive a pickle
         self.message = message
+        if argument is not None:  # instance attributes survive a pickle too
+            self.argument = argument
         try:
             self.code = StatusCode(code_value)
         except ValueError:  # a code newer than this list; keep the number
@@ -150,6 +162,17 @@ class VerificationFailedError(Error):
 
 class OutOfRangeError(Error, ValueError):
     """A value lies outside what the library accepts, e.g. a day outside the
-    years 1900-2200 or an id that does not fit 32 bits (``OUT_OF_RANGE``)."""
+    years 1900-2200, an id that does not fit 32 bits or an int beyond 64
+    bits (``OUT_OF_RANGE``)."""
 
     default_code = StatusCode.OUT_OF_RANGE
+
+
+class ArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type: a str for an id, a datetime for a day,
+    None for a sequence, a float for an int (``INVALID_ARGUMENT``).
+
+    Raised by the package before anything reaches the core. It is an
+    InvalidArgumentError (so ``except vaxalloc.InvalidArgumentError`` catches
+    every bad argument) and a TypeError (as Python's own functions raise for
+    a wrong type); the message names the function and the argument."""

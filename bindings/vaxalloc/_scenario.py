@@ -11,7 +11,7 @@ from typing import Callable
 from . import _convert as cv
 from . import _core
 from ._campaign import Engine, Store
-from ._errors import OutOfRangeError
+from ._args import callback, name_methods, names_function
 from ._types import (
     CapacityBlock,
     CenterSpec,
@@ -83,7 +83,8 @@ class Scenario:
         """Registrants [start, stop) as specs, sorted by registered_at; their
         external refs are "HE-00000001", ... in that order."""
         count = self.registrant_count
-        stop = count if stop is None else stop
+        start = cv.to_int(start, "start")
+        stop = count if stop is None else cv.to_int(stop, "stop")
         return [cv.registrant_spec_from(d)
                 for d in self._impl.registrants(start=cv.to_int(start, "start"),
                                                 stop=cv.to_int(stop, "stop"))]
@@ -129,11 +130,11 @@ class Scenario:
         exception is raised when populating is done. The GIL is released
         otherwise."""
         if not isinstance(target, (Engine, Store)):
-            raise TypeError(f"target must be an Engine or a Store, not {type(target).__name__}")
+            raise cv.wrong_type("target", "an Engine or a Store", target)
         if progress is not None and not callable(progress):
-            raise TypeError("progress must be callable")
+            raise cv.wrong_type("progress", "callable or None", progress)
         self._impl.populate(target._impl, batch_size=cv.to_int(batch_size, "batch_size"),
-                            progress=progress)
+                            progress=None if progress is None else callback(progress))
 
     def __repr__(self) -> str:
         options = self._impl.options()
@@ -165,9 +166,7 @@ def make_scenario(
     complete series, per 1000 registrants. 1,000,000 registrants take about
     0.1 s and 90 MB.
     """
-    seed = cv.to_int(seed, "seed")
-    if not 0 <= seed < 2**64:
-        raise OutOfRangeError(f"scenario seed {seed} is outside 0..2**64-1")
+    seed = cv.to_uint64(seed, "scenario seed")
     impl = _core.generate_scenario(
         seed=seed,
         registrants=cv.to_int(registrants, "registrants"),
@@ -180,3 +179,7 @@ def make_scenario(
         supply_series_permille=cv.to_int(supply_series_permille, "supply_series_permille"),
     )
     return Scenario(impl)
+
+
+name_methods(Scenario)
+make_scenario = names_function(make_scenario)

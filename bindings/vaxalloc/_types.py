@@ -16,8 +16,8 @@ import enum
 import zoneinfo
 from typing import Tuple
 
-from . import _core
-from ._errors import InvalidArgumentError, OutOfRangeError
+from . import _args, _core
+from ._errors import InvalidArgumentError
 
 __all__ = [
     "PriorityGroup",
@@ -256,14 +256,18 @@ class Weekday(enum.IntFlag):
 
 
 def _coerce_enum(cls, value, what: str):
+    """A member of `cls` from itself or its int value (not a bool, a float or
+    a name: an ArgumentTypeError; an int that is none: InvalidArgumentError)."""
     if isinstance(value, cls):
         return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _args.wrong_type(what, f"a {cls.__name__} or its int value", value)
     try:
         return cls(value)
     except (ValueError, TypeError):
         choices = ", ".join(f"{m.name}={m.value}" for m in cls)
         raise InvalidArgumentError(
-            f"{what} {value!r} is not a {cls.__name__} ({choices})"
+            f"{what} {value!r} is not a {cls.__name__} ({choices})", argument=what
         ) from None
 
 
@@ -302,7 +306,7 @@ class CenterSpec:
     districts: Tuple[int, ...]
 
     def __post_init__(self) -> None:
-        _set(self, "districts", tuple(self.districts))
+        _set(self, "districts", _args.to_tuple(self.districts, "center districts"))
 
 
 @_record
@@ -324,7 +328,7 @@ class CapacityBlock:
     seats_second: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.weekdays, int) and not isinstance(self.weekdays, Weekday):
+        if (isinstance(self.weekdays, int) and not isinstance(self.weekdays, (Weekday, bool))):
             if 0 <= self.weekdays <= Weekday.EVERY_DAY:
                 _set(self, "weekdays", Weekday(self.weekdays))
 
@@ -349,7 +353,7 @@ class TierRule:
     tier_by_group: Tuple[int, int, int, int] = (1, 2, 3, 4)
 
     def __post_init__(self) -> None:
-        _set(self, "tier_by_group", tuple(self.tier_by_group))
+        _set(self, "tier_by_group", _args.to_tuple(self.tier_by_group, "tier rule tier_by_group"))
 
 
 @_record
@@ -424,16 +428,19 @@ class Policy:
     overbook_permille: int = _DEFAULTS["Policy"]["overbook_permille"]
 
     def __post_init__(self) -> None:
-        _set(self, "tier_rules", tuple(self.tier_rules))
-        _set(self, "reserves", tuple(self.reserves))
-        _set(self, "residence", _coerce_enum(ResidenceRule, self.residence, "residence"))
-        _set(self, "neighbours", tuple(tuple(pair) for pair in self.neighbours))
+        _set(self, "tier_rules", _args.to_tuple(self.tier_rules, "policy tier_rules"))
+        _set(self, "reserves", _args.to_tuple(self.reserves, "policy reserves"))
+        _set(self, "residence", _coerce_enum(ResidenceRule, self.residence, "policy residence"))
+        _set(self, "neighbours", tuple(
+            _args.to_tuple(pair, f"policy neighbours[{i}]")
+            for i, pair in enumerate(_args.to_tuple(self.neighbours, "policy neighbours"))))
         if isinstance(self.time_zone, zoneinfo.ZoneInfo) and self.time_zone.key:
             _set(self, "time_zone", self.time_zone.key)
         for name in ("hold", "standby_hold", "code_lifetime"):
             value = getattr(self, name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                _set(self, name, datetime.timedelta(seconds=value))
+            if not isinstance(value, datetime.timedelta):  # seconds; checked when used
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    _set(self, name, _args.to_timedelta(value, f"policy {name}"))
 
 
 @_record
@@ -472,26 +479,27 @@ class DrawSeed:
 
     def __post_init__(self) -> None:
         for name in ("k0", "k1"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"seed {name} must be an int, not {type(value).__name__}")
-            if not 0 <= value <= _UINT64_MAX:
-                raise OutOfRangeError(f"seed {name} {value} is outside 0..2**64-1")
+            _set(self, name, _args.to_uint64(getattr(self, name), f"seed {name}"))
 
     @classmethod
     def from_int(cls, seed: int) -> "DrawSeed":
         """k0 = the low 64 bits, k1 = the high 64 bits of a 0 <= seed < 2**128."""
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+            raise _args.wrong_type("seed", "an int", seed)
         if not 0 <= seed < 2**128:
-            raise OutOfRangeError(f"seed {seed} is outside 0..2**128-1")
+            raise _args.out_of_range("seed", f"seed {seed} is outside 0..2**128-1")
         return cls(k0=seed & _UINT64_MAX, k1=seed >> 64)
 
     @classmethod
     def parse(cls, text: str) -> "DrawSeed":
         """Parses the published form: 32 hex digits (k0 then k1), or up to 16
         for a 64-bit seed (k1 = 0). Raises InvalidArgumentError."""
-        k0, k1 = _core.parse_seed(text)
+        text = _args.to_str(text, "seed text")
+        try:
+            k0, k1 = _core.parse_seed(text)
+        except InvalidArgumentError as error:  # the core's message; the call's name in front
+            error.argument = "seed text"
+            raise
         return cls(k0=k0, k1=k1)
 
     def __int__(self) -> int:
@@ -521,7 +529,7 @@ class DrawRequest:
         from ._convert import to_seed  # _convert imports this module
 
         _set(self, "seed", to_seed(self.seed))
-        _set(self, "centers", tuple(self.centers))
+        _set(self, "centers", _args.to_tuple(self.centers, "draw centers"))
 
 
 @_record
@@ -1021,3 +1029,12 @@ class ScenarioDistrict:
     code: str  #: the official district key, e.g. "06412"
     name: str
     population: int
+
+
+# The records that check their fields when built name themselves in an
+# argument error ("Policy(): policy hold nan is not a finite number"); built
+# inside a call (set_policy, draw, ...), the call's name replaces it.
+for _cls in (CenterSpec, TierRule, Policy, RegistrantSpec, DrawSeed, DrawRequest,
+             BookingRequest):
+    _args.name_methods(_cls)
+del _cls

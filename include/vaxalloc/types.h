@@ -54,6 +54,14 @@ inline constexpr int kCodeDigitsMin = 4;
 inline constexpr int kCodeDigitsMax = 10;
 inline constexpr int kCodeAttemptsMax = 10;
 inline constexpr int kCodeLifetimeMinutesMax = 24 * 60;
+// Against guessing by reissue (each new code starts with no wrong entries):
+// at most kCodesPerDayMax codes for one registrant within 24 hours of each
+// other, so at most kCodesPerDayMax * code_attempts guesses in any 24 hours
+// (docs/booking.md, "Guessing"); at most kCodesPerRegistrantMax in all, and
+// kCodesMax in a campaign, so that stored codes stay bounded.
+inline constexpr int kCodesPerDayMax = 5;
+inline constexpr int kCodesPerRegistrantMax = 100;
+inline constexpr uint32_t kCodesMax = uint32_t{1} << 25;
 inline constexpr int kDrawLeadDaysMax = 60;
 inline constexpr int kOverbookPermilleMax = 500;  // 50%: seats per slot stay within 16 bits
 // Every civil day (birth days included) lies in these years; another gives

@@ -296,13 +296,14 @@ def test_register_batch_argument_errors(campaign):
     with pytest.raises(vaxalloc.InvalidArgumentError, match="column birth_day has 1 entries"):
         campaign.register_batch(external_ref=["a", "b"], district=small.ffm,
                                 birth_day=[dt.date(1950, 1, 1)], registered_at=at(2021, 6, 1))
-    with pytest.raises(TypeError, match="registrant 0"):
+    with pytest.raises(TypeError,
+                       match=r"registrants\[0\] has the unknown field\(s\) unknown_field"):
         campaign.register_batch([{"external_ref": "a", "unknown_field": 1}])
     with pytest.raises(TypeError, match="must be an int"):
         campaign.register_batch(external_ref=["a"], district=1.5,
                                 birth_day=dt.date(1950, 1, 1), registered_at=at(2021, 6, 1))
-    # A bad enum value is refused by the shim and registers nobody.
-    with pytest.raises(vaxalloc.InvalidArgumentError, match="priority group 9"):
+    # A bad enum value is refused and registers nobody.
+    with pytest.raises(vaxalloc.InvalidArgumentError, match="group 9 is not a PriorityGroup"):
         campaign.register_batch(external_ref=["a"], district=1, group=9,
                                 birth_day=dt.date(1950, 1, 1), registered_at=at(2021, 6, 1))
     assert campaign.registrant_count == 0
