@@ -1580,6 +1580,9 @@ void DefineModule(py::module_& m) {
   m.attr("CODE_DIGITS_MIN") = kCodeDigitsMin;
   m.attr("CODE_DIGITS_MAX") = kCodeDigitsMax;
   m.attr("CODE_ATTEMPTS_MAX") = kCodeAttemptsMax;
+  m.attr("CODES_PER_DAY_MAX") = kCodesPerDayMax;
+  m.attr("CODES_PER_REGISTRANT_MAX") = kCodesPerRegistrantMax;
+  m.attr("CODES_MAX") = kCodesMax;
   m.attr("CODE_LIFETIME_MINUTES_MAX") = kCodeLifetimeMinutesMax;
 
   // --- Lottery

@@ -283,6 +283,14 @@ VAXALLOC_API void vaxalloc_free(void* pointer) VAXALLOC_NOEXCEPT;
 #define VAXALLOC_VERIFICATION_CODE_SIZE (VAXALLOC_VERIFICATION_DIGITS_MAX + 1)
 #define VAXALLOC_VERIFICATION_LIFETIME_MINUTES_MAX 1440
 #define VAXALLOC_VERIFICATION_ATTEMPTS_MAX 10
+/* Against guessing by asking for new codes: vaxalloc_code_issue() gives one
+ * registrant at most 5 codes within 24 hours of each other and 100 in all,
+ * and a campaign at most 2^25 codes; beyond, VAXALLOC_EEXHAUSTED. So at most
+ * 5 x code_attempts wrong entries are weighed for one registrant in any 24
+ * hours (docs/booking.md). Since 0.6. */
+#define VAXALLOC_VERIFICATION_CODES_PER_DAY_MAX 5
+#define VAXALLOC_VERIFICATION_CODES_PER_REGISTRANT_MAX 100
+#define VAXALLOC_VERIFICATION_CODES_MAX 33554432
 
 /* Draw notice and overbooking (vaxalloc_policy version 3): a draw's lead
  * time is 0..60 days per channel; a slot takes at most 500 permille (50%)

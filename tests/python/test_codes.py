@@ -246,6 +246,30 @@ def test_a_new_code_supersedes_the_pending_one(codes):
         1, 2, 3]
 
 
+def test_codes_per_registrant_and_day_are_limited(codes, path):
+    store = codes.target
+    assert vaxalloc.CODES_PER_DAY_MAX == 5
+    assert vaxalloc.CODES_PER_REGISTRANT_MAX == 100 and vaxalloc.CODES_MAX == 2 ** 25
+    for k in range(vaxalloc.CODES_PER_DAY_MAX):  # both purposes count
+        purpose = CodePurpose.WITHDRAW if k % 2 else CodePurpose.CANCEL_SERIES
+        codes.issue("A", purpose, ISSUED_AT + k * dt.timedelta(hours=1))
+    revision, seq = store.revision, store.journal_seq
+    with pytest.raises(vaxalloc.CapacityExhaustedError,
+                       match="was issued 5 codes within 24 hours") as info:
+        codes.issue("A", CodePurpose.WITHDRAW, ISSUED_AT + dt.timedelta(hours=5))
+    assert "the next can be issued from 2021-06-09T09:00:00+00:00" in info.value.message
+    assert (store.revision, store.journal_seq, store.code_count) == (revision, seq, 5)
+    codes.issue("B", CodePurpose.WITHDRAW, ISSUED_AT + dt.timedelta(hours=5))
+    # The limit holds after a reopen: the codes are counted from the file.
+    store.close()
+    with vaxalloc.Store.open(path) as reopened:
+        with pytest.raises(vaxalloc.CapacityExhaustedError):
+            reopened.issue_code(codes.id["A"], purpose=CodePurpose.WITHDRAW,
+                                at=ISSUED_AT + dt.timedelta(hours=6))
+        reopened.issue_code(codes.id["A"], purpose=CodePurpose.WITHDRAW,
+                            at=ISSUED_AT + dt.timedelta(hours=24))
+
+
 def test_an_accepted_code_cancels_the_series(codes, path):
     store = codes.target
     issued = codes.issue("A")
