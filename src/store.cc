@@ -30,7 +30,9 @@
 //   held.
 #include "vaxalloc/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <concepts>
@@ -798,6 +800,95 @@ struct FileHeader {
 // waited for it, though the commit was already complete: the log holds it,
 // synced as `synchronous` says. Here the main connection's WAL hook only
 // wakes this thread; PASSIVE checkpoints never block the writer or readers.
+// Takes turns among the processes and threads that write one campaign.
+// SQLite's busy handler polls the write lock with growing sleeps, so a
+// process that writes without pause takes the lock again before a waiting
+// one looks: one writer made 77,584 registrations in 5 s, the other 31,202
+// and was refused once; the checkpointer never got the lock at all and the
+// log grew to gigabytes. Here every writer takes an open-file-description
+// lock on byte 0 of `<campaign>-writers` around its transaction, and says it
+// is waiting by a shared lock on byte 1; one that held the turn last and
+// sees another waiting lets that one have it first. The locks go with the
+// file description, so a killed process leaves none behind. Without the
+// file (a read-only directory) writers rely on the busy handler alone.
+class WriterTurns {
+ public:
+  // Null where the file cannot be had.
+  static std::unique_ptr<WriterTurns> Open(const std::string& campaign_path) {
+    const std::string path = campaign_path + "-writers";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    return std::unique_ptr<WriterTurns>(new WriterTurns(fd));
+  }
+  ~WriterTurns() { ::close(fd_); }
+  WriterTurns(const WriterTurns&) = delete;
+  WriterTurns& operator=(const WriterTurns&) = delete;
+
+  // False if another writer kept the turn until `deadline`.
+  bool Take(absl::Time deadline) {
+    // Turns of at least kQuantum: handing over after every transaction cost
+    // a third of two writers' throughput.
+    if (held_last_ && absl::Now() - turn_since_ >= kQuantum && Held(kWaitingByte)) {
+      // Hand over: until the waiter took the turn (a few polls of its).
+      const absl::Time until = std::min(deadline, absl::Now() + kHandOverMax);
+      while (Held(kWaitingByte) && !Held(kTurnByte) && absl::Now() < until) {
+        absl::SleepFor(kPollMin);
+      }
+      held_last_ = false;
+    }
+    const bool continuing = held_last_;
+    held_last_ = false;
+    (void)Lock(F_RDLCK, kWaitingByte);
+    absl::Duration pause = kPollMin;
+    bool taken;
+    while (!(taken = Lock(F_WRLCK, kTurnByte)) && absl::Now() < deadline) {
+      absl::SleepFor(pause);
+      pause = std::min(pause * 2, kPollMax);
+    }
+    (void)Lock(F_UNLCK, kWaitingByte);
+    if (taken && !continuing) turn_since_ = absl::Now();
+    return taken;
+  }
+
+  void Give() {
+    (void)Lock(F_UNLCK, kTurnByte);
+    held_last_ = true;
+  }
+
+ private:
+  static constexpr off_t kTurnByte = 0;
+  static constexpr off_t kWaitingByte = 1;
+  static constexpr absl::Duration kPollMin = absl::Microseconds(10);
+  static constexpr absl::Duration kPollMax = absl::Microseconds(50);
+  static constexpr absl::Duration kHandOverMax = absl::Milliseconds(5);
+  static constexpr absl::Duration kQuantum = absl::Milliseconds(2);
+
+  explicit WriterTurns(int fd) : fd_(fd) {}
+
+  bool Lock(short type, off_t byte) {
+    struct flock lock {};
+    lock.l_type = type;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = byte;
+    lock.l_len = 1;
+    return ::fcntl(fd_, F_OFD_SETLK, &lock) == 0;
+  }
+
+  // Whether another file description holds a lock on `byte`.
+  bool Held(off_t byte) {
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = byte;
+    lock.l_len = 1;
+    return ::fcntl(fd_, F_OFD_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  }
+
+  int fd_;
+  bool held_last_ = false;  // this writer had the last turn
+  absl::Time turn_since_;   // when this writer's run of turns began
+};
+
 class Checkpointer {
  public:
   // Log pages after a commit that start a checkpoint (SQLite's default).
@@ -814,10 +905,12 @@ class Checkpointer {
     if (code != SQLITE_OK) return nullptr;
     // A checkpoint syncs the log and then the file as `synchronous` says.
     if (sqlite3_exec(raw, full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+                     nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_busy_timeout(raw, kTruncateWaitMs) != SQLITE_OK) {
       return nullptr;
     }
     std::unique_ptr<Checkpointer> checkpointer(new Checkpointer(std::move(connection)));
+    checkpointer->turns_ = WriterTurns::Open(path);
     try {
       checkpointer->thread_ = std::thread([c = checkpointer.get()] { c->Loop(); });
     } catch (const std::system_error&) {
@@ -855,11 +948,19 @@ class Checkpointer {
       {
         std::lock_guard lock(checkpointer->mutex_);
         checkpointer->pending_ = true;
+        checkpointer->truncate_ = pages >= kTruncatePages;
       }
       checkpointer->wake_.notify_one();
     }
     return SQLITE_OK;
   }
+
+  // Under writes without a pause a passive checkpoint never catches up with
+  // the log, so the log never starts over: 1.7 GB after 5 s of one writer's
+  // registrations. From this length on the checkpoint waits (a little) for
+  // the writers and readers, copies all of the log and truncates it.
+  static constexpr int kTruncatePages = 16 * kPages;
+  static constexpr int kTruncateWaitMs = 250;  // less than a writer's usual busy timeout
 
   void Loop() {
     std::unique_lock lock(mutex_);
@@ -867,22 +968,33 @@ class Checkpointer {
       wake_.wait(lock, [&] { return stop_ || pending_; });
       if (stop_) return;
       pending_ = false;
+      const bool truncate = truncate_;
       lock.unlock();
       // Busy or failed: the log stays as it is, complete, and the next
       // commit over kPages tries again.
       (void)sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                       nullptr, nullptr);
+      // Alongside the writers first, then what they added meanwhile with
+      // the writers waiting: they wait only for the last part.
+      if (truncate && (turns_ == nullptr ||
+                       turns_->Take(absl::Now() + absl::Milliseconds(kTruncateWaitMs)))) {
+        (void)sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                        nullptr, nullptr);
+        if (turns_ != nullptr) turns_->Give();
+      }
       lock.lock();
     }
   }
 
   Connection connection_;
+  std::unique_ptr<WriterTurns> turns_;  // the writers', taken for a truncation
   sqlite3* main_ = nullptr;
   int pages_at_wake_ = 0;  // the log's length when the last checkpoint was asked for (main thread)
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool pending_ = false;
+  bool truncate_ = false;  // the log is over kTruncatePages
   bool stop_ = false;
 };
 
@@ -926,11 +1038,15 @@ struct Store::Database {
   // that is on purpose, for the change running.
   bool foreign_keys_off = false;
   bool keep_foreign_keys_off = false;
+  // Inside Transaction's write: the open transaction is ours.
+  bool writing = false;
 
   // WAL checkpoints, on a connection and a thread of their own (declared
   // last: stopped and closed first, so that the main connection is the last
   // to close and leaves no log behind).
   std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<WriterTurns> turns;  // null: none to be had, or not yet tried
+  bool turns_tried = false;
 
   sqlite3* db() const { return connection.get(); }
 
@@ -1031,10 +1147,26 @@ struct Store::Database {
   // and returns it, leaving the file as it was.
   template <class Write>
   absl::Status Transaction(Write&& write) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(EndLeftoverTransaction());
     if (!keep_foreign_keys_off) VAXALLOC_STORE_RETURN_IF_ERROR(EnableForeignKeys());
+    // Opened at the first write: by then the file is known to be a campaign.
+    if (!turns_tried) {
+      turns_tried = true;
+      if (path != ":memory:") turns = WriterTurns::Open(path);
+    }
+    if (turns != nullptr && !turns->Take(absl::Now() + options.busy_timeout)) {
+      return absl::UnavailableError(absl::StrCat(
+          "campaign file '", path, "': database busy: other writers kept their turn for longer "
+          "than the busy timeout (", absl::FormatDuration(options.busy_timeout), ")"));
+    }
+    absl::Cleanup give_turn = [this] {
+      if (turns != nullptr) turns->Give();
+    };
     VAXALLOC_STORE_RETURN_IF_ERROR(Run(begin.get()));
     appended_seq = 0;
+    writing = true;
     absl::Status status = write();
+    writing = false;
     if (status.ok()) status = Run(commit.get());
     if (!status.ok() && !sqlite3_get_autocommit(db())) {
       // Some errors roll back by themselves; only roll back what is open.
@@ -1047,6 +1179,15 @@ struct Store::Database {
     }
     appended_seq = 0;
     return status;
+  }
+
+  // Between calls no transaction is open, except one whose ROLLBACK or
+  // COMMIT failed (out of memory, I/O): ended here, before the next call
+  // reads or writes, or that call would read the old snapshot (and miss
+  // what others committed since) or fail to BEGIN.
+  absl::Status EndLeftoverTransaction() {
+    if (writing || sqlite3_get_autocommit(db())) return absl::OkStatus();
+    return Run(rollback.get());
   }
 
   absl::Status CheckWritable() const {
@@ -1179,6 +1320,8 @@ struct Store::Database {
   // back on fail, the next transaction tries again before it writes.
   template <class Change>
   absl::Status WithoutForeignKeys(Change&& change) {
+    // The pragma does nothing inside a transaction.
+    if (rollback != nullptr) VAXALLOC_STORE_RETURN_IF_ERROR(EndLeftoverTransaction());
     VAXALLOC_STORE_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys = OFF", "disabling foreign keys"));
     foreign_keys_off = true;
     keep_foreign_keys_off = true;
@@ -1413,8 +1556,13 @@ struct Store::Database {
     };
     auto prepare = [&](Statement Database::*member, const char* sql) {
       absl::StatusOr<Statement> statement = Prepare(sql);
+      // Out of memory, I/O: not the file's fault.
+      if (!statement.ok() && statement.status().code() != absl::StatusCode::kInternal) {
+        return statement.status();
+      }
       if (!statement.ok()) {
-        // Our application id and version, but not our tables.
+        // Our application id and version, but not our tables (SQLITE_ERROR:
+        // no such table or column).
         return absl::DataLossError(
             absl::StrCat("campaign file '", path,
                          "' does not have the expected schema: ", statement.status().message()));
@@ -2164,6 +2312,10 @@ struct Store::Database {
     absl::StatusOr<std::vector<JournalRow>> rows =
         ReadJournalRows(static_cast<uint64_t>(std::max<int64_t>(*last - 2, 0)), 2);
     if (!rows.ok()) return rows.status();
+    if (rows->empty()) {  // max(seq) was not a valid entry number (< 1)
+      return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal entry ", *last,
+                                              " is not a valid entry number (they start at 1)"));
+    }
     const JournalRow& head = rows->back();
     if (head.seq > 1 && rows->size() != 2) {
       return BrokenJournal(ChainBreak{head.seq - 1, absl::StrCat("entry ", head.seq - 1,
@@ -2226,6 +2378,7 @@ struct Store::Database {
   // (one PRAGMA data_version). `applied` (may be null) is set when the
   // engine changed.
   absl::Status CatchUp(Engine& engine, bool* applied = nullptr) {
+    VAXALLOC_STORE_RETURN_IF_ERROR(EndLeftoverTransaction());
     int64_t version = 0;
     VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(read_data_version.get(), [&](Row& row) {
       version = row.Int64(0);
