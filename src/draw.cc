@@ -291,7 +291,7 @@ class DrawRun {
       if (i + kPrefetch < n) __builtin_prefetch(&state_.registrants[ids[i + kPrefetch] - 1]);
       if (i + kPrefetch / 2 < n) {
         const RegistrantRow& ahead = state_.registrants[ids[i + kPrefetch / 2] - 1];
-        __builtin_prefetch(state_.refs.data() + ahead.ref_offset);
+        __builtin_prefetch(state_.refs.data() + ahead.ref_offset());
       }
       const RegistrantId id = ids[i];
       const RegistrantRow& row = state_.registrants[id - 1];

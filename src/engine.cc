@@ -1064,7 +1064,9 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   RegistrantRow row;
   row.registered_at_us = internal::ToMicros(registrant.spec.registered_at);
   row.waiting_since_us = internal::ToMicros(registrant.waiting_since);
-  row.ref_offset = static_cast<uint32_t>(state.refs.size());
+  static_assert(uint64_t{std::numeric_limits<RegistrantId>::max()} * kExternalRefLengthMax <=
+                RegistrantRow::kRefOffsetMax);
+  row.set_ref_offset(state.refs.size());
   row.ref_length = static_cast<uint8_t>(registrant.spec.external_ref.size());
   row.series = registrant.series;
   row.district = registrant.spec.district;
@@ -1079,7 +1081,7 @@ bool AppendRegistrant(Engine::State& state, const Registrant& registrant) {
   if (!row.erased() && !state.registrant_by_ref.insert(registrant.id).second) {
     // Only a restored file can hold a duplicate: take the row back.
     state.registrants.pop_back();
-    state.refs.resize(row.ref_offset);
+    state.refs.resize(row.ref_offset());
     return false;
   }
   state.CountRegistrant(row, +1);
@@ -1258,7 +1260,7 @@ void Engine::Apply(const Prepared<Cancellation>& prepared) {
     VAXALLOC_ASSERT(row.status == RegistrantStatus::kWithdrawn && !row.erased());
     // Unindexed first: the index hashes the reference.
     state_->registrant_by_ref.erase(cancellation.registrant);
-    std::fill_n(state_->refs.begin() + row.ref_offset, row.ref_length, '\0');
+    std::fill_n(state_->refs.begin() + row.ref_offset(), row.ref_length, '\0');
     row.ref_length = 0;
     row.birth_day = 0;
   }

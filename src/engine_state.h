@@ -129,7 +129,10 @@ struct Pool {
 struct RegistrantRow {
   int64_t registered_at_us = 0;
   int64_t waiting_since_us = 0;
-  uint32_t ref_offset = 0;
+  // Where the reference starts in State::refs: 40 bits, split so the row
+  // stays 40 bytes. 2^32 registrant ids with 128-byte references need 39
+  // bits; 32 overflowed at 33.5 M registrants with 128-byte references.
+  uint32_t ref_offset_low = 0;
   SeriesId series = kNoId;
   DistrictId district = kNoId;
   DayNumber birth_day = 0;
@@ -139,6 +142,13 @@ struct RegistrantRow {
   Channel channel = Channel::kOnline;
   RegistrantStatus status = RegistrantStatus::kWaiting;
   bool standby = false;
+  uint8_t ref_offset_high = 0;
+  uint64_t ref_offset() const { return uint64_t{ref_offset_high} << 32 | ref_offset_low; }
+  void set_ref_offset(uint64_t offset) {
+    ref_offset_low = static_cast<uint32_t>(offset);
+    ref_offset_high = static_cast<uint8_t>(offset >> 32);
+  }
+  static constexpr uint64_t kRefOffsetMax = (uint64_t{1} << 40) - 1;
   // Personal data erased (Registrant::erased): a reference is never empty
   // otherwise.
   bool erased() const { return ref_length == 0; }
@@ -305,7 +315,7 @@ struct Engine::State {
 
   std::string_view Ref(RegistrantId id) const {
     const internal::RegistrantRow& row = registrants[id - 1];
-    return std::string_view(refs).substr(row.ref_offset, row.ref_length);
+    return std::string_view(refs).substr(row.ref_offset(), row.ref_length);
   }
   static uint64_t PoolKey(CenterId center, VaccineId vaccine) {
     return (uint64_t{center} << 32) | vaccine;
