@@ -173,9 +173,9 @@ extern "C" {
 /* The same values as include/vaxalloc/version.h (the library checks at
  * compile time that both agree). */
 #define VAXALLOC_VERSION_MAJOR 0
-#define VAXALLOC_VERSION_MINOR 5
+#define VAXALLOC_VERSION_MINOR 6
 #define VAXALLOC_VERSION_PATCH 0
-#define VAXALLOC_VERSION_STRING "0.5.0"
+#define VAXALLOC_VERSION_STRING "0.6.0"
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define VAXALLOC_VERSION_NUMBER \
   (VAXALLOC_VERSION_MAJOR * 1000000 + VAXALLOC_VERSION_MINOR * 1000 + VAXALLOC_VERSION_PATCH)

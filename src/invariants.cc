@@ -2003,7 +2003,11 @@ class Checker {
       key.latest = std::max(key.latest, code.id);
       if (code.state == CodeState::kPending) key.pending.push_back(code.id);
     }
-    for (const auto& [key, entry] : by_key) {
+    for (const auto& key_entry : by_key) {
+      // Named references, not a structured binding: a lambda may not
+      // capture those before C++20 as clang 14 implements it.
+      const std::pair<RegistrantId, int>& key = key_entry.first;
+      const KeyCodes& entry = key_entry.second;
       if (entry.pending.size() < 2) continue;
       out_.Add(Invariant::kCodes, [&] {
         return absl::StrFormat("registrant %d has %d pending %s codes (%s); at most one", key.first,

@@ -2309,12 +2309,16 @@ struct Store::Database {
       return absl::DataLossError(absl::StrCat(
           "campaign file '", path, "' has an empty journal: its first entry was removed"));
     }
+    if (*last < 0) {  // else `*last - 2` may overflow, and no entry has seq > 0
+      return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal entry ", *last,
+                                              " is not a valid entry number (they start at 1)"));
+    }
     absl::StatusOr<std::vector<JournalRow>> rows =
         ReadJournalRows(static_cast<uint64_t>(std::max<int64_t>(*last - 2, 0)), 2);
     if (!rows.ok()) return rows.status();
-    if (rows->empty()) {  // max(seq) was not a valid entry number (< 1)
+    if (rows->empty()) {  // a damaged b-tree: max(seq) names a row the scan does not find
       return absl::DataLossError(absl::StrCat("campaign file '", path, "': journal entry ", *last,
-                                              " is not a valid entry number (they start at 1)"));
+                                              " cannot be read (a damaged journal table)"));
     }
     const JournalRow& head = rows->back();
     if (head.seq > 1 && rows->size() != 2) {
@@ -3302,7 +3306,10 @@ struct Store::Database {
         return absl::OkStatus();
       }));
       VAXALLOC_STORE_RETURN_IF_ERROR(ForEachRow(tiers->get(), [&](Row& tier) {
-        TierCount& count = record.tiers[tier.Int<int>(0, 1, kTierMax) - 1];
+        // A tier outside 1..kTierMax reads as 0: refuse it before indexing.
+        const int number = tier.Int<int>(0, 1, kTierMax);
+        VAXALLOC_STORE_RETURN_IF_ERROR(tier.status());
+        TierCount& count = record.tiers[number - 1];
         count.eligible = tier.Int<uint32_t>(1, 0, UINT32_MAX);
         count.assigned = tier.Int<uint32_t>(2, 0, UINT32_MAX);
         return absl::OkStatus();

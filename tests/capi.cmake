@@ -41,7 +41,11 @@ target_link_libraries(c_header_test_cpp PRIVATE vaxalloc::vaxalloc vaxalloc_warn
 set_target_properties(c_header_test_cpp PROPERTIES CXX_STANDARD 11 CXX_STANDARD_REQUIRED ON
                                                    CXX_EXTENSIONS OFF)
 target_compile_options(c_header_test_cpp PRIVATE ${capi_header_warnings} -Wold-style-cast
-                       -Wzero-as-null-pointer-constant -Wuseless-cast)
+                       -Wzero-as-null-pointer-constant)
+# GCC only: clang has no -Wuseless-cast (an unknown warning option is an error under -Werror).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(c_header_test_cpp PRIVATE -Wuseless-cast)
+endif()
 add_test(NAME c_header_test_cpp COMMAND c_header_test_cpp)
 
 # The ABI guard.

@@ -961,7 +961,8 @@ class OperationRunner {
   std::string Invalid() {
     const uint64_t revision = c_.engine.revision();
     const std::string digest = Digest(c_.engine);
-    auto [name, status] = InvalidOperation();
+    auto [operation, status] = InvalidOperation();
+    const std::string& name = operation;  // INFO's lambda takes no structured binding (clang 14)
     INFO("invalid operation: ", name);
     CHECK_MESSAGE(!status.ok(), "the engine accepted it");
     CHECK(c_.engine.revision() == revision);

@@ -384,8 +384,10 @@ TEST_CASE("options out of range are refused with their name") {
 }
 
 TEST_CASE("other district and center counts: every district has a center") {
-  for (const auto& [districts, centers] :
+  for (const std::pair<int, int>& counts :
        std::vector<std::pair<int, int>>{{30, 10}, {26, 40}, {5, 5}, {1, 3}, {40, 1}}) {
+    const int districts = counts.first;  // CAPTURE's lambda takes no structured binding (clang 14)
+    const int centers = counts.second;
     CAPTURE(districts);
     CAPTURE(centers);
     ScenarioOptions options = WithRegistrants(2000);
