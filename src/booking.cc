@@ -788,7 +788,10 @@ absl::Status Engine::RestoreNoShow(const ReplacedNoShow& no_show) {
         "{}: no missed second dose of that series could lie on {}", what,
         absl::FormatCivilTime(no_show.appointment.day)));
   }
-  VAXALLOC_RETURN_IF_ERROR(internal::CheckTime("stored no-show rebooking time", no_show.rebooked_at));
+  if (absl::Status time = internal::CheckTime("rebooking time", no_show.rebooked_at); !time.ok()) {
+    // A value the library could not have written: the file is damaged.
+    return absl::DataLossError(fmt::format("{}: {}", what, std::string(time.message())));
+  }
   state_->replaced_no_shows.push_back(no_show);
   ++state_->revision;
   return absl::OkStatus();

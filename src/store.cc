@@ -1251,7 +1251,13 @@ struct Store::Database {
   }
 
   absl::Status NotOurs(const absl::Status& status) const {
-    if (status.code() != absl::StatusCode::kDataLoss) return status;
+    // SQLite says "unsupported file format" (a plain SQLITE_ERROR, so
+    // Internal) for a header it cannot read: as damaged as a bad page.
+    if (status.code() != absl::StatusCode::kDataLoss &&
+        !(status.code() == absl::StatusCode::kInternal &&
+          absl::StrContains(status.message(), "unsupported file format"))) {
+      return status;
+    }
     return absl::DataLossError(absl::StrCat("campaign file '", path,
                                             "' is not a readable SQLite database (corrupt, "
                                             "truncated or another kind of file): ",

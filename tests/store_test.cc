@@ -2818,6 +2818,18 @@ TEST_CASE("rows that break the limits of input or the links between rows are Dat
         "DELETE FROM draws WHERE id = 2");
     CheckRefusedFile(path, StatusCode::kDataLoss, {"series", "draw 2"});
   }
+  SUBCASE("a header SQLite cannot read (schema format 5)") {
+    const std::string path = dir.File("format.sqlite");
+    {
+      auto store = OpenOk(path);  // closed: the log checkpointed into the file
+      BuildSetup(*store);
+    }
+    std::string file = ReadBytes(path);
+    REQUIRE(file.size() > 48);
+    file[47] = 5;  // offset 44: the schema format number, big-endian, 1..4
+    WriteBytes(path, file);
+    CheckRefusedFile(path, StatusCode::kDataLoss, {"not a readable SQLite database"});
+  }
   SUBCASE("a center's district row naming a missing district") {
     const std::string path =
         edited("districts.sqlite", "UPDATE center_districts SET district = 77 WHERE center = 1");
