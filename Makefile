@@ -24,7 +24,7 @@ FUZZ_JOBS          ?= 2
 # (issue 22); trap: fail on it. fuzz_capi_ops always fails on it.
 FUZZ_STORE_EINTERNAL ?= allow
 
-.PHONY: all deps configure build test test-asan test-tsan test-release crash fuzz-build fuzz fuzz-smoke fuzz-corpus demo bench clean
+.PHONY: all deps configure build test test-asan test-tsan test-release crash fuzz-build fuzz fuzz-smoke demo bench clean
 
 all: build
 
@@ -62,12 +62,16 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  VAXALLOC_TEST_SCALE=small ctest --test-dir $(ASAN_BUILD) --output-on-failure
 
-# Only the harnesses and the instrumented core they link (--target).
+# Only the harnesses and the instrumented core they link (--target), then
+# the seeds (valid campaign files, scripted operation sequences) made anew in
+# $(FUZZ_BUILD)/fuzz-seeds: git keeps only inputs the fuzzers found.
 fuzz-build: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DPython3_EXECUTABLE=$(PYTHON) \
 	  -DVAXALLOC_WERROR=ON -DVAXALLOC_FUZZ=ON -DVAXALLOC_BUILD_TESTS=OFF \
 	  -DVAXALLOC_BUILD_EXAMPLES=OFF -DVAXALLOC_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
-	cmake --build $(FUZZ_BUILD) --parallel $(FUZZ_JOBS) --target $(FUZZERS)
+	cmake --build $(FUZZ_BUILD) --parallel $(FUZZ_JOBS) --target $(FUZZERS) fuzz_make_corpus
+	rm -rf $(FUZZ_BUILD)/fuzz-seeds
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_make_corpus $(FUZZ_BUILD)/fuzz-seeds
 
 fuzz-smoke: fuzz-build
 	FUZZ_STORE_EINTERNAL=$(FUZZ_STORE_EINTERNAL) \
@@ -78,10 +82,6 @@ fuzz: fuzz-build
 	FUZZ_STORE_EINTERNAL=$(FUZZ_STORE_EINTERNAL) \
 	  tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
 
-# Rewrites the seeds of tests/fuzz/corpus/ (the regress-* inputs stay).
-fuzz-corpus: fuzz-build
-	cmake --build $(FUZZ_BUILD) --parallel $(FUZZ_JOBS) --target fuzz_make_corpus
-	$(FUZZ_BUILD)/tests/fuzz/fuzz_make_corpus tests/fuzz/corpus
 
 # Deterministic crash points at scale (tests/crash_points_test.cc, docs/reliability.md):
 # VAXALLOC_CRASH_POINTS kills (10,000 by default) at chosen I/O calls, each

@@ -12,8 +12,8 @@
 //       that reach the deep flows: a draw and its attendance, holds, codes
 //       verified right, a committed draw revealed, two handles on one file.
 //
-// The corpus in tests/fuzz/corpus/ was made with it (`make fuzz-corpus`); the
-// fuzzers add what they find in runs of their own, not there.
+// `make fuzz-build` writes them to build-fuzz/fuzz-seeds; the fuzzers read
+// them beside tests/fuzz/corpus/ (the inputs they found, kept in git).
 #include <sqlite3.h>
 #include <sys/stat.h>
 

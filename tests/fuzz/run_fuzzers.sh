@@ -5,7 +5,8 @@
 #   tests/fuzz/run_fuzzers.sh BUILD_DIR SECONDS [fresh] HARNESS...
 #
 # For each harness: replays its committed corpus (tests/fuzz/corpus/HARNESS:
-# seeds and regression inputs), then fuzzes until SECONDS are over (replay
+# inputs found and regression inputs) and the seeds fuzz_make_corpus wrote
+# to BUILD_DIR/fuzz-seeds/HARNESS, then fuzzes until SECONDS are over (replay
 # included), with that corpus as a read-only seed and
 # BUILD_DIR/fuzz-work/HARNESS as the corpus it grows
 # ("fresh": emptied first, as the smoke run does; else kept between runs).
@@ -31,6 +32,8 @@ status=0
 for harness in "$@"; do
   binary=$build/tests/fuzz/$harness
   corpus=$here/corpus/$harness
+  seeds=$build/fuzz-seeds/$harness  # made by fuzz_make_corpus (make fuzz-build)
+  mkdir -p "$seeds"
   work=$build/fuzz-work/$harness
   log=$build/fuzz-logs/$harness.log
   [ "$fresh" = 1 ] && rm -rf "$work"
@@ -50,14 +53,14 @@ for harness in "$@"; do
   # crash there fails like any other), then mutates until SECONDS are over.
   # shellcheck disable=SC2086
   if ! FUZZ_ALLOW_EINTERNAL=$allow FUZZ_STATS=1 "$binary" $common -max_total_time="$seconds" \
-       "$work" "$corpus" >"$log" 2>&1; then
+       "$work" "$corpus" "$seeds" >"$log" 2>&1; then
     echo "$harness: FOUND A CRASH; the end of $log:" >&2
     tail -n 60 "$log" >&2
     ls -t "$build"/fuzz-artifacts/"$harness"-* 2>/dev/null | head -n 1 >&2
     status=1
     break
   fi
-  replayed=$(ls "$corpus" | wc -l)
+  replayed=$(($(ls "$corpus" | wc -l) + $(ls "$seeds" | wc -l)))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   added=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)
