@@ -58,6 +58,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "fmt/format.h"
+#include "tests/crash_support.h"
 #include "tests/fault_vfs.h"
 #include "tests/snapshot.h"
 #include "tests/test_support.h"
@@ -957,33 +958,26 @@ TEST_CASE("a commit whose fsync failed, then a crash: the change is whole or abs
     CAPTURE(nth);
     RemoveFile(path);
     CopyFile(base, path);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    std::fflush(nullptr);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      close(fds[0]);
-      absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path, options);
-      if (!store.ok()) _exit(3);
-      fault::Plan plan;
-      plan.mode = fault::Mode::kTransient;
-      plan.calls = fault::Bit(fault::Call::kSync);
-      plan.nth = nth;
-      fault::Arm(plan);
-      const absl::Status status = (*store)->AddDistrict("06412", "Frankfurt am Main").status();
-      const char code = static_cast<char>(status.code());
-      if (write(fds[1], &code, 1) != 1) _exit(4);
-      kill(getpid(), SIGKILL);
-      _exit(5);
-    }
-    close(fds[1]);
-    char code = 0;
-    const ssize_t got = read(fds[0], &code, 1);
-    close(fds[0]);
-    int wait_status = 0;
-    REQUIRE(waitpid(pid, &wait_status, 0) == pid);
-    REQUIRE(got == 1);
+    bool killed = false, finished = false;
+    const std::string report = crash::RunChild(
+        [&](int fd) {
+          absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path, options);
+          if (!store.ok()) _exit(3);
+          fault::Plan plan;
+          plan.mode = fault::Mode::kTransient;
+          plan.calls = fault::Bit(fault::Call::kSync);
+          plan.nth = nth;
+          fault::Arm(plan);
+          const absl::Status status = (*store)->AddDistrict("06412", "Frankfurt am Main").status();
+          const char code = static_cast<char>(status.code());
+          if (write(fd, &code, 1) != 1) _exit(4);
+          kill(getpid(), SIGKILL);
+          _exit(5);
+        },
+        std::chrono::milliseconds(-1), killed, finished);
+    CHECK(killed);
+    REQUIRE(report.size() == 1);
+    const char code = report[0];
     CHECK(static_cast<absl::StatusCode>(code) == absl::StatusCode::kUnavailable);
     std::unique_ptr<Store> reopened = Ok(Store::Open(path, options));
     const uint32_t districts = reopened->engine().district_count();
