@@ -209,6 +209,113 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// The campaign the harnesses start from and the corpus is made of: three
+// districts, three vaccines (two doses, one dose, two doses for 60+), two
+// centers with a week or two of slots and supply, a Hessen-like policy (a
+// tier cut-off, a 60+ reserve, neighbours, short notice, overbooking) in
+// `time_zone`, ten registrants.
+inline void MustSucceed(const char* what, int rc) {
+  if (rc != VAXALLOC_OK) Trap("set-up: %s: %s: %s", what, vaxalloc_errstr(rc), vaxalloc_last_error());
+}
+
+inline void SetUpTown(vaxalloc_campaign* c, const char* time_zone) {
+  MustSucceed("district", vaxalloc_district_add(c, "06412", "Frankfurt am Main", nullptr));
+  MustSucceed("district", vaxalloc_district_add(c, "06411", "Darmstadt", nullptr));
+  MustSucceed("district", vaxalloc_district_add(c, "06413", "Offenbach", nullptr));
+  vaxalloc_vaccine_spec vaccine = VAXALLOC_VACCINE_SPEC_INIT;
+  vaccine.code = "comirnaty";
+  vaccine.name = "Comirnaty";
+  MustSucceed("vaccine", vaxalloc_vaccine_add(c, &vaccine, nullptr));
+  vaccine.code = "janssen";
+  vaccine.name = "Janssen";
+  vaccine.dose_count = 1;
+  MustSucceed("vaccine", vaxalloc_vaccine_add(c, &vaccine, nullptr));
+  vaccine.code = "vaxzevria";
+  vaccine.name = "Vaxzevria";
+  vaccine.dose_count = 2;
+  vaccine.interval_days_min = 28;
+  vaccine.interval_days_target = 35;
+  vaccine.interval_days_max = 84;
+  vaccine.age_years_min = 60;
+  MustSucceed("vaccine", vaxalloc_vaccine_add(c, &vaccine, nullptr));
+  const uint32_t frankfurt_offenbach[2] = {1, 3};
+  const uint32_t darmstadt[1] = {2};
+  vaxalloc_center_spec center = VAXALLOC_CENTER_SPEC_INIT;
+  center.code = "IZ-F";
+  center.name = "Festhalle";
+  center.districts = frankfurt_offenbach;
+  center.district_count = 2;
+  MustSucceed("center", vaxalloc_center_add(c, &center, nullptr));
+  center.code = "IZ-DA";
+  center.name = "Darmstadtium";
+  center.districts = darmstadt;
+  center.district_count = 1;
+  MustSucceed("center", vaxalloc_center_add(c, &center, nullptr));
+  auto block = [&](uint32_t center_id, uint32_t vaccine_id, int32_t first, int32_t last,
+                   int32_t open, int32_t close, int32_t seats_first, int32_t seats_second) {
+    vaxalloc_capacity_block b = VAXALLOC_CAPACITY_BLOCK_INIT;
+    b.center = center_id;
+    b.vaccine = vaccine_id;
+    b.first_day = first;
+    b.last_day = last;
+    b.open_minute = open;
+    b.close_minute = close;
+    b.slot_minutes = 30;
+    b.seats_first = seats_first;
+    b.seats_second = seats_second;
+    MustSucceed("capacity", vaxalloc_capacity_add(c, &b));
+  };
+  block(1, 1, kD0 - 7, kD0 + 6, 480, 600, 1, 0);
+  block(1, 1, kD0 + 14, kD0 + 48, 480, 600, 0, 1);
+  block(2, 2, kD0 - 7, kD0 + 13, 540, 600, 1, 0);
+  block(2, 3, kD0, kD0 + 6, 540, 570, 1, 0);
+  block(2, 3, kD0 + 28, kD0 + 45, 540, 570, 0, 1);
+  auto supply = [&](uint32_t center_id, uint32_t vaccine_id, int64_t doses) {
+    vaxalloc_supply_delivery d = VAXALLOC_SUPPLY_DELIVERY_INIT;
+    d.center = center_id;
+    d.vaccine = vaccine_id;
+    d.day = kD0 - 10;
+    d.doses = doses;
+    MustSucceed("supply", vaxalloc_supply_add(c, &d));
+  };
+  supply(1, 1, 30);
+  supply(2, 2, 8);
+  supply(2, 3, 4);
+  vaxalloc_policy policy = VAXALLOC_POLICY_INIT;
+  vaxalloc_tier_rule rule = VAXALLOC_TIER_RULE_INIT;
+  rule.registered_before = kT0 - 3 * 86400;
+  vaxalloc_reserve reserve = VAXALLOC_RESERVE_INIT;
+  std::snprintf(reserve.name, sizeof reserve.name, "60+");
+  reserve.share_permille = 500;
+  reserve.age_years_min = 60;
+  const vaxalloc_neighbour_pair neighbours[1] = {{1, 2}};
+  policy.tier_rules = &rule;
+  policy.tier_rule_count = 1;
+  policy.reserves = &reserve;
+  policy.reserve_count = 1;
+  policy.residence = VAXALLOC_RESIDENCE_HOME_OR_NEIGHBOUR_DISTRICT;
+  policy.neighbours = neighbours;
+  policy.neighbour_count = 1;
+  policy.time_zone = time_zone;
+  policy.short_notice_days = 14;
+  policy.draw_lead_days_phone = 2;
+  policy.overbook_permille = 100;
+  MustSucceed("policy", vaxalloc_policy_set(c, &policy, nullptr));
+  for (int k = 0; k < 10; ++k) {
+    const std::string ref = "HE-" + std::to_string(k);
+    vaxalloc_registrant_spec spec = VAXALLOC_REGISTRANT_SPEC_INIT;
+    spec.external_ref = ref.c_str();
+    spec.district = static_cast<uint32_t>(k % 3 + 1);
+    spec.birth_day = kD0 - (20 + 7 * k) * 365;
+    spec.group = k % 4 + 1;
+    spec.channel = k % 4 == 3 ? VAXALLOC_CHANNEL_PHONE : VAXALLOC_CHANNEL_ONLINE;
+    spec.registered_at = kT0 - (10 - k) * 86400;
+    spec.vaccine_preference = k == 5 ? 2 : 0;
+    spec.standby = k % 3 == 0 ? 1 : 0;
+    MustSucceed("register", vaxalloc_register(c, &spec, nullptr));
+  }
+}
+
 }  // namespace vaxfuzz
 
 #endif  // VAXALLOC_TESTS_FUZZ_FUZZ_COMMON_H_
